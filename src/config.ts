@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * Configuration, parsed once from the environment by zod and frozen. No other module reads `process.env`.
+ * Every variable is documented in `.env.example`; defaults below are the documented ones.
+ */
+
+const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const url = z.url({ protocol: /^https?$/ });
+const nonEmpty = z.string().trim().min(1);
+
+/** Raw environment schema. Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
+const envSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default(DEFAULT_DATABASE_URL),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default(DEFAULT_REDIS_URL),
+  CHEKT_API_URL: url.default('https://api.chekt.com'),
+  CHEKT_TOKEN_URL: url.optional(),
+  CHEKT_CLIENT_ID: nonEmpty,
+  CHEKT_CLIENT_SECRET: nonEmpty.optional(),
+  CHEKT_PRIVATE_KEY_FILE: nonEmpty.optional(),
+  CHEKT_KEY_ID: nonEmpty.optional(),
+  CHEKT_AUDIENCE: nonEmpty.optional(),
+  CHEKT_RATE_LIMIT_PER_MINUTE: int(1, 1_000_000).default(60),
+  CHEKT_TIMEOUT_MS: int(100, 300_000).default(15_000),
+  CHEKT_TOKEN_REFRESH_SKEW_SECONDS: int(0, 3600).default(60),
+  CHEKT_MAX_RETRY_AFTER_SECONDS: int(1, 3600).default(30),
+  CHEKT_MAX_RATE_LIMITED_RETRIES: int(0, 100).default(5),
+  SYNC_INTERVAL_SECONDS: int(5, 86_400).default(300),
+  SYNC_JOB_ATTEMPTS: int(1, 50).default(5),
+  SYNC_BACKOFF_MS: int(10, 3_600_000).default(2_000),
+  WORKER_CONCURRENCY: int(1, 256).default(8),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(30_000),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." and "-" only (no ":" or spaces)')
+    .default('chekt-sync'),
+  HTTP_PORT: int(0, 65_535).default(3000),
+  HTTP_HOST: nonEmpty.default('0.0.0.0'),
+  ADMIN_USER: nonEmpty.optional(),
+  ADMIN_PASSWORD: nonEmpty.optional(),
+  PHONE_DEFAULT_REGION: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 region such as US or KR')
+    .default('US'),
+  PHONE_FORMAT: z.enum(['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL']).default('E164'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/** How the service authenticates to CHeKT's token endpoint (../shared/notes/chekt-api.md §1). */
+export type ChektAuthConfig =
+  | { readonly mode: 'client_secret'; readonly clientId: string; readonly clientSecret: string }
+  | {
+      readonly mode: 'private_key_jwt';
+      readonly clientId: string;
+      /** PEM text of the RSA private key read from `CHEKT_PRIVATE_KEY_FILE`. */
+      readonly privateKeyPem: string;
+      readonly keyId: string;
+      readonly audience: string;
+    };
+
+/** The parsed, frozen configuration. Units are in the names: `Ms` milliseconds, `Seconds` seconds. */
+export interface Config {
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly chekt: {
+    readonly apiUrl: string;
+    readonly tokenUrl: string;
+    readonly auth: ChektAuthConfig;
+    /** Requests per minute across every process sharing the Redis (default 60, CHeKT's lowest tier). */
+    readonly rateLimitPerMinute: number;
+    readonly timeoutMs: number;
+    readonly tokenRefreshSkewSeconds: number;
+    readonly maxRetryAfterSeconds: number;
+    readonly maxRateLimitedRetries: number;
+  };
+  readonly sync: {
+    readonly intervalSeconds: number;
+    readonly jobAttempts: number;
+    readonly backoffMs: number;
+    readonly workerConcurrency: number;
+    readonly shutdownTimeoutMs: number;
+    readonly queuePrefix: string;
+    readonly phoneDefaultRegion: string;
+    readonly phoneFormat: 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL';
+  };
+  readonly http: {
+    readonly port: number;
+    readonly host: string;
+    readonly adminUser: string | undefined;
+    readonly adminPassword: string | undefined;
+  };
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+/** Thrown when the environment is invalid; `message` names every bad variable, one per line. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Options for {@link loadConfig}. */
+export interface LoadConfigOptions {
+  /** Require `ADMIN_USER` and `ADMIN_PASSWORD` (the HTTP service needs them; the CLI does not). Default false. */
+  readonly requireAdmin?: boolean;
+  /** Reads `CHEKT_PRIVATE_KEY_FILE`; replaceable in tests. Default: `fs.readFileSync(path, 'utf8')`. */
+  readonly readFile?: (path: string) => string;
+}
+
+/**
+ * Parses and validates configuration from `env` (normally `process.env`).
+ * @throws {ConfigError} listing every missing or invalid variable by name.
+ */
+export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const auth = resolveAuth(e, problems, options.readFile ?? ((p) => readFileSync(p, 'utf8')));
+  if (options.requireAdmin) {
+    if (!e.ADMIN_USER) problems.push('ADMIN_USER: required to protect the dashboard and /api');
+    if (!e.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: required to protect the dashboard and /api');
+  }
+  if (problems.length > 0 || !auth) throw new ConfigError(problems);
+  const apiUrl = e.CHEKT_API_URL.replace(/\/+$/, '');
+  return deepFreeze({
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    chekt: {
+      apiUrl,
+      tokenUrl: e.CHEKT_TOKEN_URL ?? `${apiUrl}/oauth/token`,
+      auth,
+      rateLimitPerMinute: e.CHEKT_RATE_LIMIT_PER_MINUTE,
+      timeoutMs: e.CHEKT_TIMEOUT_MS,
+      tokenRefreshSkewSeconds: e.CHEKT_TOKEN_REFRESH_SKEW_SECONDS,
+      maxRetryAfterSeconds: e.CHEKT_MAX_RETRY_AFTER_SECONDS,
+      maxRateLimitedRetries: e.CHEKT_MAX_RATE_LIMITED_RETRIES,
+    },
+    sync: {
+      intervalSeconds: e.SYNC_INTERVAL_SECONDS,
+      jobAttempts: e.SYNC_JOB_ATTEMPTS,
+      backoffMs: e.SYNC_BACKOFF_MS,
+      workerConcurrency: e.WORKER_CONCURRENCY,
+      shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      queuePrefix: e.QUEUE_PREFIX,
+      phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
+      phoneFormat: e.PHONE_FORMAT,
+    },
+    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
+    logLevel: e.LOG_LEVEL,
+  });
+}
+
+function resolveAuth(
+  e: z.infer<typeof envSchema>,
+  problems: string[],
+  readFile: (path: string) => string,
+): ChektAuthConfig | undefined {
+  if (e.CHEKT_CLIENT_SECRET && e.CHEKT_PRIVATE_KEY_FILE) {
+    problems.push('CHEKT_CLIENT_SECRET / CHEKT_PRIVATE_KEY_FILE: set one authentication mode, not both');
+    return undefined;
+  }
+  if (e.CHEKT_CLIENT_SECRET) return { mode: 'client_secret', clientId: e.CHEKT_CLIENT_ID, clientSecret: e.CHEKT_CLIENT_SECRET };
+  if (!e.CHEKT_PRIVATE_KEY_FILE) {
+    problems.push('CHEKT_CLIENT_SECRET: required (or CHEKT_PRIVATE_KEY_FILE with CHEKT_KEY_ID and CHEKT_AUDIENCE)');
+    return undefined;
+  }
+  if (!e.CHEKT_KEY_ID) problems.push('CHEKT_KEY_ID: required with CHEKT_PRIVATE_KEY_FILE');
+  if (!e.CHEKT_AUDIENCE) problems.push('CHEKT_AUDIENCE: required with CHEKT_PRIVATE_KEY_FILE');
+  let privateKeyPem: string;
+  try {
+    privateKeyPem = readFile(e.CHEKT_PRIVATE_KEY_FILE);
+  } catch (err) {
+    problems.push(`CHEKT_PRIVATE_KEY_FILE: cannot read ${e.CHEKT_PRIVATE_KEY_FILE} (${(err as Error).message})`);
+    return undefined;
+  }
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(privateKeyPem)) {
+    problems.push('CHEKT_PRIVATE_KEY_FILE: not a PEM private key (expected "-----BEGIN PRIVATE KEY-----")');
+    return undefined;
+  }
+  if (!e.CHEKT_KEY_ID || !e.CHEKT_AUDIENCE) return undefined;
+  return { mode: 'private_key_jwt', clientId: e.CHEKT_CLIENT_ID, privateKeyPem, keyId: e.CHEKT_KEY_ID, audience: e.CHEKT_AUDIENCE };
+}
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(o);
+}
