@@ -46,6 +46,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 region such as US or KR')
     .default('US'),
+  CONTACT_MAX_NAME_LENGTH: int(1, 10_000).default(100),
   PHONE_FORMAT: z.enum(['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL']).default('E164'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -86,6 +87,8 @@ export interface Config {
     readonly queuePrefix: string;
     readonly phoneDefaultRegion: string;
     readonly phoneFormat: 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL';
+    /** Longest first/last name sent to CHeKT, in code points; longer names are cut at a character boundary. */
+    readonly maxNameLength: number;
   };
   readonly http: {
     readonly port: number;
@@ -153,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       queuePrefix: e.QUEUE_PREFIX,
       phoneDefaultRegion: e.PHONE_DEFAULT_REGION,
       phoneFormat: e.PHONE_FORMAT,
+      maxNameLength: e.CONTACT_MAX_NAME_LENGTH,
     },
     http: { port: e.HTTP_PORT, host: e.HTTP_HOST, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
     logLevel: e.LOG_LEVEL,

@@ -44,7 +44,7 @@ export interface UpdateContactBody {
   email?: string;
 }
 
-/** The five Contacts endpoints. Every method throws a `ChektError` subclass (see ./errors.ts) on failure. */
+/** The five Contacts endpoints. Every method throws a `ChektError` subclass (see ./errors/index.ts) on failure. */
 export interface ChektContactsApi {
   /** `GET .../contacts` → bare array (200). */
   listContacts(site: SiteRef): Promise<ChektContact[]>;

@@ -1,0 +1,199 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createChektClient, type ChektClient } from './chekt/client.js';
+import { createRedisRateLimiter, createUnlimitedRateLimiter, type RateLimiter } from './chekt/rateLimiter.js';
+import { TokenProvider } from './chekt/token.js';
+import type { Config } from './config.js';
+import type { NormalizeRules } from './domain/contact.js';
+import type { Logger } from './logger.js';
+import { createRedis } from './queue/connection.js';
+import { CONTROL_QUEUE, OPERATIONS_QUEUE, TICK_SCHEDULER_ID, type ControlJobData, type OperationJobData } from './queue/jobs.js';
+import { createPrisma, type PrismaClient } from './source/db.js';
+import { recordCall } from './sync/callContext.js';
+import { createOperationProcessor } from './sync/operationProcessor.js';
+import { planRun, type PlanRunDeps } from './sync/planRun.js';
+import { parseSiteRef, startRun } from './sync/startRun.js';
+
+/**
+ * The composition root: builds every dependency from the config, starts the parts a process runs
+ * (workers, the job scheduler), and stops them in order. Entry points (main.ts, cli/sync.ts, demo) are thin
+ * wrappers over it. No module singletons: everything is created here and passed down.
+ */
+
+/** Which parts this process runs. */
+export interface AppParts {
+  /** Operation and control workers. */
+  readonly workers: boolean;
+  /** The job scheduler that ticks every `SYNC_INTERVAL_SECONDS`. */
+  readonly scheduler: boolean;
+}
+
+/** A built application. */
+export interface App {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly db: PrismaClient;
+  readonly redis: Redis;
+  readonly chekt: ChektClient;
+  readonly tokens: TokenProvider;
+  readonly rateLimiter: RateLimiter;
+  readonly operationsQueue: Queue<OperationJobData>;
+  readonly controlQueue: Queue<ControlJobData>;
+  readonly planDeps: PlanRunDeps;
+  /** Workers started by {@link startWorkers} (empty when this process runs none). */
+  readonly workers: Worker[];
+  /**
+   * Starts workers in this process: always the operation worker; the control worker (scheduled ticks and
+   * API resync requests) unless `control` is false (the CLI runs only operation workers).
+   */
+  startWorkers(options?: { control?: boolean }): Promise<void>;
+  /** Creates or updates the tick job scheduler. */
+  startScheduler(): Promise<void>;
+  /** Number of workers (any process) currently connected to the operations queue. */
+  countOperationWorkers(): Promise<number>;
+  /** True once {@link stop} was called. */
+  readonly stopping: boolean;
+  /**
+   * Stops taking work, lets running jobs finish for up to `SHUTDOWN_TIMEOUT_MS`, then closes queues, Redis and
+   * PostgreSQL. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/** Options of {@link createApp}. */
+export interface CreateAppOptions {
+  readonly config: Config;
+  readonly logger: Logger;
+  /** Clock; default `() => new Date()`. */
+  readonly now?: () => Date;
+  /** Use no shared rate limit (tests that measure something else). Default false. */
+  readonly unlimitedRate?: boolean;
+}
+
+/** Builds the application (connections are opened lazily by their clients). */
+export function createApp(options: CreateAppOptions): App {
+  const { config, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const prefix = config.sync.queuePrefix;
+  const db = createPrisma({ databaseUrl: config.databaseUrl });
+  const redis = createRedis(config.redisUrl, { blocking: false });
+  const rateLimiter = options.unlimitedRate
+    ? createUnlimitedRateLimiter()
+    : createRedisRateLimiter({ redis, key: `${prefix}:chekt-rate`, perMinute: config.chekt.rateLimitPerMinute });
+  const tokens = new TokenProvider({
+    tokenUrl: config.chekt.tokenUrl,
+    auth: config.chekt.auth,
+    timeoutMs: config.chekt.timeoutMs,
+    refreshSkewSeconds: config.chekt.tokenRefreshSkewSeconds,
+    rateLimiter,
+    logger: logger.child({ component: 'chekt-token' }),
+  });
+  const chekt = createChektClient({
+    apiUrl: config.chekt.apiUrl,
+    tokens,
+    rateLimiter,
+    timeoutMs: config.chekt.timeoutMs,
+    maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
+    maxRateLimitedRetries: config.chekt.maxRateLimitedRetries,
+    logger: logger.child({ component: 'chekt' }),
+    onCall: (i) => recordCall({ endpoint: i.endpoint, status: i.status, traceId: i.traceId, durationMs: i.durationMs }),
+  });
+  const queueOpts = { connection: redis, prefix };
+  const operationsQueue = new Queue<OperationJobData>(OPERATIONS_QUEUE, queueOpts);
+  const controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, queueOpts);
+  const rules: NormalizeRules = {
+    defaultRegion: config.sync.phoneDefaultRegion,
+    phoneFormat: config.sync.phoneFormat,
+    maxNameLength: config.sync.maxNameLength,
+    maxEmailLength: 254,
+  };
+  const planDeps: PlanRunDeps = {
+    db,
+    chekt,
+    operations: operationsQueue,
+    jobOptions: { attempts: config.sync.jobAttempts, backoffMs: config.sync.backoffMs },
+    rules,
+    logger,
+    now,
+  };
+  const workers: Worker[] = [];
+  const workerConnections: Redis[] = [];
+  let stopping = false;
+  let stopped: Promise<void> | undefined;
+
+  const controlProcessor = async (job: Job<ControlJobData>) => {
+    const data = job.data;
+    if (data.type === 'tick') {
+      const { runId, summary } = await startRun(planDeps, { trigger: 'schedule', sites: [], dryRun: false });
+      return { runId, totals: summary.totals };
+    }
+    const summary = await planRun(planDeps, { runId: data.runId, sites: data.sites.map(parseSiteRef), dryRun: data.dryRun });
+    return { runId: data.runId, totals: summary.totals };
+  };
+
+  return {
+    config,
+    logger,
+    db,
+    redis,
+    chekt,
+    tokens,
+    rateLimiter,
+    operationsQueue,
+    controlQueue,
+    planDeps,
+    workers,
+    get stopping() {
+      return stopping;
+    },
+    async startWorkers(opts = {}) {
+      const blocking = () => {
+        const c = createRedis(config.redisUrl, { blocking: true });
+        workerConnections.push(c);
+        return c;
+      };
+      const opsWorker = new Worker<OperationJobData>(
+        OPERATIONS_QUEUE,
+        createOperationProcessor({ deps: { db, chekt, rules, now }, logger }),
+        { connection: blocking(), prefix, concurrency: config.sync.workerConcurrency, autorun: true },
+      );
+      workers.push(opsWorker);
+      if (opts.control ?? true) {
+        const controlWorker = new Worker<ControlJobData>(CONTROL_QUEUE, controlProcessor, { connection: blocking(), prefix, concurrency: 1 });
+        controlWorker.on('failed', (job, err) => logger.error({ err, jobId: job?.id, type: job?.data.type }, 'control job failed'));
+        workers.push(controlWorker);
+      }
+      for (const w of workers) w.on('error', (err) => logger.error({ err, queue: w.name }, 'worker error'));
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+    },
+    async startScheduler() {
+      await controlQueue.upsertJobScheduler(
+        TICK_SCHEDULER_ID,
+        { every: config.sync.intervalSeconds * 1000 },
+        { name: 'tick', data: { type: 'tick' }, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
+      );
+      logger.info({ everySeconds: config.sync.intervalSeconds }, 'job scheduler ready');
+    },
+    async countOperationWorkers() {
+      return (await operationsQueue.getWorkers()).length;
+    },
+    stop() {
+      stopping = true;
+      stopped ??= (async () => {
+        const closing = Promise.all(workers.map((w) => w.close()));
+        const timedOut = await Promise.race([
+          closing.then(() => false),
+          new Promise<boolean>((r) => setTimeout(() => r(true), config.sync.shutdownTimeoutMs).unref()),
+        ]);
+        if (timedOut) {
+          logger.warn({ timeoutMs: config.sync.shutdownTimeoutMs }, 'jobs still running at shutdown timeout; they will be retried');
+          await Promise.all(workers.map((w) => w.close(true)));
+        }
+        await Promise.all([operationsQueue.close(), controlQueue.close()]);
+        await Promise.all([redis, ...workerConnections].map((c) => c.quit().catch(() => undefined)));
+        await db.$disconnect();
+      })();
+      return stopped;
+    },
+  };
+}

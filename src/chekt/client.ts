@@ -1,0 +1,227 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import ky from 'ky';
+import type { z } from 'zod';
+import type { Logger } from '../logger.js';
+import { parseErrorBody } from './errorBody.js';
+import {
+  ChektNetworkError,
+  ChektResponseError,
+  ChektTimeoutError,
+  errorForStatus,
+} from './errors/index.js';
+import { isFetchFailure, networkCode, parseRetryAfter, safeJson } from './http.js';
+import type { RateLimiter } from './rateLimiter.js';
+import { chektContactListSchema, chektContactSchema } from './schemas.js';
+import type { TokenProvider } from './token.js';
+import type { ChektContact, ChektContactsApi, CreateContactBody, SiteRef, UpdateContactBody } from './types.js';
+
+/** The five Contacts endpoints as they appear in logs, metrics and `ChektError.endpoint`. */
+export type ChektEndpoint =
+  | 'GET contacts'
+  | 'GET contacts/{id}'
+  | 'POST contacts'
+  | 'PUT contacts/{id}'
+  | 'DELETE contacts/{id}';
+
+/** One HTTP exchange, reported to {@link ChektClientOptions.onCall} (retries after 401/429 are separate calls). */
+export interface ChektCallInfo {
+  readonly endpoint: ChektEndpoint;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** HTTP status; `undefined` when no response arrived (timeout, network error). */
+  readonly status: number | undefined;
+  readonly durationMs: number;
+  /** The `x-partner-trace-id` sent. */
+  readonly traceId: string;
+}
+
+/** Options of {@link createChektClient}. Times are in ms. */
+export interface ChektClientOptions {
+  /** Base URL without the `/partner/v1` prefix, e.g. `https://api.chekt.com` (chekt-api.md §2). */
+  readonly apiUrl: string;
+  /** Token source; normally a {@link TokenProvider}. */
+  readonly tokens: Pick<TokenProvider, 'getToken' | 'renew'>;
+  /** Awaited before every HTTP request, including retries. Its optional `pause` is called after a 429. */
+  readonly rateLimiter: RateLimiter;
+  /** Timeout of one HTTP exchange (headers and body), in ms (config `CHEKT_TIMEOUT_MS`, default 15 000). */
+  readonly timeoutMs: number;
+  /** Longest single wait for a 429's `Retry-After`, in ms (config `CHEKT_MAX_RETRY_AFTER_SECONDS` × 1000, default 30 000). */
+  readonly maxRetryAfterMs: number;
+  /** Consecutive 429s answered by waiting and retrying before {@link ChektRateLimitedError} (config default 5). */
+  readonly maxRateLimitedRetries: number;
+  readonly logger: Logger;
+  /** Metrics hook, called once per HTTP exchange; exceptions it throws are ignored. */
+  readonly onCall?: (info: ChektCallInfo) => void;
+}
+
+/** Counters of one client instance. */
+export interface ChektClientStats {
+  /** HTTP exchanges attempted (including retries). */
+  readonly requests: number;
+  /** Retries after a 401 and a token renewal. */
+  readonly authRetries: number;
+  /** Retries after waiting out a 429. */
+  readonly rateLimitedRetries: number;
+}
+
+/** The CHeKT Contacts client: the five endpoints of {@link ChektContactsApi} plus counters. */
+export interface ChektClient extends ChektContactsApi {
+  stats(): ChektClientStats;
+}
+
+type Method = ChektCallInfo['method'];
+
+interface RequestSpec<T> {
+  readonly method: Method;
+  readonly endpoint: ChektEndpoint;
+  readonly path: string;
+  readonly body?: object;
+  /** Statuses that mean success (seed: create 201, delete 204; 200 accepted for both, chekt-api.md §5). */
+  readonly success: readonly number[];
+  /** Turns the success body into the result; `undefined` schema means the body is ignored. */
+  readonly schema: z.ZodType<T> | undefined;
+}
+
+interface Exchange {
+  readonly status: number;
+  readonly text: string;
+  readonly headers: Headers;
+  readonly traceId: string;
+}
+
+/**
+ * Creates the CHeKT Contacts client (seed "Contacts API"). Paths are
+ * `/partner/v1/dealers/{dealerId}/sites/{siteId}/contacts[/{contactId}]`, each id URI-encoded.
+ *
+ * Every HTTP request: `await rateLimiter.acquire()`, `Authorization: Bearer <token>`, a fresh
+ * `x-partner-trace-id` UUID (chekt-api.md §7), `Content-Type: application/json` on bodies, and one log line
+ * (`debug` on success, `warn` otherwise) with `{ traceId, endpoint, method, status, durationMs }` only: never the
+ * token or contact data. Success bodies are validated with ./schemas.ts.
+ *
+ * Retries done here, and only these: one retry after a 401 with a renewed token (`tokens.renew(usedToken)`), and up
+ * to `maxRateLimitedRetries` retries after consecutive 429s, each after `Retry-After` (seconds or HTTP-date;
+ * missing → 1 s; capped at `maxRetryAfterMs`) and `rateLimiter.pause(ms)` so every process backs off.
+ * Everything else is thrown for the job to decide (chekt-api.md §4).
+ *
+ * Every method throws a {@link ChektError} subclass: `ChektBadRequestError` (400/422), `ChektAuthError` (401 after
+ * the renewal retry; not retryable), `ChektForbiddenError` (403), `ChektNotFoundError` (404),
+ * `ChektConflictError` (409), `ChektRateLimitedError` (429 after the retries), `ChektServerError` (5xx),
+ * `ChektTimeoutError`, `ChektNetworkError`, `ChektResponseError` (undocumented status or body failing the
+ * schema), `ChektTokenError` (from the token provider).
+ */
+export function createChektClient(options: ChektClientOptions): ChektClient {
+  const { tokens, rateLimiter, timeoutMs, maxRetryAfterMs, maxRateLimitedRetries, logger, onCall } = options;
+  const baseUrl = options.apiUrl.replace(/\/+$/, '');
+  const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: timeoutMs });
+  const counters = { requests: 0, authRetries: 0, rateLimitedRetries: 0 };
+
+  const contactsPath = (site: SiteRef) =>
+    `/partner/v1/dealers/${encodeURIComponent(site.dealerId)}/sites/${encodeURIComponent(site.siteId)}/contacts`;
+  const contactPath = (site: SiteRef, contactId: string) => `${contactsPath(site)}/${encodeURIComponent(contactId)}`;
+
+  async function request<T>(spec: RequestSpec<T>): Promise<T> {
+    let renewed = false;
+    let rateLimited = 0;
+    for (;;) {
+      await rateLimiter.acquire();
+      const token = await tokens.getToken();
+      const ex = await send(spec, token);
+      if (spec.success.includes(ex.status)) return parseSuccess(spec, ex);
+      if (ex.status === 401 && !renewed) {
+        renewed = true;
+        rateLimited = 0;
+        counters.authRetries += 1;
+        await tokens.renew(token);
+        continue;
+      }
+      const retryAfterMs = ex.status === 429 ? parseRetryAfter(ex.headers.get('retry-after'), Date.now()) : undefined;
+      if (ex.status === 429 && rateLimited < maxRateLimitedRetries) {
+        rateLimited += 1;
+        counters.rateLimitedRetries += 1;
+        const waitMs = Math.min(retryAfterMs ?? 1000, maxRetryAfterMs);
+        await rateLimiter.pause?.(waitMs);
+        await sleep(waitMs);
+        continue;
+      }
+      throw errorForStatus({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, body: parseErrorBody(ex.text), retryAfterMs });
+    }
+  }
+
+  async function send(spec: RequestSpec<unknown>, token: string): Promise<Exchange> {
+    counters.requests += 1;
+    const traceId = randomUUID();
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      'x-partner-trace-id': traceId,
+      accept: 'application/json',
+    };
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+    const started = performance.now();
+    let status: number | undefined;
+    try {
+      const res = await http(`${baseUrl}${spec.path}`, {
+        method: spec.method,
+        headers,
+        ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
+        // ky's `timeout` stops at the headers; this signal also bounds reading the body.
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      status = res.status;
+      const text = await res.text();
+      report(spec, traceId, status, started, spec.success.includes(status));
+      return { status, text, headers: res.headers, traceId };
+    } catch (e) {
+      report(spec, traceId, status, started, false);
+      throw transportError(e, spec.endpoint, traceId, status);
+    }
+  }
+
+  function report(spec: RequestSpec<unknown>, traceId: string, status: number | undefined, started: number, ok: boolean) {
+    const info: ChektCallInfo = { endpoint: spec.endpoint, method: spec.method, status, durationMs: Math.round(performance.now() - started), traceId };
+    if (ok) logger.debug(info, 'chekt call');
+    else logger.warn(info, 'chekt call failed');
+    try {
+      onCall?.(info);
+    } catch {
+      // A metrics hook must never fail a CHeKT call.
+    }
+  }
+
+  function transportError(e: unknown, endpoint: ChektEndpoint, traceId: string, status: number | undefined): Error {
+    const name = (e as { name?: unknown } | null)?.name;
+    if (name === 'TimeoutError') return new ChektTimeoutError({ endpoint, traceId, status, timeoutMs, cause: e });
+    if (isFetchFailure(e)) {
+      const detail = (e as { message?: unknown }).message;
+      return new ChektNetworkError({ endpoint, traceId, status, code: networkCode(e) ?? 'network_error', detail: typeof detail === 'string' ? detail : undefined, cause: e });
+    }
+    return e as Error;
+  }
+
+  function parseSuccess<T>(spec: RequestSpec<T>, ex: Exchange): T {
+    if (spec.schema === undefined) return undefined as T;
+    const json = safeJson(ex.text);
+    const parsed = spec.schema.safeParse(json);
+    if (parsed.success) return parsed.data;
+    const detail =
+      json === undefined
+        ? 'body is not JSON'
+        : parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+    logger.warn({ traceId: ex.traceId, endpoint: spec.endpoint, status: ex.status }, 'chekt response failed schema');
+    throw new ChektResponseError({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, code: 'invalid_response', detail });
+  }
+
+  return {
+    listContacts: (site) =>
+      request<ChektContact[]>({ method: 'GET', endpoint: 'GET contacts', path: contactsPath(site), success: [200], schema: chektContactListSchema }),
+    getContact: (site, contactId) =>
+      request<ChektContact>({ method: 'GET', endpoint: 'GET contacts/{id}', path: contactPath(site, contactId), success: [200], schema: chektContactSchema }),
+    createContact: (site, body: CreateContactBody) =>
+      request<ChektContact>({ method: 'POST', endpoint: 'POST contacts', path: contactsPath(site), body, success: [201, 200], schema: chektContactSchema }),
+    updateContact: (site, contactId, body: UpdateContactBody) =>
+      request<ChektContact>({ method: 'PUT', endpoint: 'PUT contacts/{id}', path: contactPath(site, contactId), body, success: [200], schema: chektContactSchema }),
+    deleteContact: (site, contactId) =>
+      request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }),
+    stats: () => ({ ...counters }),
+  };
+}

@@ -1,0 +1,169 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+
+/**
+ * Gate in front of every CHeKT HTTP request. CHeKT counts requests per app/client, not per process or dealer
+ * (chekt-api.md §3), so the production limiter is shared by every worker through Redis.
+ */
+export interface RateLimiter {
+  /** Resolves when one request may be sent; waits (never rejects for being over the limit). */
+  acquire(): Promise<void>;
+  /**
+   * Makes every `acquire()` sharing this limiter wait `ms` milliseconds from now (after a 429; chekt-api.md §3).
+   * A shorter pause never shortens a longer one already in place.
+   */
+  pause?(ms: number): Promise<void>;
+  /** Counters of this instance (this process only). */
+  stats?(): RateLimiterStats;
+}
+
+/** Counters of one limiter instance. */
+export interface RateLimiterStats {
+  /** `acquire()` calls that resolved. */
+  readonly acquired: number;
+  /** `acquire()` calls that had to wait at least once (rate limit or pause). */
+  readonly waited: number;
+  /** Total time callers spent waiting, in ms. */
+  readonly waitedMs: number;
+  /** `pause()` calls made through this instance. */
+  readonly pauses: number;
+}
+
+/** Options of {@link createRedisRateLimiter}. */
+export interface RedisRateLimiterOptions {
+  /** An ioredis client; the limiter does not close it. */
+  readonly redis: Redis;
+  /** Redis key prefix shared by every process that talks to the same CHeKT client (e.g. `chekt-sync:chekt-rate`). */
+  readonly key: string;
+  /** CHeKT requests per minute across all processes (config `CHEKT_RATE_LIMIT_PER_MINUTE`, default 60). */
+  readonly perMinute: number;
+}
+
+/** The fixed window the Redis limiter uses for a per-minute budget (exported for tests and docs). */
+export interface RateWindow {
+  /** Requests allowed per window. */
+  readonly points: number;
+  /** Window length, in seconds (whole seconds: rate-limiter-flexible's unit). */
+  readonly durationSeconds: number;
+}
+
+/**
+ * Turns a per-minute budget into a short fixed window so a burst never exceeds CHeKT's bucket (chekt-api.md §3:
+ * 60/min with burst 5/s, 600/min with 30/s, 3000/min with 200/s):
+ * - `perMinute >= 60`: 1 s windows of `floor(perMinute / 60)` points;
+ * - `perMinute < 60`: windows of `ceil(60 / perMinute)` s with 1 point.
+ * Bound: at most `points` grants per window, so at most `2 × points` in any sliding second (two window edges)
+ * and at most `perMinute + points` in any sliding minute; the long-run rate never exceeds `perMinute`
+ * (rounding down: 90/min runs at 60/min). Each tier's burst allowance is well above `2 × perMinute / 60`.
+ */
+export function rateWindowFor(perMinute: number): RateWindow {
+  if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError(`perMinute must be >= 1, got ${perMinute}`);
+  if (perMinute >= 60) return { points: Math.floor(perMinute / 60), durationSeconds: 1 };
+  return { points: 1, durationSeconds: Math.ceil(60 / perMinute) };
+}
+
+/** Lua: extend the shared pause to `ARGV[1]` ms unless a longer one is in place; the value is the epoch ms it ends. */
+const PAUSE_SCRIPT = `
+local ttl = redis.call('pttl', KEYS[1])
+if ttl < tonumber(ARGV[1]) then
+  redis.call('set', KEYS[1], ARGV[2], 'PX', ARGV[1])
+end
+return 1`;
+
+/**
+ * A limiter shared across processes through Redis (rate-limiter-flexible `RateLimiterRedis`, atomic Lua), using
+ * the window from {@link rateWindowFor}. `acquire()` first honours the shared pause, then consumes one point; when
+ * the window is spent it sleeps `msBeforeNext` (plus up to 50 ms of jitter, so waiters do not stampede) and tries
+ * again. Redis errors reject `acquire()` (the job fails and retries: sending without a limiter is worse).
+ *
+ * The pause lives at `${key}:paused-until`: its value is the epoch ms it ends (for people reading Redis), and its
+ * TTL is what `acquire()` waits on, so clock skew between machines does not matter.
+ */
+export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
+  const { redis, key } = options;
+  const window = rateWindowFor(options.perMinute);
+  const limiter = new RateLimiterRedis({
+    storeClient: redis,
+    keyPrefix: key,
+    points: window.points,
+    duration: window.durationSeconds,
+  });
+  const pauseKey = `${key}:paused-until`;
+  const counters = newCounters();
+
+  async function acquire(): Promise<void> {
+    const started = Date.now();
+    let waited = false;
+    for (;;) {
+      const pausedMs = await redis.pttl(pauseKey);
+      if (pausedMs > 0) {
+        waited = true;
+        await sleep(pausedMs);
+        continue;
+      }
+      try {
+        await limiter.consume('all', 1);
+        break;
+      } catch (e) {
+        if (!(e instanceof RateLimiterRes)) throw e;
+        waited = true;
+        await sleep(Math.max(e.msBeforeNext, 1) + Math.floor(Math.random() * 50));
+      }
+    }
+    counters.record(waited, Date.now() - started);
+  }
+
+  async function pause(ms: number): Promise<void> {
+    const whole = Math.ceil(ms);
+    if (!(whole > 0)) return;
+    counters.pauses += 1;
+    await redis.eval(PAUSE_SCRIPT, 1, pauseKey, String(whole), String(Date.now() + whole));
+  }
+
+  return { acquire, pause, stats: counters.snapshot };
+}
+
+/**
+ * A limiter that never waits except for `pause()`, which is kept in this process only. For tests, the sandbox and
+ * one-off CLI runs against a CHeKT with no meaningful limit.
+ */
+export function createUnlimitedRateLimiter(): RateLimiter {
+  let pausedUntil = 0;
+  const counters = newCounters();
+  return {
+    async acquire() {
+      const started = Date.now();
+      let waited = false;
+      while (Date.now() < pausedUntil) {
+        waited = true;
+        await sleep(pausedUntil - Date.now());
+      }
+      counters.record(waited, Date.now() - started);
+    },
+    async pause(ms: number) {
+      if (!(ms > 0)) return;
+      counters.pauses += 1;
+      pausedUntil = Math.max(pausedUntil, Date.now() + ms);
+    },
+    stats: counters.snapshot,
+  };
+}
+
+function newCounters() {
+  const c = {
+    acquired: 0,
+    waited: 0,
+    waitedMs: 0,
+    pauses: 0,
+    record(didWait: boolean, ms: number) {
+      c.acquired += 1;
+      if (didWait) {
+        c.waited += 1;
+        c.waitedMs += ms;
+      }
+    },
+    snapshot: (): RateLimiterStats => ({ acquired: c.acquired, waited: c.waited, waitedMs: c.waitedMs, pauses: c.pauses }),
+  };
+  return c;
+}

@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import type { ChektContact } from './types.js';
+
+/**
+ * zod schemas for CHeKT response bodies. Lenient on purpose (chekt-api.md §5: the Partner API is a draft, v0.8,
+ * and list/get/put responses were not readable): extra fields are ignored, optional fields may be missing or
+ * null, ids may be numbers or strings. Strict only where a wrong guess would corrupt a sync: every contact must
+ * have a `contact_id`, and one bad list item fails the whole list (a partial list would look like deletions).
+ */
+
+/** A string, or a number/boolean turned into its string; `null`/missing → `null`. */
+const nullableText = z
+  .union([z.string(), z.number(), z.boolean()])
+  .nullish()
+  .transform((v): string | null => (v === null || v === undefined ? null : String(v)));
+
+/** `contact_id`: a number in the seed ("Create a Contact" response); any non-empty string accepted too. */
+const contactId = z
+  .union([z.number(), z.string().trim().min(1)])
+  .transform((v) => String(v));
+
+/**
+ * One contact as CHeKT returns it (seed "Create a Contact" response fields), mapped to {@link ChektContact}.
+ * Extra fields (e.g. `updated_at`) are accepted and dropped.
+ */
+export const chektContactSchema = z
+  .looseObject({
+    contact_id: contactId,
+    external_contact_id: nullableText,
+    first_name: nullableText,
+    last_name: nullableText,
+    phone_number: nullableText,
+    email: nullableText,
+    created_at: nullableText,
+  })
+  .transform(
+    (c): ChektContact => ({
+      contactId: c.contact_id,
+      externalContactId: c.external_contact_id,
+      firstName: c.first_name,
+      lastName: c.last_name,
+      phoneNumber: c.phone_number,
+      email: c.email,
+      createdAt: c.created_at,
+    }),
+  );
+
+/**
+ * The contact list: a bare array (seed "List All Contacts"), or defensively `{data:[...]}`, `{contacts:[...]}` or
+ * `{data:{contacts:[...]}}` (the Dealer API's shape, chekt-api.md §5).
+ */
+export const chektContactListSchema = z.preprocess(unwrapList, z.array(chektContactSchema));
+
+function unwrapList(body: unknown): unknown {
+  if (Array.isArray(body) || typeof body !== 'object' || body === null) return body;
+  const o = body as Record<string, unknown>;
+  if (Array.isArray(o['data'])) return o['data'];
+  if (Array.isArray(o['contacts'])) return o['contacts'];
+  const data = o['data'];
+  if (typeof data === 'object' && data !== null && Array.isArray((data as Record<string, unknown>)['contacts'])) {
+    return (data as Record<string, unknown>)['contacts'];
+  }
+  return body;
+}
+
+/** Default token lifetime, in seconds, when `expires_in` is missing or unusable (chekt-api.md §1: "roughly 1 hour"). */
+export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+
+/**
+ * Token endpoint response (chekt-api.md §1: standard OAuth2 fields assumed). `access_token` is required;
+ * `expires_in` (seconds) may be a number or a numeric string, and becomes `undefined` when missing, non-numeric
+ * or not positive, so the caller applies its fallback; `token_type` is optional. Extra fields (`scope`) ignored.
+ */
+export const tokenResponseSchema = z
+  .looseObject({
+    access_token: z.string().trim().min(1),
+    expires_in: z.union([z.number(), z.string()]).nullish(),
+    token_type: z.string().nullish(),
+  })
+  .transform((t) => {
+    const n = typeof t.expires_in === 'string' && t.expires_in.trim() !== '' ? Number(t.expires_in) : t.expires_in;
+    return {
+      accessToken: t.access_token,
+      expiresInSeconds: typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : undefined,
+      tokenType: t.token_type ?? undefined,
+    };
+  });
+
+/** A token response after {@link parseTokenResponse}: the lifetime is always known, in seconds. */
+export interface TokenResponse {
+  readonly accessToken: string;
+  readonly expiresInSeconds: number;
+  /** Whether `expiresInSeconds` came from the fallback rather than `expires_in`. */
+  readonly usedFallbackTtl: boolean;
+  readonly tokenType: string | undefined;
+}
+
+/**
+ * Validates a token response body and applies `fallbackTtlSeconds` (default {@link DEFAULT_TOKEN_TTL_SECONDS})
+ * when `expires_in` is unusable.
+ * @returns the token, or `undefined` when the body has no usable `access_token`.
+ */
+export function parseTokenResponse(body: unknown, fallbackTtlSeconds = DEFAULT_TOKEN_TTL_SECONDS): TokenResponse | undefined {
+  const parsed = tokenResponseSchema.safeParse(body);
+  if (!parsed.success) return undefined;
+  const { accessToken, expiresInSeconds, tokenType } = parsed.data;
+  return {
+    accessToken,
+    expiresInSeconds: expiresInSeconds ?? fallbackTtlSeconds,
+    usedFallbackTtl: expiresInSeconds === undefined,
+    tokenType,
+  };
+}

@@ -1,0 +1,83 @@
+import type { RunReport } from '../source/runs.js';
+import type { PlanSummary } from '../sync/planRun.js';
+
+/**
+ * Run reports for the terminal and for scripts (`--json`). Pure formatting; no personal data is printed
+ * (ids, counts and reasons only).
+ */
+
+/** The `--json` object: one per run. */
+export interface JsonRunReport {
+  runId: string;
+  status: string;
+  dryRun: boolean;
+  durationMs: number | null;
+  sites: { planned: number; rejected: PlanSummary['rejectedSites']; errors: PlanSummary['siteErrors'] };
+  planned: PlanSummary['totals'] | null;
+  counts: RunReport['counts'];
+  failures: RunReport['failures'];
+  invalid: PlanSummary['invalid'];
+  warnings: number;
+  unmanagedBySite: Record<string, number>;
+  error: string | null;
+}
+
+/** Builds the JSON report of a finished run. */
+export function toJsonReport(run: RunReport): JsonRunReport {
+  const p = (run.planned ?? null) as PlanSummary | null;
+  const end = run.finishedAt ? Date.parse(run.finishedAt) : null;
+  return {
+    runId: run.id,
+    status: run.status,
+    dryRun: run.dryRun,
+    durationMs: end === null ? null : end - Date.parse(run.startedAt),
+    sites: { planned: p?.totals.sites ?? 0, rejected: p?.rejectedSites ?? [], errors: p?.siteErrors ?? [] },
+    planned: p?.totals ?? null,
+    counts: run.counts,
+    failures: run.failures,
+    invalid: p?.invalid ?? [],
+    warnings: p?.totals.warnings ?? 0,
+    unmanagedBySite: p?.unmanagedBySite ?? {},
+    error: run.error,
+  };
+}
+
+/** True when the run finished with no failed operation, no site error and no run error. */
+export function runSucceeded(r: JsonRunReport): boolean {
+  return r.status === 'completed' && r.failures.length === 0 && r.sites.errors.length === 0 && !countOf(r, 'failed');
+}
+
+function countOf(r: JsonRunReport, outcome: string): number {
+  return Object.values(r.counts).reduce((n, byOutcome) => n + (byOutcome[outcome] ?? 0), 0);
+}
+
+/** Human-readable summary, several lines. */
+export function formatReport(r: JsonRunReport): string {
+  const lines: string[] = [];
+  const secs = r.durationMs === null ? '?' : (r.durationMs / 1000).toFixed(1);
+  lines.push(`Run ${r.runId}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${r.status} in ${secs} s`);
+  if (r.error) lines.push(`  error: ${r.error}`);
+  const t = r.planned;
+  if (t) {
+    lines.push(`  sites planned: ${t.sites}; contacts unchanged: ${t.unchanged}; adopted: ${t.adopted}; invalid (not synced): ${t.invalid}; field warnings: ${t.warnings}; unmanaged CHeKT contacts left alone: ${t.unmanaged}`);
+  }
+  const outcomes = r.dryRun ? ['planned'] : ['succeeded', 'failed', 'skipped', 'queued'];
+  lines.push(`  ${'operation'.padEnd(10)}${outcomes.map((o) => o.padStart(11)).join('')}`);
+  for (const kind of ['create', 'update', 'delete']) {
+    const c = r.counts[kind] ?? {};
+    lines.push(`  ${kind.padEnd(10)}${outcomes.map((o) => String(c[o] ?? 0).padStart(11)).join('')}`);
+  }
+  for (const s of r.sites.rejected) lines.push(`  site ${s.ref} not planned: ${s.reason}`);
+  for (const s of r.sites.errors) lines.push(`  site ${s.site} not planned: ${s.error}`);
+  if (r.failures.length > 0) {
+    lines.push(`  failures (${r.failures.length}):`);
+    for (const f of r.failures.slice(0, 50)) lines.push(`    ${f.dealerId}/${f.siteId} ${f.externalContactId} ${f.kind}: ${f.error ?? 'unknown'}`);
+    if (r.failures.length > 50) lines.push(`    … ${r.failures.length - 50} more (use --json)`);
+  }
+  if (r.invalid.length > 0) {
+    lines.push(`  invalid contacts (${t?.invalid ?? r.invalid.length}):`);
+    for (const n of r.invalid.slice(0, 20)) lines.push(`    ${n.site} ${n.externalContactId}: ${n.reason}`);
+    if (r.invalid.length > 20) lines.push(`    … ${r.invalid.length - 20} more (use --json)`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,28 @@
+import type { App } from '../app.js';
+import type { SiteRef } from '../chekt/types.js';
+import type { RunTrigger } from '../source/runs.js';
+import { startRun } from '../sync/startRun.js';
+import { waitForRun } from '../sync/waitForRun.js';
+import { toJsonReport, type JsonRunReport } from './report.js';
+
+/**
+ * A manual resync: plans the sites, executes unless dry run, and waits until every operation it caused has
+ * finished, whoever's workers run them. When no worker is connected to the operations queue (the service is
+ * not running), this process starts its own and stops them afterwards.
+ */
+export async function runSync(
+  app: App,
+  req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; timeoutMs?: number; onProgress?: (done: number, total: number) => void },
+): Promise<JsonRunReport> {
+  if (!req.dryRun && (await app.countOperationWorkers()) === 0) {
+    app.logger.info('no worker is connected to the operations queue; running workers in this process');
+    await app.startWorkers({ control: false });
+  }
+  const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun });
+  const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes;
+  const report = await waitForRun(app.db, runId, {
+    ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
+    onProgress: (queued) => req.onProgress?.(req.dryRun ? total : total - queued, total),
+  });
+  return toJsonReport(report);
+}

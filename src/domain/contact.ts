@@ -1,0 +1,186 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ChektContact, CreateContactBody, UpdateContactBody } from '../chekt/types.js';
+import { parsePhone, type PhoneFormat } from './phone.js';
+import { codePointLength, isWellFormedText, normalizeText, truncateText } from './text.js';
+
+/**
+ * From a CRM row to what CHeKT should hold, and back. Pure.
+ *
+ * Validation policy (one per case, documented in the README "Data rules"):
+ * - first_name or last_name empty after normalisation, or broken Unicode in a name: the contact is SKIPPED
+ *   (CHeKT requires both names; seed "Create a Contact").
+ * - a name longer than `maxNameLength` code points: truncated at a character boundary, synced, with a warning.
+ * - an unparseable or invalid phone, an invalid or over-long email, broken Unicode in either: that field is
+ *   DROPPED (not sent, and not compared, so a working value already in CHeKT is never overwritten by it);
+ *   the rest of the contact syncs, with a warning.
+ */
+
+/** A contact row from the partner's CRM `contacts` table (camel-cased). */
+export interface CrmContact {
+  readonly id: string;
+  readonly siteId: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly phoneNumber: string | null;
+  readonly email: string | null;
+  readonly deletedAt: Date | null;
+  readonly updatedAt: Date;
+}
+
+/** Normalisation settings (config `PHONE_DEFAULT_REGION`, `PHONE_FORMAT`, `CONTACT_MAX_NAME_LENGTH`). */
+export interface NormalizeRules {
+  /** ISO 3166-1 alpha-2 region for phones written without a country code. Default US. */
+  readonly defaultRegion: string;
+  /** How phones are sent. Default E164. */
+  readonly phoneFormat: PhoneFormat;
+  /** Longest first/last name sent, in code points. Default 100. */
+  readonly maxNameLength: number;
+  /** Longest email accepted, in characters. 254 (RFC 5321 §4.5.3.1 path limit). */
+  readonly maxEmailLength: number;
+}
+
+export const DEFAULT_RULES: NormalizeRules = Object.freeze({
+  defaultRegion: 'US',
+  phoneFormat: 'E164',
+  maxNameLength: 100,
+  maxEmailLength: 254,
+});
+
+/** An optional field's desired state: a value to send, absent (clear it in CHeKT), or invalid (leave it be). */
+export type DesiredField =
+  | { readonly state: 'value'; readonly value: string; readonly key: string }
+  | { readonly state: 'absent' }
+  | { readonly state: 'invalid'; readonly reason: string };
+
+/** What CHeKT should hold for one CRM contact, normalised and validated. */
+export interface DesiredContact {
+  readonly externalContactId: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly phone: DesiredField;
+  readonly email: DesiredField;
+  /** Field-level problems that did not stop the sync (dropped field, truncated name). */
+  readonly warnings: readonly string[];
+}
+
+/** Result of {@link prepareContact}: a contact to sync, or the reason it is skipped. */
+export type PreparedContact =
+  | { readonly ok: true; readonly contact: DesiredContact }
+  | { readonly ok: false; readonly externalContactId: string; readonly reason: string };
+
+const emailSchema = z.email();
+
+/** Validates and normalises one CRM contact under `rules`. Never throws. */
+export function prepareContact(crm: CrmContact, rules: NormalizeRules = DEFAULT_RULES): PreparedContact {
+  const warnings: string[] = [];
+  const names: string[] = [];
+  for (const [field, raw] of [['first_name', crm.firstName], ['last_name', crm.lastName]] as const) {
+    if (raw !== null && !isWellFormedText(raw)) return skip(crm.id, `${field} contains broken Unicode`);
+    const text = normalizeText(raw);
+    if (text === null) return skip(crm.id, `${field} is empty`);
+    if (codePointLength(text) > rules.maxNameLength) warnings.push(`${field} truncated to ${rules.maxNameLength} characters`);
+    names.push(truncateText(text, rules.maxNameLength));
+  }
+  const phone = preparePhone(crm.phoneNumber, rules);
+  const email = prepareEmail(crm.email, rules);
+  for (const f of [phone, email]) if (f.state === 'invalid') warnings.push(`${f.reason}; field not sent`);
+  return {
+    ok: true,
+    contact: { externalContactId: crm.id, firstName: names[0]!, lastName: names[1]!, phone, email, warnings },
+  };
+}
+
+function skip(externalContactId: string, reason: string): PreparedContact {
+  return { ok: false, externalContactId, reason };
+}
+
+function preparePhone(raw: string | null, rules: NormalizeRules): DesiredField {
+  if (raw !== null && !isWellFormedText(raw)) return { state: 'invalid', reason: 'phone_number contains broken Unicode' };
+  const text = normalizeText(raw);
+  if (text === null) return { state: 'absent' };
+  const parsed = parsePhone(text, rules.defaultRegion, rules.phoneFormat);
+  return parsed.ok ? { state: 'value', value: parsed.phone.formatted, key: parsed.phone.canonical } : { state: 'invalid', reason: parsed.reason };
+}
+
+function prepareEmail(raw: string | null, rules: NormalizeRules): DesiredField {
+  if (raw !== null && !isWellFormedText(raw)) return { state: 'invalid', reason: 'email contains broken Unicode' };
+  const text = normalizeText(raw);
+  if (text === null) return { state: 'absent' };
+  if (text.length > rules.maxEmailLength) return { state: 'invalid', reason: `email is longer than ${rules.maxEmailLength} characters` };
+  if (!emailSchema.safeParse(text).success) return { state: 'invalid', reason: 'email is not a valid address' };
+  return { state: 'value', value: text, key: text.toLowerCase() };
+}
+
+/** Comparison keys of a contact as CHeKT holds it (same normalisation as the CRM side). */
+export interface RemoteKeys {
+  readonly firstName: string | null;
+  readonly lastName: string | null;
+  readonly phone: string | null;
+  readonly email: string | null;
+}
+
+/** Normalises a CHeKT contact for comparison. A phone CHeKT holds that does not parse is compared as text. */
+export function remoteKeys(remote: ChektContact, rules: NormalizeRules = DEFAULT_RULES): RemoteKeys {
+  const phoneText = normalizeText(remote.phoneNumber);
+  const parsed = phoneText === null ? null : parsePhone(phoneText, rules.defaultRegion, rules.phoneFormat);
+  return {
+    firstName: normalizeText(remote.firstName),
+    lastName: normalizeText(remote.lastName),
+    phone: parsed === null ? null : parsed.ok ? parsed.phone.canonical : phoneText,
+    email: normalizeText(remote.email)?.toLowerCase() ?? null,
+  };
+}
+
+/** CHeKT field names, in the seed's spelling. */
+export type ContactField = 'first_name' | 'last_name' | 'phone_number' | 'email';
+
+/**
+ * Fields whose normalised values differ between the desired contact and CHeKT's copy. Names compare exactly
+ * after normalisation (case matters in a name); emails ignore case; phones compare canonical forms.
+ * An invalid desired field is never reported: it is not sent.
+ */
+export function changedFields(desired: DesiredContact, remote: RemoteKeys): ContactField[] {
+  const out: ContactField[] = [];
+  if (desired.firstName !== remote.firstName) out.push('first_name');
+  if (desired.lastName !== remote.lastName) out.push('last_name');
+  if (fieldDiffers(desired.phone, remote.phone)) out.push('phone_number');
+  if (fieldDiffers(desired.email, remote.email)) out.push('email');
+  return out;
+}
+
+function fieldDiffers(desired: DesiredField, remote: string | null): boolean {
+  if (desired.state === 'invalid') return false;
+  if (desired.state === 'absent') return remote !== null;
+  return desired.key !== remote;
+}
+
+/** Body for `POST .../contacts` (seed "Create a Contact"); absent and invalid optional fields are omitted. */
+export function toCreateBody(c: DesiredContact): CreateContactBody {
+  const body: CreateContactBody = { external_contact_id: c.externalContactId, first_name: c.firstName, last_name: c.lastName };
+  if (c.phone.state === 'value') body.phone_number = c.phone.value;
+  if (c.email.state === 'value') body.email = c.email.value;
+  return body;
+}
+
+/**
+ * Body for `PUT .../contacts/{contactId}` (seed "Update a Contact", every field optional): names always,
+ * a valid phone/email as its value, an absent one as "" (clears it in CHeKT), an invalid one left out so
+ * CHeKT keeps what it has.
+ */
+export function toUpdateBody(c: DesiredContact): UpdateContactBody {
+  const body: UpdateContactBody = { first_name: c.firstName, last_name: c.lastName };
+  if (c.phone.state !== 'invalid') body.phone_number = c.phone.state === 'value' ? c.phone.value : '';
+  if (c.email.state !== 'invalid') body.email = c.email.state === 'value' ? c.email.value : '';
+  return body;
+}
+
+/** sha256 hex of the fields this service manages, as sent; stored in the ledger as `last_sent_hash`. */
+export function contentHash(c: DesiredContact): string {
+  const json = JSON.stringify([c.externalContactId, c.firstName, c.lastName, fieldKey(c.phone), fieldKey(c.email)]);
+  return createHash('sha256').update(json).digest('hex');
+}
+
+function fieldKey(f: DesiredField): string | null {
+  return f.state === 'value' ? f.key : f.state === 'absent' ? null : '\u0000invalid';
+}

@@ -1,0 +1,51 @@
+import { prepareContact, type CrmContact, type DesiredContact, type NormalizeRules } from './contact.js';
+import type { OperationReason } from './plan.js';
+
+/**
+ * What a worker does when an operation job runs. Pure. The job carries ids only; the worker re-reads the
+ * CRM row and decides from the *current* state, so a contact edited or deleted after planning gets the
+ * latest values (issue "The sync service end to end", point 7: "the worker reads the current CRM row").
+ */
+
+/** The action to take against CHeKT. */
+export type WorkerAction =
+  | { readonly type: 'create'; readonly contact: DesiredContact }
+  | { readonly type: 'update'; readonly contact: DesiredContact; readonly chektContactId: string }
+  | { readonly type: 'delete'; readonly chektContactId: string }
+  | { readonly type: 'skip'; readonly reason: string };
+
+/** Inputs read by the worker just before acting. */
+export interface DecideInput {
+  readonly reason: OperationReason;
+  /** CRM `sites.id` the job was planned for. */
+  readonly crmSiteId: string;
+  /** CHeKT `contact_id` known at planning (from CHeKT's live list), if any. */
+  readonly plannedChektContactId: string | null;
+  /** The CRM contact row now, or null when it no longer exists (hard delete). */
+  readonly crm: CrmContact | null;
+  /** The CRM site now, or null when it no longer exists. */
+  readonly site: { readonly id: string; readonly syncEnabled: boolean } | null;
+  /** CHeKT `contact_id` the ledger holds for this contact on this site. */
+  readonly ledgerChektContactId: string | null;
+  readonly rules: NormalizeRules;
+}
+
+/** Decides the action; see {@link WorkerAction}. */
+export function decideAction(input: DecideInput): WorkerAction {
+  if (input.reason === 'duplicate_in_chekt') {
+    return input.plannedChektContactId ? { type: 'delete', chektContactId: input.plannedChektContactId } : { type: 'skip', reason: 'duplicate already gone' };
+  }
+  if (!input.site) return { type: 'skip', reason: 'site no longer in the CRM; left as it is in CHeKT' };
+  if (!input.site.syncEnabled) return { type: 'skip', reason: 'site sync is disabled; left as it is in CHeKT' };
+  const chektContactId = input.plannedChektContactId ?? input.ledgerChektContactId;
+  const crm = input.crm;
+  const wanted = crm !== null && crm.deletedAt === null && crm.siteId === input.crmSiteId;
+  if (!wanted) {
+    return chektContactId ? { type: 'delete', chektContactId } : { type: 'skip', reason: 'not in CHeKT; nothing to delete' };
+  }
+  const prepared = prepareContact(crm, input.rules);
+  if (!prepared.ok) return { type: 'skip', reason: prepared.reason };
+  return chektContactId
+    ? { type: 'update', contact: prepared.contact, chektContactId }
+    : { type: 'create', contact: prepared.contact };
+}

@@ -1,0 +1,203 @@
+import type { ChektContact } from '../chekt/types.js';
+import {
+  changedFields,
+  prepareContact,
+  remoteKeys,
+  type ContactField,
+  type CrmContact,
+  type NormalizeRules,
+} from './contact.js';
+import { duplicateOpKey, opKey } from './opKey.js';
+
+/**
+ * The diff: one site's desired CRM contacts against CHeKT's live list, by `external_contact_id`, into a plan
+ * value (STYLE.md "Plan, then apply"). Pure: no I/O, no clock.
+ *
+ * Ownership rule (issue "The sync service end to end", point 7): a CHeKT contact may be deleted only when
+ * this service manages it, i.e. the ledger records it for this site (created or adopted here) or its
+ * `external_contact_id` is a contact the CRM has or had. Anything else is "unmanaged" and left untouched.
+ */
+
+/** A CHeKT site as the CRM maps it. */
+export interface PlanSite {
+  /** CRM `sites.id`. */
+  readonly id: string;
+  readonly dealerId: string;
+  readonly siteId: string;
+}
+
+/** The ledger's memory of one contact on this site. */
+export interface LedgerEntry {
+  readonly externalContactId: string;
+  /** CHeKT `contact_id` when this service created or adopted it; null after a delete. */
+  readonly chektContactId: string | null;
+}
+
+/** Everything {@link planSite} needs, read beforehand by the caller. */
+export interface PlanSiteInput {
+  readonly site: PlanSite;
+  /** Live CRM contacts of this site (`deleted_at` null). */
+  readonly desired: readonly CrmContact[];
+  /** CHeKT's current list for the site. */
+  readonly remote: readonly ChektContact[];
+  /** Ledger rows for this CHeKT site. */
+  readonly ledger: readonly LedgerEntry[];
+  /** `external_contact_id`s, among the remote ones, that exist in the CRM's `contacts` table in any state. */
+  readonly knownToCrm: ReadonlySet<string>;
+  readonly rules: NormalizeRules;
+}
+
+/** Why an operation was planned. */
+export type OperationReason = 'missing_in_chekt' | 'fields_differ' | 'removed_from_crm' | 'duplicate_in_chekt';
+
+/** One planned write. `chektContactId` is CHeKT's `contact_id` for updates and deletes. */
+export interface PlannedOperation {
+  readonly kind: 'create' | 'update' | 'delete';
+  readonly opKey: string;
+  readonly dealerId: string;
+  readonly siteId: string;
+  /** CRM `sites.id` of the planned site. */
+  readonly crmSiteId: string;
+  readonly externalContactId: string;
+  readonly chektContactId: string | null;
+  readonly reason: OperationReason;
+  /** For updates: the fields that differ (seed spelling). */
+  readonly fields: readonly ContactField[];
+}
+
+/** A CHeKT contact matching a desired CRM contact that the ledger did not know: record it, no write needed. */
+export interface Adoption {
+  readonly externalContactId: string;
+  readonly chektContactId: string;
+}
+
+/** A contact that is not synced, with the reason (validation). Existing CHeKT copies are left as they are. */
+export interface SkippedContact {
+  readonly externalContactId: string;
+  readonly reason: string;
+}
+
+/** The plan for one site. */
+export interface SitePlan {
+  readonly site: PlanSite;
+  readonly operations: readonly PlannedOperation[];
+  readonly adoptions: readonly Adoption[];
+  readonly skipped: readonly SkippedContact[];
+  /** Field-level warnings of contacts that still sync (dropped invalid phone, truncated name). */
+  readonly warnings: readonly SkippedContact[];
+  /** Desired contacts already equal in CHeKT. */
+  readonly unchanged: number;
+  /** CHeKT contacts this service does not manage, left untouched. */
+  readonly unmanaged: number;
+}
+
+/** Diffs one site. See the module comment for the rules. */
+export function planSite(input: PlanSiteInput): SitePlan {
+  const { site, rules } = input;
+  const ledger = new Map(input.ledger.map((l) => [l.externalContactId, l]));
+  const remoteByExt = groupRemote(input.remote);
+  const operations: PlannedOperation[] = [];
+  const adoptions: Adoption[] = [];
+  const skipped: SkippedContact[] = [];
+  const warnings: SkippedContact[] = [];
+  const desiredIds = new Set<string>();
+  let unchanged = 0;
+  const op = (kind: PlannedOperation['kind'], ext: string, chektContactId: string | null, reason: OperationReason, fields: readonly ContactField[] = []) =>
+    operations.push({
+      kind,
+      opKey: reason === 'duplicate_in_chekt' && chektContactId ? duplicateOpKey(site.dealerId, site.siteId, chektContactId) : opKey(site.dealerId, site.siteId, ext),
+      dealerId: site.dealerId,
+      siteId: site.siteId,
+      crmSiteId: site.id,
+      externalContactId: ext,
+      chektContactId,
+      reason,
+      fields,
+    });
+
+  for (const crm of input.desired) {
+    desiredIds.add(crm.id);
+    const prepared = prepareContact(crm, rules);
+    const copies = remoteByExt.get(crm.id) ?? [];
+    const keep = pickKept(copies, ledger.get(crm.id)?.chektContactId ?? null);
+    for (const extra of copies) if (extra !== keep) op('delete', crm.id, extra.contactId, 'duplicate_in_chekt');
+    if (!prepared.ok) {
+      skipped.push({ externalContactId: crm.id, reason: prepared.reason });
+      continue;
+    }
+    for (const w of prepared.contact.warnings) warnings.push({ externalContactId: crm.id, reason: w });
+    if (!keep) {
+      op('create', crm.id, null, 'missing_in_chekt');
+      continue;
+    }
+    if (ledger.get(crm.id)?.chektContactId !== keep.contactId) adoptions.push({ externalContactId: crm.id, chektContactId: keep.contactId });
+    const fields = changedFields(prepared.contact, remoteKeys(keep, rules));
+    if (fields.length > 0) op('update', crm.id, keep.contactId, 'fields_differ', fields);
+    else unchanged += 1;
+  }
+
+  let unmanaged = 0;
+  for (const [ext, copies] of remoteByExt) {
+    if (desiredIds.has(ext)) continue;
+    const managed = ext !== '' && (ledger.has(ext) || input.knownToCrm.has(ext));
+    if (!managed) {
+      unmanaged += copies.length;
+      continue;
+    }
+    const keep = pickKept(copies, ledger.get(ext)?.chektContactId ?? null);
+    for (const c of copies) op('delete', ext, c.contactId, c === keep ? 'removed_from_crm' : 'duplicate_in_chekt');
+  }
+  return { site, operations, adoptions, skipped, warnings, unchanged, unmanaged };
+}
+
+/** Groups CHeKT contacts by `external_contact_id` ('' for contacts without one). */
+function groupRemote(remote: readonly ChektContact[]): Map<string, ChektContact[]> {
+  const out = new Map<string, ChektContact[]>();
+  for (const c of remote) {
+    const ext = c.externalContactId ?? '';
+    const list = out.get(ext);
+    if (list) list.push(c);
+    else out.set(ext, [c]);
+  }
+  return out;
+}
+
+/** Of several CHeKT copies of one contact, keep the ledger's, else the oldest (lowest numeric `contact_id`). */
+function pickKept(copies: readonly ChektContact[], ledgerContactId: string | null): ChektContact | undefined {
+  const byLedger = copies.find((c) => c.contactId === ledgerContactId);
+  if (byLedger) return byLedger;
+  return [...copies].sort((a, b) => compareIds(a.contactId, b.contactId))[0];
+}
+
+function compareIds(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.localeCompare(b);
+}
+
+/** Totals of a set of site plans, for run records and summaries. */
+export interface PlanTotals {
+  sites: number;
+  creates: number;
+  updates: number;
+  deletes: number;
+  unchanged: number;
+  adopted: number;
+  invalid: number;
+  warnings: number;
+  unmanaged: number;
+}
+
+/** Sums {@link SitePlan}s. */
+export function planTotals(plans: readonly SitePlan[]): PlanTotals {
+  const t: PlanTotals = { sites: plans.length, creates: 0, updates: 0, deletes: 0, unchanged: 0, adopted: 0, invalid: 0, warnings: 0, unmanaged: 0 };
+  for (const p of plans) {
+    for (const o of p.operations) t[o.kind === 'create' ? 'creates' : o.kind === 'update' ? 'updates' : 'deletes'] += 1;
+    t.unchanged += p.unchanged;
+    t.adopted += p.adoptions.length;
+    t.invalid += p.skipped.length;
+    t.warnings += p.warnings.length;
+    t.unmanaged += p.unmanaged;
+  }
+  return t;
+}

@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { createRun } from '../../source/runs.js';
+import { formatSiteRef, parseSiteRef } from '../../sync/startRun.js';
+import { apiError } from '../errors.js';
+
+const bodySchema = z
+  .object({
+    sites: z.array(z.string()).max(10_000).optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+
+/**
+ * `POST /api/resync` `{"sites"?: ["dealerId/siteId"], "dryRun"?: boolean}` → 202 `{runId, status, href}`.
+ * The run is recorded at once (so `GET /api/runs/:id` answers right away) and planned by the control worker.
+ * 400 with `error.field` for a bad body.
+ */
+export function postResync(scope: FastifyInstance, app: App): void {
+  scope.post('/api/resync', async (req, reply) => {
+    const parsed = bodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return reply.code(400).send(apiError('invalid_request', issue?.message ?? 'invalid body', issue?.path.join('.') || undefined));
+    }
+    let sites;
+    try {
+      sites = (parsed.data.sites ?? []).map(parseSiteRef);
+    } catch (err) {
+      return reply.code(400).send(apiError('invalid_request', (err as Error).message, 'sites'));
+    }
+    const runId = randomUUID();
+    const dryRun = parsed.data.dryRun ?? false;
+    await createRun(app.db, { id: runId, trigger: 'api', dryRun, sites: sites.map(formatSiteRef), now: new Date() });
+    await app.controlQueue.add(
+      'resync',
+      { type: 'resync', runId, sites: sites.map(formatSiteRef), dryRun },
+      { jobId: `resync-${runId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
+    );
+    return reply.code(202).send({ runId, status: 'planning', href: `/api/runs/${runId}` });
+  });
+}

@@ -1,0 +1,45 @@
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { migrate } from './db/migrate.js';
+import { buildHttpServer } from './http/server.js';
+import { createLogger } from './logger.js';
+
+/**
+ * `npm start`: the long-lived service. Applies pending migrations, then runs the job scheduler, the workers
+ * and the HTTP server (dashboard, API, health). SIGTERM/SIGINT: stop taking work, let running jobs finish
+ * within `SHUTDOWN_TIMEOUT_MS`, close connections, exit 0.
+ */
+let config;
+try {
+  config = loadConfig(process.env, { requireAdmin: true });
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
+  process.exit(2);
+}
+const logger = createLogger(config.logLevel);
+await migrate({ databaseUrl: config.databaseUrl });
+const app = createApp({ config, logger });
+const http = await buildHttpServer(app, { user: config.http.adminUser!, password: config.http.adminPassword! });
+await app.startWorkers();
+await app.startScheduler();
+await http.listen({ port: config.http.port, host: config.http.host });
+logger.info({ port: config.http.port, rateLimitPerMinute: config.chekt.rateLimitPerMinute, chektApiUrl: config.chekt.apiUrl }, 'chekt-contact-sync started');
+
+let shuttingDown = false;
+const shutdown = async (signal: string) => {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  logger.info({ signal }, 'shutting down: no new work; waiting for running jobs');
+  try {
+    await http.close();
+    await app.stop();
+    logger.info('stopped');
+    process.exit(0);
+  } catch (err) {
+    logger.error({ err }, 'shutdown failed');
+    process.exit(1);
+  }
+};
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,46 @@
+import type { OperationReason, PlannedOperation } from '../domain/plan.js';
+
+/**
+ * BullMQ queue names and job data. Job data carries ids only, never names, phones or emails: BullMQ stores
+ * it in clear text in Redis and bull-board shows it (platform.md).
+ */
+
+/** Queue of contact operations (create/update/delete), one job per contact and site. */
+export const OPERATIONS_QUEUE = 'contact-operations';
+/** Queue of sync ticks (job scheduler) and manual resync requests. */
+export const CONTROL_QUEUE = 'sync-control';
+/** Id of the job scheduler that ticks every `SYNC_INTERVAL_SECONDS`. */
+export const TICK_SCHEDULER_ID = 'sync-tick';
+
+/** Data of an operation job. */
+export interface OperationJobData {
+  readonly runId: string;
+  readonly kind: 'create' | 'update' | 'delete';
+  readonly reason: OperationReason;
+  readonly dealerId: string;
+  readonly siteId: string;
+  /** CRM `sites.id` the operation was planned for. */
+  readonly crmSiteId: string;
+  readonly externalContactId: string;
+  /** CHeKT `contact_id` seen at planning, for updates and deletes. */
+  readonly chektContactId: string | null;
+}
+
+/** Data of a control job: a scheduled tick or a manual resync requested over HTTP. */
+export type ControlJobData =
+  | { readonly type: 'tick' }
+  | { readonly type: 'resync'; readonly runId: string; readonly sites: readonly string[]; readonly dryRun: boolean };
+
+/** Job data for a planned operation. */
+export function toJobData(runId: string, o: PlannedOperation): OperationJobData {
+  return {
+    runId,
+    kind: o.kind,
+    reason: o.reason,
+    dealerId: o.dealerId,
+    siteId: o.siteId,
+    crmSiteId: o.crmSiteId,
+    externalContactId: o.externalContactId,
+    chektContactId: o.chektContactId,
+  };
+}

@@ -1,0 +1,67 @@
+import type { Queue } from 'bullmq';
+import type { PlannedOperation } from '../domain/plan.js';
+import { toJobData, type OperationJobData } from './jobs.js';
+
+/**
+ * Enqueues planned operations under their deterministic job ids (domain/opKey.ts).
+ *
+ * BullMQ ignores an add whose id is still stored (platform.md), so each id is checked first:
+ * - waiting, delayed, prioritized or active: the pending job already covers this contact; the worker reads
+ *   the current CRM row when it runs, so nothing is lost. Counted as `joined`.
+ * - completed, or failed (a failure is kept for operators until the next plan wants the contact again):
+ *   removed and added anew.
+ * - absent: added.
+ */
+
+/** Job options: attempts with exponential backoff and jitter (BullMQ `backoff.jitter`, 0..1). */
+export interface OperationJobOptions {
+  /** Attempts per job (config `SYNC_JOB_ATTEMPTS`, default 5). */
+  readonly attempts: number;
+  /** First backoff delay in ms (config `SYNC_BACKOFF_MS`, default 2000), doubled per attempt. */
+  readonly backoffMs: number;
+}
+
+/** Result of {@link enqueueOperations}. */
+export interface EnqueueResult {
+  readonly added: number;
+  readonly joined: number;
+  readonly replaced: number;
+}
+
+/** Adds one job per operation; see the module comment for ids already stored. */
+export async function enqueueOperations(
+  queue: Queue<OperationJobData>,
+  runId: string,
+  operations: readonly PlannedOperation[],
+  options: OperationJobOptions,
+): Promise<EnqueueResult> {
+  let joined = 0;
+  let replaced = 0;
+  const toAdd: PlannedOperation[] = [];
+  for (const op of operations) {
+    const state = await queue.getJobState(op.opKey);
+    if (state === 'completed' || state === 'failed') {
+      const removed = await queue.remove(op.opKey);
+      if (removed === 1) replaced += 1;
+      toAdd.push(op);
+    } else if (state === 'unknown') {
+      toAdd.push(op);
+    } else {
+      joined += 1;
+    }
+  }
+  await queue.addBulk(
+    toAdd.map((op) => ({
+      name: op.kind,
+      data: toJobData(runId, op),
+      opts: {
+        jobId: op.opKey,
+        attempts: options.attempts,
+        backoff: { type: 'exponential', delay: options.backoffMs, jitter: 0.5 },
+        removeOnComplete: { age: 24 * 3600, count: 1000 },
+        removeOnFail: false,
+      },
+    })),
+  );
+  return { added: toAdd.length - replaced, joined, replaced };
+}

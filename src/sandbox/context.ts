@@ -1,0 +1,30 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { TokenService } from './auth.js';
+import type { FaultInjector } from './faults.js';
+import type { RateLimitDecision, RateLimiter } from './rateLimit.js';
+import type { RequestRecorder } from './recorder.js';
+import type { SandboxStore } from './store.js';
+
+/** Everything the sandbox routes share; built once per sandbox by `startSandbox` (no module state). */
+export interface SandboxContext {
+  readonly store: SandboxStore;
+  readonly tokens: TokenService;
+  readonly limiter: RateLimiter;
+  readonly faults: FaultInjector;
+  readonly recorder: RequestRecorder;
+  /** Unknown dealer/site: register on first use (true) or answer 404 (false). */
+  readonly autoCreateSites: boolean;
+  /** Arrival time (epoch ms) per request, for {@link SandboxRequestRecord.at}. */
+  readonly arrivals: WeakMap<FastifyRequest, number>;
+}
+
+/**
+ * Sets `X-RateLimit-Limit` (per minute), `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix seconds), and on
+ * refusal `Retry-After` (whole seconds) — notes §3 [rate].
+ */
+export function applyRateLimitHeaders(reply: FastifyReply, d: RateLimitDecision): void {
+  reply.header('x-ratelimit-limit', String(d.limit));
+  reply.header('x-ratelimit-remaining', String(d.remaining));
+  reply.header('x-ratelimit-reset', String(d.resetAtSeconds));
+  if (!d.allowed) reply.header('retry-after', String(d.retryAfterSeconds));
+}

@@ -1,0 +1,104 @@
+import type { SandboxFaults } from './types.js';
+
+/**
+ * Fault injection (notes "Suggested fake-server behaviour": 5xx, latency; plus dropped connections and
+ * per-contact rejections). Decisions come from a seeded PRNG so a test run is reproducible: the same seed and
+ * the same request sequence give the same faults. A rate of 0 or 1 decides without drawing, so switching a
+ * fault fully on or off does not shift the sequence of the others.
+ */
+
+/** Defaults: no faults. */
+export const DEFAULT_FAULTS: Readonly<SandboxFaults> = Object.freeze({
+  latencyMs: 0,
+  errorRate: 0,
+  dropAfterCommitRate: 0,
+  rejectExternalContactIds: [],
+});
+
+/**
+ * mulberry32: a tiny 32-bit PRNG, good enough for test faults (not for secrets).
+ * @returns a function yielding floats in [0, 1).
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Merges `patch` into `base` and checks ranges.
+ * @throws {RangeError} naming the bad field (rates outside 0..1, negative or non-finite latency).
+ */
+export function mergeFaults(base: SandboxFaults, patch: Partial<SandboxFaults>): SandboxFaults {
+  const next: SandboxFaults = {
+    latencyMs: patch.latencyMs ?? base.latencyMs,
+    errorRate: patch.errorRate ?? base.errorRate,
+    dropAfterCommitRate: patch.dropAfterCommitRate ?? base.dropAfterCommitRate,
+    rejectExternalContactIds: [...(patch.rejectExternalContactIds ?? base.rejectExternalContactIds)],
+  };
+  if (!Number.isFinite(next.latencyMs) || next.latencyMs < 0) throw new RangeError(`latencyMs must be >= 0, got ${next.latencyMs}`);
+  for (const key of ['errorRate', 'dropAfterCommitRate'] as const) {
+    const v = next[key];
+    if (!Number.isFinite(v) || v < 0 || v > 1) throw new RangeError(`${key} must be within 0..1, got ${v}`);
+  }
+  return next;
+}
+
+/** Options for {@link FaultInjector}. */
+export interface FaultInjectorOptions {
+  /** PRNG seed (default 1 in the sandbox options). */
+  readonly seed: number;
+  readonly faults?: Partial<SandboxFaults> | undefined;
+}
+
+/** Holds the current faults and draws decisions from one seeded stream. */
+export class FaultInjector {
+  private current: SandboxFaults;
+  private random: () => number;
+
+  constructor(private readonly options: FaultInjectorOptions) {
+    this.current = mergeFaults({ ...DEFAULT_FAULTS, rejectExternalContactIds: [] }, options.faults ?? {});
+    this.random = mulberry32(options.seed);
+  }
+
+  /** A copy of the current faults. */
+  get faults(): SandboxFaults {
+    return { ...this.current, rejectExternalContactIds: [...this.current.rejectExternalContactIds] };
+  }
+
+  /** Merges a partial change. @throws {RangeError} as {@link mergeFaults}. */
+  set(patch: Partial<SandboxFaults>): void {
+    this.current = mergeFaults(this.current, patch);
+  }
+
+  /** Decides whether this `/partner` request is answered 503. */
+  shouldFailRequest(): boolean {
+    return this.draw(this.current.errorRate);
+  }
+
+  /** Decides whether this committed write is answered by destroying the socket. */
+  shouldDropWrite(): boolean {
+    return this.draw(this.current.dropAfterCommitRate);
+  }
+
+  /** Whether writes for this `external_contact_id` are refused with 400. */
+  rejects(externalContactId: string): boolean {
+    return this.current.rejectExternalContactIds.includes(externalContactId);
+  }
+
+  /** Restarts the PRNG from the seed (faults kept). */
+  reseed(): void {
+    this.random = mulberry32(this.options.seed);
+  }
+
+  private draw(rate: number): boolean {
+    if (rate <= 0) return false;
+    if (rate >= 1) return true;
+    return this.random() < rate;
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyReply } from 'fastify';
+import type { SandboxContext } from '../context.js';
+import { sendError } from '../errors.js';
+import type { FieldProblem } from '../validate.js';
+
+/** Route patterns of the seed's five endpoints ("Contacts API" › Endpoints). */
+export const CONTACTS_PATH = '/partner/v1/dealers/:dealerId/sites/:siteId/contacts';
+export const CONTACT_PATH = `${CONTACTS_PATH}/:contactId`;
+
+export interface SiteParams {
+  dealerId: string;
+  siteId: string;
+}
+
+export interface ContactParams extends SiteParams {
+  contactId: string;
+}
+
+/**
+ * Resolves the dealer and site of a request. Unknown dealer or site → 404 `not_found` naming `dealerId` or
+ * `siteId` (seed "Error Responses": 404 "Contact, site, or dealer does not exist"), unless `autoCreateSites`.
+ * @returns true when the site exists (or was just registered); false after sending the 404.
+ */
+export function resolveSite(ctx: SandboxContext, params: SiteParams, reply: FastifyReply): boolean {
+  const { dealerId, siteId } = params;
+  if (ctx.store.hasSite(dealerId, siteId)) return true;
+  if (ctx.autoCreateSites) {
+    ctx.store.addSite(dealerId, siteId);
+    return true;
+  }
+  if (!ctx.store.hasDealer(dealerId)) sendError(reply, 404, 'not_found', `dealer ${dealerId} not found`, 'dealerId');
+  else sendError(reply, 404, 'not_found', `site ${siteId} not found for dealer ${dealerId}`, 'siteId');
+  return false;
+}
+
+/**
+ * Parses a path `contactId`: CHeKT's `contact_id` is a number (seed "Response Fields"), so anything but a
+ * decimal integer cannot name a contact and gets the same 404 as an unknown id.
+ */
+export function parseContactId(raw: string): number | undefined {
+  if (!/^[0-9]{1,15}$/.test(raw)) return undefined;
+  return Number(raw);
+}
+
+/** Sends the 404 for a contact that is not in this site. */
+export function sendContactNotFound(reply: FastifyReply, contactId: string): FastifyReply {
+  return sendError(reply, 404, 'not_found', `contact ${contactId} not found`, 'contactId');
+}
+
+/** Sends a body-validation 400 (notes §4: "400 … check `error.field`"). */
+export function sendFieldProblem(reply: FastifyReply, problem: FieldProblem): FastifyReply {
+  return sendError(reply, 400, problem.code, problem.message, problem.field);
+}
+
+/** Sends the `rejectExternalContactIds` fault's 400. */
+export function sendRejected(reply: FastifyReply, externalContactId: string): FastifyReply {
+  return sendError(
+    reply,
+    400,
+    'invalid_field',
+    `external_contact_id ${externalContactId} rejected (sandbox fault: rejectExternalContactIds)`,
+    'external_contact_id',
+  );
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import type { SandboxContext } from '../context.js';
+import { sendError } from '../errors.js';
+import { dropConnection } from '../hooks.js';
+import { validateCreateBody } from '../validate.js';
+import { CONTACTS_PATH, resolveSite, sendFieldProblem, sendRejected, type SiteParams } from './lookup.js';
+
+/**
+ * `POST /partner/v1/dealers/:dealerId/sites/:siteId/contacts` (seed "Create a Contact") → 201 with the contact.
+ * 400 on a bad body (`field` named), 409 `duplicate_external_contact_id` when the site already has that
+ * `external_contact_id` (notes "Suggested fake-server behaviour").
+ */
+export function postContact(app: FastifyInstance, ctx: SandboxContext): void {
+  app.post<{ Params: SiteParams }>(CONTACTS_PATH, async (request, reply) => {
+    if (!resolveSite(ctx, request.params, reply)) return reply;
+    const body = validateCreateBody(request.body);
+    if (!body.ok) return sendFieldProblem(reply, body.problem);
+    if (ctx.faults.rejects(body.value.external_contact_id)) return sendRejected(reply, body.value.external_contact_id);
+    const { dealerId, siteId } = request.params;
+    const created = ctx.store.create(dealerId, siteId, body.value);
+    if (!created.ok) {
+      return sendError(
+        reply,
+        409,
+        'duplicate_external_contact_id',
+        `site already has a contact with external_contact_id ${body.value.external_contact_id} (contact_id ${created.existing.contact_id})`,
+        'external_contact_id',
+      );
+    }
+    if (ctx.faults.shouldDropWrite()) return dropConnection(ctx, request, reply);
+    return reply.code(201).send(created.contact);
+  });
+}

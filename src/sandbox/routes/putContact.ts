@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import type { SandboxContext } from '../context.js';
+import { dropConnection } from '../hooks.js';
+import { validateUpdateBody } from '../validate.js';
+import {
+  CONTACT_PATH,
+  parseContactId,
+  resolveSite,
+  sendContactNotFound,
+  sendFieldProblem,
+  sendRejected,
+  type ContactParams,
+} from './lookup.js';
+
+/**
+ * `PUT /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId` (seed "Update a Contact": all fields
+ * optional) → 200 with the updated contact. Partial: present fields replace, `""`/null clear `phone_number` and
+ * `email`, `external_contact_id` in the body is ignored (see ../validate.ts).
+ */
+export function putContact(app: FastifyInstance, ctx: SandboxContext): void {
+  app.put<{ Params: ContactParams }>(CONTACT_PATH, async (request, reply) => {
+    if (!resolveSite(ctx, request.params, reply)) return reply;
+    const { dealerId, siteId, contactId } = request.params;
+    const id = parseContactId(contactId);
+    const current = id === undefined ? undefined : ctx.store.get(dealerId, siteId, id);
+    if (id === undefined || !current) return sendContactNotFound(reply, contactId);
+    const patch = validateUpdateBody(request.body);
+    if (!patch.ok) return sendFieldProblem(reply, patch.problem);
+    if (ctx.faults.rejects(current.external_contact_id)) return sendRejected(reply, current.external_contact_id);
+    const updated = ctx.store.update(dealerId, siteId, id, patch.value);
+    if (!updated) return sendContactNotFound(reply, contactId);
+    if (ctx.faults.shouldDropWrite()) return dropConnection(ctx, request, reply);
+    return reply.code(200).send(updated);
+  });
+}

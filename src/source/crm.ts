@@ -1,0 +1,94 @@
+import type { SiteRef } from '../chekt/types.js';
+import type { CrmContact } from '../domain/contact.js';
+import type { PrismaClient } from './db.js';
+
+/**
+ * Reads of the partner's CRM tables (`sites`, `contacts`). Plain functions taking the db handle first.
+ * A failed read throws (Prisma/pg errors); callers must treat that as "plan nothing", never as "no contacts".
+ */
+
+/** A CRM site row (camel-cased). */
+export interface CrmSite {
+  readonly id: string;
+  readonly dealerId: string;
+  readonly siteId: string;
+  readonly name: string;
+  readonly syncEnabled: boolean;
+}
+
+/** Result of {@link selectSites}: sites to plan and requested refs that cannot be planned, with reasons. */
+export interface SiteSelection {
+  readonly sites: CrmSite[];
+  readonly rejected: Array<{ readonly ref: string; readonly reason: string }>;
+}
+
+const toSite = (s: { id: string; chektDealerId: string; chektSiteId: string; name: string; syncEnabled: boolean }): CrmSite => ({
+  id: s.id,
+  dealerId: s.chektDealerId,
+  siteId: s.chektSiteId,
+  name: s.name,
+  syncEnabled: s.syncEnabled,
+});
+
+/**
+ * Sites to plan: every site with `sync_enabled` when `refs` is empty, else the requested ones. A requested
+ * site missing from the CRM or with sync disabled is rejected with a reason (never wiped: a disabled site is
+ * left as it is in CHeKT).
+ */
+export async function selectSites(db: PrismaClient, refs: readonly SiteRef[] = []): Promise<SiteSelection> {
+  if (refs.length === 0) {
+    const rows = await db.site.findMany({ where: { syncEnabled: true }, orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }] });
+    return { sites: rows.map(toSite), rejected: [] };
+  }
+  const rows = await db.site.findMany({ where: { OR: refs.map((r) => ({ chektDealerId: r.dealerId, chektSiteId: r.siteId })) } });
+  const byRef = new Map(rows.map((r) => [`${r.chektDealerId}/${r.chektSiteId}`, toSite(r)]));
+  const sites: CrmSite[] = [];
+  const rejected: SiteSelection['rejected'] = [];
+  for (const ref of refs) {
+    const key = `${ref.dealerId}/${ref.siteId}`;
+    const site = byRef.get(key);
+    if (!site) rejected.push({ ref: key, reason: 'no CRM site with this chekt_dealer_id/chekt_site_id' });
+    else if (!site.syncEnabled) rejected.push({ ref: key, reason: 'sync_enabled is false for this site' });
+    else if (!sites.includes(site)) sites.push(site);
+  }
+  return { sites, rejected };
+}
+
+type ContactRow = {
+  id: string;
+  siteId: string;
+  firstName: string;
+  lastName: string;
+  phoneNumber: string | null;
+  email: string | null;
+  deletedAt: Date | null;
+  updatedAt: Date;
+};
+const toContact = (c: ContactRow): CrmContact => ({ ...c });
+
+/** Live contacts (`deleted_at` null) of the given CRM sites, grouped by `sites.id`. */
+export async function readLiveContacts(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Map<string, CrmContact[]>> {
+  const rows = await db.contact.findMany({ where: { siteId: { in: [...crmSiteIds] }, deletedAt: null }, orderBy: { id: 'asc' } });
+  const out = new Map<string, CrmContact[]>(crmSiteIds.map((id) => [id, []]));
+  for (const r of rows) out.get(r.siteId)?.push(toContact(r));
+  return out;
+}
+
+/** Which of `ids` exist in the CRM `contacts` table in any state (live, soft-deleted, on any site). */
+export async function findKnownContactIds(db: PrismaClient, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db.contact.findMany({ where: { id: { in: [...ids] } }, select: { id: true } });
+  return new Set(rows.map((r) => r.id));
+}
+
+/** One contact row by id, or null when it does not exist. */
+export async function readContact(db: PrismaClient, id: string): Promise<CrmContact | null> {
+  const row = await db.contact.findUnique({ where: { id } });
+  return row ? toContact(row) : null;
+}
+
+/** One CRM site by `sites.id`, or null. */
+export async function readSite(db: PrismaClient, id: string): Promise<CrmSite | null> {
+  const row = await db.site.findUnique({ where: { id } });
+  return row ? toSite(row) : null;
+}

@@ -1,0 +1,19 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+export type { PrismaClient } from '../generated/prisma/client.js';
+
+/**
+ * Creates the Prisma client over `@prisma/adapter-pg` (no engine binary; platform.md "Prisma offline").
+ * The session time zone is pinned to UTC because adapter-pg shifts timestamptz values otherwise
+ * (prisma/orm#26786), and the pool gives up after `connectionTimeoutMs` instead of waiting forever.
+ */
+export function createPrisma(options: { databaseUrl: string; poolSize?: number; connectionTimeoutMs?: number }): PrismaClient {
+  const adapter = new PrismaPg({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    options: '-c TimeZone=UTC',
+  });
+  return new PrismaClient({ adapter });
+}

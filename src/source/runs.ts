@@ -1,0 +1,137 @@
+import type { PlannedOperation } from '../domain/plan.js';
+import type { PrismaClient } from './db.js';
+
+/**
+ * Run history (`sync_runs`) and each run's operations (`sync_operations`). Counts per kind and outcome are
+ * aggregated from the operations, so concurrent workers never race on a counter.
+ */
+
+/** What started a run. */
+export type RunTrigger = 'schedule' | 'cli' | 'api' | 'demo';
+/** Lifecycle of a run. */
+export type RunStatus = 'planning' | 'running' | 'completed' | 'failed';
+/** Outcome of one operation; `queued` until a worker finishes it, `planned` in a dry run. */
+export type OperationOutcome = 'queued' | 'planned' | 'succeeded' | 'failed' | 'skipped';
+
+/** Creates a run in status `planning`. */
+export async function createRun(
+  db: PrismaClient,
+  run: { id: string; trigger: RunTrigger; dryRun: boolean; sites: readonly string[]; now: Date },
+): Promise<void> {
+  await db.syncRun.create({
+    data: { id: run.id, trigger: run.trigger, dryRun: run.dryRun, sites: [...run.sites], status: 'planning', startedAt: run.now },
+  });
+}
+
+/**
+ * Records a run's plan: its summary and one `sync_operations` row per planned operation (`queued`, or
+ * `planned` for a dry run). A run with nothing to execute is completed at once.
+ */
+export async function recordPlan(
+  db: PrismaClient,
+  run: { id: string; dryRun: boolean; summary: object; operations: readonly PlannedOperation[]; now: Date },
+): Promise<void> {
+  const outcome: OperationOutcome = run.dryRun ? 'planned' : 'queued';
+  const done = run.dryRun || run.operations.length === 0;
+  await db.$transaction([
+    db.syncOperation.createMany({
+      data: run.operations.map((o) => ({
+        runId: run.id,
+        opKey: o.opKey,
+        chektDealerId: o.dealerId,
+        chektSiteId: o.siteId,
+        externalContactId: o.externalContactId,
+        kind: o.kind,
+        outcome,
+      })),
+      skipDuplicates: true,
+    }),
+    db.syncRun.update({
+      where: { id: run.id },
+      data: { planned: run.summary, plannedAt: run.now, status: done ? 'completed' : 'running', ...(done ? { finishedAt: run.now } : {}) },
+    }),
+  ]);
+}
+
+/** Marks a run failed (planning failed: e.g. the CRM read failed, so nothing was planned). */
+export async function failRun(db: PrismaClient, runId: string, error: string, now: Date): Promise<void> {
+  await db.syncRun.update({ where: { id: runId }, data: { status: 'failed', error, finishedAt: now } });
+}
+
+/**
+ * Settles every queued operation with this `opKey` (of any run that is waiting on the same job) and
+ * completes the runs left with nothing queued. Returns the ids of the runs touched.
+ */
+export async function finishOperation(
+  db: PrismaClient,
+  op: { opKey: string; outcome: 'succeeded' | 'failed' | 'skipped'; appliedKind: string; error: string | null; attempts: number; now: Date },
+): Promise<string[]> {
+  const rows = await db.$queryRaw<Array<{ run_id: string }>>`
+    UPDATE sync_operations
+       SET outcome = ${op.outcome}, applied_kind = ${op.appliedKind}, error = ${op.error}, attempts = ${op.attempts}, finished_at = ${op.now}
+     WHERE op_key = ${op.opKey} AND outcome = 'queued'
+  RETURNING run_id::text AS run_id`;
+  const runIds = [...new Set(rows.map((r) => r.run_id))];
+  if (runIds.length > 0) await completeRunsIfDone(db, runIds, op.now);
+  return runIds;
+}
+
+/** Completes running runs among `runIds` that have no queued operation left. */
+export async function completeRunsIfDone(db: PrismaClient, runIds: readonly string[], now: Date): Promise<void> {
+  await db.$executeRaw`
+    UPDATE sync_runs r SET status = 'completed', finished_at = ${now}
+     WHERE r.id::text = ANY(${[...runIds]}) AND r.status = 'running'
+       AND NOT EXISTS (SELECT 1 FROM sync_operations o WHERE o.run_id = r.id AND o.outcome = 'queued')`;
+}
+
+/** Counts per kind and outcome, e.g. `{ create: { succeeded: 3, failed: 1 } }`. */
+export type RunCounts = Record<string, Record<string, number>>;
+
+/** A run as reported by the CLI and `GET /api/runs/:id`. */
+export interface RunReport {
+  readonly id: string;
+  readonly trigger: string;
+  readonly dryRun: boolean;
+  readonly status: RunStatus;
+  readonly sites: unknown;
+  readonly startedAt: string;
+  readonly plannedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly error: string | null;
+  readonly planned: unknown;
+  readonly counts: RunCounts;
+  readonly failures: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; error: string | null }>;
+}
+
+/** Loads one run with its counts and failures; null when unknown. */
+export async function getRun(db: PrismaClient, id: string): Promise<RunReport | null> {
+  const run = await db.syncRun.findUnique({ where: { id } });
+  if (!run) return null;
+  const groups = await db.syncOperation.groupBy({ by: ['kind', 'outcome'], where: { runId: id }, _count: { _all: true } });
+  const counts: RunCounts = {};
+  for (const g of groups) (counts[g.kind] ??= {})[g.outcome] = g._count._all;
+  const failed = await db.syncOperation.findMany({
+    where: { runId: id, outcome: 'failed' },
+    orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
+    take: 1000,
+  });
+  return {
+    id: run.id,
+    trigger: run.trigger,
+    dryRun: run.dryRun,
+    status: run.status as RunStatus,
+    sites: run.sites,
+    startedAt: run.startedAt.toISOString(),
+    plannedAt: run.plannedAt?.toISOString() ?? null,
+    finishedAt: run.finishedAt?.toISOString() ?? null,
+    error: run.error,
+    planned: run.planned,
+    counts,
+    failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
+  };
+}
+
+/** Number of this run's operations still queued. */
+export async function countQueued(db: PrismaClient, runId: string): Promise<number> {
+  return db.syncOperation.count({ where: { runId, outcome: 'queued' } });
+}

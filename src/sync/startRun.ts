@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { SiteRef } from '../chekt/types.js';
+import { createRun, type RunTrigger } from '../source/runs.js';
+import { planRun, type PlanRunDeps, type PlanSummary } from './planRun.js';
+
+/** Formats a site as the CLI and API spell it: `dealerId/siteId`. */
+export function formatSiteRef(s: SiteRef): string {
+  return `${s.dealerId}/${s.siteId}`;
+}
+
+/**
+ * Parses `dealerId/siteId` (the CLI's `--site` and the API's `sites[]`).
+ * @throws {Error} naming the value when it is not two non-empty parts separated by one "/".
+ */
+export function parseSiteRef(value: string): SiteRef {
+  const parts = value.split('/');
+  if (parts.length !== 2 || !parts[0]?.trim() || !parts[1]?.trim()) {
+    throw new Error(`invalid site "${value}": expected <dealerId>/<siteId>, e.g. 10001/42`);
+  }
+  return { dealerId: parts[0].trim(), siteId: parts[1].trim() };
+}
+
+/** Creates a run row and plans it now (CLI, demo, scheduled tick). Returns the run id and the plan summary. */
+export async function startRun(
+  deps: PlanRunDeps,
+  req: { trigger: RunTrigger; sites: readonly SiteRef[]; dryRun: boolean; runId?: string },
+): Promise<{ runId: string; summary: PlanSummary }> {
+  const runId = req.runId ?? randomUUID();
+  await createRun(deps.db, { id: runId, trigger: req.trigger, dryRun: req.dryRun, sites: req.sites.map(formatSiteRef), now: deps.now() });
+  const summary = await planRun(deps, { runId, sites: req.sites, dryRun: req.dryRun });
+  return { runId, summary };
+}
