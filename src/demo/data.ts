@@ -132,7 +132,11 @@ export function generateDemoData(options: DemoDataOptions = {}): DemoDataset {
  * @throws {RangeError} if there are fewer candidates than requested, or no sync-enabled site for additions.
  */
 export function generateDemoEdits(data: DemoDataset, options: DemoEditsOptions = {}): DemoEdits {
-  const counts = { updates: options.updates ?? 60, softDeletes: options.softDeletes ?? 25, additions: options.additions ?? 40 };
+  const counts = {
+    updates: options.updates ?? 60,
+    softDeletes: options.softDeletes ?? 25,
+    additions: options.additions ?? 40,
+  };
   const fakers = createDemoFakers((options.seed ?? DEFAULT_SEED) + EDITS_SEED_OFFSET);
   const { rng } = fakers;
   const enabledSites = new Map(data.sites.filter((s) => s.syncEnabled).map((s) => [s.id, s]));
@@ -200,7 +204,8 @@ function makeSites(fakers: DemoFakers, count: number, dealers: number): DemoSite
   return range(count).map((i) => {
     const dealer = i < dealers ? i : rng.number.int({ min: 0, max: dealers - 1 });
     // Every dealer numbers its sites from about 100, so the same chekt_site_id appears under several dealers.
-    const siteNo = (lastSiteNo.get(dealer) ?? 99 + rng.number.int({ min: 0, max: 20 })) + rng.number.int({ min: 1, max: 3 });
+    const previous = lastSiteNo.get(dealer) ?? 99 + rng.number.int({ min: 0, max: 20 });
+    const siteNo = previous + rng.number.int({ min: 1, max: 3 });
     lastSiteNo.set(dealer, siteNo);
     const chektDealerId = String(FIRST_DEALER_ID + dealer);
     const f = fakers.byLocale[REGION_LOCALE[demoSiteRegion({ chektDealerId })]];
@@ -251,7 +256,8 @@ function assignSpecials(rng: Faker, eligible: number[], total: number): Map<numb
 function makeContact(fakers: DemoFakers, site: DemoSite, id: string, special: Special | undefined): DemoContact {
   const { rng } = fakers;
   const region = demoSiteRegion(site);
-  const locale = rng.datatype.boolean({ probability: 0.75 }) ? REGION_LOCALE[region] : rng.helpers.arrayElement(NAME_LOCALES);
+  const local = rng.datatype.boolean({ probability: 0.75 });
+  const locale = local ? REGION_LOCALE[region] : rng.helpers.arrayElement(NAME_LOCALES);
   const f = fakers.byLocale[locale];
   const name = personName(f);
   const email =

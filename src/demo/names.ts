@@ -124,7 +124,13 @@ export const BLANK_NAMES: readonly string[] = ['   ', '\t', '\u00a0', ' \u00a0 '
  * Values that are not e-mail addresses (zod's `z.email()` rejects each), kept verbatim so the sync has to
  * report them rather than send them.
  */
-export const INVALID_EMAILS: readonly string[] = ['not-an-email', 'a@b', 'john@@example.com', 'jane.doe@', '@example.com'];
+export const INVALID_EMAILS: readonly string[] = [
+  'not-an-email',
+  'a@b',
+  'john@@example.com',
+  'jane.doe@',
+  '@example.com',
+];
 
 /** RFC 2606 reserved domains: demo addresses can never reach a real mailbox. */
 const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org'] as const;

@@ -27,7 +27,7 @@ export const REGION_LOCALE: Readonly<Record<DemoRegion, NameLocale>> = {
   SA: 'ar',
 };
 
-const US_AREA_CODES = ['201', '212', '213', '305', '312', '404', '415', '512', '602', '617', '702', '713', '718', '919'];
+const US_AREA_CODES = ['201', '212', '213', '305', '312', '404', '415', '512', '602', '617', '702', '713', '718'];
 
 /**
  * National significant number patterns (faker `fromRegExp` syntax), per region. Where a country reserves
@@ -94,7 +94,8 @@ const MAX_ATTEMPTS = 50;
  * A phone number valid for `region`, written in one of several styles: national ("(201) 555-0142",
  * "02-312-3456", "030 12345678"), international ("+82 2 312 3456"), E.164, national digits only, dotted or
  * with a trunk "1-" (NANP), the region's exit code before the country code ("0049 30 12345678",
- * "010 81 3 1234 5678"), or with an extension ("(201) 555-0142 x12"). Note that only the "+"-forms are valid when parsed with a different default region.
+ * "010 81 3 1234 5678"), or with an extension ("(201) 555-0142 x12"). Only the "+" forms stay valid when read
+ * with another default region (the sync reads with one configured region, `PHONE_DEFAULT_REGION`).
  * @throws {Error} if no valid number came out of `region`'s patterns after 50 draws (a bug in the patterns).
  */
 export function demoPhone(rng: Faker, region: DemoRegion): string {

@@ -24,10 +24,15 @@ export interface ChektErrorInit {
  * Statuses and meanings: seed "Error Responses" table and chekt-api.md §4.
  */
 export abstract class ChektError extends Error {
+  /** HTTP status; `undefined` when no response arrived. */
   readonly status: number | undefined;
+  /** Code from the error body (e.g. `invalid_field`, `invalid_client`), or a transport code (`ECONNRESET`). */
   readonly code: string | undefined;
+  /** Offending input field named by CHeKT (`error.field`). */
   readonly field: string | undefined;
+  /** `x-partner-trace-id` of the failing request. */
   readonly traceId: string | undefined;
+  /** e.g. `'POST contacts'`, `'POST token'`. */
   readonly endpoint: string;
   /** Whether retrying the same request (later, with backoff) may succeed. */
   readonly retryable: boolean;

@@ -1,0 +1,76 @@
+/**
+ * The Redis-backed rate limiter against the real Redis at 127.0.0.1:6379: two instances (as two worker
+ * processes would) share one budget and one pause. Each test uses its own key prefix, deleted afterwards.
+ * Timing assertions are lower bounds only (a slow machine can only make them pass more easily).
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { createRedisRateLimiter, type RateLimiter } from '../../src/chekt/rateLimiter.js';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+let a: Redis;
+let b: Redis;
+let prefix: string;
+
+beforeAll(() => {
+  a = new Redis(REDIS_URL, { lazyConnect: false });
+  b = new Redis(REDIS_URL, { lazyConnect: false });
+});
+afterAll(async () => {
+  await a.quit();
+  await b.quit();
+});
+beforeEach(() => {
+  prefix = `test:chekt-rate:${randomUUID()}`;
+});
+afterEach(async () => {
+  const keys = await a.keys(`${prefix}*`);
+  if (keys.length > 0) await a.del(...keys);
+});
+
+async function grantTimes(limiters: RateLimiter[], perLimiter: number): Promise<number[]> {
+  const times: number[] = [];
+  await Promise.all(
+    limiters.flatMap((l) => Array.from({ length: perLimiter }, () => l.acquire().then(() => void times.push(Date.now())))),
+  );
+  return times.sort((x, y) => x - y);
+}
+
+describe('createRedisRateLimiter', () => {
+  it('two instances sharing a key never grant more than 2 per 1 s window at 120/min', async () => {
+    const l1 = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 120 });
+    const l2 = createRedisRateLimiter({ redis: b, key: prefix, perMinute: 120 });
+    const times = await grantTimes([l1, l2], 5);
+    expect(times).toHaveLength(10);
+    // At most 2 grants per window, so any 5 consecutive grants span 3 windows: more than one full window apart.
+    for (let i = 0; i + 4 < times.length; i++) expect(times[i + 4]! - times[i]!).toBeGreaterThanOrEqual(900);
+    // 10 grants need at least 5 windows: the last is at least 4 full windows after the first.
+    expect(times[9]! - times[0]!).toBeGreaterThanOrEqual(3600);
+    const s1 = l1.stats!();
+    const s2 = l2.stats!();
+    expect(s1.acquired + s2.acquired).toBe(10);
+    expect(s1.waited + s2.waited).toBeGreaterThanOrEqual(8);
+    expect(s1.waitedMs + s2.waitedMs).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('pause() on one instance makes the other wait, and a shorter pause does not shorten it', async () => {
+    const l1 = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 6000 });
+    const l2 = createRedisRateLimiter({ redis: b, key: prefix, perMinute: 6000 });
+    const before = Date.now();
+    await l1.pause!(800);
+    await l1.pause!(10);
+    const until = Number(await a.get(`${prefix}:paused-until`));
+    expect(until).toBeGreaterThanOrEqual(before + 800);
+    const started = Date.now();
+    await l2.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(700);
+    expect(l2.stats!()).toMatchObject({ acquired: 1, waited: 1 });
+    expect(l1.stats!().pauses).toBe(2);
+  });
+
+  it('without contention acquire() does not wait', async () => {
+    const l1 = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 600 });
+    for (let i = 0; i < 5; i++) await l1.acquire();
+    expect(l1.stats!()).toMatchObject({ acquired: 5, waited: 0, waitedMs: 0 });
+  });
+});

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { createApp, type App } from '../../../src/app.js';
+import { loadConfig, type Config } from '../../../src/config.js';
+import { migrate } from '../../../src/db/migrate.js';
+import { createLogger } from '../../../src/logger.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.js';
+
+/**
+ * Integration test harness: a throwaway PostgreSQL database (migrated), a unique BullMQ queue prefix on the
+ * real Redis, the CHeKT sandbox over real HTTP, and the app wired as in production. `close()` removes all of it.
+ */
+
+export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface Harness {
+  readonly app: App;
+  readonly sandbox: Sandbox;
+  readonly config: Config;
+  readonly databaseUrl: string;
+  readonly prefix: string;
+  /** Every log line the app wrote, as parsed JSON. */
+  readonly logs: Array<Record<string, unknown>>;
+  /** Raw log text (for leak checks). */
+  rawLogs(): string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly sandbox?: SandboxOptions;
+  /** Extra environment for loadConfig. */
+  readonly env?: Record<string, string>;
+}
+
+/** A unique lowercase id for database names and queue prefixes. */
+export function uniqueId(label: string): string {
+  return `${label}_${randomBytes(4).toString('hex')}`;
+}
+
+/** Creates a fresh migrated database and returns its URL. */
+export async function createTestDatabase(label: string): Promise<string> {
+  const name = uniqueId(`cks_${label}`).toLowerCase();
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  await migrate({ databaseUrl: url.toString() });
+  return url.toString();
+}
+
+/** Drops a database created by {@link createTestDatabase}, closing its other connections. */
+export async function dropTestDatabase(databaseUrl: string): Promise<void> {
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every Redis key under a queue prefix. */
+export async function deleteRedisPrefix(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
+/** Builds the environment the app is configured from, pointing at the sandbox. */
+export function testEnv(sandbox: Sandbox, databaseUrl: string, prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: REDIS_URL,
+    CHEKT_API_URL: sandbox.url,
+    CHEKT_CLIENT_ID: 'sandbox-client',
+    CHEKT_CLIENT_SECRET: 'sandbox-secret',
+    CHEKT_RATE_LIMIT_PER_MINUTE: '60000',
+    QUEUE_PREFIX: prefix,
+    SYNC_BACKOFF_MS: '50',
+    LOG_LEVEL: 'debug',
+    ...extra,
+  };
+}
+
+/** Starts everything; see the module comment. */
+export async function createHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
+  const databaseUrl = await createTestDatabase(label);
+  const sandbox = await startSandbox({ autoCreateSites: false, ...options.sandbox });
+  const prefix = uniqueId(`t-${label}`);
+  const config = loadConfig(testEnv(sandbox, databaseUrl, prefix, options.env));
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const app = createApp({ config, logger });
+  let closed = false;
+  return {
+    app,
+    sandbox,
+    config,
+    databaseUrl,
+    prefix,
+    get logs() {
+      return lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    },
+    rawLogs: () => lines.join(''),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.stop();
+      await sandbox.close();
+      await deleteRedisPrefix(prefix);
+      await dropTestDatabase(databaseUrl);
+    },
+  };
+}
+
+/** A site row for {@link seedCrm}. */
+export interface SeedSite {
+  id: string;
+  dealerId: string;
+  siteId: string;
+  name?: string;
+  syncEnabled?: boolean;
+}
+
+/** A contact row for {@link seedCrm}. */
+export interface SeedContact {
+  id: string;
+  siteId: string;
+  firstName: string;
+  lastName: string;
+  phoneNumber?: string | null;
+  email?: string | null;
+}
+
+/** Inserts CRM sites and contacts and registers the sites in the sandbox. */
+export async function seedCrm(h: Harness, sites: SeedSite[], contacts: SeedContact[]): Promise<void> {
+  await h.app.db.site.createMany({
+    data: sites.map((s) => ({ id: s.id, chektDealerId: s.dealerId, chektSiteId: s.siteId, name: s.name ?? s.id, syncEnabled: s.syncEnabled ?? true })),
+  });
+  await h.app.db.contact.createMany({
+    data: contacts.map((c) => ({ id: c.id, siteId: c.siteId, firstName: c.firstName, lastName: c.lastName, phoneNumber: c.phoneNumber ?? null, email: c.email ?? null })),
+  });
+  for (const s of sites) h.sandbox.addSite(s.dealerId, s.siteId);
+}
