@@ -78,13 +78,15 @@ const STYLE_WEIGHTS: Readonly<Record<'nanp' | 'other', ReadonlyArray<{ weight: n
     { weight: 5, value: 'trunk' },
     { weight: 10, value: 'extension' },
   ],
+  // A CRM kept by a partner in one country (PHONE_DEFAULT_REGION=US for the demo) mostly writes foreign
+  // numbers with their "+" country code; the few national or exit-code forms show the dropped-field warning.
   other: [
-    { weight: 30, value: 'national' },
-    { weight: 30, value: 'international' },
-    { weight: 10, value: 'e164' },
-    { weight: 5, value: 'digits' },
-    { weight: 15, value: 'idd' },
-    { weight: 10, value: 'extension' },
+    { weight: 5, value: 'national' },
+    { weight: 50, value: 'international' },
+    { weight: 30, value: 'e164' },
+    { weight: 2, value: 'digits' },
+    { weight: 10, value: 'idd' },
+    { weight: 3, value: 'extension' },
   ],
 };
 

@@ -130,7 +130,7 @@ describe('generateDemoData', () => {
     const invalid = present.filter((e) => !emailOk(e));
     expect(invalid.length).toBeGreaterThanOrEqual(5);
     expect(invalid.length / present.length).toBeLessThan(0.03);
-    expect(invalid).toEqual(expect.arrayContaining(['not-an-email']));
+    expect(new Set(invalid).size).toBeGreaterThanOrEqual(3);
     expect(present.some((e) => e !== e.trim())).toBe(true);
     expect(present.some((e) => /@.*[A-Z]/.test(e))).toBe(true);
   });

@@ -1,0 +1,180 @@
+import { parseArgs } from 'node:util';
+import { createApp, type App } from '../app.js';
+import { formatReport, runSucceeded, type JsonRunReport } from '../cli/report.js';
+import { runSync } from '../cli/runSync.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { migrate } from '../db/migrate.js';
+import { buildHttpServer } from '../http/server.js';
+import { createLogger } from '../logger.js';
+import { startSandbox, type Sandbox } from '../sandbox/server.js';
+import { readLiveContacts, selectSites } from '../source/crm.js';
+import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
+import { compareSites } from './verify.js';
+
+/**
+ * `npm run demo [-- --serve]`: the main job on realistic data. Applies migrations, seeds a deterministic
+ * multi-locale CRM (320 sites, 1,100 contacts), starts the CHeKT sandbox in-process, syncs everything,
+ * edits/soft-deletes/adds a sample and syncs again, then checks CHeKT equals the CRM and that one more sync
+ * makes no write call. Exit 0 only when CHeKT matches the CRM.
+ *
+ * Safety: the demo wipes and reseeds its database, so by default it uses its own database
+ * (`chekt_contact_sync_demo`) and refuses to touch one that holds sites it did not create.
+ */
+
+const { values: args } = parseArgs({ options: { serve: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+if (args.help) {
+  console.log('Usage: npm run demo [-- --serve]\n  --serve  keep the service, dashboard and sandbox running afterwards');
+  process.exit(0);
+}
+
+const env: Record<string, string | undefined> = {
+  DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync_demo',
+  QUEUE_PREFIX: 'chekt-sync-demo',
+  CHEKT_RATE_LIMIT_PER_MINUTE: '6000',
+  CHEKT_CLIENT_ID: 'sandbox-client',
+  CHEKT_CLIENT_SECRET: 'sandbox-secret',
+  ADMIN_USER: 'admin',
+  ADMIN_PASSWORD: 'demo-password',
+  LOG_LEVEL: 'warn',
+  ...Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)),
+};
+
+const started = Date.now();
+const say = (line: string) => console.log(line);
+let sandbox: Sandbox | undefined;
+let app: App | undefined;
+try {
+  const data = generateDemoData();
+  const probe = loadConfig({ ...env, CHEKT_API_URL: 'http://127.0.0.1:1' });
+  sandbox = await startSandbox({
+    port: Number(env.SANDBOX_PORT ?? 0),
+    rateLimitPerMinute: probe.chekt.rateLimitPerMinute,
+    sites: data.sites.map((s) => ({ dealerId: s.chektDealerId, siteId: s.chektSiteId })),
+  });
+  const config = loadConfig({ ...env, CHEKT_API_URL: sandbox.url, CHEKT_TOKEN_URL: `${sandbox.url}/oauth/token` });
+  say(`chekt-contact-sync demo\n  database ${redactUrl(config.databaseUrl)}, redis ${redactUrl(config.redisUrl)}, CHeKT sandbox ${sandbox.url}`);
+  say(`  rate limit ${config.chekt.rateLimitPerMinute}/min (sandbox enforces the same), default phone region ${config.sync.phoneDefaultRegion}`);
+  await migrate({ databaseUrl: config.databaseUrl });
+  app = createApp({ config, logger: createLogger(config.logLevel, process.stderr) });
+  await resetDemoState(app);
+  await app.db.site.createMany({ data: data.sites });
+  await app.db.contact.createMany({ data: data.contacts });
+  say(`\nSeeded the CRM: ${data.sites.length} sites (${data.sites.filter((s) => !s.syncEnabled).length} with sync disabled), ${data.contacts.length} contacts.`);
+
+  const first = await step(app, sandbox, 'First sync into an empty CHeKT');
+  const edits = generateDemoEdits(data);
+  await applyEdits(app, edits);
+  say(`\nEdited the CRM: ${edits.updates.length} contacts changed, ${edits.softDeletes.length} soft-deleted, ${edits.additions.length} added.`);
+  const second = await step(app, sandbox, 'Second sync after the edits');
+  const third = await step(app, sandbox, 'Third sync (nothing changed: expect no write calls)');
+
+  const mismatches = await verify(app, sandbox);
+  const writesInThird = third.writes;
+  say(`\nCHeKT vs CRM: ${mismatches.length === 0 ? 'CHeKT matches the CRM for every enabled site' : `${mismatches.length} differences`}`);
+  for (const m of mismatches.slice(0, 20)) say(`  ${m.site} ${m.externalContactId}: ${m.problem}`);
+  say(`Write calls in the third sync: ${writesInThird}. Total time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  const ok = mismatches.length === 0 && writesInThird === 0 && [first, second, third].every((r) => runSucceeded(r.report));
+  if (args.serve) {
+    await serve(app, sandbox);
+  } else {
+    await app.stop();
+    await sandbox.close();
+    process.exitCode = ok ? 0 : 1;
+  }
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exitCode = 2;
+  } else {
+    console.error(`demo failed: ${(err as Error).message}`);
+    process.exitCode = 1;
+  }
+  await app?.stop().catch(() => undefined);
+  await sandbox?.close().catch(() => undefined);
+}
+
+async function step(app: App, sandbox: Sandbox, title: string): Promise<{ report: JsonRunReport; writes: number }> {
+  sandbox.resetStats();
+  const t = Date.now();
+  let last = 0;
+  const report = await runSync(app, {
+    trigger: 'demo',
+    sites: [],
+    dryRun: false,
+    onProgress: (done, total) => {
+      if (Date.now() - last < 3000) return;
+      last = Date.now();
+      process.stderr.write(`  … ${done}/${total} operations finished\n`);
+    },
+  });
+  const stats = sandbox.stats();
+  say(`\n== ${title} ==\n${formatReport(report)}`);
+  const calls = Object.entries(stats.byRoute).map(([route, n]) => `${route.replace('/partner/v1/dealers/:dealerId/sites/:siteId', '')}: ${n}`);
+  say(`  CHeKT calls: ${stats.total} (${calls.join(', ')}); writes ${stats.writes}; 429s ${stats.rateLimited}; ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  return { report, writes: stats.writes };
+}
+
+async function applyEdits(app: App, edits: ReturnType<typeof generateDemoEdits>): Promise<void> {
+  const now = new Date();
+  for (const c of edits.updates) {
+    await app.db.contact.update({ where: { id: c.id }, data: { ...fields(c), updatedAt: now } });
+  }
+  await app.db.contact.updateMany({ where: { id: { in: edits.softDeletes } }, data: { deletedAt: now, updatedAt: now } });
+  await app.db.contact.createMany({ data: edits.additions });
+}
+
+function fields(c: DemoContact) {
+  return { firstName: c.firstName, lastName: c.lastName, phoneNumber: c.phoneNumber, email: c.email };
+}
+
+async function verify(app: App, sandbox: Sandbox) {
+  const { sites } = await selectSites(app.db);
+  const live = await readLiveContacts(app.db, sites.map((s) => s.id));
+  const state = sites.map((s) => ({
+    ref: `${s.dealerId}/${s.siteId}`,
+    desired: live.get(s.id) ?? [],
+    remote: sandbox.contacts(s.dealerId, s.siteId).map((c) => ({
+      contactId: String(c.contact_id),
+      externalContactId: c.external_contact_id,
+      firstName: c.first_name,
+      lastName: c.last_name,
+      phoneNumber: c.phone_number,
+      email: c.email,
+      createdAt: c.created_at,
+    })),
+  }));
+  return compareSites(state, app.planDeps.rules);
+}
+
+/** Wipes the demo's CRM and sync tables and queues, refusing when the database holds non-demo sites. */
+async function resetDemoState(app: App): Promise<void> {
+  const foreign = await app.db.site.count({ where: { NOT: { id: { startsWith: 'site-' } } } });
+  if (foreign > 0) {
+    throw new Error(`the database at DATABASE_URL holds ${foreign} sites the demo did not create; the demo reseeds its database, so point DATABASE_URL at an empty one (default chekt_contact_sync_demo)`);
+  }
+  await app.db.$executeRawUnsafe('TRUNCATE sync_operations, sync_runs, sync_ledger, contacts, sites');
+  await Promise.all([app.operationsQueue.obliterate({ force: true }), app.controlQueue.obliterate({ force: true })]);
+}
+
+async function serve(app: App, sandbox: Sandbox): Promise<void> {
+  const { config } = app;
+  const http = await buildHttpServer(app, { user: config.http.adminUser!, password: config.http.adminPassword! });
+  await app.startScheduler();
+  if (app.workers.length < 2) await app.startWorkers();
+  await http.listen({ port: config.http.port, host: config.http.host });
+  say(`\nServing: dashboard http://127.0.0.1:${config.http.port}/admin/queues (user ${config.http.adminUser}), API /api/resync and /api/runs/:id, sandbox ${sandbox.url}/__sandbox/state. Ctrl-C stops.`);
+  const stop = async () => {
+    await http.close();
+    await app.stop();
+    await sandbox.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
+}
+
+function redactUrl(u: string): string {
+  const url = new URL(u);
+  if (url.password) url.password = '***';
+  return url.toString();
+}

@@ -1,0 +1,173 @@
+import { ConfigError, loadConfig, type LoadConfigOptions } from '../../src/config.js';
+
+const MINIMAL = { CHEKT_CLIENT_ID: 'client-1', CHEKT_CLIENT_SECRET: 's3cret' } as const;
+const FAKE_PEM = '-----BEGIN PRIVATE KEY-----\nMIIfake\n-----END PRIVATE KEY-----\n';
+
+/** The ConfigError thrown by loadConfig (fails the test when nothing, or something else, is thrown). */
+function configError(env: Record<string, string | undefined>, options?: LoadConfigOptions): ConfigError {
+  try {
+    loadConfig(env, options);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected loadConfig to throw ConfigError');
+}
+
+const problemVars = (e: ConfigError) => e.problems.map((p) => p.slice(0, p.indexOf(':')));
+
+describe('loadConfig: defaults', () => {
+  it('fills every documented default from a minimal env', () => {
+    expect(loadConfig(MINIMAL)).toEqual({
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync',
+      redisUrl: 'redis://127.0.0.1:6379',
+      chekt: {
+        apiUrl: 'https://api.chekt.com',
+        tokenUrl: 'https://api.chekt.com/oauth/token',
+        auth: { mode: 'client_secret', clientId: 'client-1', clientSecret: 's3cret' },
+        rateLimitPerMinute: 60,
+        timeoutMs: 15_000,
+        tokenRefreshSkewSeconds: 60,
+        maxRetryAfterSeconds: 30,
+        maxRateLimitedRetries: 5,
+      },
+      sync: {
+        intervalSeconds: 300,
+        jobAttempts: 5,
+        backoffMs: 2_000,
+        workerConcurrency: 8,
+        shutdownTimeoutMs: 30_000,
+        queuePrefix: 'chekt-sync',
+        phoneDefaultRegion: 'US',
+        phoneFormat: 'E164',
+        maxNameLength: 100,
+      },
+      http: { port: 3000, host: '0.0.0.0', adminUser: undefined, adminPassword: undefined },
+      logLevel: 'info',
+    });
+  });
+
+  it('derives the token URL from CHEKT_API_URL (trailing slashes dropped) unless CHEKT_TOKEN_URL is set', () => {
+    const dev = loadConfig({ ...MINIMAL, CHEKT_API_URL: 'https://api.chektdev.com//' });
+    expect(dev.chekt.apiUrl).toBe('https://api.chektdev.com');
+    expect(dev.chekt.tokenUrl).toBe('https://api.chektdev.com/oauth/token');
+    const own = loadConfig({ ...MINIMAL, CHEKT_TOKEN_URL: 'https://chektdev-m2m.us.auth0.com/oauth/token' });
+    expect(own.chekt.tokenUrl).toBe('https://chektdev-m2m.us.auth0.com/oauth/token');
+  });
+
+  it('coerces numbers and reads overrides', () => {
+    const c = loadConfig({ ...MINIMAL, CHEKT_RATE_LIMIT_PER_MINUTE: '600', HTTP_PORT: '8080', PHONE_DEFAULT_REGION: 'KR', PHONE_FORMAT: 'NATIONAL_DIGITS', QUEUE_PREFIX: 'test_1.a-b' });
+    expect(c.chekt.rateLimitPerMinute).toBe(600);
+    expect(c.http.port).toBe(8080);
+    expect(c.sync).toMatchObject({ phoneDefaultRegion: 'KR', phoneFormat: 'NATIONAL_DIGITS', queuePrefix: 'test_1.a-b' });
+  });
+
+  it('treats empty and blank variables as unset (defaults apply)', () => {
+    const c = loadConfig({ ...MINIMAL, CHEKT_API_URL: '', CHEKT_RATE_LIMIT_PER_MINUTE: '  ', QUEUE_PREFIX: '', CHEKT_PRIVATE_KEY_FILE: '', ADMIN_USER: undefined });
+    expect(c.chekt.apiUrl).toBe('https://api.chekt.com');
+    expect(c.chekt.rateLimitPerMinute).toBe(60);
+    expect(c.sync.queuePrefix).toBe('chekt-sync');
+    expect(c.chekt.auth.mode).toBe('client_secret');
+  });
+
+  it('an empty required variable counts as missing', () => {
+    expect(problemVars(configError({ ...MINIMAL, CHEKT_CLIENT_ID: '' }))).toEqual(['CHEKT_CLIENT_ID']);
+  });
+
+  it('returns a deeply frozen object', () => {
+    const c = loadConfig(MINIMAL);
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.chekt)).toBe(true);
+    expect(Object.isFrozen(c.chekt.auth)).toBe(true);
+    expect(Object.isFrozen(c.sync)).toBe(true);
+    expect(Object.isFrozen(c.http)).toBe(true);
+    expect(() => {
+      (c.chekt as { rateLimitPerMinute: number }).rateLimitPerMinute = 1;
+    }).toThrow(TypeError);
+  });
+});
+
+describe('loadConfig: errors name every bad variable', () => {
+  it('names a missing CHEKT_CLIENT_ID and a non-numeric CHEKT_RATE_LIMIT_PER_MINUTE in one ConfigError', () => {
+    const e = configError({ CHEKT_CLIENT_SECRET: 's', CHEKT_RATE_LIMIT_PER_MINUTE: 'abc' });
+    expect(e.name).toBe('ConfigError');
+    expect(e).toBeInstanceOf(Error);
+    expect(problemVars(e).sort()).toEqual(['CHEKT_CLIENT_ID', 'CHEKT_RATE_LIMIT_PER_MINUTE']);
+    expect(e.message).toContain('CHEKT_CLIENT_ID');
+    expect(e.message).toContain('CHEKT_RATE_LIMIT_PER_MINUTE');
+    expect(e.message.split('\n')[0]).toBe('Invalid configuration:');
+  });
+
+  it('names schema problems and missing credentials/admin together (an empty env lists all of them)', () => {
+    const e = configError({}, { requireAdmin: true });
+    expect(problemVars(e).sort()).toEqual(['ADMIN_PASSWORD', 'ADMIN_USER', 'CHEKT_CLIENT_ID', 'CHEKT_CLIENT_SECRET']);
+  });
+
+  it.each([
+    ['CHEKT_RATE_LIMIT_PER_MINUTE', '0'],
+    ['CHEKT_RATE_LIMIT_PER_MINUTE', '1.5'],
+    ['HTTP_PORT', '70000'],
+    ['CHEKT_API_URL', 'ftp://api.chekt.com'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['REDIS_URL', 'http://x'],
+    ['PHONE_DEFAULT_REGION', 'us'],
+    ['PHONE_FORMAT', 'E.164'],
+    ['LOG_LEVEL', 'verbose'],
+  ])('rejects %s=%s', (name, value) => {
+    expect(problemVars(configError({ ...MINIMAL, [name]: value }))).toEqual([name]);
+  });
+
+  it.each(['chekt:sync', 'chekt sync', 'a/b'])('rejects QUEUE_PREFIX=%j (BullMQ reserves ":")', (value) => {
+    const e = configError({ ...MINIMAL, QUEUE_PREFIX: value });
+    expect(problemVars(e)).toEqual(['QUEUE_PREFIX']);
+  });
+
+  it('requires a secret or a key file', () => {
+    expect(problemVars(configError({ CHEKT_CLIENT_ID: 'c' }))).toEqual(['CHEKT_CLIENT_SECRET']);
+  });
+
+  it('rejects a secret and a key file together', () => {
+    const e = configError({ ...MINIMAL, CHEKT_PRIVATE_KEY_FILE: '/keys/chekt.pem', CHEKT_KEY_ID: 'k', CHEKT_AUDIENCE: 'a' }, { readFile: () => FAKE_PEM });
+    expect(e.problems).toEqual(['CHEKT_CLIENT_SECRET / CHEKT_PRIVATE_KEY_FILE: set one authentication mode, not both']);
+  });
+
+  it('requireAdmin names ADMIN_USER and ADMIN_PASSWORD; given both, they are kept', () => {
+    expect(problemVars(configError(MINIMAL, { requireAdmin: true }))).toEqual(['ADMIN_USER', 'ADMIN_PASSWORD']);
+    expect(problemVars(configError({ ...MINIMAL, ADMIN_USER: 'ops' }, { requireAdmin: true }))).toEqual(['ADMIN_PASSWORD']);
+    const c = loadConfig({ ...MINIMAL, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'pw' }, { requireAdmin: true });
+    expect(c.http).toMatchObject({ adminUser: 'ops', adminPassword: 'pw' });
+    expect(loadConfig(MINIMAL).http.adminUser).toBeUndefined();
+  });
+});
+
+describe('loadConfig: private key JWT mode', () => {
+  const KEY_ENV = { CHEKT_CLIENT_ID: 'client-1', CHEKT_PRIVATE_KEY_FILE: '/keys/chekt.pem', CHEKT_KEY_ID: 'kid-1', CHEKT_AUDIENCE: 'https://adc-m2m.chektdev.com/' };
+
+  it('reads the key through the readFile option', () => {
+    const paths: string[] = [];
+    const c = loadConfig(KEY_ENV, { readFile: (p) => (paths.push(p), FAKE_PEM) });
+    expect(paths).toEqual(['/keys/chekt.pem']);
+    expect(c.chekt.auth).toEqual({ mode: 'private_key_jwt', clientId: 'client-1', privateKeyPem: FAKE_PEM, keyId: 'kid-1', audience: 'https://adc-m2m.chektdev.com/' });
+  });
+
+  it('accepts a PKCS#1 "RSA PRIVATE KEY" PEM', () => {
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIfake\n-----END RSA PRIVATE KEY-----\n';
+    expect(loadConfig(KEY_ENV, { readFile: () => pem }).chekt.auth.mode).toBe('private_key_jwt');
+  });
+
+  it('requires CHEKT_KEY_ID and CHEKT_AUDIENCE', () => {
+    const e = configError({ CHEKT_CLIENT_ID: 'c', CHEKT_PRIVATE_KEY_FILE: '/keys/chekt.pem' }, { readFile: () => FAKE_PEM });
+    expect(problemVars(e)).toEqual(['CHEKT_KEY_ID', 'CHEKT_AUDIENCE']);
+  });
+
+  it('names the key file when it cannot be read or is not a PEM private key', () => {
+    const unreadable = configError(KEY_ENV, {
+      readFile: () => {
+        throw new Error('ENOENT: no such file');
+      },
+    });
+    expect(unreadable.problems).toEqual(['CHEKT_PRIVATE_KEY_FILE: cannot read /keys/chekt.pem (ENOENT: no such file)']);
+    const notPem = configError(KEY_ENV, { readFile: () => '-----BEGIN PUBLIC KEY-----\nMIIfake\n-----END PUBLIC KEY-----' });
+    expect(problemVars(notPem)).toEqual(['CHEKT_PRIVATE_KEY_FILE']);
+  });
+});
