@@ -122,17 +122,17 @@ export interface LoadConfigOptions {
 export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
-  const e = parsed.data;
-  const problems: string[] = [];
-  const auth = resolveAuth(e, problems, options.readFile ?? ((p) => readFileSync(p, 'utf8')));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  // The cross-variable rules run even when the schema failed (on the raw values), so one error names every
+  // bad variable, e.g. a missing CHEKT_CLIENT_ID and a missing CHEKT_CLIENT_SECRET together.
+  const cross: CrossEnv = parsed.success ? parsed.data : cleaned;
+  const auth = resolveAuth(cross, problems, options.readFile ?? ((p) => readFileSync(p, 'utf8')));
   if (options.requireAdmin) {
-    if (!e.ADMIN_USER) problems.push('ADMIN_USER: required to protect the dashboard and /api');
-    if (!e.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: required to protect the dashboard and /api');
+    if (!cross.ADMIN_USER) problems.push('ADMIN_USER: required to protect the dashboard and /api');
+    if (!cross.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: required to protect the dashboard and /api');
   }
-  if (problems.length > 0 || !auth) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0 || !auth) throw new ConfigError(problems);
+  const e = parsed.data;
   const apiUrl = e.CHEKT_API_URL.replace(/\/+$/, '');
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
@@ -163,8 +163,14 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   });
 }
 
+/** The variables the cross-variable rules read: parsed values, or the raw ones when the schema failed. */
+type CrossEnv = Partial<
+  Record<'CHEKT_CLIENT_ID' | 'CHEKT_CLIENT_SECRET' | 'CHEKT_PRIVATE_KEY_FILE' | 'CHEKT_KEY_ID' | 'CHEKT_AUDIENCE' | 'ADMIN_USER' | 'ADMIN_PASSWORD', string | undefined>
+>;
+
+/** Resolves the auth mode, pushing problems; returns undefined when any problem (or no client id) remains. */
 function resolveAuth(
-  e: z.infer<typeof envSchema>,
+  e: CrossEnv,
   problems: string[],
   readFile: (path: string) => string,
 ): ChektAuthConfig | undefined {
@@ -172,7 +178,9 @@ function resolveAuth(
     problems.push('CHEKT_CLIENT_SECRET / CHEKT_PRIVATE_KEY_FILE: set one authentication mode, not both');
     return undefined;
   }
-  if (e.CHEKT_CLIENT_SECRET) return { mode: 'client_secret', clientId: e.CHEKT_CLIENT_ID, clientSecret: e.CHEKT_CLIENT_SECRET };
+  if (e.CHEKT_CLIENT_SECRET) {
+    return e.CHEKT_CLIENT_ID ? { mode: 'client_secret', clientId: e.CHEKT_CLIENT_ID, clientSecret: e.CHEKT_CLIENT_SECRET } : undefined;
+  }
   if (!e.CHEKT_PRIVATE_KEY_FILE) {
     problems.push('CHEKT_CLIENT_SECRET: required (or CHEKT_PRIVATE_KEY_FILE with CHEKT_KEY_ID and CHEKT_AUDIENCE)');
     return undefined;
@@ -190,7 +198,7 @@ function resolveAuth(
     problems.push('CHEKT_PRIVATE_KEY_FILE: not a PEM private key (expected "-----BEGIN PRIVATE KEY-----")');
     return undefined;
   }
-  if (!e.CHEKT_KEY_ID || !e.CHEKT_AUDIENCE) return undefined;
+  if (!e.CHEKT_KEY_ID || !e.CHEKT_AUDIENCE || !e.CHEKT_CLIENT_ID) return undefined;
   return { mode: 'private_key_jwt', clientId: e.CHEKT_CLIENT_ID, privateKeyPem, keyId: e.CHEKT_KEY_ID, audience: e.CHEKT_AUDIENCE };
 }
 

@@ -8,7 +8,8 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
  * From a CRM row to what CHeKT should hold, and back. Pure.
  *
  * Validation policy (one per case, documented in the README "Data rules"):
- * - first_name or last_name empty after normalisation, or broken Unicode in a name: the contact is SKIPPED
+ * - first_name or last_name empty after normalisation (or after truncation, when its first character alone is
+ *   longer than `maxNameLength`), or broken Unicode in a name: the contact is SKIPPED
  *   (CHeKT requires both names; seed "Create a Contact").
  * - a name longer than `maxNameLength` code points: truncated at a character boundary, synced, with a warning.
  * - an unparseable or invalid phone, an invalid or over-long email, broken Unicode in either: that field is
@@ -79,8 +80,11 @@ export function prepareContact(crm: CrmContact, rules: NormalizeRules = DEFAULT_
     if (raw !== null && !isWellFormedText(raw)) return skip(crm.id, `${field} contains broken Unicode`);
     const text = normalizeText(raw);
     if (text === null) return skip(crm.id, `${field} is empty`);
+    const cut = truncateText(text, rules.maxNameLength);
+    // One grapheme longer than the limit (e.g. a letter with stacked combining marks) cuts to nothing.
+    if (cut === '') return skip(crm.id, `${field} is empty after truncation to ${rules.maxNameLength} characters`);
     if (codePointLength(text) > rules.maxNameLength) warnings.push(`${field} truncated to ${rules.maxNameLength} characters`);
-    names.push(truncateText(text, rules.maxNameLength));
+    names.push(cut);
   }
   const phone = preparePhone(crm.phoneNumber, rules);
   const email = prepareEmail(crm.email, rules);

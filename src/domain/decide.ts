@@ -32,11 +32,12 @@ export interface DecideInput {
 
 /** Decides the action; see {@link WorkerAction}. */
 export function decideAction(input: DecideInput): WorkerAction {
+  // Site checks first: a site removed or disabled after planning is left exactly as it is, duplicates included.
+  if (!input.site) return { type: 'skip', reason: 'site no longer in the CRM; left as it is in CHeKT' };
+  if (!input.site.syncEnabled) return { type: 'skip', reason: 'site sync is disabled; left as it is in CHeKT' };
   if (input.reason === 'duplicate_in_chekt') {
     return input.plannedChektContactId ? { type: 'delete', chektContactId: input.plannedChektContactId } : { type: 'skip', reason: 'duplicate already gone' };
   }
-  if (!input.site) return { type: 'skip', reason: 'site no longer in the CRM; left as it is in CHeKT' };
-  if (!input.site.syncEnabled) return { type: 'skip', reason: 'site sync is disabled; left as it is in CHeKT' };
   const chektContactId = input.plannedChektContactId ?? input.ledgerChektContactId;
   const crm = input.crm;
   const wanted = crm !== null && crm.deletedAt === null && crm.siteId === input.crmSiteId;

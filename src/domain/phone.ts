@@ -28,14 +28,17 @@ export type PhoneParseResult = { readonly ok: true; readonly phone: ParsedPhone 
  * for numbers written without a country code. Only numbers libphonenumber-js considers valid are accepted.
  */
 export function parsePhone(raw: string, defaultRegion: string, format: PhoneFormat): PhoneParseResult {
-  const parsed = parsePhoneNumberFromString(raw, { defaultCountry: defaultRegion as CountryCode, extract: false });
+  // RFC 3966 `tel:` URIs (scheme case-insensitive): libphonenumber-js reads them only in extract mode, which
+  // would also pull numbers out of free text, so the scheme is dropped here instead.
+  const text = raw.replace(/^tel:/i, '');
+  const parsed = parsePhoneNumberFromString(text, { defaultCountry: defaultRegion as CountryCode, extract: false });
   if (!parsed) return { ok: false, reason: 'phone_number is not a phone number' };
   if (!parsed.isValid()) return { ok: false, reason: `phone_number is not a valid number (region ${parsed.country ?? defaultRegion})` };
   const ext = parsed.ext ? String(parsed.ext) : undefined;
   // National digits are only unambiguous inside the default region; other numbers keep their country code.
   const base =
     format === 'INTERNATIONAL'
-      ? parsed.formatInternational({ formatExtension: () => '' }).trim()
+      ? parsed.formatInternational({ formatExtension: (number) => number }).trim()
       : format === 'NATIONAL_DIGITS' && parsed.country === defaultRegion
         ? String(parsed.nationalNumber)
         : parsed.number;

@@ -18,7 +18,9 @@ const SPACE_RUN = /[\s\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+/
  */
 export function normalizeText(value: string | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  const out = value.normalize('NFC').replace(INVISIBLE, '').replace(SPACE_RUN, ' ').trim();
+  // NFC after removing invisibles: a removed zero-width space between "e" and U+0301 would otherwise block
+  // composition and leave a non-NFC result that never equals the same name read back from CHeKT.
+  const out = value.replace(INVISIBLE, '').normalize('NFC').replace(SPACE_RUN, ' ').trim();
   return out === '' ? null : out;
 }
 
