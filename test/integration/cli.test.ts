@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { createPrisma, type PrismaClient } from '../../src/source/db.js';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqueId } from './support/harness.js';
+import { run } from './support/spawn.js';
+
+/**
+ * `npm run sync` as a user runs it: a separate process, configured only by the environment, against a CRM
+ * filled with plain SQL and the sandbox over HTTP. Exit codes 0 / 1 / 2 (issue 2, point 8).
+ */
+
+let sandbox: Sandbox;
+let databaseUrl: string;
+let db: PrismaClient;
+let env: Record<string, string>;
+const prefix = uniqueId('t-cli');
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase('cli');
+  sandbox = await startSandbox({ sites: [{ dealerId: '55', siteId: '1' }] });
+  env = testEnv(sandbox, databaseUrl, prefix, { LOG_LEVEL: 'warn' });
+  db = createPrisma({ databaseUrl });
+  await db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('s', '55', '1', 'Depot')`);
+  await db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number, email) VALUES
+    ('x1', 's', 'Ana', 'Silva', '+55 11 91234-5678', 'ana@example.com'),
+    ('x2', 's', 'Ben', 'Ong', NULL, NULL),
+    ('x3', 's', 'Cat', 'Rej', NULL, NULL)`);
+}, 60_000);
+
+afterAll(async () => {
+  await db?.$disconnect();
+  await sandbox?.close();
+  await deleteRedisPrefix(prefix);
+  await dropTestDatabase(databaseUrl);
+});
+
+describe('npm run sync', () => {
+  test('bad usage exits 2 with the reason and the usage', async () => {
+    const r = await run('src/cli/sync.ts', ['--site', 'no-slash'], env);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/invalid site "no-slash"/);
+    expect(r.stderr).toMatch(/Usage: npm run sync/);
+    const unknown = await run('src/cli/sync.ts', ['--frobnicate'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/frobnicate/);
+  }, 30_000);
+
+  test('bad configuration exits 2 naming each variable', async () => {
+    const { CHEKT_CLIENT_ID: _, ...rest } = env;
+    const r = await run('src/cli/sync.ts', [], { ...rest, CHEKT_RATE_LIMIT_PER_MINUTE: 'fast' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/CHEKT_CLIENT_ID/);
+    expect(r.stderr).toMatch(/CHEKT_RATE_LIMIT_PER_MINUTE/);
+  }, 30_000);
+
+  test('--dry-run --json plans, writes nothing, exits 0', async () => {
+    const r = await run('src/cli/sync.ts', ['--dry-run', '--json'], env);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ status: 'completed', dryRun: true, counts: { create: { planned: 3 } } });
+    expect(sandbox.stats().writes).toBe(0);
+  }, 30_000);
+
+  test('--json with one contact rejected by CHeKT: exit 1, the failure and its reason in the JSON', async () => {
+    sandbox.setFaults({ rejectExternalContactIds: ['x3'] });
+    const r = await run('src/cli/sync.ts', ['--json', '--site', '55/1'], env);
+    sandbox.setFaults({ rejectExternalContactIds: [] });
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.counts).toEqual({ create: { succeeded: 2, failed: 1 } });
+    expect(report.failures).toEqual([
+      expect.objectContaining({ dealerId: '55', siteId: '1', externalContactId: 'x3', kind: 'create', error: expect.stringMatching(/status 400/) }),
+    ]);
+    expect(sandbox.contacts('55', '1').map((c) => [c.external_contact_id, c.phone_number])).toEqual([
+      ['x1', '+5511912345678'],
+      ['x2', null],
+    ]);
+  }, 30_000);
+
+  test('the readable summary, exit 0 once everything succeeds; a second run makes no write call', async () => {
+    const r = await run('src/cli/sync.ts', [], env);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/completed in/);
+    expect(r.stdout).toMatch(/create\s+1\s+0\s+0\s+0/);
+    sandbox.resetStats();
+    const again = await run('src/cli/sync.ts', ['--json'], env);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout).counts).toEqual({});
+    expect(sandbox.stats().writes).toBe(0);
+  }, 60_000);
+});

@@ -1,0 +1,96 @@
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { migrate, MigrationError } from '../../src/db/migrate.js';
+import { createPrisma } from '../../src/source/db.js';
+import { dropTestDatabase, PG_ADMIN_URL, uniqueId } from './support/harness.js';
+
+/**
+ * Migrations without the Prisma engine: idempotent, safe with two starters at once, recorded in Prisma's own
+ * `_prisma_migrations` table with Prisma's checksum; and the SQL matches prisma/schema.prisma (every model and
+ * field written and read back through the generated client).
+ */
+
+const created: string[] = [];
+const freshUrl = () => {
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${uniqueId('cks_migrate')}`;
+  created.push(url.toString());
+  return url.toString();
+};
+
+afterAll(async () => {
+  for (const u of created) await dropTestDatabase(u);
+});
+
+describe('migrate', () => {
+  test('two processes starting at once apply each migration exactly once; a rerun applies nothing', async () => {
+    const url = freshUrl();
+    const [a, b] = await Promise.all([migrate({ databaseUrl: url }), migrate({ databaseUrl: url })]);
+    expect([...a.applied, ...b.applied]).toEqual(['20261130000000_init']);
+    expect([...a.alreadyApplied, ...b.alreadyApplied]).toEqual(['20261130000000_init']);
+    const again = await migrate({ databaseUrl: url });
+    expect(again).toEqual({ applied: [], alreadyApplied: ['20261130000000_init'] });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query('SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations');
+    await client.end();
+    const sql = readFileSync('prisma/migrations/20261130000000_init/migration.sql');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      migration_name: '20261130000000_init',
+      checksum: createHash('sha256').update(sql).digest('hex'),
+      applied_steps_count: 1,
+      rolled_back_at: null,
+    });
+    expect(rows[0].finished_at).toBeInstanceOf(Date);
+  }, 30_000);
+
+  test('a migration edited after it was applied is refused', async () => {
+    const url = freshUrl();
+    await migrate({ databaseUrl: url });
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query("UPDATE _prisma_migrations SET checksum = 'x'");
+    await client.end();
+    await expect(migrate({ databaseUrl: url })).rejects.toThrow(MigrationError);
+    await expect(migrate({ databaseUrl: url })).rejects.toThrow(/modified after it was applied/);
+  });
+
+  test('the SQL matches the Prisma schema: every model and field round-trips through the generated client', async () => {
+    const url = freshUrl();
+    await migrate({ databaseUrl: url });
+    const db = createPrisma({ databaseUrl: url });
+    try {
+      const t = new Date('2026-01-02T03:04:05.678Z');
+      const site = await db.site.create({ data: { id: 's', chektDealerId: 'd', chektSiteId: '1', name: 'N', syncEnabled: false, updatedAt: t } });
+      expect(site).toEqual({ id: 's', chektDealerId: 'd', chektSiteId: '1', name: 'N', syncEnabled: false, updatedAt: t });
+      const defaults = await db.site.create({ data: { id: 's2', chektDealerId: 'd', chektSiteId: '2', name: 'M' } });
+      expect(defaults.syncEnabled).toBe(true);
+      await expect(db.site.create({ data: { id: 's3', chektDealerId: 'd', chektSiteId: '2', name: 'dup' } })).rejects.toThrow();
+      const contact = { id: 'c', siteId: 's', firstName: 'F', lastName: 'L', phoneNumber: '+1', email: 'e@x.y', deletedAt: t, updatedAt: t };
+      expect(await db.contact.create({ data: contact })).toEqual(contact);
+      await expect(db.contact.create({ data: { ...contact, id: 'c2', siteId: 'missing' } })).rejects.toThrow();
+      const ledger = {
+        chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h',
+        lastKind: 'create', lastOutcome: 'succeeded', lastError: 'e', lastRunId: '00000000-0000-4000-8000-000000000001', syncedAt: t, updatedAt: t,
+      };
+      expect(await db.syncLedger.create({ data: ledger })).toEqual(ledger);
+      const run = {
+        id: '00000000-0000-4000-8000-000000000001', trigger: 'cli', dryRun: true, sites: ['d/1'], status: 'completed', planned: { totals: {} },
+        error: 'x', startedAt: t, plannedAt: t, finishedAt: t,
+      };
+      expect(await db.syncRun.create({ data: run })).toEqual(run);
+      const op = {
+        runId: run.id, opKey: 'op/d/1/c', chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', kind: 'create', appliedKind: 'adopt',
+        outcome: 'succeeded', error: null, attempts: 2, createdAt: t, finishedAt: t,
+      };
+      expect(await db.syncOperation.create({ data: op })).toEqual(op);
+      await db.syncRun.delete({ where: { id: run.id } });
+      expect(await db.syncOperation.count()).toBe(0); // cascade
+    } finally {
+      await db.$disconnect();
+    }
+  });
+});

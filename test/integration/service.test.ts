@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { createPrisma, type PrismaClient } from '../../src/source/db.js';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqueId } from './support/harness.js';
+import { run, start, waitExit } from './support/spawn.js';
+
+/**
+ * `npm start` as a process: refuses a bad config naming the variable; with a good one the job scheduler
+ * syncs on its own tick; SIGTERM drains and exits 0 (issue 2, points 4, 7 and 9).
+ */
+
+let sandbox: Sandbox;
+let databaseUrl: string;
+let db: PrismaClient;
+let env: Record<string, string>;
+const prefix = uniqueId('t-svc');
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+
+beforeAll(async () => {
+  databaseUrl = await createTestDatabase('svc');
+  sandbox = await startSandbox({ sites: [{ dealerId: '9', siteId: '1' }] });
+  env = testEnv(sandbox, databaseUrl, prefix, {
+    LOG_LEVEL: 'info',
+    HTTP_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    ADMIN_USER: 'ops',
+    ADMIN_PASSWORD: 'a-long-admin-password',
+    SYNC_INTERVAL_SECONDS: '5',
+  });
+  db = createPrisma({ databaseUrl });
+  await db.site.create({ data: { id: 's', chektDealerId: '9', chektSiteId: '1', name: 'Plant' } });
+  await db.contact.create({ data: { id: 'k1', siteId: 's', firstName: 'Kai', lastName: 'Berg' } });
+}, 60_000);
+
+afterAll(async () => {
+  await db?.$disconnect();
+  await sandbox?.close();
+  await deleteRedisPrefix(prefix);
+  await dropTestDatabase(databaseUrl);
+});
+
+describe('npm start', () => {
+  test('refuses to start without ADMIN_PASSWORD, naming it', async () => {
+    const { ADMIN_PASSWORD: _, ...rest } = env;
+    const r = await run('src/main.ts', [], rest);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/ADMIN_PASSWORD/);
+  }, 30_000);
+
+  test('syncs on the scheduler tick, serves /healthz, and drains on SIGTERM with exit 0', async () => {
+    const child = start('src/main.ts', [], env);
+    try {
+      let healthy = false;
+      for (let i = 0; i < 150 && !healthy; i++) {
+        await sleep(200);
+        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      }
+      expect(healthy).toBe(true);
+      for (let i = 0; i < 100 && sandbox.contacts('9', '1').length === 0; i++) await sleep(200);
+      expect(sandbox.contacts('9', '1').map((c) => c.external_contact_id)).toEqual(['k1']);
+      const runs = await db.syncRun.findMany({ where: { trigger: 'schedule' } });
+      expect(runs.length).toBeGreaterThanOrEqual(1);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const r = await waitExit(child, 30_000);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/"msg":"stopped"/);
+  }, 60_000);
+});
