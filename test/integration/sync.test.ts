@@ -193,3 +193,37 @@ describe('sync into CHeKT', () => {
     ]);
   });
 });
+
+describe('logs', () => {
+  test('each operation is logged with run, job, dealer, site, external_contact_id, trace ids, outcome and duration', () => {
+    const ops = h.logs.filter((l) => l.msg === 'operation done');
+    expect(ops.length).toBeGreaterThanOrEqual(4);
+    for (const l of ops) {
+      expect(l).toEqual(
+        expect.objectContaining({
+          runId: expect.any(String),
+          jobId: expect.stringMatching(/^op\//),
+          dealerId: expect.any(String),
+          siteId: expect.any(String),
+          externalContactId: expect.any(String),
+          outcome: expect.any(String),
+          durationMs: expect.any(Number),
+        }),
+      );
+      expect((l.traceIds as string[]).every((t) => /^[0-9a-f-]{36}$/.test(t))).toBe(true);
+    }
+    const failed = h.logs.find((l) => l.msg === 'operation failed');
+    expect(failed).toMatchObject({ externalContactId: 'b5', outcome: 'failed' });
+  });
+
+  test('logs never contain the client secret, an access token, phone numbers or email addresses', async () => {
+    const token = await h.app.tokens.getToken();
+    const raw = h.rawLogs();
+    expect(token.length).toBeGreaterThan(10);
+    expect(raw).not.toContain(token);
+    expect(raw.length).toBeGreaterThan(1000);
+    for (const secret of ['sandbox-secret', '2015550123', '201) 555', '+8223123456', '312-3456', 'example.com', 'example.kr', 'Bearer ']) {
+      expect(raw).not.toContain(secret);
+    }
+  });
+});

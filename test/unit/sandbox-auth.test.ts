@@ -109,22 +109,22 @@ describe('TokenService (notes §1)', () => {
     expect(await tokens.issue(assertionForm(a))).toMatchObject({ ok: false, status: 401, description: 'assertion jti already used' });
   });
 
-  it.each<[string, AssertionOverrides | 'garbage', Record<string, string>?]>([
-    ['assertion signature does not verify', { key: undefined }],
-    ['assertion expired', { expSeconds: Math.floor(NOW / 1000) - 1 }],
-    ['iss and sub must both equal client_id', { sub: 'someone-else' }],
+  it.each<[string, AssertionOverrides | 'garbage', Record<string, string>]>([
+    ['assertion signature does not verify', { key: 'other' as never }, {}],
+    ['assertion expired', { expSeconds: Math.floor(NOW / 1000) - 1 }, {}],
+    ['iss and sub must both equal client_id', { sub: 'someone-else' }, {}],
     ['iss and sub must both equal client_id', {}, { client_id: 'secret-client' }],
-    ['assertion header has no kid', { kid: null }],
-    ['assertion claim jti', { omit: ['jti'] }],
-    ['unknown client', { iss: 'nobody' }],
-    ['unknown client', 'garbage'],
+    ['assertion header has no kid', { kid: null }, {}],
+    ['assertion claim jti', { omit: ['jti'] }, {}],
+    ['unknown client', { iss: 'nobody' }, {}],
+    ['unknown client', 'garbage', {}],
   ])('refuses with "%s" for %j', async (reason, overrides, extra) => {
     const tokens = await service();
     const a =
       overrides === 'garbage'
         ? 'not-a-jwt'
-        : await assertion(overrides.key === undefined && 'key' in overrides ? { ...overrides, key: otherKeys.privateKey } : overrides);
-    const outcome = await tokens.issue(assertionForm(a, extra ?? {}));
+        : await assertion((overrides.key as unknown) === 'other' ? { ...overrides, key: otherKeys.privateKey } : overrides);
+    const outcome = await tokens.issue(assertionForm(a, extra));
     expect(outcome).toMatchObject({ ok: false, status: 401, error: 'invalid_client' });
     expect(outcome.ok ? '' : outcome.description).toContain(reason);
   });
