@@ -66,15 +66,16 @@ describe('TokenBucket', () => {
     expect(bucket.take().resetAtSeconds).toBe(1_800_000_002);
   });
 
-  it('absorbs float error: three thirds of a token make one', () => {
+  it('absorbs float error: refills that sum to exactly one token allow the request', () => {
     const clock = fakeClock();
-    const bucket = new TokenBucket({ perMinute: 180, burst: 1, now: clock.now }); // one token per 333.33 ms
+    const bucket = new TokenBucket({ perMinute: 1, burst: 1, now: clock.now });
     expect(bucket.take().allowed).toBe(true);
-    clock.advance(1000 / 9);
+    // 27 + 59097 + 876 ms = 60 s, but the three float refills sum to 0.9999999999999999.
+    clock.advance(27);
     expect(bucket.take().allowed).toBe(false);
-    clock.advance(1000 / 9);
+    clock.advance(59_097);
     expect(bucket.take().allowed).toBe(false);
-    clock.advance(1000 / 9);
+    clock.advance(876);
     expect(bucket.take().allowed).toBe(true);
   });
 
