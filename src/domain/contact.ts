@@ -179,7 +179,10 @@ export function toUpdateBody(c: DesiredContact): UpdateContactBody {
   return body;
 }
 
-/** sha256 hex of the fields this service manages, as sent; stored in the ledger as `last_sent_hash`. */
+/**
+ * sha256 hex of the comparison keys of the fields this service manages (names, canonical phone, lower-cased
+ * email), stored in the ledger as `last_sent_hash`: equal hashes mean CHeKT needs no write for this contact.
+ */
 export function contentHash(c: DesiredContact): string {
   const json = JSON.stringify([c.externalContactId, c.firstName, c.lastName, fieldKey(c.phone), fieldKey(c.email)]);
   return createHash('sha256').update(json).digest('hex');

@@ -36,7 +36,11 @@ export function decideAction(input: DecideInput): WorkerAction {
   if (!input.site) return { type: 'skip', reason: 'site no longer in the CRM; left as it is in CHeKT' };
   if (!input.site.syncEnabled) return { type: 'skip', reason: 'site sync is disabled; left as it is in CHeKT' };
   if (input.reason === 'duplicate_in_chekt') {
-    return input.plannedChektContactId ? { type: 'delete', chektContactId: input.plannedChektContactId } : { type: 'skip', reason: 'duplicate already gone' };
+    if (!input.plannedChektContactId) return { type: 'skip', reason: 'duplicate already gone' };
+    // Since planning, the ledger may have come to point at this very copy (adopted by a create's 409):
+    // it is then the one to keep.
+    if (input.plannedChektContactId === input.ledgerChektContactId) return { type: 'skip', reason: 'this copy is now the one the ledger keeps' };
+    return { type: 'delete', chektContactId: input.plannedChektContactId };
   }
   const chektContactId = input.plannedChektContactId ?? input.ledgerChektContactId;
   const crm = input.crm;

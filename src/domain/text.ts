@@ -6,8 +6,8 @@
  * than the zero-width joiner (needed by emoji and some scripts) are removed.
  */
 
-/** Characters removed before comparing: C0/C1 controls, zero-width space/non-joiner, BOM, bidi marks. */
-const INVISIBLE = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F\u200B\u200C\u200E\u200F\u202A-\u202E\u2060\uFEFF]/g;
+/** Characters removed before comparing: C0/C1 controls, soft hyphen, zero-width space/non-joiner, BOM, bidi marks and isolates. */
+const INVISIBLE = /[\u0000-\u0008\u000E-\u001F\u007F-\u009F\u00AD\u200B\u200C\u200E\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF]/g;
 /** Any run of Unicode white space (includes NBSP, ideographic space, tabs and newlines). */
 const SPACE_RUN = /[\s\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]+/g;
 

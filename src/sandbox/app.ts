@@ -28,6 +28,9 @@ export async function buildSandboxApp(
     // notes §4: request ids look like `req_91kxl2`.
     genReqId: () => `req_${randomBytes(6).toString('hex')}`,
     exposeHeadRoutes: false,
+    // close() must end promptly even while a client holds keep-alive sockets or waits on injected latency:
+    // tests and teammates' suites close sandboxes with clients still connected.
+    forceCloseConnections: true,
   }) as unknown as FastifyInstance;
 
   acceptEmptyJson(app);

@@ -14,8 +14,10 @@ export interface SandboxContext {
   readonly recorder: RequestRecorder;
   /** Unknown dealer/site: register on first use (true) or answer 404 (false). */
   readonly autoCreateSites: boolean;
-  /** Arrival time (epoch ms) per request, for {@link SandboxRequestRecord.at}. */
+  /** Arrival time (epoch ms) per request, for `SandboxRequestRecord.at`. */
   readonly arrivals: WeakMap<FastifyRequest, number>;
+  /** Aborted by `close()`, so injected latency never outlives the server (no open timers in tests). */
+  readonly shutdown: AbortSignal;
 }
 
 /**

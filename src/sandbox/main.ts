@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     return;
   }
   const logger = createLogger(config.logLevel).child({ component: 'chekt-sandbox' });
-  const sandbox = await startSandbox({ ...config.options, clients: config.options.clients?.map((c) => ({ ...c })) ?? [], logger });
+  const sandbox = await startSandbox({ ...config.options, logger });
   const client = config.options.clients?.[0];
   logger.info(
     {

@@ -98,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const now = (): number => Date.now();
   const ttlSeconds = options.tokenTtlSeconds ?? 3600;
   if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) throw new RangeError(`tokenTtlSeconds must be > 0, got ${ttlSeconds}`);
+  const shutdown = new AbortController();
   const ctx: SandboxContext = {
     store: new SandboxStore({ now }),
     tokens: await createTokenService({ clients: options.clients ?? [{ ...DEFAULT_SANDBOX_CLIENT }], ttlSeconds, now }),
@@ -106,6 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     recorder: new RequestRecorder(),
     autoCreateSites: options.autoCreateSites ?? false,
     arrivals: new WeakMap(),
+    shutdown: shutdown.signal,
   };
   for (const s of options.sites ?? []) ctx.store.addSite(s.dealerId, s.siteId);
   const controls = createControls(ctx);
@@ -144,7 +146,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     expireAllTokens: controls.expireAllTokens,
     reset: controls.reset,
-    close: () => app.close(),
+    close: async () => {
+      shutdown.abort();
+      await app.close();
+    },
   };
 }
 

@@ -128,3 +128,18 @@ describe('decideAction: duplicate copies', () => {
     expect(decideAction(input({ reason: 'duplicate_in_chekt', plannedChektContactId: null, ledgerChektContactId: '7' }))).toEqual({ type: 'skip', reason: 'duplicate already gone' });
   });
 });
+
+describe('decideAction: a duplicate that became the kept copy', () => {
+  test('is not deleted when the ledger now points at it', () => {
+    const action = decideAction({
+      reason: 'duplicate_in_chekt',
+      crmSiteId: 's',
+      plannedChektContactId: '9',
+      crm: null,
+      site: { id: 's', syncEnabled: true },
+      ledgerChektContactId: '9',
+      rules: DEFAULT_RULES,
+    });
+    expect(action).toEqual({ type: 'skip', reason: 'this copy is now the one the ledger keeps' });
+  });
+});

@@ -29,7 +29,16 @@ export function partnerGuard(ctx: SandboxContext) {
       if (!decision.allowed) return sendError(reply, 429, 'rate_limited', `rate limit of ${decision.limit}/min exceeded`);
     }
     const { latencyMs } = ctx.faults.faults;
-    if (latencyMs > 0) await sleep(latencyMs);
+    if (latencyMs > 0) {
+      try {
+        await sleep(latencyMs, undefined, { signal: ctx.shutdown });
+      } catch {
+        // Closing: the socket is being destroyed; answer nothing.
+        reply.hijack();
+        request.raw.destroy();
+        return reply;
+      }
+    }
     if (ctx.faults.shouldFailRequest()) {
       return sendError(reply, 503, 'service_unavailable', 'service temporarily unavailable (sandbox fault: errorRate)');
     }
