@@ -11,8 +11,12 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 let h: Harness;
 const sync = (opts: { dryRun?: boolean; sites?: Array<{ dealerId: string; siteId: string }> } = {}) =>
   runSync(h.app, { trigger: 'cli', dryRun: opts.dryRun ?? false, sites: opts.sites ?? [], timeoutMs: 60_000 });
+/** CHeKT's contacts of a site, sorted by external_contact_id (workers create them in any order). */
 const remote = (dealerId: string, siteId: string) =>
-  h.sandbox.contacts(dealerId, siteId).map((c) => ({ ext: c.external_contact_id, first: c.first_name, last: c.last_name, phone: c.phone_number, email: c.email }));
+  h.sandbox
+    .contacts(dealerId, siteId)
+    .map((c) => ({ ext: c.external_contact_id, first: c.first_name, last: c.last_name, phone: c.phone_number, email: c.email }))
+    .sort((a, b) => (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0));
 
 beforeAll(async () => {
   h = await createHarness('sync');
@@ -62,9 +66,9 @@ describe('sync into CHeKT', () => {
     expect(report.invalid).toEqual([{ site: '100/2', externalContactId: 'b3', reason: 'first_name is empty' }]);
     expect(report.unmanagedBySite).toEqual({ '100/1': 1 });
     expect(remote('100', '1')).toEqual([
-      { ext: 'portal-7', first: 'Pat', last: 'Portal', phone: null, email: null },
       { ext: 'a1', first: 'Ann', last: 'Lee', phone: '+12015550123', email: 'Ann@Example.com' },
       { ext: 'a2', first: 'Bob', last: 'Kim', phone: null, email: null },
+      { ext: 'portal-7', first: 'Pat', last: 'Portal', phone: null, email: null },
     ]);
     // Invalid phone and email are dropped (not sent); NFD "Zoë" is sent as NFC.
     expect(remote('100', '2')).toEqual([
@@ -117,7 +121,7 @@ describe('sync into CHeKT', () => {
     const report = await sync();
     expect(report.counts).toEqual({ delete: { succeeded: 2 } });
     expect(h.sandbox.stats().writes).toBe(2);
-    expect(remote('100', '1').map((c) => c.ext)).toEqual(['portal-7', 'a1']);
+    expect(remote('100', '1').map((c) => c.ext)).toEqual(['a1', 'portal-7']);
     expect(remote('100', '2').map((c) => c.ext)).toEqual(['b1']);
     const ledger = await h.app.db.syncLedger.findUnique({
       where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '100', chektSiteId: '2', externalContactId: 'b2' } },
@@ -137,7 +141,7 @@ describe('sync into CHeKT', () => {
     expect(s.tokens).toBe(1);
     expect(s.byStatus['401']).toBeGreaterThanOrEqual(1);
     expect(s.byStatus['401']).toBeLessThanOrEqual(4);
-    expect(remote('100', '1').map((c) => c.ext)).toEqual(['portal-7', 'a1', 'a3']);
+    expect(remote('100', '1').map((c) => c.ext)).toEqual(['a1', 'a3', 'portal-7']);
   });
 
   test('one contact answered 400 fails alone with its reason; the others succeed', async () => {
