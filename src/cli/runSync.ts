@@ -14,13 +14,13 @@ export async function runSync(
   app: App,
   req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; timeoutMs?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<JsonRunReport> {
-  if (!req.dryRun && (await app.countOperationWorkers()) === 0) {
+  if (!req.dryRun && (await app.countOperationWorkers().catch(() => 0)) === 0) {
     app.logger.info('no worker is connected to the operations queue; running workers in this process');
     await app.startWorkers({ control: false });
   }
   const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun });
   const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes;
-  const report = await waitForRun(app.db, runId, {
+  const report = await waitForRun(app.db, app.operationsQueue, runId, {
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
     onProgress: (queued) => req.onProgress?.(req.dryRun ? total : total - queued, total),
   });

@@ -135,3 +135,9 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
 export async function countQueued(db: PrismaClient, runId: string): Promise<number> {
   return db.syncOperation.count({ where: { runId, outcome: 'queued' } });
 }
+
+/** Op keys of a run's operations still queued, with their run ids (at most `limit`). */
+export async function listQueuedOperations(db: PrismaClient, runId: string, limit = 10_000): Promise<string[]> {
+  const rows = await db.syncOperation.findMany({ where: { runId, outcome: 'queued' }, select: { opKey: true }, take: limit });
+  return rows.map((r) => r.opKey);
+}
