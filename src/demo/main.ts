@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
+import { chektContactListSchema } from '../chekt/schemas.js';
 import { formatReport, runSucceeded, type JsonRunReport } from '../cli/report.js';
 import { runSync } from '../cli/runSync.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -133,15 +134,8 @@ async function verify(app: App, sandbox: Sandbox) {
   const state = sites.map((s) => ({
     ref: `${s.dealerId}/${s.siteId}`,
     desired: live.get(s.id) ?? [],
-    remote: sandbox.contacts(s.dealerId, s.siteId).map((c) => ({
-      contactId: String(c.contact_id),
-      externalContactId: c.external_contact_id,
-      firstName: c.first_name,
-      lastName: c.last_name,
-      phoneNumber: c.phone_number,
-      email: c.email,
-      createdAt: c.created_at,
-    })),
+    // Read CHeKT's state the way the client reads an API response.
+    remote: chektContactListSchema.parse(sandbox.contacts(s.dealerId, s.siteId)),
   }));
   return compareSites(state, app.planDeps.rules);
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { createPrisma, type PrismaClient } from '../../src/source/db.js';
-import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqueId } from './support/harness.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { PrismaClient } from '../../src/source/db.js';
+import { createProcessFixture, type ProcessFixture } from './support/harness.js';
 import { run } from './support/spawn.js';
 
 /**
@@ -9,17 +9,14 @@ import { run } from './support/spawn.js';
  * filled with plain SQL and the sandbox over HTTP. Exit codes 0 / 1 / 2 (issue 2, point 8).
  */
 
+let fx: ProcessFixture;
 let sandbox: Sandbox;
-let databaseUrl: string;
 let db: PrismaClient;
 let env: Record<string, string>;
-const prefix = uniqueId('t-cli');
 
 beforeAll(async () => {
-  databaseUrl = await createTestDatabase('cli');
-  sandbox = await startSandbox({ sites: [{ dealerId: '55', siteId: '1' }] });
-  env = testEnv(sandbox, databaseUrl, prefix, { LOG_LEVEL: 'warn' });
-  db = createPrisma({ databaseUrl });
+  fx = await createProcessFixture('cli', [{ dealerId: '55', siteId: '1' }], { LOG_LEVEL: 'warn' });
+  ({ sandbox, db, env } = fx);
   await db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('s', '55', '1', 'Depot')`);
   await db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number, email) VALUES
     ('x1', 's', 'Ana', 'Silva', '+55 11 91234-5678', 'ana@example.com'),
@@ -28,10 +25,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await db?.$disconnect();
-  await sandbox?.close();
-  await deleteRedisPrefix(prefix);
-  await dropTestDatabase(databaseUrl);
+  await fx?.close();
 });
 
 describe('npm run sync', () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { createPrisma, type PrismaClient } from '../../src/source/db.js';
-import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqueId } from './support/harness.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { PrismaClient } from '../../src/source/db.js';
+import { createProcessFixture, type ProcessFixture } from './support/harness.js';
 import { run, start, waitExit } from './support/spawn.js';
 
 /**
@@ -10,17 +10,14 @@ import { run, start, waitExit } from './support/spawn.js';
  * syncs on its own tick; SIGTERM drains and exits 0 (issue 2, points 4, 7 and 9).
  */
 
+let fx: ProcessFixture;
 let sandbox: Sandbox;
-let databaseUrl: string;
 let db: PrismaClient;
 let env: Record<string, string>;
-const prefix = uniqueId('t-svc');
 const port = 20_000 + Math.floor(Math.random() * 20_000);
 
 beforeAll(async () => {
-  databaseUrl = await createTestDatabase('svc');
-  sandbox = await startSandbox({ sites: [{ dealerId: '9', siteId: '1' }] });
-  env = testEnv(sandbox, databaseUrl, prefix, {
+  fx = await createProcessFixture('svc', [{ dealerId: '9', siteId: '1' }], {
     LOG_LEVEL: 'info',
     HTTP_PORT: String(port),
     HTTP_HOST: '127.0.0.1',
@@ -28,16 +25,13 @@ beforeAll(async () => {
     ADMIN_PASSWORD: 'a-long-admin-password',
     SYNC_INTERVAL_SECONDS: '5',
   });
-  db = createPrisma({ databaseUrl });
+  ({ sandbox, db, env } = fx);
   await db.site.create({ data: { id: 's', chektDealerId: '9', chektSiteId: '1', name: 'Plant' } });
   await db.contact.create({ data: { id: 'k1', siteId: 's', firstName: 'Kai', lastName: 'Berg' } });
 }, 60_000);
 
 afterAll(async () => {
-  await db?.$disconnect();
-  await sandbox?.close();
-  await deleteRedisPrefix(prefix);
-  await dropTestDatabase(databaseUrl);
+  await fx?.close();
 });
 
 describe('npm start', () => {

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../../src/config.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { createLogger } from '../../../src/logger.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.js';
+import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
 
 /**
  * Integration test harness: a throwaway PostgreSQL database (migrated), a unique BullMQ queue prefix on the
@@ -157,4 +158,37 @@ export async function seedCrm(h: Harness, sites: SeedSite[], contacts: SeedConta
     data: contacts.map((c) => ({ id: c.id, siteId: c.siteId, firstName: c.firstName, lastName: c.lastName, phoneNumber: c.phoneNumber ?? null, email: c.email ?? null })),
   });
   for (const s of sites) h.sandbox.addSite(s.dealerId, s.siteId);
+}
+
+/** What a test of a separate process (CLI, service) needs: a database, the sandbox, an environment. */
+export interface ProcessFixture {
+  readonly sandbox: Sandbox;
+  readonly databaseUrl: string;
+  readonly db: PrismaClient;
+  readonly env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** Creates a migrated database, a sandbox knowing `sites`, a Prisma client and the child's environment. */
+export async function createProcessFixture(
+  label: string,
+  sites: Array<{ dealerId: string; siteId: string }>,
+  extraEnv: Record<string, string> = {},
+): Promise<ProcessFixture> {
+  const databaseUrl = await createTestDatabase(label);
+  const sandbox = await startSandbox({ sites });
+  const prefix = uniqueId(`t-${label}`);
+  const db = createPrisma({ databaseUrl });
+  return {
+    sandbox,
+    databaseUrl,
+    db,
+    env: testEnv(sandbox, databaseUrl, prefix, extraEnv),
+    async close() {
+      await db.$disconnect();
+      await sandbox.close();
+      await deleteRedisPrefix(prefix);
+      await dropTestDatabase(databaseUrl);
+    },
+  };
 }
