@@ -102,8 +102,9 @@ async function planSites(deps: PlanRunDeps, sites: readonly CrmSite[], siteError
         const ref = `${site.dealerId}/${site.siteId}`;
         let remote;
         try {
+          // Listing is read-only, so it is retried more than a write before the site is left out of the run.
           remote = await pRetry(() => deps.chekt.listContacts(site), {
-            retries: 2,
+            retries: 4,
             minTimeout: 500,
             randomize: true,
             shouldRetry: ({ error }) => isChektError(error) && error.retryable,
