@@ -8,6 +8,7 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
  * From a CRM row to what CHeKT should hold, and back. Pure.
  *
  * Validation policy (one per case, documented in the README "Data rules"):
+ * - an id that cannot serve as `external_contact_id` (see {@link externalIdProblem}): the contact is SKIPPED.
  * - first_name or last_name empty after normalisation (or after truncation, when its first character alone is
  *   longer than `maxNameLength`), or broken Unicode in a name: the contact is SKIPPED
  *   (CHeKT requires both names; seed "Create a Contact").
@@ -74,6 +75,8 @@ const emailSchema = z.email();
 
 /** Validates and normalises one CRM contact under `rules`. Never throws. */
 export function prepareContact(crm: CrmContact, rules: NormalizeRules = DEFAULT_RULES): PreparedContact {
+  const idProblem = externalIdProblem(crm.id);
+  if (idProblem) return skip(crm.id, idProblem);
   const warnings: string[] = [];
   const names: string[] = [];
   for (const [field, raw] of [['first_name', crm.firstName], ['last_name', crm.lastName]] as const) {
@@ -93,6 +96,24 @@ export function prepareContact(crm: CrmContact, rules: NormalizeRules = DEFAULT_
     ok: true,
     contact: { externalContactId: crm.id, firstName: names[0]!, lastName: names[1]!, phone, email, warnings },
   };
+}
+
+/** Longest `external_contact_id` accepted, in code points (CHeKT's limit is undocumented; 255 is a common column size). */
+export const MAX_EXTERNAL_ID_LENGTH = 255;
+
+/**
+ * Why a CRM `contacts.id` cannot be sent as `external_contact_id`, or null when it can. The id is the key that
+ * matches CRM and CHeKT contacts, so it is sent exactly as stored and never normalised: an id CHeKT could
+ * store differently (white space at either end, control characters, broken Unicode, over-long) would never
+ * match again and cause a create on every run, so such a contact is skipped instead.
+ */
+export function externalIdProblem(id: string): string | null {
+  if (id.trim() === '') return 'external_contact_id (contacts.id) is empty';
+  if (id !== id.trim()) return 'external_contact_id (contacts.id) has white space at the start or end';
+  if (!isWellFormedText(id)) return 'external_contact_id (contacts.id) contains broken Unicode';
+  if (/[\u0000-\u001F\u007F]/.test(id)) return 'external_contact_id (contacts.id) contains control characters';
+  if (codePointLength(id) > MAX_EXTERNAL_ID_LENGTH) return `external_contact_id (contacts.id) is longer than ${MAX_EXTERNAL_ID_LENGTH} characters`;
+  return null;
 }
 
 function skip(externalContactId: string, reason: string): PreparedContact {

@@ -1,6 +1,7 @@
 import type { ChektContact } from '../chekt/types.js';
 import {
   changedFields,
+  externalIdProblem,
   prepareContact,
   remoteKeys,
   type ContactField,
@@ -15,7 +16,9 @@ import { duplicateOpKey, opKey } from './opKey.js';
  *
  * Ownership rule (issue "The sync service end to end", point 7): a CHeKT contact may be deleted only when
  * this service manages it, i.e. the ledger records it for this site (created or adopted here) or its
- * `external_contact_id` is a contact the CRM has or had. Anything else is "unmanaged" and left untouched.
+ * `external_contact_id` is a soft-deleted CRM contact of this same site. Anything else (a dealer's portal
+ * entry, another integration's contact whose id collides with a CRM contact of another site, a contact
+ * without an `external_contact_id`) is "unmanaged" and never changed or deleted.
  */
 
 /** A CHeKT site as the CRM maps it. */
@@ -42,7 +45,7 @@ export interface PlanSiteInput {
   readonly remote: readonly ChektContact[];
   /** Ledger rows for this CHeKT site. */
   readonly ledger: readonly LedgerEntry[];
-  /** `external_contact_id`s, among the remote ones, that exist in the CRM's `contacts` table in any state. */
+  /** `external_contact_id`s, among the remote ones, that are CRM contacts of this site (soft-deleted ones). */
   readonly knownToCrm: ReadonlySet<string>;
   readonly rules: NormalizeRules;
 }
@@ -116,8 +119,13 @@ export function planSite(input: PlanSiteInput): SitePlan {
     });
 
   for (const crm of input.desired) {
-    desiredIds.add(crm.id);
     const prepared = prepareContact(crm, rules);
+    // An unusable id matches nothing: CHeKT contacts without an external_contact_id stay unmanaged.
+    if (externalIdProblem(crm.id)) {
+      skipped.push({ externalContactId: crm.id, reason: prepared.ok ? 'invalid external_contact_id' : prepared.reason });
+      continue;
+    }
+    desiredIds.add(crm.id);
     const copies = remoteByExt.get(crm.id) ?? [];
     const keep = pickKept(copies, ledger.get(crm.id)?.chektContactId ?? null);
     for (const extra of copies) if (extra !== keep) op('delete', crm.id, extra.contactId, 'duplicate_in_chekt');

@@ -74,10 +74,13 @@ export async function readLiveContacts(db: PrismaClient, crmSiteIds: readonly st
   return out;
 }
 
-/** Which of `ids` exist in the CRM `contacts` table in any state (live, soft-deleted, on any site). */
-export async function findKnownContactIds(db: PrismaClient, ids: readonly string[]): Promise<Set<string>> {
+/**
+ * Which of `ids` are contacts of the CRM site `crmSiteId` (live or soft-deleted). Contacts of other sites do
+ * not count: an id that merely collides with another site's contact must not make a CHeKT contact "ours".
+ */
+export async function findKnownContactIds(db: PrismaClient, ids: readonly string[], crmSiteId: string): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
-  const rows = await db.contact.findMany({ where: { id: { in: [...ids] } }, select: { id: true } });
+  const rows = await db.contact.findMany({ where: { id: { in: [...ids] }, siteId: crmSiteId }, select: { id: true } });
   return new Set(rows.map((r) => r.id));
 }
 

@@ -118,7 +118,7 @@ async function planSites(deps: PlanRunDeps, sites: readonly CrmSite[], siteError
         const desired = contacts.get(site.id) ?? [];
         const desiredIds = new Set(desired.map((c) => c.id));
         const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
-        const knownToCrm = await findKnownContactIds(deps.db, others);
+        const knownToCrm = await findKnownContactIds(deps.db, others, site.id);
         return planSite({ site, desired, remote, ledger: ledger.get(ref) ?? [], knownToCrm, rules: deps.rules });
       },
       { concurrency: deps.listConcurrency ?? 4 },

@@ -38,6 +38,8 @@ beforeAll(async () => {
   );
   // A contact a dealer added in CHeKT's own portal: not ours, never touched.
   h.sandbox.seedContact('100', '1', { external_contact_id: 'portal-7', first_name: 'Pat', last_name: 'Portal', phone_number: null, email: null });
+  // Another integration's contact on site B whose id collides with CRM contact a1 of site A: not ours either.
+  h.sandbox.seedContact('100', '2', { external_contact_id: 'a1', first_name: 'Other', last_name: 'Integration', phone_number: null, email: null });
   h.sandbox.seedContact('200', '9', { external_contact_id: 'legacy', first_name: 'Leg', last_name: 'Acy', phone_number: null, email: null });
 }, 60_000);
 
@@ -51,10 +53,10 @@ describe('sync into CHeKT', () => {
     const report = await sync({ dryRun: true });
     expect(report.dryRun).toBe(true);
     expect(report.status).toBe('completed');
-    expect(report.planned).toMatchObject({ sites: 2, creates: 4, updates: 0, deletes: 0, invalid: 1, unmanaged: 1 });
+    expect(report.planned).toMatchObject({ sites: 2, creates: 4, updates: 0, deletes: 0, invalid: 1, unmanaged: 2 });
     expect(report.counts).toEqual({ create: { planned: 4 } });
     expect(h.sandbox.stats().writes).toBe(0);
-    expect(h.sandbox.contacts('100', '2')).toEqual([]);
+    expect(h.sandbox.contacts('100', '2').map((c) => c.external_contact_id)).toEqual(['a1']);
   });
 
   test('the first sync creates every valid contact of enabled sites, normalised', async () => {
@@ -64,7 +66,7 @@ describe('sync into CHeKT', () => {
     expect(report.failures).toEqual([]);
     expect(runSucceeded(report)).toBe(true);
     expect(report.invalid).toEqual([{ site: '100/2', externalContactId: 'b3', reason: 'first_name is empty' }]);
-    expect(report.unmanagedBySite).toEqual({ '100/1': 1 });
+    expect(report.unmanagedBySite).toEqual({ '100/1': 1, '100/2': 1 });
     expect(remote('100', '1')).toEqual([
       { ext: 'a1', first: 'Ann', last: 'Lee', phone: '+12015550123', email: 'Ann@Example.com' },
       { ext: 'a2', first: 'Bob', last: 'Kim', phone: null, email: null },
@@ -72,6 +74,7 @@ describe('sync into CHeKT', () => {
     ]);
     // Invalid phone and email are dropped (not sent); NFD "Zoë" is sent as NFC.
     expect(remote('100', '2')).toEqual([
+      { ext: 'a1', first: 'Other', last: 'Integration', phone: null, email: null },
       { ext: 'b1', first: 'Zo\u00eb', last: 'Ng', phone: '+8223123456', email: 'zoe@example.kr' },
       { ext: 'b2', first: 'Carl', last: 'Otto', phone: null, email: null },
     ]);
@@ -122,7 +125,7 @@ describe('sync into CHeKT', () => {
     expect(report.counts).toEqual({ delete: { succeeded: 2 } });
     expect(h.sandbox.stats().writes).toBe(2);
     expect(remote('100', '1').map((c) => c.ext)).toEqual(['a1', 'portal-7']);
-    expect(remote('100', '2').map((c) => c.ext)).toEqual(['b1']);
+    expect(remote('100', '2').map((c) => c.ext)).toEqual(['a1', 'b1']);
     const ledger = await h.app.db.syncLedger.findUnique({
       where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '100', chektSiteId: '2', externalContactId: 'b2' } },
     });
@@ -163,7 +166,7 @@ describe('sync into CHeKT', () => {
     expect(runSucceeded(report)).toBe(false);
     // Failed at once: a 400 is not retried.
     expect(h.sandbox.stats().byStatus['400']).toBe(1);
-    expect(remote('100', '2').map((c) => c.ext)).toEqual(['b1', 'b4', 'b6']);
+    expect(remote('100', '2').map((c) => c.ext)).toEqual(['a1', 'b1', 'b4', 'b6']);
     const ledger = await h.app.db.syncLedger.findUnique({
       where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '100', chektSiteId: '2', externalContactId: 'b5' } },
     });
@@ -185,7 +188,7 @@ describe('sync into CHeKT', () => {
     expect(s.rateLimited).toBeGreaterThan(0);
     expect(s.byStatus['201']).toBe(7);
     expect(h.sandbox.contacts('100', '1')).toHaveLength(9);
-    expect(h.sandbox.contacts('100', '2')).toHaveLength(4);
+    expect(h.sandbox.contacts('100', '2')).toHaveLength(5);
   }, 60_000);
 
   test('a site can be synced alone; a disabled or unknown site is rejected with a reason', async () => {

@@ -200,3 +200,36 @@ describe('planTotals', () => {
     expect(planTotals([])).toEqual({ sites: 0, creates: 0, updates: 0, deletes: 0, unchanged: 0, adopted: 0, invalid: 0, warnings: 0, unmanaged: 0 });
   });
 });
+
+describe('planSite: external_contact_id that cannot be a key', () => {
+  test('a CRM id "" never claims CHeKT contacts without an external_contact_id', () => {
+    const p = plan({
+      desired: [crm('')],
+      remote: [remote('5', ''), remote('6', ''), remote('7', null)],
+    });
+    expect(p.operations).toEqual([]);
+    expect(p.adoptions).toEqual([]);
+    expect(p.skipped).toEqual([{ externalContactId: '', reason: 'external_contact_id (contacts.id) is empty' }]);
+    expect(p.unmanaged).toBe(3);
+  });
+
+  test.each([
+    ['  ', 'external_contact_id (contacts.id) is empty'],
+    ['abc ', 'external_contact_id (contacts.id) has white space at the start or end'],
+    ['a\tb', 'external_contact_id (contacts.id) contains control characters'],
+    ['x'.repeat(256), 'external_contact_id (contacts.id) is longer than 255 characters'],
+    ['bad\uD800', 'external_contact_id (contacts.id) contains broken Unicode'],
+  ])('id %j is skipped locally with its reason, never sent', (id, reason) => {
+    const p = plan({ desired: [crm(id)] });
+    expect(p.operations).toEqual([]);
+    expect(p.skipped).toEqual([{ externalContactId: id, reason }]);
+  });
+
+  test('ids with "/", ":" and non-Latin letters are fine', () => {
+    const p = plan({ desired: [crm('CRM/2024:7'), crm('연락처-1')] });
+    expect(p.operations.map((o) => [o.kind, o.externalContactId])).toEqual([
+      ['create', 'CRM/2024:7'],
+      ['create', '연락처-1'],
+    ]);
+  });
+});
