@@ -9,9 +9,11 @@ import type { Logger } from './logger.js';
 import { createRedis } from './queue/connection.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, TICK_SCHEDULER_ID, type ControlJobData, type OperationJobData } from './queue/jobs.js';
 import { createPrisma, type PrismaClient } from './source/db.js';
+import { listStaleRuns } from './source/runs.js';
 import { recordCall } from './sync/callContext.js';
 import { createOperationProcessor } from './sync/operationProcessor.js';
 import { planRun, type PlanRunDeps } from './sync/planRun.js';
+import { requeueOrphans } from './sync/requeue.js';
 import { parseSiteRef, startRun } from './sync/startRun.js';
 
 /**
@@ -124,6 +126,12 @@ export function createApp(options: CreateAppOptions): App {
   const controlProcessor = async (job: Job<ControlJobData>) => {
     const data = job.data;
     if (data.type === 'tick') {
+      // Runs that still wait on operations no job will settle (jobs lost from Redis, or finished on older
+      // CRM data) get those operations enqueued again.
+      for (const stale of await listStaleRuns(db, 60_000, now())) {
+        const n = await requeueOrphans(db, operationsQueue, stale, { jobOptions: planDeps.jobOptions });
+        if (n > 0) logger.warn({ runId: stale, operations: n }, 'enqueued orphaned operations again');
+      }
       const { runId, summary } = await startRun(planDeps, { trigger: 'schedule', sites: [], dryRun: false });
       return { runId, totals: summary.totals };
     }

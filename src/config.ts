@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isSupportedCountry } from 'libphonenumber-js/max';
 import { z } from 'zod';
 
 /**
@@ -9,7 +10,18 @@ import { z } from 'zod';
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/**
+ * A whole number in [min, max], written as plain decimal digits (surrounding white space is ignored).
+ * Stricter than coercing with `Number()`, which reads "0x10" as 16 and "1e3" as 1000.
+ */
+const int = (min: number, max: number) => {
+  const message = `must be a whole number between ${min} and ${max}`;
+  return z
+    .string()
+    .trim()
+    .refine((s) => /^[0-9]+$/.test(s) && Number(s) >= min && Number(s) <= max, message)
+    .transform(Number);
+};
 const url = z.url({ protocol: /^https?$/ });
 const nonEmpty = z.string().trim().min(1);
 
@@ -44,7 +56,9 @@ const envSchema = z.object({
   ADMIN_PASSWORD: nonEmpty.optional(),
   PHONE_DEFAULT_REGION: z
     .string()
-    .regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 region such as US or KR')
+    .refine(isSupportedCountry, {
+      error: (iss) => `${JSON.stringify(iss.input)} is not a region libphonenumber-js supports (an ISO 3166-1 alpha-2 code such as US or KR)`,
+    })
     .default('US'),
   CONTACT_MAX_NAME_LENGTH: int(1, 10_000).default(100),
   PHONE_FORMAT: z.enum(['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL']).default('E164'),
@@ -121,7 +135,8 @@ export interface LoadConfigOptions {
  */
 export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
-  const parsed = envSchema.safeParse(cleaned);
+  // A missing variable reads "CHEKT_CLIENT_ID: required", not zod's "expected string, received undefined".
+  const parsed = envSchema.safeParse(cleaned, { error: (iss) => (iss.input === undefined ? 'required' : undefined) });
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
   // The cross-variable rules run even when the schema failed (on the raw values), so one error names every
   // bad variable, e.g. a missing CHEKT_CLIENT_ID and a missing CHEKT_CLIENT_SECRET together.

@@ -14,13 +14,19 @@ export async function runSync(
   app: App,
   req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; timeoutMs?: number; onProgress?: (done: number, total: number) => void },
 ): Promise<JsonRunReport> {
-  if (!req.dryRun && (await app.countOperationWorkers().catch(() => 0)) === 0) {
+  // Workers elsewhere (the service, another CLI) may stop while this run waits: check again when it stalls.
+  const ensureWorkers = async () => {
+    if (req.dryRun || app.workers.length > 0) return;
+    if ((await app.countOperationWorkers().catch(() => 0)) > 0) return;
     app.logger.info('no worker is connected to the operations queue; running workers in this process');
     await app.startWorkers({ control: false });
-  }
+  };
+  await ensureWorkers();
   const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun });
   const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes;
   const report = await waitForRun(app.db, app.operationsQueue, runId, {
+    jobOptions: app.planDeps.jobOptions,
+    ensureWorkers,
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
     onProgress: (queued) => req.onProgress?.(req.dryRun ? total : total - queued, total),
   });

@@ -16,6 +16,8 @@ export interface SandboxContext {
   readonly autoCreateSites: boolean;
   /** Arrival time (epoch ms) per request, for `SandboxRequestRecord.at`. */
   readonly arrivals: WeakMap<FastifyRequest, number>;
+  /** API requests received and not yet answered (or dropped); inspection routes excluded. */
+  readonly inFlight: { count: number };
   /** Aborted by `close()`, so injected latency never outlives the server (no open timers in tests). */
   readonly shutdown: AbortSignal;
 }

@@ -27,6 +27,12 @@ export function traceIdOf(request: FastifyRequest): string | null {
 export function onRequestTrace(ctx: SandboxContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     ctx.arrivals.set(request, Date.now());
+    if (!isInspection(request)) {
+      ctx.inFlight.count += 1;
+      reply.raw.once('close', () => {
+        ctx.inFlight.count -= 1;
+      });
+    }
     const traceId = traceIdOf(request);
     if (traceId !== null) reply.header(TRACE_HEADER, traceId);
   };

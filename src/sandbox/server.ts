@@ -74,6 +74,8 @@ export interface Sandbox {
   /** @throws {Error} when the contact is not in that site. */
   deleteContactDirect(dealerId: string, siteId: string, contactId: number): void;
   stats(): SandboxStats;
+  /** API requests received and not yet answered (e.g. held by `latencyMs`); inspection routes excluded. */
+  inFlight(): number;
   /** Every API request since the last resetStats, oldest first (the last 100,000 kept). */
   requests(): SandboxRequestRecord[];
   resetStats(): void;
@@ -107,6 +109,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     recorder: new RequestRecorder(),
     autoCreateSites: options.autoCreateSites ?? false,
     arrivals: new WeakMap(),
+    inFlight: { count: 0 },
     shutdown: shutdown.signal,
   };
   for (const s of options.sites ?? []) ctx.store.addSite(s.dealerId, s.siteId);
@@ -136,6 +139,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     deleteContactDirect: controls.deleteContactDirect,
     stats: () => ctx.recorder.stats(),
+    inFlight: () => ctx.inFlight.count,
     requests: () => ctx.recorder.requests(),
     resetStats: controls.resetStats,
     setFaults: (f) => {

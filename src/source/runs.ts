@@ -29,7 +29,7 @@ export async function createRun(
  */
 export async function recordPlan(
   db: PrismaClient,
-  run: { id: string; dryRun: boolean; summary: object; operations: readonly PlannedOperation[]; now: Date },
+  run: { id: string; dryRun: boolean; summary: object; operations: readonly PlannedOperation[]; crmReadAt: Date; now: Date },
 ): Promise<void> {
   const outcome: OperationOutcome = run.dryRun ? 'planned' : 'queued';
   const done = run.dryRun || run.operations.length === 0;
@@ -41,6 +41,9 @@ export async function recordPlan(
         chektDealerId: o.dealerId,
         chektSiteId: o.siteId,
         externalContactId: o.externalContactId,
+        crmSiteId: o.crmSiteId,
+        reason: o.reason,
+        chektContactId: o.chektContactId,
         kind: o.kind,
         outcome,
       })),
@@ -48,7 +51,13 @@ export async function recordPlan(
     }),
     db.syncRun.update({
       where: { id: run.id },
-      data: { planned: run.summary, plannedAt: run.now, status: done ? 'completed' : 'running', ...(done ? { finishedAt: run.now } : {}) },
+      data: {
+        planned: run.summary,
+        crmReadAt: run.crmReadAt,
+        plannedAt: run.now,
+        status: done ? 'completed' : 'running',
+        ...(done ? { finishedAt: run.now } : {}),
+      },
     }),
   ]);
 }
@@ -58,19 +67,29 @@ export async function failRun(db: PrismaClient, runId: string, error: string, no
   await db.syncRun.update({ where: { id: runId }, data: { status: 'failed', error, finishedAt: now } });
 }
 
+/** The database's current time (`clock_timestamp()`), so every process compares times on one clock. */
+export async function dbNow(db: PrismaClient): Promise<Date> {
+  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+  return rows[0]!.now;
+}
+
 /**
- * Settles every queued operation with this `opKey` (of any run that is waiting on the same job) and
- * completes the runs left with nothing queued. Returns the ids of the runs touched.
+ * Settles the queued operations with this `opKey` (of every run waiting on the same job) whose run read the
+ * CRM no later than the job did (`readAt`, from {@link dbNow}), and completes the runs left with nothing
+ * queued. Operations of runs that saw newer CRM data stay queued: the job applies again, or the job is
+ * enqueued anew (sync/requeue.ts). Returns the ids of the runs touched.
  */
 export async function finishOperation(
   db: PrismaClient,
-  op: { opKey: string; outcome: 'succeeded' | 'failed' | 'skipped'; appliedKind: string; error: string | null; attempts: number; now: Date },
+  op: { opKey: string; outcome: 'succeeded' | 'failed' | 'skipped'; appliedKind: string; error: string | null; attempts: number; readAt: Date; now: Date },
 ): Promise<string[]> {
   const rows = await db.$queryRaw<Array<{ run_id: string }>>`
-    UPDATE sync_operations
+    UPDATE sync_operations o
        SET outcome = ${op.outcome}, applied_kind = ${op.appliedKind}, error = ${op.error}, attempts = ${op.attempts}, finished_at = ${op.now}
-     WHERE op_key = ${op.opKey} AND outcome = 'queued'
-  RETURNING run_id::text AS run_id`;
+      FROM sync_runs r
+     WHERE o.op_key = ${op.opKey} AND o.outcome = 'queued' AND r.id = o.run_id
+       AND (r.crm_read_at IS NULL OR r.crm_read_at <= ${op.readAt})
+  RETURNING o.run_id::text AS run_id`;
   const runIds = [...new Set(rows.map((r) => r.run_id))];
   if (runIds.length > 0) await completeRunsIfDone(db, runIds, op.now);
   return runIds;
@@ -136,8 +155,34 @@ export async function countQueued(db: PrismaClient, runId: string): Promise<numb
   return db.syncOperation.count({ where: { runId, outcome: 'queued' } });
 }
 
-/** Op keys of a run's operations still queued, with their run ids (at most `limit`). */
-export async function listQueuedOperations(db: PrismaClient, runId: string, limit = 10_000): Promise<string[]> {
-  const rows = await db.syncOperation.findMany({ where: { runId, outcome: 'queued' }, select: { opKey: true }, take: limit });
-  return rows.map((r) => r.opKey);
+/** True when some run still waits on an operation with this `opKey`. */
+export async function hasQueued(db: PrismaClient, opKey: string): Promise<boolean> {
+  return (await db.syncOperation.count({ where: { opKey, outcome: 'queued' } })) > 0;
+}
+
+/** A run's operations still queued, as planned operations (at most `limit`), to enqueue their jobs again. */
+export async function listQueuedOperations(db: PrismaClient, runId: string, limit = 10_000): Promise<PlannedOperation[]> {
+  const rows = await db.syncOperation.findMany({ where: { runId, outcome: 'queued' }, take: limit });
+  return rows.map((r) => ({
+    kind: r.kind as PlannedOperation['kind'],
+    opKey: r.opKey,
+    dealerId: r.chektDealerId,
+    siteId: r.chektSiteId,
+    crmSiteId: r.crmSiteId ?? '',
+    externalContactId: r.externalContactId,
+    chektContactId: r.chektContactId,
+    reason: (r.reason ?? 'missing_in_chekt') as PlannedOperation['reason'],
+    fields: [],
+  }));
+}
+
+/** Runs still `running` whose plan was recorded more than `olderThanMs` ago (newest first, at most 50). */
+export async function listStaleRuns(db: PrismaClient, olderThanMs: number, now: Date): Promise<string[]> {
+  const rows = await db.syncRun.findMany({
+    where: { status: 'running', plannedAt: { lt: new Date(now.getTime() - olderThanMs) } },
+    orderBy: { plannedAt: 'desc' },
+    take: 50,
+    select: { id: true },
+  });
+  return rows.map((r) => r.id);
 }

@@ -11,7 +11,7 @@ import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from 
 import { findKnownContactIds, readLiveContacts, selectSites, type CrmSite } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
 import { readLedger, writeLedger } from '../source/ledger.js';
-import { failRun, recordPlan } from '../source/runs.js';
+import { dbNow, failRun, recordPlan } from '../source/runs.js';
 
 /**
  * One reconcile pass: CRM → CHeKT's live lists → plan (domain/plan.ts) → run record → jobs.
@@ -67,7 +67,9 @@ export const NOTE_LIMIT = 500;
 export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<PlanSummary> {
   const log = deps.logger.child({ runId: req.runId });
   let selection: Awaited<ReturnType<typeof selectSites>>;
+  let crmReadAt: Date;
   try {
+    crmReadAt = await dbNow(deps.db);
     selection = await selectSites(deps.db, req.sites);
   } catch (err) {
     await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
@@ -84,7 +86,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   const operations = plans.flatMap((p) => p.operations);
   if (!req.dryRun) await recordAdoptions(deps, req.runId, plans);
   const summary = summarise(plans, selection.rejected, siteErrors);
-  await recordPlan(deps.db, { id: req.runId, dryRun: req.dryRun, summary, operations, now: deps.now() });
+  await recordPlan(deps.db, { id: req.runId, dryRun: req.dryRun, summary, operations, crmReadAt, now: deps.now() });
   const enqueue = req.dryRun ? null : await enqueueOperations(deps.operations, req.runId, operations, deps.jobOptions);
   if (enqueue) await deps.db.syncRun.update({ where: { id: req.runId }, data: { planned: { ...summary, enqueue } as object } });
   log.info({ dryRun: req.dryRun, ...summary.totals, siteErrors: siteErrors.length, enqueue }, 'run planned');

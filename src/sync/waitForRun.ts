@@ -3,20 +3,29 @@ import type { Queue } from 'bullmq';
 import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import { countQueued, getRun, type RunReport } from '../source/runs.js';
-import { reapLostOperations } from './reapLost.js';
+import type { OperationJobOptions } from '../queue/producer.js';
+import { requeueOrphans } from './requeue.js';
 
 /**
  * Waits until a run has no queued operation left (every job it caused finished, by whichever worker),
  * polling the run's operations in PostgreSQL every `pollMs` (default 500 ms).
- * `onProgress(queued)` is called after each poll. When nothing has finished for `stallCheckMs` (default 30 s),
- * operations whose job vanished from Redis are settled as failed (sync/reapLost.ts) so the wait ends.
- * Throws when `timeoutMs` (default 1 h) passes first.
+ * `onProgress(queued)` is called after each poll. When nothing has finished for `stallCheckMs` (default 10 s),
+ * `ensureWorkers()` is called (the workers this run relied on may have gone) and operations no job will
+ * settle are enqueued again (sync/requeue.ts). Throws when `timeoutMs` (default 1 h) passes first.
  */
 export async function waitForRun(
   db: PrismaClient,
   queue: Queue<OperationJobData>,
   runId: string,
-  options: { pollMs?: number; timeoutMs?: number; stallCheckMs?: number; confirmLostAfterMs?: number; onProgress?: (queued: number) => void } = {},
+  options: {
+    jobOptions: OperationJobOptions;
+    pollMs?: number;
+    timeoutMs?: number;
+    stallCheckMs?: number;
+    confirmOrphanAfterMs?: number;
+    ensureWorkers?: () => Promise<void>;
+    onProgress?: (queued: number) => void;
+  },
 ): Promise<RunReport> {
   const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
   let last = -1;
@@ -28,8 +37,12 @@ export async function waitForRun(
     if (queued !== last) {
       last = queued;
       lastChange = Date.now();
-    } else if (Date.now() - lastChange > (options.stallCheckMs ?? 30_000)) {
-      await reapLostOperations(db, queue, runId, { now: () => new Date(), ...(options.confirmLostAfterMs !== undefined ? { confirmAfterMs: options.confirmLostAfterMs } : {}) });
+    } else if (Date.now() - lastChange > (options.stallCheckMs ?? 10_000)) {
+      await options.ensureWorkers?.();
+      await requeueOrphans(db, queue, runId, {
+        jobOptions: options.jobOptions,
+        ...(options.confirmOrphanAfterMs !== undefined ? { confirmAfterMs: options.confirmOrphanAfterMs } : {}),
+      });
       lastChange = Date.now();
     }
     if (Date.now() > deadline) throw new Error(`run ${runId} still has ${queued} queued operations after ${options.timeoutMs} ms`);

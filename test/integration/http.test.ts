@@ -13,10 +13,23 @@ const auth = `Basic ${Buffer.from('ops:correct horse battery').toString('base64'
 const call = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, init);
 const authed = (path: string, init: RequestInit = {}) =>
   call(path, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+const NOT_FOUND = { error: { code: 'not_found', message: 'no such route' } };
+const UNAUTHORIZED = { error: { code: 'unauthorized', message: 'valid credentials required' } };
+
+/** Polls `GET /api/runs/:id` until the run is no longer planning or running. */
+async function settledRun(runId: string): Promise<Record<string, unknown> | undefined> {
+  let run: Record<string, unknown> | undefined;
+  for (let i = 0; i < 100; i++) {
+    run = (await (await authed(`/api/runs/${runId}`)).json()) as Record<string, unknown>;
+    if (run.status !== 'planning' && run.status !== 'running') break;
+    await sleep(100);
+  }
+  return run;
+}
 
 beforeAll(async () => {
   h = await createHarness('http');
-  await seedCrm(h, [{ id: 's1', dealerId: '7', siteId: '70' }], [
+  await seedCrm(h, [{ id: 's1', dealerId: '7', siteId: '70' }, { id: 's2', dealerId: '7', siteId: '71', syncEnabled: false }], [
     { id: 'h1', siteId: 's1', firstName: 'Hana', lastName: 'Sato', phoneNumber: '+81 3-1234-5678' },
     { id: 'h2', siteId: 's1', firstName: 'Ivo', lastName: 'Petrov', email: 'ivo@example.com' },
   ]);
@@ -47,6 +60,7 @@ describe('HTTP', () => {
     const none = await call(path, { method });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect(await none.json()).toEqual(UNAUTHORIZED);
     const wrong = await call(path, { method, headers: { authorization: `Basic ${Buffer.from('ops:nope').toString('base64')}` } });
     expect(wrong.status).toBe(401);
   });
@@ -106,3 +120,122 @@ describe('HTTP', () => {
     expect((await authed('/api/runs/not-a-uuid')).status).toBe(404);
   });
 });
+
+describe('HTTP: POST /api/resync checks the requested sites against the CRM', () => {
+  test('a site missing from the CRM or with sync_enabled=false is a 400 naming each one and why; no run is created', async () => {
+    const runsBefore = await h.app.db.syncRun.count();
+    const res = await authed('/api/resync', { method: 'POST', body: JSON.stringify({ sites: ['7/70', '7/71', '9/99'] }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'invalid_request',
+        field: 'sites',
+        message: '7/71: sync_enabled is false for this site; 9/99: no CRM site with this chekt_dealer_id/chekt_site_id',
+      },
+    });
+    expect(await h.app.db.syncRun.count()).toBe(runsBefore);
+  });
+
+  test('an empty sites array means every enabled site (the disabled one is not planned)', async () => {
+    const res = await authed('/api/resync', { method: 'POST', body: JSON.stringify({ sites: [], dryRun: true }) });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    expect(await settledRun(runId)).toMatchObject({ status: 'completed', sites: { planned: 1, rejected: [] } });
+  });
+});
+
+describe('HTTP: unknown routes answer the JSON envelope, behind auth where the prefix is', () => {
+  test.each([
+    ['GET', '/nope'],
+    ['POST', '/nope'],
+    ['GET', '/'],
+    ['GET', '/apix'],
+  ])('%s %s (outside /api and /admin) is a 404 without credentials', async (method, path) => {
+    const res = await call(path, { method });
+    expect(res.status).toBe(404);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await res.json()).toEqual(NOT_FOUND);
+  });
+
+  test.each([
+    ['GET', '/api/nope'],
+    ['GET', '/api'],
+    ['GET', '/api/resync'],
+    ['DELETE', '/api/runs/00000000-0000-4000-8000-000000000000'],
+    ['GET', '/admin/nope'],
+    ['GET', '/admin/queues/static/nope.js'],
+  ])('%s %s is a 401 without credentials, then a 404 with them', async (method, path) => {
+    const none = await call(path, { method });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic/);
+    expect(await none.json()).toEqual(UNAUTHORIZED);
+    const res = await authed(path, { method });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual(NOT_FOUND);
+  });
+
+  test('GET /api/runs/<5000 characters> is a 401 without credentials, then a 404 that does not echo the id', async () => {
+    const path = `/api/runs/${'x'.repeat(5000)}`;
+    const none = await call(path);
+    expect(none.status).toBe(401);
+    expect(await none.json()).toEqual(UNAUTHORIZED);
+    const res = await authed(path);
+    expect(res.status).toBe(404);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'not_found', message: 'no such run' } });
+    expect(text).not.toContain('xxxxxxxx');
+  });
+
+  test('a body sent to an unknown route does not turn its 404 into a 400', async () => {
+    const res = await call('/nope', { method: 'POST', body: '{"sites": [', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual(NOT_FOUND);
+  });
+
+  test('a malformed URL (bad percent-encoding) is a 400 envelope without the URL (fastify frameworkErrors)', async () => {
+    const bad = await authed('/api/runs/%E0%A4%A');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { code: 'invalid_request', message: 'malformed URL' } });
+  });
+});
+
+describe('HTTP: request bodies', () => {
+  const post = (body: string, contentType?: string) =>
+    call('/api/resync', { method: 'POST', body, headers: { authorization: auth, ...(contentType ? { 'content-type': contentType } : {}) } });
+  const NOT_JSON = { error: { code: 'invalid_request', message: 'request body must be JSON (Content-Type: application/json)' } };
+
+  test('malformed JSON is a 400 invalid_request', async () => {
+    const res = await post('{"sites": [', 'application/json');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: { code: 'invalid_request', message: "Body is not valid JSON but content-type is set to 'application/json'" } });
+  });
+
+  test.each([
+    ['text/plain', JSON.stringify({ dryRun: true })],
+    ['application/x-www-form-urlencoded', 'dryRun=true'],
+    ['application/octet-stream', 'xyz'],
+  ])('a %s body is a 400 invalid_request', async (contentType, body) => {
+    const res = await post(body, contentType);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual(NOT_JSON);
+  });
+
+  test.each(['null', '[]', '"7/70"', '42'])('a JSON body that is not an object (%s) is a 400 invalid_request', async (body) => {
+    const res = await post(body, 'application/json');
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ error: { code: 'invalid_request' } });
+  });
+
+  test('a body over 1 MiB is a 413 payload_too_large', async () => {
+    const res = await post(JSON.stringify({ sites: Array.from({ length: 10_000 }, (_, i) => `${'9'.repeat(100)}/${i}`) }), 'application/json');
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: { code: 'payload_too_large', message: 'request body is over the 1048576-byte limit' } });
+  });
+
+  test('credentials are checked before the body is parsed', async () => {
+    const res = await call('/api/resync', { method: 'POST', body: '{"sites": [', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual(UNAUTHORIZED);
+  });
+});
+

@@ -140,6 +140,64 @@ describe('loadConfig: errors name every bad variable', () => {
   });
 });
 
+describe('loadConfig: messages', () => {
+  it('a missing required variable reads "<NAME>: required"', () => {
+    expect(configError({ CHEKT_CLIENT_SECRET: 's' }).problems).toEqual(['CHEKT_CLIENT_ID: required']);
+    expect(configError({ CHEKT_CLIENT_SECRET: 's', CHEKT_CLIENT_ID: '  ' }).problems).toEqual(['CHEKT_CLIENT_ID: required']);
+  });
+
+  /** Every variable built with the int() helper, with its range. */
+  const INTS: Array<[string, number, number]> = [
+    ['CHEKT_RATE_LIMIT_PER_MINUTE', 1, 1_000_000],
+    ['CHEKT_TIMEOUT_MS', 100, 300_000],
+    ['CHEKT_TOKEN_REFRESH_SKEW_SECONDS', 0, 3600],
+    ['CHEKT_MAX_RETRY_AFTER_SECONDS', 1, 3600],
+    ['CHEKT_MAX_RATE_LIMITED_RETRIES', 0, 100],
+    ['SYNC_INTERVAL_SECONDS', 5, 86_400],
+    ['SYNC_JOB_ATTEMPTS', 1, 50],
+    ['SYNC_BACKOFF_MS', 10, 3_600_000],
+    ['WORKER_CONCURRENCY', 1, 256],
+    ['SHUTDOWN_TIMEOUT_MS', 0, 600_000],
+    ['HTTP_PORT', 0, 65_535],
+    ['CONTACT_MAX_NAME_LENGTH', 1, 10_000],
+  ];
+
+  it.each(INTS)('%s accepts only plain decimal digits in [%d, %d]', (name, min, max) => {
+    const message = `${name}: must be a whole number between ${min} and ${max}`;
+    for (const value of ['0x10', '1e3', '12.5', '+12', '-1', '1_000', '1,000', '12 5', '١٢', 'Infinity', String(min - 1), String(max + 1)]) {
+      expect([value, configError({ ...MINIMAL, [name]: value }).problems]).toEqual([value, [message]]);
+    }
+    expect(() => loadConfig({ ...MINIMAL, [name]: String(min) })).not.toThrow();
+    expect(() => loadConfig({ ...MINIMAL, [name]: String(max) })).not.toThrow();
+  });
+
+  it('trims white space around an integer and reads leading zeros as decimal', () => {
+    expect(loadConfig({ ...MINIMAL, CHEKT_RATE_LIMIT_PER_MINUTE: ' 600\t' }).chekt.rateLimitPerMinute).toBe(600);
+    expect(loadConfig({ ...MINIMAL, HTTP_PORT: '0080' }).http.port).toBe(80);
+  });
+
+  it('PHONE_DEFAULT_REGION must be a region libphonenumber-js supports, named in the message', () => {
+    expect(configError({ ...MINIMAL, PHONE_DEFAULT_REGION: 'ZZ' }).problems).toEqual([
+      'PHONE_DEFAULT_REGION: "ZZ" is not a region libphonenumber-js supports (an ISO 3166-1 alpha-2 code such as US or KR)',
+    ]);
+    expect(configError({ ...MINIMAL, PHONE_DEFAULT_REGION: 'USA' }).problems[0]).toContain('"USA"');
+    expect(loadConfig({ ...MINIMAL, PHONE_DEFAULT_REGION: 'GB' }).sync.phoneDefaultRegion).toBe('GB');
+  });
+
+  it('still lists every bad variable at once, each with its own message', () => {
+    const e = configError({ CHEKT_RATE_LIMIT_PER_MINUTE: '0x10', HTTP_PORT: '1e3', PHONE_DEFAULT_REGION: 'ZZ' }, { requireAdmin: true });
+    expect([...e.problems].sort()).toEqual([
+      'ADMIN_PASSWORD: required to protect the dashboard and /api',
+      'ADMIN_USER: required to protect the dashboard and /api',
+      'CHEKT_CLIENT_ID: required',
+      'CHEKT_CLIENT_SECRET: required (or CHEKT_PRIVATE_KEY_FILE with CHEKT_KEY_ID and CHEKT_AUDIENCE)',
+      'CHEKT_RATE_LIMIT_PER_MINUTE: must be a whole number between 1 and 1000000',
+      'HTTP_PORT: must be a whole number between 0 and 65535',
+      'PHONE_DEFAULT_REGION: "ZZ" is not a region libphonenumber-js supports (an ISO 3166-1 alpha-2 code such as US or KR)',
+    ]);
+  });
+});
+
 describe('loadConfig: private key JWT mode', () => {
   const KEY_ENV = { CHEKT_CLIENT_ID: 'client-1', CHEKT_PRIVATE_KEY_FILE: '/keys/chekt.pem', CHEKT_KEY_ID: 'kid-1', CHEKT_AUDIENCE: 'https://adc-m2m.chektdev.com/' };
 

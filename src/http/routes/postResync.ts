@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
+import { selectSites } from '../../source/crm.js';
 import { createRun } from '../../source/runs.js';
 import { formatSiteRef, parseSiteRef } from '../../sync/startRun.js';
 import { apiError } from '../errors.js';
@@ -14,13 +15,16 @@ const bodySchema = z
   .strict();
 
 /**
- * `POST /api/resync` `{"sites"?: ["dealerId/siteId"], "dryRun"?: boolean}` → 202 `{runId, status, href}`.
+ * `POST /api/resync` (registered under the `/api` prefix) `{"sites"?: ["dealerId/siteId"], "dryRun"?: boolean}`
+ * → 202 `{runId, status, href}`. `sites` omitted or empty means every enabled site.
  * The run is recorded at once (so `GET /api/runs/:id` answers right away) and planned by the control worker.
- * 400 with `error.field` for a bad body.
+ * 400 with `error.field` for a bad body, and with `field: "sites"` when a requested site is missing from the CRM
+ * or has `sync_enabled = false` (the message names each one and why; `npm run sync` exits 2 in that case).
  */
 export function postResync(scope: FastifyInstance, app: App): void {
-  scope.post('/api/resync', async (req, reply) => {
-    const parsed = bodySchema.safeParse(req.body ?? {});
+  scope.post('/resync', async (req, reply) => {
+    // Only an absent body means "{}": a JSON `null` is as wrong as any other non-object.
+    const parsed = bodySchema.safeParse(req.body === undefined ? {} : req.body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       return reply.code(400).send(apiError('invalid_request', issue?.message ?? 'invalid body', issue?.path.join('.') || undefined));
@@ -30,6 +34,12 @@ export function postResync(scope: FastifyInstance, app: App): void {
       sites = (parsed.data.sites ?? []).map(parseSiteRef);
     } catch (err) {
       return reply.code(400).send(apiError('invalid_request', (err as Error).message, 'sites'));
+    }
+    if (sites.length > 0) {
+      const { rejected } = await selectSites(app.db, sites);
+      if (rejected.length > 0) {
+        return reply.code(400).send(apiError('invalid_request', rejected.map((r) => `${r.ref}: ${r.reason}`).join('; '), 'sites'));
+      }
     }
     const runId = randomUUID();
     const dryRun = parsed.data.dryRun ?? false;
