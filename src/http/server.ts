@@ -1,7 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
 import { requireAdmin, type AdminCredentials } from './auth.js';
 import { handleError, handleFrameworkError, notFound } from './errors.js';
@@ -23,7 +23,8 @@ const MAX_PARAM_LENGTH = 16_384;
 export async function buildHttpServer(app: App, credentials: AdminCredentials): Promise<FastifyInstance> {
   const server = Fastify({
     loggerInstance: app.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request access logs are off (bull-board polls every few seconds); errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     frameworkErrors: handleFrameworkError,
   });

@@ -42,8 +42,8 @@ describe('npm start', () => {
     expect(r.stderr).toMatch(/ADMIN_PASSWORD/);
   }, 30_000);
 
-  test('syncs on the scheduler tick, serves /healthz, and drains on SIGTERM with exit 0', async () => {
-    const child = start('src/main.ts', [], env);
+  test('`npm start` syncs on the scheduler tick, serves /healthz, and SIGTERM to npm drains the service with exit 0', async () => {
+    const child = start('start', [], env, { npm: true });
     try {
       let healthy = false;
       for (let i = 0; i < 150 && !healthy; i++) {
@@ -61,5 +61,7 @@ describe('npm start', () => {
     const r = await waitExit(child, 30_000);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/"msg":"stopped"/);
+    // Nothing is left serving: the signal reached the service itself, not only npm.
+    expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'up', () => 'down')).toBe('down');
   }, 60_000);
 });

@@ -14,9 +14,10 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
 }
 
-/** Starts `tsx <entry> <args>`; the caller waits with {@link waitExit}. */
-export function start(entry: string, args: string[], env: Record<string, string>): ChildProcess & { out: string[]; err: string[] } {
-  const child = spawn(TSX, [entry, ...args], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string[]; err: string[] };
+/** Starts `tsx <entry> <args>` (or, with `npm: true`, `npm run <entry> -- <args>`); wait with {@link waitExit}. */
+export function start(entry: string, args: string[], env: Record<string, string>, opts: { npm?: boolean } = {}): ChildProcess & { out: string[]; err: string[] } {
+  const [cmd, argv] = opts.npm ? ['npm', ['run', '--silent', entry, '--', ...args]] : [TSX, [entry, ...args]];
+  const child = spawn(cmd, argv, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string[]; err: string[] };
   child.out = [];
   child.err = [];
   child.stdout?.on('data', (d: Buffer) => child.out.push(d.toString()));
