@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createChektClient, type ChektClient } from './chekt/client.js';
@@ -57,9 +58,9 @@ export interface App {
   readonly stopping: boolean;
   /**
    * Stops taking work, lets running jobs finish for up to `SHUTDOWN_TIMEOUT_MS`, then closes queues, Redis and
-   * PostgreSQL. Idempotent.
+   * PostgreSQL. Idempotent. `force` (after a failed start-up check) drops connections without waiting.
    */
-  stop(): Promise<void>;
+  stop(options?: { force?: boolean }): Promise<void>;
 }
 
 /** Options of {@link createApp}. */
@@ -78,7 +79,7 @@ export function createApp(options: CreateAppOptions): App {
   const now = options.now ?? (() => new Date());
   const prefix = config.sync.queuePrefix;
   const db = createPrisma({ databaseUrl: config.databaseUrl });
-  const redis = createRedis(config.redisUrl, { blocking: false });
+  const redis = createRedis(config.redisUrl, { blocking: false, logger });
   const rateLimiter = options.unlimitedRate
     ? createUnlimitedRateLimiter()
     : createRedisRateLimiter({ redis, key: `${prefix}:chekt-rate`, perMinute: config.chekt.rateLimitPerMinute });
@@ -103,6 +104,8 @@ export function createApp(options: CreateAppOptions): App {
   const queueOpts = { connection: redis, prefix };
   const operationsQueue = new Queue<OperationJobData>(OPERATIONS_QUEUE, queueOpts);
   const controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, queueOpts);
+  // Connection errors are already logged (throttled) by the connection itself (queue/connection.ts).
+  for (const q of [operationsQueue, controlQueue]) q.on('error', () => undefined);
   const rules: NormalizeRules = {
     defaultRegion: config.sync.phoneDefaultRegion,
     phoneFormat: config.sync.phoneFormat,
@@ -156,7 +159,7 @@ export function createApp(options: CreateAppOptions): App {
     },
     async startWorkers(opts = {}) {
       const blocking = () => {
-        const c = createRedis(config.redisUrl, { blocking: true });
+        const c = createRedis(config.redisUrl, { blocking: true, logger });
         workerConnections.push(c);
         return c;
       };
@@ -185,9 +188,16 @@ export function createApp(options: CreateAppOptions): App {
     async countOperationWorkers() {
       return (await operationsQueue.getWorkers()).length;
     },
-    stop() {
+    stop(opts = {}) {
       stopping = true;
       stopped ??= (async () => {
+        if (opts.force) {
+          await Promise.all(workers.map((w) => w.close(true)));
+          for (const c of [redis, ...workerConnections]) c.disconnect();
+          await Promise.race([Promise.all([operationsQueue.close(), controlQueue.close()]), sleep(1000)]);
+          await db.$disconnect();
+          return;
+        }
         const closing = Promise.all(workers.map((w) => w.close()));
         const timedOut = await Promise.race([
           closing.then(() => false),

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
+import { checkConnections, PreflightError, redact } from './preflight.js';
 
 /**
  * `npm start`: the long-lived service. Applies pending migrations, then runs the job scheduler, the workers
@@ -18,8 +19,20 @@ try {
   process.exit(2);
 }
 const logger = createLogger(config.logLevel);
-await migrate({ databaseUrl: config.databaseUrl });
+try {
+  await migrate({ databaseUrl: config.databaseUrl, createDatabase: false });
+} catch (err) {
+  console.error(`DATABASE_URL: cannot migrate ${redact(config.databaseUrl)}: ${(err as Error).message} (create it with \`npm run db:migrate\`)`);
+  process.exit(2);
+}
 const app = createApp({ config, logger });
+try {
+  await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+} catch (err) {
+  console.error((err as Error).message);
+  await app.stop({ force: true });
+  process.exit(err instanceof PreflightError ? 2 : 1);
+}
 const http = await buildHttpServer(app, { user: config.http.adminUser!, password: config.http.adminPassword! });
 await app.startWorkers();
 await app.startScheduler();

@@ -3,13 +3,15 @@ import { createApp } from '../app.js';
 import type { SiteRef } from '../chekt/types.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { checkConnections, PreflightError } from '../preflight.js';
 import { parseSiteRef } from '../sync/startRun.js';
 import { formatReport, runSucceeded } from './report.js';
 import { runSync } from './runSync.js';
 
 /**
  * `npm run sync -- [--site <dealerId>/<siteId>]... [--dry-run] [--json]`
- * Exit codes: 0 every operation succeeded; 1 any operation, site or the run failed; 2 bad usage or config.
+ * Exit codes: 0 every operation succeeded; 1 any operation, site or the run failed; 2 bad usage or config
+ * (including a database or Redis that cannot be reached, or a database that was never migrated).
  */
 
 const USAGE = `Usage: npm run sync -- [options]
@@ -75,6 +77,13 @@ async function main(): Promise<number> {
   // Logs go to stderr so stdout carries only the report (JSON with --json).
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
   const app = createApp({ config, logger });
+  try {
+    await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  } catch (err) {
+    console.error(`sync failed: ${(err as Error).message}`);
+    await app.stop({ force: true });
+    return err instanceof PreflightError ? 2 : 1;
+  }
   try {
     let lastPrint = 0;
     const report = await runSync(app, {

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { migrate } from './migrate.js';
 
 /**
- * `npm run db:migrate`: applies pending migrations to `DATABASE_URL` (created when missing).
+ * `npm run db:migrate`: applies pending migrations to `DATABASE_URL`, creating the database when it does not
+ * exist (and saying so).
  * Needs only DATABASE_URL, so it reads just that variable rather than the whole service config.
  */
 const parsed = z
@@ -17,6 +18,7 @@ if (!parsed.success) {
 }
 try {
   const result = await migrate({ databaseUrl: parsed.data });
+  if (result.createdDatabase) console.log(`created database ${new URL(parsed.data).pathname.slice(1)}`);
   for (const name of result.applied) console.log(`applied ${name}`);
   console.log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
 } catch (err) {

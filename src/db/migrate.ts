@@ -36,6 +36,8 @@ CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
 export interface MigrateResult {
   readonly applied: string[];
   readonly alreadyApplied: string[];
+  /** True when the database itself did not exist and was created. */
+  readonly createdDatabase: boolean;
 }
 
 /** Thrown when a recorded migration's file changed since it was applied, or a migration failed earlier. */
@@ -45,7 +47,8 @@ export class MigrationError extends Error {
 
 /**
  * Applies every pending migration in `migrationsDir` (default `prisma/migrations` under the cwd) to the
- * database at `databaseUrl`, creating the database itself first when `createDatabase` is true (default).
+ * database at `databaseUrl`, creating the database itself first when `createDatabase` is true (default; the
+ * service passes false so a mistyped `DATABASE_URL` fails instead of creating an empty database).
  * @throws {MigrationError} on a checksum mismatch or a migration left failed by an earlier run.
  */
 export async function migrate(options: {
@@ -54,7 +57,7 @@ export async function migrate(options: {
   createDatabase?: boolean;
 }): Promise<MigrateResult> {
   const dir = options.migrationsDir ?? join(process.cwd(), 'prisma', 'migrations');
-  if (options.createDatabase ?? true) await ensureDatabase(options.databaseUrl);
+  const createdDatabase = (options.createDatabase ?? true) ? await ensureDatabase(options.databaseUrl) : false;
   const migrations = await readMigrations(dir);
   const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 10_000 });
   await client.connect();
@@ -65,7 +68,7 @@ export async function migrate(options: {
       'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
     );
     const done = new Map(rows.filter((r) => r.rolled_back_at === null).map((r) => [r.migration_name, r]));
-    const result: MigrateResult = { applied: [], alreadyApplied: [] };
+    const result: MigrateResult = { applied: [], alreadyApplied: [], createdDatabase };
     for (const m of migrations) {
       const row = done.get(m.name);
       if (row?.finished_at) {
@@ -120,22 +123,28 @@ async function applyOne(client: pg.Client, m: Migration): Promise<void> {
   }
 }
 
-/** Creates the database named in `databaseUrl` when it does not exist (connecting to `postgres` to do so). */
-export async function ensureDatabase(databaseUrl: string): Promise<void> {
+/**
+ * Creates the database named in `databaseUrl` when it does not exist (connecting to `postgres` to do so).
+ * Returns true when this call created it.
+ */
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const target = new URL(databaseUrl);
   const dbName = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  if (!dbName) return;
+  if (!dbName) return false;
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);
-    if (rowCount === 0) {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(dbName)}`).catch((err: { code?: string }) => {
+    if (rowCount !== 0) return false;
+    return await client.query(`CREATE DATABASE ${pg.escapeIdentifier(dbName)}`).then(
+      () => true,
+      (err: { code?: string }) => {
         if (err.code !== '42P04' && err.code !== '23505') throw err; // created concurrently by another process
-      });
-    }
+        return false;
+      },
+    );
   } finally {
     await client.end();
   }

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
 import { buildHttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
+import { checkConnections, redact } from '../preflight.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { readLiveContacts, selectSites } from '../source/crm.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
@@ -53,10 +54,11 @@ try {
     sites: data.sites.map((s) => ({ dealerId: s.chektDealerId, siteId: s.chektSiteId })),
   });
   const config = loadConfig({ ...env, CHEKT_API_URL: sandbox.url, CHEKT_TOKEN_URL: `${sandbox.url}/oauth/token` });
-  say(`chekt-contact-sync demo\n  database ${redactUrl(config.databaseUrl)}, redis ${redactUrl(config.redisUrl)}, CHeKT sandbox ${sandbox.url}`);
+  say(`chekt-contact-sync demo\n  database ${redact(config.databaseUrl)}, redis ${redact(config.redisUrl)}, CHeKT sandbox ${sandbox.url}`);
   say(`  rate limit ${config.chekt.rateLimitPerMinute}/min (sandbox enforces the same), default phone region ${config.sync.phoneDefaultRegion}`);
   await migrate({ databaseUrl: config.databaseUrl });
   app = createApp({ config, logger: createLogger(config.logLevel, process.stderr) });
+  await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   await resetDemoState(app);
   await app.db.site.createMany({ data: data.sites });
   await app.db.contact.createMany({ data: data.contacts });
@@ -90,7 +92,7 @@ try {
     console.error(`demo failed: ${(err as Error).message}`);
     process.exitCode = 1;
   }
-  await app?.stop().catch(() => undefined);
+  await app?.stop({ force: true }).catch(() => undefined);
   await sandbox?.close().catch(() => undefined);
 }
 
@@ -165,10 +167,4 @@ async function serve(app: App, sandbox: Sandbox): Promise<void> {
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
-}
-
-function redactUrl(u: string): string {
-  const url = new URL(u);
-  if (url.password) url.password = '***';
-  return url.toString();
 }

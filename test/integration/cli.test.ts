@@ -47,6 +47,17 @@ describe('npm run sync', () => {
     expect(r.stderr).toMatch(/CHEKT_RATE_LIMIT_PER_MINUTE/);
   }, 30_000);
 
+  test('an unreachable Redis or an unmigrated database exits 2 naming the variable, without hanging', async () => {
+    const redis = await run('src/cli/sync.ts', [], { ...env, REDIS_URL: 'redis://127.0.0.1:1' }, 30_000);
+    expect(redis.code).toBe(2);
+    expect(redis.stderr).toMatch(/sync failed: REDIS_URL: cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    const url = new URL(env.DATABASE_URL!);
+    url.pathname = '/postgres';
+    const pg = await run('src/cli/sync.ts', [], { ...env, DATABASE_URL: url.toString() }, 30_000);
+    expect(pg.code).toBe(2);
+    expect(pg.stderr).toMatch(/DATABASE_URL: .* has no chekt-contact-sync tables; run `npm run db:migrate` first/);
+  }, 60_000);
+
   test('--dry-run --json plans, writes nothing, exits 0', async () => {
     const r = await run('src/cli/sync.ts', ['--dry-run', '--json'], env);
     expect(r.code).toBe(0);

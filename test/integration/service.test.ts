@@ -42,6 +42,14 @@ describe('npm start', () => {
     expect(r.stderr).toMatch(/ADMIN_PASSWORD/);
   }, 30_000);
 
+  test('refuses to start on a database that does not exist (it is not created by the service)', async () => {
+    const url = new URL(env.DATABASE_URL!);
+    url.pathname = '/cks_no_such_database';
+    const r = await run('src/main.ts', [], { ...env, DATABASE_URL: url.toString() });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/DATABASE_URL: cannot migrate .*cks_no_such_database.*does not exist.*npm run db:migrate/);
+  }, 30_000);
+
   test('`npm start` syncs on the scheduler tick, serves /healthz, and SIGTERM to npm drains the service with exit 0', async () => {
     const child = start('start', [], env, { npm: true });
     try {
