@@ -33,7 +33,8 @@ describe('migrate', () => {
     expect([...a.applied, ...b.applied]).toEqual(ALL);
     expect([...a.alreadyApplied, ...b.alreadyApplied]).toEqual(ALL);
     const again = await migrate({ databaseUrl: url });
-    expect(again).toEqual({ applied: [], alreadyApplied: ALL });
+    expect(again).toEqual({ applied: [], alreadyApplied: ALL, createdDatabase: false });
+    expect([a.createdDatabase, b.createdDatabase].filter(Boolean)).toHaveLength(1);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     const { rows } = await client.query(
