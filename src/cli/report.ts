@@ -16,8 +16,11 @@ export interface JsonRunReport {
   planned: PlanSummary['totals'] | null;
   counts: RunReport['counts'];
   failures: RunReport['failures'];
+  /** Dry runs: each operation that would be made (at most 1000). */
+  plannedOperations: RunReport['plannedOperations'];
   invalid: PlanSummary['invalid'];
-  warnings: number;
+  /** Contacts that sync with a field dropped or cut, with the reason (at most 500). */
+  warnings: PlanSummary['warnings'];
   unmanagedBySite: Record<string, number>;
   error: string | null;
 }
@@ -35,8 +38,9 @@ export function toJsonReport(run: RunReport): JsonRunReport {
     planned: p?.totals ?? null,
     counts: run.counts,
     failures: run.failures,
+    plannedOperations: run.plannedOperations,
     invalid: p?.invalid ?? [],
-    warnings: p?.totals.warnings ?? 0,
+    warnings: p?.warnings ?? [],
     unmanagedBySite: p?.unmanagedBySite ?? {},
     error: run.error,
   };
@@ -55,7 +59,9 @@ function countOf(r: JsonRunReport, outcome: string): number {
 export function formatReport(r: JsonRunReport): string {
   const lines: string[] = [];
   const secs = r.durationMs === null ? '?' : (r.durationMs / 1000).toFixed(1);
-  lines.push(`Run ${r.runId}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${r.status} in ${secs} s`);
+  const failed = countOf(r, 'failed');
+  const outcome = r.status === 'completed' && failed > 0 ? `completed with ${failed} failed operation${failed === 1 ? '' : 's'}` : r.status;
+  lines.push(`Run ${r.runId}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${outcome} in ${secs} s`);
   if (r.error) lines.push(`  error: ${r.error}`);
   const t = r.planned;
   if (t) {
@@ -66,6 +72,11 @@ export function formatReport(r: JsonRunReport): string {
   for (const kind of ['create', 'update', 'delete']) {
     const c = r.counts[kind] ?? {};
     lines.push(`  ${kind.padEnd(10)}${outcomes.map((o) => String(c[o] ?? 0).padStart(11)).join('')}`);
+  }
+  if (r.dryRun && r.plannedOperations.length > 0) {
+    lines.push(`  would do:`);
+    for (const o of r.plannedOperations.slice(0, 50)) lines.push(`    ${o.kind.padEnd(7)}${o.dealerId}/${o.siteId} ${o.externalContactId}${o.reason ? ` (${o.reason.replaceAll('_', ' ')})` : ''}`);
+    if (r.plannedOperations.length > 50) lines.push(`    … ${r.plannedOperations.length - 50} more (use --json)`);
   }
   for (const s of r.sites.rejected) lines.push(`  site ${s.ref} not planned: ${s.reason}`);
   for (const s of r.sites.errors) lines.push(`  site ${s.site} not planned: ${s.error}`);
@@ -78,6 +89,11 @@ export function formatReport(r: JsonRunReport): string {
     lines.push(`  invalid contacts (${t?.invalid ?? r.invalid.length}):`);
     for (const n of r.invalid.slice(0, 20)) lines.push(`    ${n.site} ${n.externalContactId}: ${n.reason}`);
     if (r.invalid.length > 20) lines.push(`    … ${r.invalid.length - 20} more (use --json)`);
+  }
+  if (r.warnings.length > 0) {
+    lines.push(`  field warnings (${t?.warnings ?? r.warnings.length}; the contact syncs without the field):`);
+    for (const n of r.warnings.slice(0, 10)) lines.push(`    ${n.site} ${n.externalContactId}: ${n.reason}`);
+    if (r.warnings.length > 10) lines.push(`    … ${r.warnings.length - 10} more (use --json)`);
   }
   return lines.join('\n');
 }

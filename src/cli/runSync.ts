@@ -28,7 +28,9 @@ export async function runSync(
     jobOptions: app.planDeps.jobOptions,
     ensureWorkers,
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-    onProgress: (queued) => req.onProgress?.(req.dryRun ? total : total - queued, total),
+    onProgress: (queued) => {
+      if (!req.dryRun && total > 0) req.onProgress?.(total - queued, total);
+    },
   });
   return toJsonReport(report);
 }

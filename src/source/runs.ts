@@ -120,6 +120,8 @@ export interface RunReport {
   readonly planned: unknown;
   readonly counts: RunCounts;
   readonly failures: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; error: string | null }>;
+  /** Dry runs only: what would be done, per contact (at most 1000). */
+  readonly plannedOperations: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; reason: string | null }>;
 }
 
 /** Loads one run with its counts and failures; null when unknown. */
@@ -134,6 +136,13 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
     orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
     take: 1000,
   });
+  const planned = run.dryRun
+    ? await db.syncOperation.findMany({
+        where: { runId: id, outcome: 'planned' },
+        orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
+        take: 1000,
+      })
+    : [];
   return {
     id: run.id,
     trigger: run.trigger,
@@ -147,6 +156,7 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
     planned: run.planned,
     counts,
     failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
+    plannedOperations: planned.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.kind, reason: o.reason })),
   };
 }
 

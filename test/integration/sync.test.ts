@@ -55,6 +55,16 @@ describe('sync into CHeKT', () => {
     expect(report.status).toBe('completed');
     expect(report.planned).toMatchObject({ sites: 2, creates: 4, updates: 0, deletes: 0, invalid: 1, unmanaged: 2 });
     expect(report.counts).toEqual({ create: { planned: 4 } });
+    expect(report.plannedOperations).toEqual([
+      { dealerId: '100', siteId: '1', externalContactId: 'a1', kind: 'create', reason: 'missing_in_chekt' },
+      { dealerId: '100', siteId: '1', externalContactId: 'a2', kind: 'create', reason: 'missing_in_chekt' },
+      { dealerId: '100', siteId: '2', externalContactId: 'b1', kind: 'create', reason: 'missing_in_chekt' },
+      { dealerId: '100', siteId: '2', externalContactId: 'b2', kind: 'create', reason: 'missing_in_chekt' },
+    ]);
+    expect(report.warnings).toEqual([
+      { site: '100/2', externalContactId: 'b2', reason: 'phone_number is not a phone number; field not sent' },
+      { site: '100/2', externalContactId: 'b2', reason: 'email is not a valid address; field not sent' },
+    ]);
     expect(h.sandbox.stats().writes).toBe(0);
     expect(h.sandbox.contacts('100', '2').map((c) => c.external_contact_id)).toEqual(['a1']);
   });

@@ -1,0 +1,46 @@
+import { formatReport, runSucceeded, type JsonRunReport } from '../../src/cli/report.js';
+
+const base: JsonRunReport = {
+  runId: 'r1',
+  status: 'completed',
+  dryRun: false,
+  durationMs: 1234,
+  sites: { planned: 2, rejected: [], errors: [] },
+  planned: { sites: 2, creates: 2, updates: 1, deletes: 0, unchanged: 5, adopted: 0, invalid: 1, warnings: 1, unmanaged: 3 },
+  counts: { create: { succeeded: 1, failed: 1 }, update: { succeeded: 1 } },
+  failures: [{ dealerId: 'd', siteId: 's', externalContactId: 'c9', kind: 'create', error: 'CHeKT POST contacts: bad request, status 400' }],
+  plannedOperations: [],
+  invalid: [{ site: 'd/s', externalContactId: 'c7', reason: 'first_name is empty' }],
+  warnings: [{ site: 'd/s', externalContactId: 'c8', reason: 'email is not a valid address; field not sent' }],
+  unmanagedBySite: { 'd/s': 3 },
+  error: null,
+};
+
+describe('formatReport', () => {
+  test('says how many operations failed, with each failure, invalid contact and warning', () => {
+    const text = formatReport(base);
+    expect(text.split('\n')[0]).toBe('Run r1: completed with 1 failed operation in 1.2 s');
+    expect(text).toContain('  create              1          1          0          0');
+    expect(text).toContain('    d/s c9 create: CHeKT POST contacts: bad request, status 400');
+    expect(text).toContain('    d/s c7: first_name is empty');
+    expect(text).toContain('    d/s c8: email is not a valid address; field not sent');
+    expect(runSucceeded(base)).toBe(false);
+  });
+
+  test('a dry run lists what it would do', () => {
+    const text = formatReport({
+      ...base,
+      dryRun: true,
+      counts: { delete: { planned: 1 } },
+      failures: [],
+      plannedOperations: [{ dealerId: 'd', siteId: 's', externalContactId: 'c1', kind: 'delete', reason: 'removed_from_crm' }],
+    });
+    expect(text.split('\n')[0]).toBe('Run r1 (dry run: nothing written): completed in 1.2 s');
+    expect(text).toContain('    delete d/s c1 (removed from crm)');
+  });
+
+  test('a clean run succeeds', () => {
+    expect(runSucceeded({ ...base, failures: [], counts: { create: { succeeded: 2 } } })).toBe(true);
+    expect(runSucceeded({ ...base, failures: [], counts: {}, sites: { planned: 1, rejected: [], errors: [{ site: 'd/s', error: 'x' }] } })).toBe(false);
+  });
+});
