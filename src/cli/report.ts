@@ -22,6 +22,8 @@ export interface JsonRunReport {
   /** Contacts that sync with a field dropped or cut, with the reason (at most 500). */
   warnings: PlanSummary['warnings'];
   unmanagedBySite: Record<string, number>;
+  /** CHeKT sites holding contacts this service created that no CRM site maps to any more; left as they are. */
+  unmappedSites: PlanSummary['unmappedSites'];
   error: string | null;
 }
 
@@ -42,6 +44,7 @@ export function toJsonReport(run: RunReport): JsonRunReport {
     invalid: p?.invalid ?? [],
     warnings: p?.warnings ?? [],
     unmanagedBySite: p?.unmanagedBySite ?? {},
+    unmappedSites: p?.unmappedSites ?? [],
     error: run.error,
   };
 }
@@ -80,6 +83,9 @@ export function formatReport(r: JsonRunReport): string {
   }
   for (const s of r.sites.rejected) lines.push(`  site ${s.ref} not planned: ${s.reason}`);
   for (const s of r.sites.errors) lines.push(`  site ${s.site} not planned: ${s.error}`);
+  for (const s of r.unmappedSites) {
+    lines.push(`  CHeKT site ${s.site} holds ${s.contacts} contact(s) this service created, but no CRM site maps to it any more; left as they are`);
+  }
   if (r.failures.length > 0) {
     lines.push(`  failures (${r.failures.length}):`);
     for (const f of r.failures.slice(0, 50)) lines.push(`    ${f.dealerId}/${f.siteId} ${f.externalContactId} ${f.kind}: ${f.error ?? 'unknown'}`);

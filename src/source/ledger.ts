@@ -62,3 +62,18 @@ export async function writeLedger(db: PrismaClient, w: LedgerWrite): Promise<voi
   };
   await db.syncLedger.upsert({ where: { chektDealerId_chektSiteId_externalContactId: key }, create: { ...key, ...data }, update: data });
 }
+
+/**
+ * CHeKT sites where the ledger holds contacts this service created or adopted, but which no CRM site maps to
+ * any more (its `chekt_dealer_id`/`chekt_site_id` changed, or the site row was deleted). Those contacts are
+ * left as they are in CHeKT, and reported so an operator can decide. At most 100 sites.
+ */
+export async function findUnmappedLedgerSites(db: PrismaClient): Promise<Array<{ site: string; contacts: number }>> {
+  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; n: bigint }>>`
+    SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, count(*) AS n
+      FROM sync_ledger l
+     WHERE l.chekt_contact_id IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM sites s WHERE s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id)
+     GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 100`;
+  return rows.map((r) => ({ site: `${r.dealer}/${r.site}`, contacts: Number(r.n) }));
+}

@@ -10,7 +10,7 @@ import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from '../queue/producer.js';
 import { findKnownContactIds, readLiveContacts, selectSites, type CrmSite } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
-import { readLedger, writeLedger } from '../source/ledger.js';
+import { findUnmappedLedgerSites, readLedger, writeLedger } from '../source/ledger.js';
 import { dbNow, failRun, recordPlan } from '../source/runs.js';
 
 /**
@@ -57,6 +57,8 @@ export interface PlanSummary {
   readonly invalid: ContactNote[];
   readonly warnings: ContactNote[];
   readonly unmanagedBySite: Record<string, number>;
+  /** CHeKT sites holding contacts this service created that no CRM site maps to any more (full runs only). */
+  readonly unmappedSites: Array<{ site: string; contacts: number }>;
   readonly enqueue: EnqueueResult | null;
 }
 
@@ -85,7 +87,8 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   }
   const operations = plans.flatMap((p) => p.operations);
   if (!req.dryRun) await recordAdoptions(deps, req.runId, plans);
-  const summary = summarise(plans, selection.rejected, siteErrors);
+  const unmapped = req.sites.length === 0 ? await findUnmappedLedgerSites(deps.db) : [];
+  const summary = { ...summarise(plans, selection.rejected, siteErrors), unmappedSites: unmapped };
   await recordPlan(deps.db, { id: req.runId, dryRun: req.dryRun, summary, operations, crmReadAt, now: deps.now() });
   const enqueue = req.dryRun ? null : await enqueueOperations(deps.operations, req.runId, operations, deps.jobOptions);
   if (enqueue) await deps.db.syncRun.update({ where: { id: req.runId }, data: { planned: { ...summary, enqueue } as object } });
@@ -138,7 +141,7 @@ async function recordAdoptions(deps: PlanRunDeps, runId: string, plans: readonly
   }
 }
 
-function summarise(plans: readonly SitePlan[], rejectedSites: PlanSummary['rejectedSites'], siteErrors: PlanSummary['siteErrors']): PlanSummary {
+function summarise(plans: readonly SitePlan[], rejectedSites: PlanSummary['rejectedSites'], siteErrors: PlanSummary['siteErrors']): Omit<PlanSummary, 'unmappedSites'> {
   const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) =>
     plans.flatMap((p) => pick(p).map((n) => ({ site: `${p.site.dealerId}/${p.site.siteId}`, ...n }))).slice(0, NOTE_LIMIT);
   const unmanagedBySite: Record<string, number> = {};

@@ -211,6 +211,21 @@ describe('sync into CHeKT', () => {
   });
 });
 
+describe('a site re-pointed to another CHeKT site', () => {
+  test('the old CHeKT site keeps its contacts and every full run reports it', async () => {
+    await h.app.db.site.update({ where: { id: 'site-b' }, data: { chektSiteId: '22' } });
+    h.sandbox.addSite('100', '22');
+    try {
+      const report = await sync();
+      expect(report.unmappedSites).toEqual([{ site: '100/2', contacts: 4 }]);
+      expect(h.sandbox.contacts('100', '2').map((c) => c.external_contact_id).sort()).toEqual(['a1', 'b1', 'b4', 'b5', 'b6']);
+      expect(h.sandbox.contacts('100', '22').map((c) => c.external_contact_id).sort()).toEqual(['b1', 'b4', 'b5', 'b6']);
+    } finally {
+      await h.app.db.site.update({ where: { id: 'site-b' }, data: { chektSiteId: '2' } });
+    }
+  });
+});
+
 describe('logs', () => {
   test('each operation is logged with run, job, dealer, site, external_contact_id, trace ids, outcome and duration', () => {
     const ops = h.logs.filter((l) => l.msg === 'operation done');

@@ -13,6 +13,7 @@ const base: JsonRunReport = {
   invalid: [{ site: 'd/s', externalContactId: 'c7', reason: 'first_name is empty' }],
   warnings: [{ site: 'd/s', externalContactId: 'c8', reason: 'email is not a valid address; field not sent' }],
   unmanagedBySite: { 'd/s': 3 },
+  unmappedSites: [{ site: 'd/22', contacts: 4 }],
   error: null,
 };
 
@@ -24,6 +25,7 @@ describe('formatReport', () => {
     expect(text).toContain('    d/s c9 create: CHeKT POST contacts: bad request, status 400');
     expect(text).toContain('    d/s c7: first_name is empty');
     expect(text).toContain('    d/s c8: email is not a valid address; field not sent');
+    expect(text).toContain('  CHeKT site d/22 holds 4 contact(s) this service created, but no CRM site maps to it any more; left as they are');
     expect(runSucceeded(base)).toBe(false);
   });
 
