@@ -120,15 +120,23 @@ export class TokenProvider {
     await rateLimiter?.acquire();
     this.#renewals += 1;
     const started = this.#now();
+    // Like every CHeKT request, the token request carries its own trace id (chekt-api.md §7).
+    const traceId = randomUUID();
     let status: number | undefined;
     try {
       const form = await this.#form();
-      const res = await ky.post(tokenUrl, { body: form, timeout: timeoutMs, retry: 0, throwHttpErrors: false });
+      const res = await ky.post(tokenUrl, {
+        body: form,
+        headers: { 'x-partner-trace-id': traceId },
+        timeout: timeoutMs,
+        retry: 0,
+        throwHttpErrors: false,
+      });
       status = res.status;
       const text = await res.text();
       if (!res.ok) {
         const body = parseErrorBody(text);
-        throw new ChektTokenError({ status, code: body.code, detail: body.message });
+        throw new ChektTokenError({ status, code: body.code, detail: body.message, traceId });
       }
       const token = parseTokenResponse(safeJson(text), this.#fallbackTtlSeconds);
       if (!token) throw new ChektTokenError({ status, detail: 'response has no access_token' });
@@ -136,7 +144,7 @@ export class TokenProvider {
       const reuseMs = Math.max(ttlMs - this.#options.refreshSkewSeconds * 1000, ttlMs / 2);
       this.#cached = { token: token.accessToken, refreshAt: started + reuseMs };
       logger.debug(
-        { endpoint: 'POST token', mode: auth.mode, status, durationMs: this.#now() - started, expiresInSeconds: token.expiresInSeconds, usedFallbackTtl: token.usedFallbackTtl },
+        { endpoint: 'POST token', traceId, mode: auth.mode, status, durationMs: this.#now() - started, expiresInSeconds: token.expiresInSeconds, usedFallbackTtl: token.usedFallbackTtl },
         'chekt token renewed',
       );
       return token.accessToken;
@@ -144,7 +152,7 @@ export class TokenProvider {
       this.#failures += 1;
       const err = toTokenError(e, status, timeoutMs);
       logger.warn(
-        { endpoint: 'POST token', mode: auth.mode, status: err.status, code: err.code, retryable: err.retryable, durationMs: this.#now() - started },
+        { endpoint: 'POST token', traceId, mode: auth.mode, status: err.status, code: err.code, retryable: err.retryable, durationMs: this.#now() - started },
         'chekt token request failed',
       );
       throw err;

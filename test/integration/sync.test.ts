@@ -102,11 +102,13 @@ describe('sync into CHeKT', () => {
     ]);
   });
 
-  test('every request carried a Bearer token and a fresh UUID x-partner-trace-id', () => {
-    const partner = h.sandbox.requests().filter((r) => r.path.startsWith('/partner/'));
+  test('every request carried a fresh UUID x-partner-trace-id, and every API request a Bearer token', () => {
+    const all = h.sandbox.requests();
+    const partner = all.filter((r) => r.path.startsWith('/partner/'));
     expect(partner.length).toBeGreaterThan(0);
-    expect(partner.every((r) => r.hasBearer && r.traceIdIsUuid)).toBe(true);
-    expect(new Set(partner.map((r) => r.traceId)).size).toBe(partner.length);
+    expect(partner.every((r) => r.hasBearer)).toBe(true);
+    expect(all.every((r) => r.traceIdIsUuid)).toBe(true);
+    expect(new Set(all.map((r) => r.traceId)).size).toBe(all.length);
   });
 
   test('a second sync right after the first makes no write calls', async () => {
@@ -152,6 +154,8 @@ describe('sync into CHeKT', () => {
     // One renewal, shared by the requests that were in flight with the expired token (sites are listed
     // 4 at a time, so up to that many 401s), each retried once.
     expect(s.tokens).toBe(1);
+    const tokenRequests = h.sandbox.requests().filter((r) => r.route === 'POST /oauth/token');
+    expect(tokenRequests.map((r) => [r.status, r.traceIdIsUuid])).toEqual([[200, true]]);
     expect(s.byStatus['401']).toBeGreaterThanOrEqual(1);
     expect(s.byStatus['401']).toBeLessThanOrEqual(4);
     expect(remote('100', '1').map((c) => c.ext)).toEqual(['a1', 'a3', 'portal-7']);
