@@ -1,5 +1,5 @@
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { CONTACTS_ROUTE, DEALER, ISO_MS, JOHN, REQUEST_ID, SITE, TRACE, call, contactsUrl, tokenFor, withSandbox } from './sandbox-http.js';
+import { CONTACTS_ROUTE, DEALER, ISO_MS, JOHN, REQUEST_ID, SITE, TRACE, call, contactsUrl, tokenFor, useSharedSandbox, withSandbox } from './sandbox-http.js';
 
 /**
  * The CHeKT sandbox over real HTTP: rate limit (notes §3), fault injection, stats/requests and the
@@ -7,20 +7,11 @@ import { CONTACTS_ROUTE, DEALER, ISO_MS, JOHN, REQUEST_ID, SITE, TRACE, call, co
  */
 
 describe('CHeKT sandbox: limits, faults, inspection', () => {
+  const shared = useSharedSandbox();
   let sb: Sandbox;
   let token: string;
-
-  beforeAll(async () => {
-    sb = await startSandbox({ sites: [{ dealerId: DEALER, siteId: SITE }, { dealerId: DEALER, siteId: '2' }] });
-  });
-  afterAll(async () => {
-    await sb.close();
-  });
-  beforeEach(async () => {
-    sb.reset();
-    sb.setFaults({ latencyMs: 0, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [] });
-    token = await tokenFor(sb);
-    sb.resetStats();
+  beforeEach(() => {
+    ({ sb, token } = shared.current());
   });
 
   describe('rate limit (notes §3)', () => {

@@ -61,3 +61,26 @@ export async function withSandbox(options: SandboxOptions, run: (sb: Sandbox) =>
     await sb.close();
   }
 }
+
+/**
+ * Registers jest hooks for one sandbox shared by a describe block (sites DEALER/SITE and DEALER/2), reset
+ * before each test (contacts, stats, faults) with a fresh token. Call inside `describe`; read with `current()`
+ * in a later `beforeEach` or in tests.
+ */
+export function useSharedSandbox(): { current(): { sb: Sandbox; token: string } } {
+  let sb: Sandbox | undefined;
+  let token = '';
+  beforeAll(async () => {
+    sb = await startSandbox({ sites: [{ dealerId: DEALER, siteId: SITE }, { dealerId: DEALER, siteId: '2' }] });
+  });
+  afterAll(async () => {
+    await sb?.close();
+  });
+  beforeEach(async () => {
+    sb!.reset();
+    sb!.setFaults({ latencyMs: 0, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [] });
+    token = await tokenFor(sb!);
+    sb!.resetStats();
+  });
+  return { current: () => ({ sb: sb!, token }) };
+}

@@ -1,6 +1,6 @@
 import { SignJWT, exportSPKI, generateKeyPair } from 'jose';
-import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { DEALER, ISO_MS, JOHN, REQUEST_ID, SCOPE, SITE, TRACE, call, contactsUrl, tokenFor, withSandbox } from './sandbox-http.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { DEALER, ISO_MS, JOHN, REQUEST_ID, SCOPE, SITE, TRACE, call, contactsUrl, tokenFor, useSharedSandbox, withSandbox } from './sandbox-http.js';
 
 /**
  * The CHeKT sandbox over real HTTP (global fetch): the token endpoint (notes §1) and the seed's five Contacts
@@ -9,20 +9,11 @@ import { DEALER, ISO_MS, JOHN, REQUEST_ID, SCOPE, SITE, TRACE, call, contactsUrl
  */
 
 describe('CHeKT sandbox over HTTP', () => {
+  const shared = useSharedSandbox();
   let sb: Sandbox;
   let token: string;
-
-  beforeAll(async () => {
-    sb = await startSandbox({ sites: [{ dealerId: DEALER, siteId: SITE }, { dealerId: DEALER, siteId: '2' }] });
-  });
-  afterAll(async () => {
-    await sb.close();
-  });
-  beforeEach(async () => {
-    sb.reset();
-    sb.setFaults({ latencyMs: 0, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [] });
-    token = await tokenFor(sb);
-    sb.resetStats();
+  beforeEach(() => {
+    ({ sb, token } = shared.current());
   });
 
   describe('POST /oauth/token (notes §1)', () => {
