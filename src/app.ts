@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -82,13 +83,14 @@ export function createApp(options: CreateAppOptions): App {
   const redis = createRedis(config.redisUrl, { blocking: false, logger });
   const rateLimiter = options.unlimitedRate
     ? createUnlimitedRateLimiter()
-    : createRedisRateLimiter({ redis, key: `${prefix}:chekt-rate`, perMinute: config.chekt.rateLimitPerMinute });
+    : createRedisRateLimiter({ redis, key: rateLimitKey(config), perMinute: config.chekt.rateLimitPerMinute });
   const tokens = new TokenProvider({
     tokenUrl: config.chekt.tokenUrl,
     auth: config.chekt.auth,
     timeoutMs: config.chekt.timeoutMs,
     refreshSkewSeconds: config.chekt.tokenRefreshSkewSeconds,
-    rateLimiter,
+    // Token calls count against CHeKT's budget only when CHeKT's API host serves them (not an Auth0 tenant).
+    ...(new URL(config.chekt.tokenUrl).host === new URL(config.chekt.apiUrl).host ? { rateLimiter } : {}),
     logger: logger.child({ component: 'chekt-token' }),
   });
   const chekt = createChektClient({
@@ -214,4 +216,14 @@ export function createApp(options: CreateAppOptions): App {
       return stopped;
     },
   };
+}
+
+/**
+ * Redis key of the shared CHeKT rate limit. CHeKT counts requests per client (chekt-api.md §3), so the key
+ * is derived from the API URL and client id, not from `QUEUE_PREFIX`: two deployments with different
+ * prefixes but one CHeKT client still share one budget.
+ */
+function rateLimitKey(config: Config): string {
+  const id = createHash('sha256').update(`${config.chekt.apiUrl}\n${config.chekt.auth.clientId}`).digest('hex').slice(0, 16);
+  return `chekt-contact-sync:rate:${id}`;
 }

@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
-import { checkConnections, PreflightError, redact } from './preflight.js';
+import { checkConnections, checkCredentials, PreflightError, redact } from './preflight.js';
 
 /**
  * `npm start`: the long-lived service. Applies pending migrations, then runs the job scheduler, the workers
@@ -28,6 +28,11 @@ try {
 const app = createApp({ config, logger });
 try {
   await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode).catch((err: unknown) => {
+    if (err instanceof PreflightError) throw err;
+    // CHeKT unreachable right now: start anyway; every tick and job retries.
+    logger.warn({ err }, 'cannot reach the CHeKT token endpoint at start-up; will retry');
+  });
 } catch (err) {
   console.error((err as Error).message);
   await app.stop({ force: true });

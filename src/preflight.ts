@@ -54,3 +54,21 @@ export function redact(u: string): string {
     return '(unparseable URL)';
   }
 }
+
+/**
+ * Asks the token endpoint for a token (cached for the run). Rejected credentials (400/401/403) are a
+ * configuration error: they fail every call, so the run stops before planning with a message naming them.
+ * @throws {PreflightError} when the credentials are rejected; the token error itself when CHeKT cannot be reached.
+ */
+export async function checkCredentials(tokens: { getToken(): Promise<string> }, tokenUrl: string, mode: string): Promise<void> {
+  try {
+    await tokens.getToken();
+  } catch (err) {
+    const status = (err as { status?: number }).status;
+    if (status === 400 || status === 401 || status === 403) {
+      const vars = mode === 'client_secret' ? 'CHEKT_CLIENT_ID / CHEKT_CLIENT_SECRET' : 'CHEKT_CLIENT_ID / CHEKT_PRIVATE_KEY_FILE / CHEKT_KEY_ID / CHEKT_AUDIENCE';
+      throw new PreflightError(`${vars}: rejected by the token endpoint ${tokenUrl} (${(err as Error).message})`);
+    }
+    throw err;
+  }
+}

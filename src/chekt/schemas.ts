@@ -14,9 +14,16 @@ const nullableText = z
   .nullish()
   .transform((v): string | null => (v === null || v === undefined ? null : String(v)));
 
-/** `contact_id`: a number in the seed ("Create a Contact" response); any non-empty string accepted too. */
+/**
+ * `contact_id`: a number in the seed ("Create a Contact" response); any non-empty string accepted too. A number
+ * beyond 2^53 has already lost digits in `JSON.parse` and could name a neighbouring contact, so it is refused
+ * (the response fails as a whole: no write is ever aimed at a rounded id).
+ */
 const contactId = z
-  .union([z.number(), z.string().trim().min(1)])
+  .union([
+    z.number().refine(Number.isSafeInteger, 'contact_id is not an integer below 2^53; it cannot be kept exactly'),
+    z.string().trim().min(1),
+  ])
   .transform((v) => String(v));
 
 /**

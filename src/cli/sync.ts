@@ -3,7 +3,7 @@ import { createApp } from '../app.js';
 import type { SiteRef } from '../chekt/types.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { checkConnections, PreflightError } from '../preflight.js';
+import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
 import { parseSiteRef } from '../sync/startRun.js';
 import { formatReport, runSucceeded } from './report.js';
 import { runSync } from './runSync.js';
@@ -11,7 +11,8 @@ import { runSync } from './runSync.js';
 /**
  * `npm run sync -- [--site <dealerId>/<siteId>]... [--dry-run] [--json]`
  * Exit codes: 0 every operation succeeded; 1 any operation, site or the run failed; 2 bad usage or config
- * (including a database or Redis that cannot be reached, or a database that was never migrated).
+ * (including a database or Redis that cannot be reached, a database that was never migrated, or CHeKT
+ * credentials the token endpoint rejects).
  */
 
 const USAGE = `Usage: npm run sync -- [options]
@@ -79,6 +80,7 @@ async function main(): Promise<number> {
   const app = createApp({ config, logger });
   try {
     await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+    await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode);
   } catch (err) {
     console.error(`sync failed: ${(err as Error).message}`);
     await app.stop({ force: true });

@@ -145,16 +145,29 @@ export interface RemoteKeys {
   readonly email: string | null;
 }
 
-/** Normalises a CHeKT contact for comparison. A phone CHeKT holds that does not parse is compared as text. */
+/**
+ * Normalises a CHeKT contact for comparison. CHeKT may store phones as bare digits (the seed's own example is
+ * "1234567890"), so digits that are not a valid number in the default region are also tried as an
+ * international number ("33142685300" → +33 1 42 68 53 00). A phone that parses neither way is compared as text.
+ */
 export function remoteKeys(remote: ChektContact, rules: NormalizeRules = DEFAULT_RULES): RemoteKeys {
   const phoneText = normalizeText(remote.phoneNumber);
-  const parsed = phoneText === null ? null : parsePhone(phoneText, rules.defaultRegion, rules.phoneFormat);
   return {
     firstName: normalizeText(remote.firstName),
     lastName: normalizeText(remote.lastName),
-    phone: parsed === null ? null : parsed.ok ? parsed.phone.canonical : phoneText,
+    phone: phoneText === null ? null : remotePhoneKey(phoneText, rules),
     email: normalizeText(remote.email)?.toLowerCase() ?? null,
   };
+}
+
+function remotePhoneKey(text: string, rules: NormalizeRules): string {
+  const parsed = parsePhone(text, rules.defaultRegion, rules.phoneFormat);
+  if (parsed.ok) return parsed.phone.canonical;
+  if (/^\d{8,15}$/.test(text)) {
+    const international = parsePhone(`+${text}`, rules.defaultRegion, rules.phoneFormat);
+    if (international.ok) return international.phone.canonical;
+  }
+  return text;
 }
 
 /** CHeKT field names, in the seed's spelling. */
@@ -207,6 +220,15 @@ export function toUpdateBody(c: DesiredContact): UpdateContactBody {
 export function contentHash(c: DesiredContact): string {
   const json = JSON.stringify([c.externalContactId, c.firstName, c.lastName, fieldKey(c.phone), fieldKey(c.email)]);
   return createHash('sha256').update(json).digest('hex');
+}
+
+/**
+ * sha256 hex of a CHeKT contact's managed fields as CHeKT holds them (text normalised, phone not parsed): stored
+ * as the ledger's `last_echo_hash` after a write, and compared with CHeKT's list later.
+ */
+export function echoHash(remote: ChektContact): string {
+  const fields = [remote.firstName, remote.lastName, remote.phoneNumber, remote.email].map(normalizeText);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
 function fieldKey(f: DesiredField): string | null {

@@ -1,6 +1,8 @@
 import type { ChektContact } from '../chekt/types.js';
 import {
   changedFields,
+  contentHash,
+  echoHash,
   externalIdProblem,
   prepareContact,
   remoteKeys,
@@ -34,6 +36,9 @@ export interface LedgerEntry {
   readonly externalContactId: string;
   /** CHeKT `contact_id` when this service created or adopted it; null after a delete. */
   readonly chektContactId: string | null;
+  /** {@link contentHash} of what was last sent, and {@link echoHash} of CHeKT's answer to it. */
+  readonly lastSentHash?: string | null;
+  readonly lastEchoHash?: string | null;
 }
 
 /** Everything {@link planSite} needs, read beforehand by the caller. */
@@ -97,7 +102,8 @@ export interface SitePlan {
 /** Diffs one site. See the module comment for the rules. */
 export function planSite(input: PlanSiteInput): SitePlan {
   const { site, rules } = input;
-  const ledger = new Map(input.ledger.map((l) => [l.externalContactId, l]));
+  // Ids are matched in NFC: a CHeKT that normalises the external_contact_id it stores still matches.
+  const ledger = new Map(input.ledger.map((l) => [idKey(l.externalContactId), l]));
   const remoteByExt = groupRemote(input.remote);
   const operations: PlannedOperation[] = [];
   const adoptions: Adoption[] = [];
@@ -125,9 +131,11 @@ export function planSite(input: PlanSiteInput): SitePlan {
       skipped.push({ externalContactId: crm.id, reason: prepared.ok ? 'invalid external_contact_id' : prepared.reason });
       continue;
     }
-    desiredIds.add(crm.id);
-    const copies = remoteByExt.get(crm.id) ?? [];
-    const keep = pickKept(copies, ledger.get(crm.id)?.chektContactId ?? null);
+    const key = idKey(crm.id);
+    desiredIds.add(key);
+    const copies = remoteByExt.get(key) ?? [];
+    const known = ledger.get(key);
+    const keep = pickKept(copies, known?.chektContactId ?? null);
     for (const extra of copies) if (extra !== keep) op('delete', crm.id, extra.contactId, 'duplicate_in_chekt');
     if (!prepared.ok) {
       skipped.push({ externalContactId: crm.id, reason: prepared.reason });
@@ -138,31 +146,55 @@ export function planSite(input: PlanSiteInput): SitePlan {
       op('create', crm.id, null, 'missing_in_chekt');
       continue;
     }
-    if (ledger.get(crm.id)?.chektContactId !== keep.contactId) adoptions.push({ externalContactId: crm.id, chektContactId: keep.contactId });
+    if (known?.chektContactId !== keep.contactId) adoptions.push({ externalContactId: crm.id, chektContactId: keep.contactId });
     const fields = changedFields(prepared.contact, remoteKeys(keep, rules));
-    if (fields.length > 0) op('update', crm.id, keep.contactId, 'fields_differ', fields);
-    else unchanged += 1;
+    if (fields.length > 0 && !holdsOurLastWrite(known, keep, contentHash(prepared.contact))) {
+      op('update', crm.id, keep.contactId, 'fields_differ', fields);
+    } else unchanged += 1;
   }
 
   let unmanaged = 0;
-  for (const [ext, copies] of remoteByExt) {
-    if (desiredIds.has(ext)) continue;
-    const managed = ext !== '' && (ledger.has(ext) || input.knownToCrm.has(ext));
+  for (const [key, copies] of remoteByExt) {
+    if (desiredIds.has(key)) continue;
+    const entry = ledger.get(key);
+    // The ledger's spelling of the id (the CRM's) keeps one job id per contact.
+    const ext = entry?.externalContactId ?? copies[0]?.externalContactId ?? '';
+    const managed = key !== '' && (entry !== undefined || input.knownToCrm.has(ext));
     if (!managed) {
       unmanaged += copies.length;
       continue;
     }
-    const keep = pickKept(copies, ledger.get(ext)?.chektContactId ?? null);
+    const keep = pickKept(copies, entry?.chektContactId ?? null);
     for (const c of copies) op('delete', ext, c.contactId, c === keep ? 'removed_from_crm' : 'duplicate_in_chekt');
   }
   return { site, operations, adoptions, skipped, warnings, unchanged, unmanaged };
 }
 
-/** Groups CHeKT contacts by `external_contact_id` ('' for contacts without one). */
+/**
+ * True when CHeKT still holds exactly what it answered to this service's last write of this contact, and the
+ * CRM has not changed since that write. CHeKT may store values in its own form (phones as digits, names cut
+ * to its own limit, a cleared field ignored); re-sending the same values would then loop forever. A dealer's
+ * edit in CHeKT changes the echo, so drift is still repaired.
+ */
+function holdsOurLastWrite(entry: LedgerEntry | undefined, remote: ChektContact, desiredHash: string): boolean {
+  return (
+    !!entry?.lastEchoHash &&
+    entry.chektContactId === remote.contactId &&
+    entry.lastSentHash === desiredHash &&
+    entry.lastEchoHash === echoHash(remote)
+  );
+}
+
+/** The matching key of an `external_contact_id`: its NFC form. */
+function idKey(id: string): string {
+  return id.normalize('NFC');
+}
+
+/** Groups CHeKT contacts by {@link idKey} of `external_contact_id` ('' for contacts without one). */
 function groupRemote(remote: readonly ChektContact[]): Map<string, ChektContact[]> {
   const out = new Map<string, ChektContact[]>();
   for (const c of remote) {
-    const ext = c.externalContactId ?? '';
+    const ext = idKey(c.externalContactId ?? '');
     const list = out.get(ext);
     if (list) list.push(c);
     else out.set(ext, [c]);

@@ -13,6 +13,7 @@ export const DEFAULT_FAULTS: Readonly<SandboxFaults> = Object.freeze({
   errorRate: 0,
   dropAfterCommitRate: 0,
   rejectExternalContactIds: [],
+  storePhoneDigitsOnly: false,
 });
 
 /**
@@ -40,6 +41,7 @@ export function mergeFaults(base: SandboxFaults, patch: Partial<SandboxFaults>):
     errorRate: patch.errorRate ?? base.errorRate,
     dropAfterCommitRate: patch.dropAfterCommitRate ?? base.dropAfterCommitRate,
     rejectExternalContactIds: [...(patch.rejectExternalContactIds ?? base.rejectExternalContactIds)],
+    storePhoneDigitsOnly: patch.storePhoneDigitsOnly ?? base.storePhoneDigitsOnly,
   };
   if (!Number.isFinite(next.latencyMs) || next.latencyMs < 0) throw new RangeError(`latencyMs must be >= 0, got ${next.latencyMs}`);
   for (const key of ['errorRate', 'dropAfterCommitRate'] as const) {
@@ -87,6 +89,12 @@ export class FaultInjector {
   }
 
   /** Whether writes for this `external_contact_id` are refused with 400. */
+  /** The phone as stored: unchanged, or digits only when `storePhoneDigitsOnly` is on. */
+  storedPhone(phone: string | null | undefined): string | null | undefined {
+    if (!this.current.storePhoneDigitsOnly || !phone) return phone;
+    return phone.replace(/\D/g, '');
+  }
+
   rejects(externalContactId: string): boolean {
     return this.current.rejectExternalContactIds.includes(externalContactId);
   }

@@ -22,6 +22,11 @@ export interface SandboxFaults {
   dropAfterCommitRate: number;
   /** Creates/updates for these `external_contact_id`s answer 400 `invalid_field` on `external_contact_id`. Default []. */
   rejectExternalContactIds: string[];
+  /**
+   * Store phone numbers as bare digits, as a CHeKT that normalises input would (the seed's example phone is
+   * "1234567890"): "+33 1 42 68 53 00" is stored and returned as "33142685300". Default false.
+   */
+  storePhoneDigitsOnly: boolean;
 }
 
 /**

@@ -14,10 +14,15 @@ export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): P
   if (sites.length === 0) return out;
   const rows = await db.syncLedger.findMany({
     where: { OR: sites.map((s) => ({ chektDealerId: s.dealerId, chektSiteId: s.siteId })) },
-    select: { chektDealerId: true, chektSiteId: true, externalContactId: true, chektContactId: true },
+    select: { chektDealerId: true, chektSiteId: true, externalContactId: true, chektContactId: true, lastSentHash: true, lastEchoHash: true },
   });
   for (const r of rows) {
-    out.get(`${r.chektDealerId}/${r.chektSiteId}`)?.push({ externalContactId: r.externalContactId, chektContactId: r.chektContactId });
+    out.get(`${r.chektDealerId}/${r.chektSiteId}`)?.push({
+      externalContactId: r.externalContactId,
+      chektContactId: r.chektContactId,
+      lastSentHash: r.lastSentHash,
+      lastEchoHash: r.lastEchoHash,
+    });
   }
   return out;
 }
@@ -43,6 +48,8 @@ export interface LedgerWrite {
   /** The body sent (names, phone, email as sent) and its content hash; kept only on success. */
   readonly sent?: unknown;
   readonly sentHash?: string | null;
+  /** {@link echoHash} of CHeKT's answer to the write (undefined keeps the stored one; null forgets it). */
+  readonly echoHash?: string | null;
   readonly runId: string | null;
   readonly now: Date;
 }
@@ -53,6 +60,7 @@ export async function writeLedger(db: PrismaClient, w: LedgerWrite): Promise<voi
   const data = {
     ...(w.chektContactId !== undefined ? { chektContactId: w.chektContactId } : {}),
     ...(w.sent !== undefined ? { lastSent: w.sent as object, lastSentHash: w.sentHash ?? null } : {}),
+    ...(w.echoHash !== undefined ? { lastEchoHash: w.echoHash } : {}),
     lastKind: w.kind,
     lastOutcome: w.outcome,
     lastError: w.error ?? null,

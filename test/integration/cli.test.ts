@@ -58,6 +58,13 @@ describe('npm run sync', () => {
     expect(pg.stderr).toMatch(/DATABASE_URL: .* has no chekt-contact-sync tables; run `npm run db:migrate` first/);
   }, 60_000);
 
+  test('credentials the token endpoint rejects exit 2 naming the variables', async () => {
+    const r = await run('src/cli/sync.ts', ['--dry-run'], { ...env, CHEKT_CLIENT_SECRET: 'wrong-secret' }, 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/CHEKT_CLIENT_ID \/ CHEKT_CLIENT_SECRET: rejected by the token endpoint http:\/\/127\.0\.0\.1:\d+\/oauth\/token/);
+    expect(r.stderr).not.toContain('wrong-secret');
+  }, 30_000);
+
   test('--dry-run --json plans, writes nothing, exits 0', async () => {
     const r = await run('src/cli/sync.ts', ['--dry-run', '--json'], env);
     expect(r.code).toBe(0);

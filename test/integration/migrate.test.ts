@@ -75,7 +75,7 @@ describe('migrate', () => {
       expect(await db.contact.create({ data: contact })).toEqual(contact);
       await expect(db.contact.create({ data: { ...contact, id: 'c2', siteId: 'missing' } })).rejects.toThrow();
       const ledger = {
-        chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h',
+        chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h', lastEchoHash: 'e',
         lastKind: 'create', lastOutcome: 'succeeded', lastError: 'e', lastRunId: '00000000-0000-4000-8000-000000000001', syncedAt: t, updatedAt: t,
       };
       expect(await db.syncLedger.create({ data: ledger })).toEqual(ledger);

@@ -103,3 +103,13 @@ describe('token response', () => {
     expect(tokenResponseSchema.safeParse({ access_token: 5 }).success).toBe(false);
   });
 });
+
+describe('contact_id precision', () => {
+  test('a contact_id beyond 2^53 is refused rather than rounded', () => {
+    const r = chektContactSchema.safeParse({ contact_id: 9007199254740993, external_contact_id: 'x', first_name: 'a', last_name: 'b' });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error?.issues)).toMatch(/2\^53/);
+    expect(chektContactSchema.parse({ contact_id: 9007199254740991, external_contact_id: 'x' }).contactId).toBe('9007199254740991');
+    expect(chektContactSchema.parse({ contact_id: '9007199254740993', external_contact_id: 'x' }).contactId).toBe('9007199254740993');
+  });
+});

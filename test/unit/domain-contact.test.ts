@@ -251,3 +251,15 @@ describe('contentHash', () => {
     expect(contentHash(desired({ phoneNumber: null }))).not.toBe(contentHash(desired({ phoneNumber: 'call me maybe' })));
   });
 });
+
+describe('remoteKeys: phones CHeKT stores as bare digits', () => {
+  test.each([
+    ['33142685300', '+33142685300'],
+    ['8223123456', '+8223123456'],
+    ['2015550123', '+12015550123'],
+    ['12015550123', '+12015550123'],
+  ])('%s compares as %s', (digits, canonical) => {
+    const keys = remoteKeys({ contactId: '1', externalContactId: 'x', firstName: 'A', lastName: 'B', phoneNumber: digits, email: null, createdAt: null });
+    expect(keys.phone).toBe(canonical);
+  });
+});

@@ -52,6 +52,7 @@ describe('mergeFaults', () => {
       errorRate: 0,
       dropAfterCommitRate: 0,
       rejectExternalContactIds: [],
+      storePhoneDigitsOnly: false,
     });
   });
 

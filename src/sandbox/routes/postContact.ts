@@ -17,7 +17,7 @@ export function postContact(app: FastifyInstance, ctx: SandboxContext): void {
     if (!body.ok) return sendFieldProblem(reply, body.problem);
     if (ctx.faults.rejects(body.value.external_contact_id)) return sendRejected(reply, body.value.external_contact_id);
     const { dealerId, siteId } = request.params;
-    const created = ctx.store.create(dealerId, siteId, body.value);
+    const created = ctx.store.create(dealerId, siteId, { ...body.value, phone_number: ctx.faults.storedPhone(body.value.phone_number) ?? null });
     if (!created.ok) {
       return sendError(
         reply,

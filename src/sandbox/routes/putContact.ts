@@ -27,7 +27,8 @@ export function putContact(app: FastifyInstance, ctx: SandboxContext): void {
     const patch = validateUpdateBody(request.body);
     if (!patch.ok) return sendFieldProblem(reply, patch.problem);
     if (ctx.faults.rejects(current.external_contact_id)) return sendRejected(reply, current.external_contact_id);
-    const updated = ctx.store.update(dealerId, siteId, id, patch.value);
+    const phone = ctx.faults.storedPhone(patch.value.phone_number);
+    const updated = ctx.store.update(dealerId, siteId, id, phone === undefined ? patch.value : { ...patch.value, phone_number: phone });
     if (!updated) return sendContactNotFound(reply, contactId);
     if (ctx.faults.shouldDropWrite()) return dropConnection(ctx, request, reply);
     return reply.code(200).send(updated);

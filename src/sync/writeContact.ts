@@ -1,0 +1,86 @@
+import { ChektBadRequestError, ChektConflictError } from '../chekt/errors/index.js';
+import type { ChektContact, ChektContactsApi, SiteRef, UpdateContactBody } from '../chekt/types.js';
+import { changedFields, remoteKeys, toCreateBody, toUpdateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
+
+/**
+ * The CHeKT writes of one operation, made safe against the API's undocumented corners
+ * (chekt-api.md §5 lists PUT semantics, duplicate handling and clearing a field as unknown).
+ */
+
+/** What a write left in CHeKT: its `contact_id`, CHeKT's answer (the echo), and a note for the ledger. */
+export interface WriteResult {
+  readonly contactId: string;
+  readonly adopted: boolean;
+  readonly echo: ChektContact;
+  readonly note: string | null;
+}
+
+/**
+ * Updates a contact. Two safeguards:
+ * - a field that is invalid in the CRM is not sent by {@link toUpdateBody}; in case CHeKT's PUT replaces the
+ *   whole contact, CHeKT's current value is read (GET) and sent back, so a working phone or email is kept;
+ * - if CHeKT refuses `""` to clear a field (400 naming it), the update is sent again without that field and
+ *   the note says so, instead of failing the whole update.
+ * @throws the client's ChektError subclasses (a 404 means the contact vanished in CHeKT).
+ */
+export async function updateContact(chekt: ChektContactsApi, site: SiteRef, contactId: string, contact: DesiredContact): Promise<WriteResult> {
+  const body = toUpdateBody(contact);
+  if (contact.phone.state === 'invalid' || contact.email.state === 'invalid') {
+    const current = await chekt.getContact(site, contactId);
+    if (contact.phone.state === 'invalid' && current.phoneNumber) body.phone_number = current.phoneNumber;
+    if (contact.email.state === 'invalid' && current.email) body.email = current.email;
+  }
+  try {
+    return { contactId, adopted: false, echo: await chekt.updateContact(site, contactId, body), note: null };
+  } catch (err) {
+    const field = err instanceof ChektBadRequestError ? err.field : undefined;
+    if ((field !== 'phone_number' && field !== 'email') || body[field] !== '') throw err;
+    const { [field]: _refused, ...rest } = body;
+    const echo = await chekt.updateContact(site, contactId, rest satisfies UpdateContactBody);
+    return { contactId, adopted: false, echo, note: `CHeKT refused to clear ${field}; left as it is` };
+  }
+}
+
+/**
+ * Creates the contact, or adopts the CHeKT contact that already has its `external_contact_id` (looked up
+ * before a retried create, whose first response may have been lost after CHeKT committed it, or after a
+ * 409) and brings its fields up to date. Never creates a second copy.
+ */
+export async function createOrAdopt(
+  chekt: ChektContactsApi,
+  rules: NormalizeRules,
+  site: SiteRef,
+  contact: DesiredContact,
+  lookFirst: boolean,
+): Promise<WriteResult> {
+  if (lookFirst) {
+    const existing = await findByExternalId(chekt, site, contact.externalContactId);
+    if (existing) return adopt(chekt, rules, site, contact, existing);
+  }
+  try {
+    const created = await chekt.createContact(site, toCreateBody(contact));
+    return { contactId: created.contactId, adopted: false, echo: created, note: null };
+  } catch (err) {
+    if (!(err instanceof ChektConflictError)) throw err;
+    const existing = await findByExternalId(chekt, site, contact.externalContactId);
+    if (!existing) throw err;
+    return adopt(chekt, rules, site, contact, existing);
+  }
+}
+
+async function adopt(chekt: ChektContactsApi, rules: NormalizeRules, site: SiteRef, contact: DesiredContact, existing: ChektContact): Promise<WriteResult> {
+  if (changedFields(contact, remoteKeys(existing, rules)).length === 0) {
+    return { contactId: existing.contactId, adopted: true, echo: existing, note: null };
+  }
+  const updated = await updateContact(chekt, site, existing.contactId, contact);
+  return { ...updated, adopted: true };
+}
+
+/** CHeKT's copy of a contact by `external_contact_id` (compared in NFC), the oldest when several. */
+export async function findByExternalId(chekt: ChektContactsApi, site: SiteRef, externalContactId: string): Promise<ChektContact | undefined> {
+  const key = externalContactId.normalize('NFC');
+  const list = await chekt.listContacts(site);
+  return list
+    .filter((c) => c.externalContactId?.normalize('NFC') === key)
+    .sort((a, b) => Number(a.contactId) - Number(b.contactId))[0];
+}
