@@ -14,6 +14,7 @@ export const DEFAULT_FAULTS: Readonly<SandboxFaults> = Object.freeze({
   dropAfterCommitRate: 0,
   rejectExternalContactIds: [],
   storePhoneDigitsOnly: false,
+  listLimit: 0,
 });
 
 /**
@@ -42,6 +43,7 @@ export function mergeFaults(base: SandboxFaults, patch: Partial<SandboxFaults>):
     dropAfterCommitRate: patch.dropAfterCommitRate ?? base.dropAfterCommitRate,
     rejectExternalContactIds: [...(patch.rejectExternalContactIds ?? base.rejectExternalContactIds)],
     storePhoneDigitsOnly: patch.storePhoneDigitsOnly ?? base.storePhoneDigitsOnly,
+    listLimit: patch.listLimit ?? base.listLimit,
   };
   if (!Number.isFinite(next.latencyMs) || next.latencyMs < 0) throw new RangeError(`latencyMs must be >= 0, got ${next.latencyMs}`);
   for (const key of ['errorRate', 'dropAfterCommitRate'] as const) {
@@ -89,6 +91,11 @@ export class FaultInjector {
   }
 
   /** Whether writes for this `external_contact_id` are refused with 400. */
+  /** The list as answered: all of it, or its first `listLimit` contacts. */
+  page<T>(list: T[]): T[] {
+    return this.current.listLimit > 0 ? list.slice(0, this.current.listLimit) : list;
+  }
+
   /** The phone as stored: unchanged, or digits only when `storePhoneDigitsOnly` is on. */
   storedPhone(phone: string | null | undefined): string | null | undefined {
     if (!this.current.storePhoneDigitsOnly || !phone) return phone;

@@ -26,6 +26,7 @@ const faultsSchema = z.strictObject({
   dropAfterCommitRate: z.number().min(0).max(1).optional(),
   rejectExternalContactIds: z.array(z.string()).optional(),
   storePhoneDigitsOnly: z.boolean().optional(),
+  listLimit: z.number().int().min(0).optional(),
 });
 const rateLimitSchema = z.strictObject({ perMinute: z.number().min(0), burst: z.number().min(1).optional() });
 const siteSchema = z.strictObject({ dealerId: z.string().min(1), siteId: z.string().min(1) });

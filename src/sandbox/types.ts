@@ -27,6 +27,8 @@ export interface SandboxFaults {
    * "1234567890"): "+33 1 42 68 53 00" is stored and returned as "33142685300". Default false.
    */
   storePhoneDigitsOnly: boolean;
+  /** Return at most this many contacts from a list, silently (an undocumented page size). 0 = all. Default 0. */
+  listLimit: number;
 }
 
 /**

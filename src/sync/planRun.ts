@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
 import pMap from 'p-map';
 import pRetry from 'p-retry';
-import { isChektError } from '../chekt/errors/index.js';
+import { ChektNotFoundError, isChektError } from '../chekt/errors/index.js';
 import type { ChektContactsApi, SiteRef } from '../chekt/types.js';
 import type { NormalizeRules } from '../domain/contact.js';
-import { planSite, planTotals, type PlanTotals, type PlannedOperation, type SitePlan } from '../domain/plan.js';
+import { planSite, planTotals, type LedgerEntry, type PlanTotals, type PlannedOperation, type SitePlan } from '../domain/plan.js';
 import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from '../queue/producer.js';
@@ -124,13 +124,43 @@ async function planSites(deps: PlanRunDeps, sites: readonly CrmSite[], siteError
         const desiredIds = new Set(desired.map((c) => c.id));
         const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
         const knownToCrm = await findKnownContactIds(deps.db, others, site.id);
-        return planSite({ site, desired, remote, ledger: ledger.get(ref) ?? [], knownToCrm, rules: deps.rules });
+        const siteLedger = ledger.get(ref) ?? [];
+        const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
+        const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
+        if (incomplete) {
+          siteErrors.push({ site: ref, error: incomplete });
+          log.warn({ dealerId: site.dealerId, siteId: site.siteId }, 'CHeKT list looks incomplete; site left out of this run');
+          return undefined;
+        }
+        return plan;
       },
       { concurrency: deps.listConcurrency ?? 4 },
     );
     for (const p of planned) if (p) plans.push(p);
   }
   return plans;
+}
+
+/**
+ * CHeKT may page or cap its list (pagination is undocumented, chekt-api.md §5). A contact the ledger created
+ * on this site but missing from the list is either deleted in CHeKT (drift: recreate it) or beyond the list's
+ * end (a create would duplicate it, and a delete decision could not be trusted). One GET of the first such
+ * contact tells which; when it still exists, the site is left out of the run with this reason.
+ */
+async function listLooksIncomplete(chekt: ChektContactsApi, site: CrmSite, plan: SitePlan, ledger: readonly LedgerEntry[]): Promise<string | null> {
+  const created = new Map(ledger.filter((l) => l.chektContactId).map((l) => [l.externalContactId, l.chektContactId!]));
+  const missing = plan.operations.find((o) => o.kind === 'create' && created.has(o.externalContactId));
+  if (!missing) return null;
+  const contactId = created.get(missing.externalContactId)!;
+  try {
+    const found = await chekt.getContact(site, contactId);
+    if (found.externalContactId?.normalize('NFC') !== missing.externalContactId.normalize('NFC')) return null;
+  } catch (err) {
+    if (err instanceof ChektNotFoundError) return null;
+    if (isChektError(err)) return `cannot check whether CHeKT's contact list is complete: ${err.message}`;
+    throw err;
+  }
+  return `CHeKT's contact list omits contact ${contactId} (external_contact_id ${missing.externalContactId}) although it exists: the list looks paged or capped, so this site is not planned`;
 }
 
 async function recordAdoptions(deps: PlanRunDeps, runId: string, plans: readonly SitePlan[]): Promise<void> {

@@ -63,3 +63,19 @@ test('an invalid CRM phone never erases the working phone in CHeKT, even if PUT 
   const v2 = h.sandbox.contacts('4', '2').find((c) => c.external_contact_id === 'v2');
   expect([v2?.first_name, v2?.phone_number, v2?.email]).toEqual(['Samuel', '8223123456', 'sam@example.kr']);
 });
+
+test('a list that stops short (an undocumented page size) never leads to duplicates: the site is left out with the reason', async () => {
+  h.sandbox.setFaults({ listLimit: 2 });
+  try {
+    h.sandbox.resetStats();
+    const report = await sync();
+    expect(report.counts).toEqual({});
+    expect(report.sites.errors).toEqual([{ site: '4/2', error: expect.stringMatching(/list looks paged or capped/) }]);
+    expect(h.sandbox.stats().writes).toBe(0);
+    expect(h.sandbox.contacts('4', '2')).toHaveLength(3);
+  } finally {
+    h.sandbox.setFaults({ listLimit: 0 });
+  }
+  const after = await sync();
+  expect(after.sites.errors).toEqual([]);
+});

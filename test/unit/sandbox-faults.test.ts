@@ -53,6 +53,7 @@ describe('mergeFaults', () => {
       dropAfterCommitRate: 0,
       rejectExternalContactIds: [],
       storePhoneDigitsOnly: false,
+      listLimit: 0,
     });
   });
 

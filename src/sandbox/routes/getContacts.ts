@@ -9,6 +9,6 @@ import { CONTACTS_PATH, resolveSite, type SiteParams } from './lookup.js';
 export function getContacts(app: FastifyInstance, ctx: SandboxContext): void {
   app.get<{ Params: SiteParams }>(CONTACTS_PATH, async (request, reply) => {
     if (!resolveSite(ctx, request.params, reply)) return reply;
-    return reply.code(200).send(ctx.store.list(request.params.dealerId, request.params.siteId));
+    return reply.code(200).send(ctx.faults.page(ctx.store.list(request.params.dealerId, request.params.siteId)));
   });
 }
