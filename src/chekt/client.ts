@@ -81,6 +81,11 @@ interface RequestSpec<T> {
   readonly success: readonly number[];
   /** Turns the success body into the result; `undefined` schema means the body is ignored. */
   readonly schema: z.ZodType<T> | undefined;
+  /**
+   * Result when a success answer carries no usable body (204, empty, or not the documented shape). Only for
+   * writes already committed, where failing would make the job retry a write that happened.
+   */
+  readonly fallback?: () => T;
 }
 
 interface Exchange {
@@ -203,6 +208,10 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     const json = safeJson(ex.text);
     const parsed = spec.schema.safeParse(json);
     if (parsed.success) return parsed.data;
+    if (spec.fallback) {
+      logger.warn({ traceId: ex.traceId, endpoint: spec.endpoint, status: ex.status }, 'chekt write answered without the contact; assuming it stored what was sent');
+      return spec.fallback();
+    }
     const detail =
       json === undefined
         ? 'body is not JSON'
@@ -219,7 +228,24 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     createContact: (site, body: CreateContactBody) =>
       request<ChektContact>({ method: 'POST', endpoint: 'POST contacts', path: contactsPath(site), body, success: [201, 200], schema: chektContactSchema }),
     updateContact: (site, contactId, body: UpdateContactBody) =>
-      request<ChektContact>({ method: 'PUT', endpoint: 'PUT contacts/{id}', path: contactPath(site, contactId), body, success: [200], schema: chektContactSchema }),
+      request<ChektContact>({
+        method: 'PUT',
+        endpoint: 'PUT contacts/{id}',
+        path: contactPath(site, contactId),
+        body,
+        // Seed: 200 with the contact. A 204 or an empty/other body still means the update was applied.
+        success: [200, 204],
+        schema: chektContactSchema,
+        fallback: () => ({
+          contactId,
+          externalContactId: null,
+          firstName: body.first_name ?? null,
+          lastName: body.last_name ?? null,
+          phoneNumber: body.phone_number || null,
+          email: body.email || null,
+          createdAt: null,
+        }),
+      }),
     deleteContact: (site, contactId) =>
       request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }),
     stats: () => ({ ...counters }),

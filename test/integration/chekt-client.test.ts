@@ -350,6 +350,22 @@ describe('ChektClient against odd responses', () => {
     expect(await errorOf(client().getContact(site, '1'))).toBeInstanceOf(ChektResponseError);
   });
 
+  it('a PUT answered 204 or without the contact counts as applied, echoing what was sent', async () => {
+    const body = { first_name: 'Ann', last_name: 'Lee', phone_number: '+12015550123', email: '' };
+    for (const r of [{ status: 204, body: '' }, { status: 200, body: '{"success":true}' }]) {
+      reply = r;
+      expect(await client().updateContact(site, '9', body)).toEqual({
+        contactId: '9',
+        externalContactId: null,
+        firstName: 'Ann',
+        lastName: 'Lee',
+        phoneNumber: '+12015550123',
+        email: null,
+        createdAt: null,
+      });
+    }
+  });
+
   it('accepts the {data:{contacts:[...]}} list shape and 200 on create/delete', async () => {
     const c = { contact_id: 7, external_contact_id: 'e', first_name: 'a', last_name: 'b' };
     reply = { status: 200, body: JSON.stringify({ data: { contacts: [c] } }) };
