@@ -112,8 +112,22 @@ function token(v: unknown): string | undefined {
 
 function capText(s: string): string | undefined {
   // Collapse whitespace so HTML error pages and stack traces stay one short log line.
-  const flat = s.replace(/<[^>]{0,200}>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = scrubPersonalData(s.replace(/<[^>]{0,200}>/g, ' ').replace(/\s+/g, ' ').trim());
   return flat === '' ? undefined : cap(flat, MAX_ERROR_MESSAGE_LENGTH);
+}
+
+/** A date such as 2026-01-15 is not a phone number. */
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Masks what looks like an email address or a phone number in an error message. CHeKT may echo the rejected
+ * input, and error text goes to logs, the ledger and run reports, which must never hold contacts' personal
+ * data. Digit runs of 7 or more (with spaces, dots, dashes, parentheses or a leading +) count as phones.
+ */
+export function scrubPersonalData(text: string): string {
+  return text
+    .replace(/[^\s@'"<>(),;:]+@[^\s@'"<>(),;:]+/g, '[email]')
+    .replace(/\+?\d[\d\s().-]{5,}\d/g, (m) => (m.replace(/\D/g, '').length >= 7 && !ISO_DATE.test(m) ? '[phone]' : m));
 }
 
 function scalar(v: unknown): string | undefined {

@@ -1,4 +1,4 @@
-import { MAX_ERROR_MESSAGE_LENGTH, parseErrorBody } from '../../src/chekt/errorBody.js';
+import { MAX_ERROR_MESSAGE_LENGTH, parseErrorBody, scrubPersonalData } from '../../src/chekt/errorBody.js';
 
 describe('parseErrorBody', () => {
   it('reads the {error:{code,message,field,request_id}} envelope', () => {
@@ -69,5 +69,23 @@ describe('parseErrorBody', () => {
     expect(parseErrorBody(long).message).toHaveLength(MAX_ERROR_MESSAGE_LENGTH);
     expect(parseErrorBody(JSON.stringify({ error: { code: long, message: long } })).code!.length).toBeLessThanOrEqual(100);
     expect(parseErrorBody(JSON.stringify({ message: long })).message).toHaveLength(MAX_ERROR_MESSAGE_LENGTH);
+  });
+});
+
+describe('scrubPersonalData', () => {
+  test.each([
+    ['phone_number "+1 (201) 555-0123" is invalid', 'phone_number "[phone]" is invalid'],
+    ['email John.Doe@Example.com already used', 'email [email] already used'],
+    ['bad value 2015550123 for field', 'bad value [phone] for field'],
+    ['first_name too long (max 255)', 'first_name too long (max 255)'],
+    ['request req_91kxl2 at 2026-01-15', 'request req_91kxl2 at 2026-01-15'],
+  ])('%j → %j', (input, expected) => {
+    expect(scrubPersonalData(input)).toBe(expected);
+  });
+
+  test('parsed error messages are scrubbed', () => {
+    expect(parseErrorBody(JSON.stringify({ error: { code: 'invalid_field', message: 'jane@example.com: +44 20 7946 0958 rejected' } })).message).toBe(
+      '[email]: [phone] rejected',
+    );
   });
 });
