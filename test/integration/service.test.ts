@@ -72,4 +72,31 @@ describe('npm start', () => {
     // Nothing is left serving: the signal reached the service itself, not only npm.
     expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'up', () => 'down')).toBe('down');
   }, 60_000);
+
+  test('SIGTERM while a create is in flight: the job finishes, is recorded, and the process exits 0', async () => {
+    await db.contact.create({ data: { id: 'k2', siteId: 's', firstName: 'Lea', lastName: 'Late' } });
+    sandbox.resetStats();
+    // The start-up tick lists the site and creates k2; CHeKT holds each request for 1.5 s.
+    sandbox.setFaults({ latencyMs: 1500 });
+    const child = start('src/main.ts', [], { ...env, SYNC_INTERVAL_SECONDS: '3600', SHUTDOWN_TIMEOUT_MS: '20000' });
+    try {
+      const listed = () => sandbox.requests().some((r) => r.route.startsWith('GET /partner/'));
+      const posted = () => sandbox.requests().some((r) => r.route.startsWith('POST /partner/'));
+      // Wait until the site was listed and the create is held in CHeKT.
+      for (let i = 0; i < 500 && !(listed() && sandbox.inFlight() > 0); i++) await sleep(20);
+      expect(listed()).toBe(true);
+      expect(sandbox.inFlight()).toBe(1);
+      expect(posted()).toBe(false);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const r = await waitExit(child, 30_000);
+    sandbox.setFaults({ latencyMs: 0 });
+    expect(r.code).toBe(0);
+    expect(sandbox.contacts('9', '1').map((c) => c.external_contact_id).sort()).toEqual(['k1', 'k2']);
+    const ledger = await db.syncLedger.findUnique({
+      where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '9', chektSiteId: '1', externalContactId: 'k2' } },
+    });
+    expect(ledger).toMatchObject({ lastKind: 'create', lastOutcome: 'succeeded' });
+  }, 60_000);
 });
