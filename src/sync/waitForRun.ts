@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
-import { countQueued, getRun, type RunReport } from '../source/runs.js';
+import { completeRunsIfDone, countQueued, getRun, type RunReport } from '../source/runs.js';
 import type { OperationJobOptions } from '../queue/producer.js';
 import { requeueOrphans } from './requeue.js';
 
@@ -48,6 +48,9 @@ export async function waitForRun(
     if (Date.now() > deadline) throw new Error(`run ${runId} still has ${queued} queued operations after ${options.timeoutMs} ms`);
     await sleep(options.pollMs ?? 500);
   }
+  // The worker that settled the last operation completes the run in a second statement; do it here too so
+  // the report never shows a finished run as still running.
+  await completeRunsIfDone(db, [runId], new Date());
   const report = await getRun(db, runId);
   if (!report) throw new Error(`run ${runId} not found`);
   return report;
