@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { PrismaClient } from '../../src/source/db.js';
-import { createProcessFixture, type ProcessFixture } from './support/harness.js';
+import { createProcessFixture, deleteRedisPrefix, type ProcessFixture } from './support/harness.js';
 import { run, start, waitExit } from './support/spawn.js';
 
 /**
@@ -78,7 +78,9 @@ describe('npm start', () => {
     sandbox.resetStats();
     // The start-up tick lists the site and creates k2; CHeKT holds each request for 1.5 s.
     sandbox.setFaults({ latencyMs: 1500 });
-    const child = start('src/main.ts', [], { ...env, SYNC_INTERVAL_SECONDS: '3600', SHUTDOWN_TIMEOUT_MS: '20000' });
+    // A queue prefix of its own: no tick left over from the previous test's job scheduler.
+    const prefix = `${env.QUEUE_PREFIX}-drain`;
+    const child = start('src/main.ts', [], { ...env, QUEUE_PREFIX: prefix, SYNC_INTERVAL_SECONDS: '3600', SHUTDOWN_TIMEOUT_MS: '20000' });
     try {
       const listed = () => sandbox.requests().some((r) => r.route.startsWith('GET /partner/'));
       const posted = () => sandbox.requests().some((r) => r.route.startsWith('POST /partner/'));
@@ -98,5 +100,6 @@ describe('npm start', () => {
       where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '9', chektSiteId: '1', externalContactId: 'k2' } },
     });
     expect(ledger).toMatchObject({ lastKind: 'create', lastOutcome: 'succeeded' });
+    await deleteRedisPrefix(prefix);
   }, 60_000);
 });
