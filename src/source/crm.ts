@@ -54,17 +54,8 @@ export async function selectSites(db: PrismaClient, refs: readonly SiteRef[] = [
   return { sites, rejected };
 }
 
-type ContactRow = {
-  id: string;
-  siteId: string;
-  firstName: string;
-  lastName: string;
-  phoneNumber: string | null;
-  email: string | null;
-  deletedAt: Date | null;
-  updatedAt: Date;
-};
-const toContact = (c: ContactRow): CrmContact => ({ ...c });
+// Prisma's `contacts` row has exactly the fields of the domain's CrmContact.
+const toContact = (c: CrmContact): CrmContact => ({ ...c });
 
 /** Live contacts (`deleted_at` null) of the given CRM sites, grouped by `sites.id`. */
 export async function readLiveContacts(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Map<string, CrmContact[]>> {

@@ -23,10 +23,17 @@ export interface WriteResult {
  *   the note says so, instead of failing the whole update.
  * @throws the client's ChektError subclasses (a 404 means the contact vanished in CHeKT).
  */
-export async function updateContact(chekt: ChektContactsApi, site: SiteRef, contactId: string, contact: DesiredContact): Promise<WriteResult> {
+export async function updateContact(
+  chekt: ChektContactsApi,
+  site: SiteRef,
+  contactId: string,
+  contact: DesiredContact,
+  /** CHeKT's copy when the caller already read it (saves the GET). */
+  known?: ChektContact,
+): Promise<WriteResult> {
   const body = toUpdateBody(contact);
   if (contact.phone.state === 'invalid' || contact.email.state === 'invalid') {
-    const current = await chekt.getContact(site, contactId);
+    const current = known ?? (await chekt.getContact(site, contactId));
     if (contact.phone.state === 'invalid' && current.phoneNumber) body.phone_number = current.phoneNumber;
     if (contact.email.state === 'invalid' && current.email) body.email = current.email;
   }
@@ -72,7 +79,7 @@ async function adopt(chekt: ChektContactsApi, rules: NormalizeRules, site: SiteR
   if (changedFields(contact, remoteKeys(existing, rules)).length === 0) {
     return { contactId: existing.contactId, adopted: true, echo: existing, note: null };
   }
-  const updated = await updateContact(chekt, site, existing.contactId, contact);
+  const updated = await updateContact(chekt, site, existing.contactId, contact, existing);
   return { ...updated, adopted: true };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import type { SandboxContext } from '../context.js';
 import { sendError } from '../errors.js';
+import type { SandboxContact } from '../types.js';
 import type { FieldProblem } from '../validate.js';
 
 /** Route patterns of the seed's five endpoints ("Contacts API" › Endpoints). */
@@ -40,6 +41,21 @@ export function resolveSite(ctx: SandboxContext, params: SiteParams, reply: Fast
 export function parseContactId(raw: string): number | undefined {
   if (!/^[0-9]{1,15}$/.test(raw)) return undefined;
   return Number(raw);
+}
+
+/**
+ * The contact a request's path names, or undefined after sending the 404 (an unknown dealer or site, a
+ * malformed or unknown `contactId`).
+ */
+export function findContact(ctx: SandboxContext, params: ContactParams, reply: FastifyReply): { id: number; contact: SandboxContact } | undefined {
+  if (!resolveSite(ctx, params, reply)) return undefined;
+  const id = parseContactId(params.contactId);
+  const contact = id === undefined ? undefined : ctx.store.get(params.dealerId, params.siteId, id);
+  if (id === undefined || !contact) {
+    sendContactNotFound(reply, params.contactId);
+    return undefined;
+  }
+  return { id, contact };
 }
 
 /** Sends the 404 for a contact that is not in this site. */

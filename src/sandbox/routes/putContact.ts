@@ -4,8 +4,7 @@ import { dropConnection } from '../hooks.js';
 import { validateUpdateBody } from '../validate.js';
 import {
   CONTACT_PATH,
-  parseContactId,
-  resolveSite,
+  findContact,
   sendContactNotFound,
   sendFieldProblem,
   sendRejected,
@@ -19,11 +18,10 @@ import {
  */
 export function putContact(app: FastifyInstance, ctx: SandboxContext): void {
   app.put<{ Params: ContactParams }>(CONTACT_PATH, async (request, reply) => {
-    if (!resolveSite(ctx, request.params, reply)) return reply;
+    const found = findContact(ctx, request.params, reply);
+    if (!found) return reply;
+    const { id, contact: current } = found;
     const { dealerId, siteId, contactId } = request.params;
-    const id = parseContactId(contactId);
-    const current = id === undefined ? undefined : ctx.store.get(dealerId, siteId, id);
-    if (id === undefined || !current) return sendContactNotFound(reply, contactId);
     const patch = validateUpdateBody(request.body);
     if (!patch.ok) return sendFieldProblem(reply, patch.problem);
     if (ctx.faults.rejects(current.external_contact_id)) return sendRejected(reply, current.external_contact_id);
