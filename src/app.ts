@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -8,15 +8,17 @@ import { TokenProvider } from './chekt/token.js';
 import type { Config } from './config.js';
 import type { NormalizeRules } from './domain/contact.js';
 import type { Logger } from './logger.js';
+import { createMetrics, observeOperationWorker, type Metrics } from './metrics.js';
 import { createRedis } from './queue/connection.js';
-import { CONTROL_QUEUE, OPERATIONS_QUEUE, TICK_SCHEDULER_ID, type ControlJobData, type OperationJobData } from './queue/jobs.js';
+import { CONTROL_QUEUE, OPERATIONS_QUEUE, RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID, type ControlJobData, type OperationJobData } from './queue/jobs.js';
 import { createPrisma, type PrismaClient } from './source/db.js';
 import { listStaleRuns } from './source/runs.js';
 import { recordCall } from './sync/callContext.js';
 import { createOperationProcessor } from './sync/operationProcessor.js';
+import { listenForChanges, type ChangeListener } from './sync/notifications.js';
 import { planRun, type PlanRunDeps } from './sync/planRun.js';
 import { requeueOrphans } from './sync/requeue.js';
-import { parseSiteRef, startRun } from './sync/startRun.js';
+import { parseSiteRef } from './sync/startRun.js';
 
 /**
  * The composition root: builds every dependency from the config, starts the parts a process runs
@@ -44,6 +46,8 @@ export interface App {
   readonly operationsQueue: Queue<OperationJobData>;
   readonly controlQueue: Queue<ControlJobData>;
   readonly planDeps: PlanRunDeps;
+  /** Prometheus registry and metrics of this app (`GET /metrics`). */
+  readonly metrics: Metrics;
   /** Workers started by {@link startWorkers} (empty when this process runs none). */
   readonly workers: Worker[];
   /**
@@ -51,7 +55,10 @@ export interface App {
    * API resync requests) unless `control` is false (the CLI runs only operation workers).
    */
   startWorkers(options?: { control?: boolean }): Promise<void>;
-  /** Creates or updates the tick job scheduler. */
+  /**
+   * Creates or updates the job schedulers (change tick every `SYNC_INTERVAL_SECONDS`, reconcile on
+   * `RECONCILE_CRON`) and listens for CRM change notifications (sync/notifications.ts).
+   */
   startScheduler(): Promise<void>;
   /** Number of workers (any process) currently connected to the operations queue. */
   countOperationWorkers(): Promise<number>;
@@ -81,9 +88,11 @@ export function createApp(options: CreateAppOptions): App {
   const prefix = config.sync.queuePrefix;
   const db = createPrisma({ databaseUrl: config.databaseUrl });
   const redis = createRedis(config.redisUrl, { blocking: false, logger });
+  // The metric hooks below run only after createApp returned, once `metrics` (built with the queues) exists.
+  const onWait = (ms: number) => metrics.rateLimitWait.inc(ms / 1000);
   const rateLimiter = options.unlimitedRate
-    ? createUnlimitedRateLimiter()
-    : createRedisRateLimiter({ redis, key: rateLimitKey(config), perMinute: config.chekt.rateLimitPerMinute });
+    ? createUnlimitedRateLimiter({ onWait })
+    : createRedisRateLimiter({ redis, key: rateLimitKey(config), perMinute: config.chekt.rateLimitPerMinute, onWait });
   const tokens = new TokenProvider({
     tokenUrl: config.chekt.tokenUrl,
     auth: config.chekt.auth,
@@ -92,6 +101,7 @@ export function createApp(options: CreateAppOptions): App {
     // Token calls count against CHeKT's budget only when CHeKT's API host serves them (not an Auth0 tenant).
     ...(new URL(config.chekt.tokenUrl).host === new URL(config.chekt.apiUrl).host ? { rateLimiter } : {}),
     logger: logger.child({ component: 'chekt-token' }),
+    onRenew: (outcome) => metrics.tokenRenewals.inc({ outcome }),
   });
   const chekt = createChektClient({
     apiUrl: config.chekt.apiUrl,
@@ -101,47 +111,87 @@ export function createApp(options: CreateAppOptions): App {
     maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
     maxRateLimitedRetries: config.chekt.maxRateLimitedRetries,
     logger: logger.child({ component: 'chekt' }),
-    onCall: (i) => recordCall({ endpoint: i.endpoint, status: i.status, traceId: i.traceId, durationMs: i.durationMs }),
+    onCall: (i) => {
+      recordCall({ endpoint: i.endpoint, status: i.status, traceId: i.traceId, durationMs: i.durationMs });
+      metrics.chektCalls.inc({ endpoint: i.endpoint, status: i.status === undefined ? 'none' : String(i.status) });
+      metrics.chektCallDuration.observe({ endpoint: i.endpoint }, i.durationMs / 1000);
+    },
   });
   const queueOpts = { connection: redis, prefix };
   const operationsQueue = new Queue<OperationJobData>(OPERATIONS_QUEUE, queueOpts);
   const controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, queueOpts);
   // Connection errors are already logged (throttled) by the connection itself (queue/connection.ts).
   for (const q of [operationsQueue, controlQueue]) q.on('error', () => undefined);
+  const metrics = createMetrics({ db, queues: [operationsQueue, controlQueue] });
   const rules: NormalizeRules = {
     defaultRegion: config.sync.phoneDefaultRegion,
     phoneFormat: config.sync.phoneFormat,
     maxNameLength: config.sync.maxNameLength,
     maxEmailLength: 254,
   };
-  const planDeps: PlanRunDeps = {
+  let planDeps: PlanRunDeps = {
     db,
     chekt,
     operations: operationsQueue,
     jobOptions: { attempts: config.sync.jobAttempts, backoffMs: config.sync.backoffMs },
     rules,
+    holdRules: {
+      maxDeleteSharePercent: config.sync.deleteHoldSharePercent,
+      minDeletesForShare: config.sync.deleteHoldMinDeletes,
+      minContacts: config.sync.siteMinContacts,
+    },
+    failedCooldownSeconds: config.sync.failedRetryCooldownSeconds,
     logger,
     now,
   };
+  const reconcileLimiter = options.unlimitedRate
+    ? createUnlimitedRateLimiter()
+    : createRedisRateLimiter({
+        redis,
+        key: `${rateLimitKey(config)}:reconcile`,
+        perMinute: Math.max(1, Math.floor((config.chekt.rateLimitPerMinute * config.sync.reconcileRateSharePercent) / 100)),
+      });
+  planDeps = { ...planDeps, reconcileLimiter };
   const workers: Worker[] = [];
+  let listener: ChangeListener | undefined;
   const workerConnections: Redis[] = [];
   let stopping = false;
   let stopped: Promise<void> | undefined;
 
   const controlProcessor = async (job: Job<ControlJobData>) => {
     const data = job.data;
-    if (data.type === 'tick') {
-      // Runs that still wait on operations no job will settle (jobs lost from Redis, or finished on older
-      // CRM data) get those operations enqueued again.
-      for (const stale of await listStaleRuns(db, 60_000, now())) {
-        const n = await requeueOrphans(db, operationsQueue, stale, { jobOptions: planDeps.jobOptions });
-        if (n > 0) logger.warn({ runId: stale, operations: n }, 'enqueued orphaned operations again');
+    const runId = randomUUID();
+    switch (data.type) {
+      case 'tick': {
+        // Runs that still wait on operations no job will settle (jobs lost from Redis, or finished on older
+        // CRM data) get those operations enqueued again.
+        for (const stale of await listStaleRuns(db, 60_000, now())) {
+          const n = await requeueOrphans(db, operationsQueue, stale, { jobOptions: planDeps.jobOptions });
+          if (n > 0) logger.warn({ runId: stale, operations: n }, 'enqueued orphaned operations again');
+        }
+        const summary = await planRun(planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+        return { runId: summary.recorded ? runId : null, totals: summary.totals };
       }
-      const { runId, summary } = await startRun(planDeps, { trigger: 'schedule', sites: [], dryRun: false });
-      return { runId, totals: summary.totals };
+      case 'changes': {
+        const summary = await planRun(planDeps, { runId, mode: 'changes', sites: [], crmSiteIds: data.crmSiteIds, dryRun: false, createRun: { trigger: 'notify', onlyIfWork: true } });
+        return { runId: summary.recorded ? runId : null, totals: summary.totals };
+      }
+      case 'reconcile': {
+        const summary = await planRun(planDeps, { runId, mode: 'reconcile', sites: [], dryRun: false, paceLists: true, createRun: { trigger: 'reconcile_schedule', onlyIfWork: true } });
+        return { runId: summary.recorded ? runId : null, totals: summary.totals };
+      }
+      case 'resync': {
+        const summary = await planRun(planDeps, { runId: data.runId, mode: 'reconcile', sites: data.sites.map(parseSiteRef), dryRun: data.dryRun, approveDeletes: !!data.approveDeletes });
+        return { runId: data.runId, totals: summary.totals };
+      }
     }
-    const summary = await planRun(planDeps, { runId: data.runId, sites: data.sites.map(parseSiteRef), dryRun: data.dryRun });
-    return { runId: data.runId, totals: summary.totals };
+  };
+
+  /** Queues one change plan for notified CRM sites; processes notified at once share one job id. */
+  const enqueueChanges = async (crmSiteIds: string[]) => {
+    const sorted = [...new Set(crmSiteIds)].sort();
+    const id = createHash('sha256').update(sorted.join('\n')).digest('hex').slice(0, 24);
+    await controlQueue.add('changes', { type: 'changes', crmSiteIds: sorted }, { jobId: `changes-${id}-${Math.floor(Date.now() / 1000)}`, removeOnComplete: true, removeOnFail: { count: 100 } });
   };
 
   return {
@@ -155,6 +205,7 @@ export function createApp(options: CreateAppOptions): App {
     operationsQueue,
     controlQueue,
     planDeps,
+    metrics,
     workers,
     get stopping() {
       return stopping;
@@ -167,12 +218,14 @@ export function createApp(options: CreateAppOptions): App {
       };
       const opsWorker = new Worker<OperationJobData>(
         OPERATIONS_QUEUE,
-        createOperationProcessor({ deps: { db, chekt, rules, now }, logger }),
+        createOperationProcessor({ deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts }, logger }),
         { connection: blocking(), prefix, concurrency: config.sync.workerConcurrency, autorun: true },
       );
+      observeOperationWorker(opsWorker, metrics);
       workers.push(opsWorker);
       if (opts.control ?? true) {
-        const controlWorker = new Worker<ControlJobData>(CONTROL_QUEUE, controlProcessor, { connection: blocking(), prefix, concurrency: 1 });
+        // Several control jobs at once, so a long scheduled reconcile never delays change plans.
+        const controlWorker = new Worker<ControlJobData>(CONTROL_QUEUE, controlProcessor, { connection: blocking(), prefix, concurrency: 4 });
         controlWorker.on('failed', (job, err) => logger.error({ err, jobId: job?.id, type: job?.data.type }, 'control job failed'));
         workers.push(controlWorker);
       }
@@ -180,12 +233,18 @@ export function createApp(options: CreateAppOptions): App {
       await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
     async startScheduler() {
-      await controlQueue.upsertJobScheduler(
-        TICK_SCHEDULER_ID,
-        { every: config.sync.intervalSeconds * 1000 },
-        { name: 'tick', data: { type: 'tick' }, opts: { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } } },
-      );
-      logger.info({ everySeconds: config.sync.intervalSeconds }, 'job scheduler ready');
+      const keep = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } };
+      await controlQueue.upsertJobScheduler(TICK_SCHEDULER_ID, { every: config.sync.intervalSeconds * 1000 }, { name: 'tick', data: { type: 'tick' }, opts: keep });
+      await controlQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { pattern: config.sync.reconcileCron, tz: 'UTC' }, { name: 'reconcile', data: { type: 'reconcile' }, opts: keep });
+      listener ??= listenForChanges({
+        databaseUrl: config.databaseUrl,
+        debounceMs: config.sync.notifyDebounceMs,
+        logger,
+        onSites: enqueueChanges,
+        onReconnect: async () => void (await controlQueue.add('tick', { type: 'tick' }, { removeOnComplete: true, removeOnFail: { count: 100 } })),
+      });
+      await listener.ready;
+      logger.info({ tickEverySeconds: config.sync.intervalSeconds, reconcileCron: config.sync.reconcileCron }, 'job schedulers ready; listening for CRM changes');
     },
     async countOperationWorkers() {
       return (await operationsQueue.getWorkers()).length;
@@ -193,6 +252,7 @@ export function createApp(options: CreateAppOptions): App {
     stop(opts = {}) {
       stopping = true;
       stopped ??= (async () => {
+        await listener?.close();
         if (opts.force) {
           await Promise.all(workers.map((w) => w.close(true)));
           for (const c of [redis, ...workerConnections]) c.disconnect();

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isSupportedCountry } from 'libphonenumber-js/max';
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 
 /**
@@ -25,6 +26,16 @@ const int = (min: number, max: number) => {
 const url = z.url({ protocol: /^https?$/ });
 const nonEmpty = z.string().trim().min(1);
 
+/** True when cron-parser (BullMQ's own cron library) accepts the pattern. */
+function cronParses(pattern: string): boolean {
+  try {
+    CronExpressionParser.parse(pattern, { tz: 'UTC' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Raw environment schema. Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default(DEFAULT_DATABASE_URL),
@@ -42,6 +53,17 @@ const envSchema = z.object({
   CHEKT_MAX_RETRY_AFTER_SECONDS: int(1, 3600).default(30),
   CHEKT_MAX_RATE_LIMITED_RETRIES: int(0, 100).default(5),
   SYNC_INTERVAL_SECONDS: int(5, 86_400).default(300),
+  RECONCILE_CRON: z
+    .string()
+    .trim()
+    .refine((p) => p.split(/\s+/).length >= 5 && cronParses(p), 'must be a cron pattern of 5 or 6 fields, e.g. "0 3 * * *" (03:00 UTC daily)')
+    .default('0 3 * * *'),
+  RECONCILE_RATE_SHARE_PERCENT: int(1, 100).default(20),
+  DELETE_HOLD_SHARE_PERCENT: int(0, 100).default(10),
+  DELETE_HOLD_MIN_DELETES: int(1, 1_000_000).default(2),
+  SITE_MIN_CONTACTS: int(0, 1000).default(1),
+  FAILED_RETRY_COOLDOWN_SECONDS: int(0, 30 * 86_400).default(3600),
+  NOTIFY_DEBOUNCE_MS: int(0, 60_000).default(500),
   SYNC_JOB_ATTEMPTS: int(1, 50).default(5),
   SYNC_BACKOFF_MS: int(10, 3_600_000).default(2_000),
   WORKER_CONCURRENCY: int(1, 256).default(8),
@@ -54,6 +76,8 @@ const envSchema = z.object({
   HTTP_HOST: nonEmpty.default('0.0.0.0'),
   ADMIN_USER: nonEmpty.optional(),
   ADMIN_PASSWORD: nonEmpty.optional(),
+  VIEWER_USER: nonEmpty.optional(),
+  VIEWER_PASSWORD: nonEmpty.optional(),
   PHONE_DEFAULT_REGION: z
     .string()
     .refine(isSupportedCountry, {
@@ -93,7 +117,25 @@ export interface Config {
     readonly maxRateLimitedRetries: number;
   };
   readonly sync: {
+    /** Change tick: CRM against the ledger, no CHeKT list (default 300 s; notifications act sooner). */
     readonly intervalSeconds: number;
+    /**
+     * When to reconcile against CHeKT's live lists (drift repair): a cron pattern in UTC, default
+     * `0 3 * * *` (daily at 03:00). A cron pattern, not an interval, so a restart does not start a reconcile.
+     */
+    readonly reconcileCron: string;
+    /** Share of `rateLimitPerMinute` a scheduled reconcile's list calls may use, in percent (default 20). */
+    readonly reconcileRateSharePercent: number;
+    /** Deletes above this share of a site's or run's managed contacts are held, in percent (default 10). */
+    readonly deleteHoldSharePercent: number;
+    /** The share rule applies from this many deletes on (default 2). */
+    readonly deleteHoldMinDeletes: number;
+    /** Fewest contacts a site keeps in CHeKT without approval (default 1). */
+    readonly siteMinContacts: number;
+    /** A contact whose operation failed for good is tried again after this many seconds unless it changes (default 3600). */
+    readonly failedRetryCooldownSeconds: number;
+    /** CRM change notifications are gathered this long (ms) before one plan covers their sites (default 500). */
+    readonly notifyDebounceMs: number;
     readonly jobAttempts: number;
     readonly backoffMs: number;
     readonly workerConcurrency: number;
@@ -107,8 +149,12 @@ export interface Config {
   readonly http: {
     readonly port: number;
     readonly host: string;
+    /** The operator (`ADMIN_USER`): reads, and writes (retry, promote, clean jobs; `POST /api/resync`). */
     readonly adminUser: string | undefined;
     readonly adminPassword: string | undefined;
+    /** The optional read-only role (`VIEWER_USER`, `VIEWER_PASSWORD`): both set or both undefined. */
+    readonly viewerUser: string | undefined;
+    readonly viewerPassword: string | undefined;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -123,7 +169,10 @@ export class ConfigError extends Error {
 
 /** Options for {@link loadConfig}. */
 export interface LoadConfigOptions {
-  /** Require `ADMIN_USER` and `ADMIN_PASSWORD` (the HTTP service needs them; the CLI does not). Default false. */
+  /**
+   * Require `ADMIN_USER` and `ADMIN_PASSWORD` (the HTTP service needs them; the CLI does not), and passwords of at
+   * least {@link MIN_PASSWORD_LENGTH} characters for the admin and the viewer. Default false.
+   */
   readonly requireAdmin?: boolean;
   /** Reads `CHEKT_PRIVATE_KEY_FILE`; replaceable in tests. Default: `fs.readFileSync(path, 'utf8')`. */
   readonly readFile?: (path: string) => string;
@@ -146,6 +195,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     if (!cross.ADMIN_USER) problems.push('ADMIN_USER: required to protect the dashboard and /api');
     if (!cross.ADMIN_PASSWORD) problems.push('ADMIN_PASSWORD: required to protect the dashboard and /api');
   }
+  checkHttpUsers(cross, problems, options.requireAdmin ?? false);
   if (!parsed.success || problems.length > 0 || !auth) throw new ConfigError(problems);
   const e = parsed.data;
   const apiUrl = e.CHEKT_API_URL.replace(/\/+$/, '');
@@ -164,6 +214,13 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     sync: {
       intervalSeconds: e.SYNC_INTERVAL_SECONDS,
+      reconcileCron: e.RECONCILE_CRON,
+      reconcileRateSharePercent: e.RECONCILE_RATE_SHARE_PERCENT,
+      deleteHoldSharePercent: e.DELETE_HOLD_SHARE_PERCENT,
+      deleteHoldMinDeletes: e.DELETE_HOLD_MIN_DELETES,
+      siteMinContacts: e.SITE_MIN_CONTACTS,
+      failedRetryCooldownSeconds: e.FAILED_RETRY_COOLDOWN_SECONDS,
+      notifyDebounceMs: e.NOTIFY_DEBOUNCE_MS,
       jobAttempts: e.SYNC_JOB_ATTEMPTS,
       backoffMs: e.SYNC_BACKOFF_MS,
       workerConcurrency: e.WORKER_CONCURRENCY,
@@ -173,15 +230,60 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       phoneFormat: e.PHONE_FORMAT,
       maxNameLength: e.CONTACT_MAX_NAME_LENGTH,
     },
-    http: { port: e.HTTP_PORT, host: e.HTTP_HOST, adminUser: e.ADMIN_USER, adminPassword: e.ADMIN_PASSWORD },
+    http: {
+      port: e.HTTP_PORT,
+      host: e.HTTP_HOST,
+      adminUser: e.ADMIN_USER,
+      adminPassword: e.ADMIN_PASSWORD,
+      viewerUser: e.VIEWER_USER,
+      viewerPassword: e.VIEWER_PASSWORD,
+    },
     logLevel: e.LOG_LEVEL,
   });
 }
 
+/**
+ * Parses `DATABASE_URL` alone, with the same rule and default as {@link loadConfig}, for tools that only read
+ * PostgreSQL (`npm run status`) and so must not require CHeKT credentials.
+ * @throws {ConfigError} naming `DATABASE_URL` when it is invalid.
+ */
+export function loadDatabaseUrl(env: Record<string, string | undefined>): string {
+  const raw = env.DATABASE_URL?.trim() ? env.DATABASE_URL : undefined;
+  const parsed = envSchema.shape.DATABASE_URL.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `DATABASE_URL: ${i.message}`));
+  return parsed.data;
+}
+
 /** The variables the cross-variable rules read: parsed values, or the raw ones when the schema failed. */
 type CrossEnv = Partial<
-  Record<'CHEKT_CLIENT_ID' | 'CHEKT_CLIENT_SECRET' | 'CHEKT_PRIVATE_KEY_FILE' | 'CHEKT_KEY_ID' | 'CHEKT_AUDIENCE' | 'ADMIN_USER' | 'ADMIN_PASSWORD', string | undefined>
+  Record<
+    | 'CHEKT_CLIENT_ID' | 'CHEKT_CLIENT_SECRET' | 'CHEKT_PRIVATE_KEY_FILE' | 'CHEKT_KEY_ID' | 'CHEKT_AUDIENCE'
+    | 'ADMIN_USER' | 'ADMIN_PASSWORD' | 'VIEWER_USER' | 'VIEWER_PASSWORD',
+    string | undefined
+  >
 >;
+
+/**
+ * Shortest `ADMIN_PASSWORD` / `VIEWER_PASSWORD` `npm start` accepts, in characters (code points). HTTP Basic has
+ * no lockout, so the password alone resists guessing; 12 follows OWASP ASVS 4.0.3 V2.1.1 ("at least 12 characters").
+ */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * The viewer is optional but whole (both variables or neither) and distinct from the admin, so a user name
+ * maps to one role. With `requireAdmin` (the HTTP service), passwords must be at least {@link MIN_PASSWORD_LENGTH}
+ * characters.
+ */
+function checkHttpUsers(e: CrossEnv, problems: string[], requireLength: boolean): void {
+  if (e.VIEWER_USER && !e.VIEWER_PASSWORD) problems.push('VIEWER_PASSWORD: required with VIEWER_USER');
+  if (e.VIEWER_PASSWORD && !e.VIEWER_USER) problems.push('VIEWER_USER: required with VIEWER_PASSWORD');
+  if (e.VIEWER_USER && e.VIEWER_USER === e.ADMIN_USER) problems.push('VIEWER_USER: must differ from ADMIN_USER');
+  if (!requireLength) return;
+  for (const name of ['ADMIN_PASSWORD', 'VIEWER_PASSWORD'] as const) {
+    const value = e[name];
+    if (value && [...value].length < MIN_PASSWORD_LENGTH) problems.push(`${name}: must be at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+}
 
 /** Resolves the auth mode, pushing problems; returns undefined when any problem (or no client id) remains. */
 function resolveAuth(

@@ -1,6 +1,7 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
+import { credentialsFromConfig } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { checkConnections, checkCredentials, PreflightError, redact } from './preflight.js';
@@ -38,7 +39,7 @@ try {
   await app.stop({ force: true });
   process.exit(err instanceof PreflightError ? 2 : 1);
 }
-const http = await buildHttpServer(app, { user: config.http.adminUser!, password: config.http.adminPassword! });
+const http = await buildHttpServer(app, credentialsFromConfig(config.http));
 await app.startWorkers();
 await app.startScheduler();
 await http.listen({ port: config.http.port, host: config.http.host });

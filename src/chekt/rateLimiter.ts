@@ -38,6 +38,8 @@ export interface RedisRateLimiterOptions {
   readonly key: string;
   /** CHeKT requests per minute across all processes (config `CHEKT_RATE_LIMIT_PER_MINUTE`, default 60). */
   readonly perMinute: number;
+  /** Called after an `acquire()` that had to wait, with the wait in ms (metrics). Must not throw. */
+  readonly onWait?: (ms: number) => void;
 }
 
 /** The fixed window the Redis limiter uses for a per-minute budget (exported for tests and docs). */
@@ -90,7 +92,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     duration: window.durationSeconds,
   });
   const pauseKey = `${key}:paused-until`;
-  const counters = newCounters();
+  const counters = newCounters(options.onWait);
 
   async function acquire(): Promise<void> {
     const started = Date.now();
@@ -126,11 +128,11 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
 
 /**
  * A limiter that never waits except for `pause()`, which is kept in this process only. For tests, the sandbox and
- * one-off CLI runs against a CHeKT with no meaningful limit.
+ * one-off CLI runs against a CHeKT with no meaningful limit. `onWait(ms)` as in {@link RedisRateLimiterOptions}.
  */
-export function createUnlimitedRateLimiter(): RateLimiter {
+export function createUnlimitedRateLimiter(options: { onWait?: (ms: number) => void } = {}): RateLimiter {
   let pausedUntil = 0;
-  const counters = newCounters();
+  const counters = newCounters(options.onWait);
   return {
     async acquire() {
       const started = Date.now();
@@ -150,7 +152,7 @@ export function createUnlimitedRateLimiter(): RateLimiter {
   };
 }
 
-function newCounters() {
+function newCounters(onWait?: (ms: number) => void) {
   const c = {
     acquired: 0,
     waited: 0,
@@ -161,6 +163,7 @@ function newCounters() {
       if (didWait) {
         c.waited += 1;
         c.waitedMs += ms;
+        onWait?.(ms);
       }
     },
     snapshot: (): RateLimiterStats => ({ acquired: c.acquired, waited: c.waited, waitedMs: c.waitedMs, pauses: c.pauses }),

@@ -30,6 +30,8 @@ export interface TokenProviderOptions {
   readonly logger: Logger;
   /** Clock, in epoch ms. Default `Date.now`. */
   readonly now?: () => number;
+  /** Called once per token request with its outcome (metrics). Must not throw. Default: none. */
+  readonly onRenew?: (outcome: 'succeeded' | 'failed') => void;
 }
 
 interface CachedToken {
@@ -147,6 +149,7 @@ export class TokenProvider {
         { endpoint: 'POST token', traceId, mode: auth.mode, status, durationMs: this.#now() - started, expiresInSeconds: token.expiresInSeconds, usedFallbackTtl: token.usedFallbackTtl },
         'chekt token renewed',
       );
+      this.#options.onRenew?.('succeeded');
       return token.accessToken;
     } catch (e) {
       this.#failures += 1;
@@ -155,6 +158,7 @@ export class TokenProvider {
         { endpoint: 'POST token', traceId, mode: auth.mode, status: err.status, code: err.code, retryable: err.retryable, durationMs: this.#now() - started },
         'chekt token request failed',
       );
+      this.#options.onRenew?.('failed');
       throw err;
     }
   }

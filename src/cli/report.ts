@@ -24,6 +24,10 @@ export interface JsonRunReport {
   unmanagedBySite: Record<string, number>;
   /** CHeKT sites holding contacts this service created that no CRM site maps to any more; left as they are. */
   unmappedSites: PlanSummary['unmappedSites'];
+  /** Sites whose deletes are held until an operator approves them, with the reason. */
+  held: PlanSummary['held'];
+  /** Operations that repaired drift made in CHeKT (contacts edited or deleted there), succeeded. */
+  driftRepaired: number;
   error: string | null;
 }
 
@@ -45,13 +49,15 @@ export function toJsonReport(run: RunReport): JsonRunReport {
     warnings: p?.warnings ?? [],
     unmanagedBySite: p?.unmanagedBySite ?? {},
     unmappedSites: p?.unmappedSites ?? [],
+    held: p?.held ?? [],
+    driftRepaired: run.driftRepaired,
     error: run.error,
   };
 }
 
-/** True when the run finished with no failed operation, no site error and no run error. */
+/** True when the run finished with no failed operation, no held delete, no site error and no run error. */
 export function runSucceeded(r: JsonRunReport): boolean {
-  return r.status === 'completed' && r.failures.length === 0 && r.sites.errors.length === 0 && !countOf(r, 'failed');
+  return r.status === 'completed' && r.failures.length === 0 && r.sites.errors.length === 0 && !countOf(r, 'failed') && r.held.length === 0;
 }
 
 function countOf(r: JsonRunReport, outcome: string): number {
@@ -70,7 +76,8 @@ export function formatReport(r: JsonRunReport): string {
   if (t) {
     lines.push(`  sites planned: ${t.sites}; contacts unchanged: ${t.unchanged}; adopted: ${t.adopted}; invalid (not synced): ${t.invalid}; field warnings: ${t.warnings}; unmanaged CHeKT contacts left alone: ${t.unmanaged}`);
   }
-  const outcomes = r.dryRun ? ['planned'] : ['succeeded', 'failed', 'skipped', 'queued'];
+  if (t && r.driftRepaired > 0) lines.push(`  drift repaired (contacts edited or deleted in CHeKT, restored from the CRM): ${r.driftRepaired}`);
+  const outcomes = r.dryRun ? ['planned', 'held'] : ['succeeded', 'failed', 'skipped', 'held', 'queued'];
   lines.push(`  ${'operation'.padEnd(10)}${outcomes.map((o) => o.padStart(11)).join('')}`);
   for (const kind of ['create', 'update', 'delete']) {
     const c = r.counts[kind] ?? {};
@@ -81,6 +88,7 @@ export function formatReport(r: JsonRunReport): string {
     for (const o of r.plannedOperations.slice(0, 50)) lines.push(`    ${o.kind.padEnd(7)}${o.dealerId}/${o.siteId} ${o.externalContactId}${o.reason ? ` (${o.reason.replaceAll('_', ' ')})` : ''}`);
     if (r.plannedOperations.length > 50) lines.push(`    … ${r.plannedOperations.length - 50} more (use --json)`);
   }
+  for (const h of r.held) lines.push(`  site ${h.site} ON HOLD, ${h.deletes} delete(s) not made: ${h.reason}`);
   for (const s of r.sites.rejected) lines.push(`  site ${s.ref} not planned: ${s.reason}`);
   for (const s of r.sites.errors) lines.push(`  site ${s.site} not planned: ${s.error}`);
   for (const s of r.unmappedSites) {

@@ -1,6 +1,7 @@
 import type { App } from '../app.js';
 import type { SiteRef } from '../chekt/types.js';
 import type { RunTrigger } from '../source/runs.js';
+import { countFailed } from '../source/history.js';
 import { startRun } from '../sync/startRun.js';
 import { waitForRun } from '../sync/waitForRun.js';
 import { toJsonReport, type JsonRunReport } from './report.js';
@@ -8,11 +9,12 @@ import { toJsonReport, type JsonRunReport } from './report.js';
 /**
  * A manual resync: plans the sites, executes unless dry run, and waits until every operation it caused has
  * finished, whoever's workers run them. When no worker is connected to the operations queue (the service is
- * not running), this process starts its own and stops them afterwards.
+ * not running), this process starts its own and stops them afterwards. `onProgress(done, total, failed)` is
+ * called after each poll of the run's operations (not for a dry run).
  */
 export async function runSync(
   app: App,
-  req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; timeoutMs?: number; onProgress?: (done: number, total: number) => void },
+  req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; approveDeletes?: boolean; timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void },
 ): Promise<JsonRunReport> {
   // Workers elsewhere (the service, another CLI) may stop while this run waits: check again when it stalls.
   const ensureWorkers = async () => {
@@ -22,14 +24,20 @@ export async function runSync(
     await app.startWorkers({ control: false });
   };
   await ensureWorkers();
-  const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun });
-  const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes;
+  const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun, approveDeletes: !!req.approveDeletes });
+  const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes - summary.totals.held;
+  let lastQueued = -1;
+  let failed = 0;
   const report = await waitForRun(app.db, app.operationsQueue, runId, {
     jobOptions: app.planDeps.jobOptions,
     ensureWorkers,
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
-    onProgress: (queued) => {
-      if (!req.dryRun && total > 0) req.onProgress?.(total - queued, total);
+    onProgress: async (queued) => {
+      if (req.dryRun || total === 0 || !req.onProgress) return;
+      // Failures are counted only when something finished since the last poll.
+      if (queued !== lastQueued) failed = await countFailed(app.db, runId);
+      lastQueued = queued;
+      req.onProgress(total - queued, total, failed);
     },
   });
   return toJsonReport(report);

@@ -5,29 +5,33 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
 import { parseSiteRef } from '../sync/startRun.js';
+import { createProgress, createRateMeter, type Progress } from './progress.js';
 import { formatReport, runSucceeded } from './report.js';
 import { runSync } from './runSync.js';
 
 /**
- * `npm run sync -- [--site <dealerId>/<siteId>]... [--dry-run] [--json]`
- * Exit codes: 0 every operation succeeded; 1 any operation, site or the run failed; 2 bad usage or config
+ * `npm run sync -- [--site <dealerId>/<siteId>]... [--dry-run] [--approve-deletes] [--json]`
+ * Exit codes: 0 every operation succeeded; 1 any operation, site or the run failed, or deletes are held; 2 bad usage or config
  * (including a database or Redis that cannot be reached, a database that was never migrated, or CHeKT
  * credentials the token endpoint rejects).
  */
 
 const USAGE = `Usage: npm run sync -- [options]
 
-Plans the given sites (default: every site with sync_enabled), executes the plan unless --dry-run,
-waits until every operation it caused has finished, and prints a summary.
+Reconciles the given sites (default: every site with sync_enabled) against CHeKT's live contact lists,
+repairing drift, executes the plan unless --dry-run, waits until every operation it caused has finished,
+and prints a summary. Deletes that look like a mistake (a site whose CRM list is empty, or more than
+DELETE_HOLD_SHARE_PERCENT of a site's contacts) are held until approved with --approve-deletes.
 
 Options:
   --site <dealerId>/<siteId>  a CHeKT site to sync (repeatable); default all enabled sites
   --dry-run                   plan and report only; write nothing to CHeKT
+  --approve-deletes           make the held deletes of the --site sites (requires --site)
   --json                      print one JSON object instead of the readable summary
   --timeout <seconds>         give up waiting after this long (default 3600)
   -h, --help                  show this help
 
-Exit codes: 0 all succeeded, 1 something failed, 2 bad usage or configuration.
+Exit codes: 0 all succeeded, 1 something failed or deletes are held, 2 bad usage or configuration.
 Configuration comes from the environment; see .env.example.`;
 
 async function main(): Promise<number> {
@@ -37,6 +41,7 @@ async function main(): Promise<number> {
       options: {
         site: { type: 'string', multiple: true },
         'dry-run': { type: 'boolean', default: false },
+        'approve-deletes': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         timeout: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -56,6 +61,7 @@ async function main(): Promise<number> {
   let timeoutMs: number | undefined;
   try {
     sites = (args.site ?? []).map(parseSiteRef);
+    if (args['approve-deletes'] && sites.length === 0) throw new Error('--approve-deletes needs --site: approve the deletes of named sites only');
     if (args.timeout !== undefined) {
       const s = Number(args.timeout);
       if (!Number.isFinite(s) || s <= 0) throw new Error(`invalid --timeout "${args.timeout}": expected seconds > 0`);
@@ -86,23 +92,29 @@ async function main(): Promise<number> {
     await app.stop({ force: true });
     return err instanceof PreflightError ? 2 : 1;
   }
+  let progress: Progress | undefined;
   try {
-    let lastPrint = 0;
+    const calls = createRateMeter();
     const report = await runSync(app, {
       sites,
       dryRun: args['dry-run'],
+      approveDeletes: args['approve-deletes'],
       trigger: 'cli',
       ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-      onProgress: (done, total) => {
-        if (args.json || Date.now() - lastPrint < 2000) return;
-        lastPrint = Date.now();
-        process.stderr.write(`progress: ${done}/${total} operations finished\n`);
+      onProgress: (done, total, failed) => {
+        if (args.json) return;
+        progress ??= createProgress({ stream: process.stderr, total });
+        // This process's CHeKT calls tell the rate only when its own workers run the operations.
+        const callsPerMinute = app.workers.length > 0 ? calls(app.rateLimiter.stats?.().acquired ?? 0) : undefined;
+        progress.update({ done, failed, total, ...(callsPerMinute !== undefined ? { callsPerMinute } : {}) });
       },
     });
+    progress?.stop();
     console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
     if (report.sites.rejected.length > 0) return 2;
     return runSucceeded(report) ? 0 : 1;
   } catch (err) {
+    progress?.stop();
     console.error(`sync failed: ${(err as Error).message}`);
     return 1;
   } finally {

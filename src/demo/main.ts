@@ -5,6 +5,7 @@ import { formatReport, runSucceeded, type JsonRunReport } from '../cli/report.js
 import { runSync } from '../cli/runSync.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { migrate } from '../db/migrate.js';
+import { credentialsFromConfig } from '../http/auth.js';
 import { buildHttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
 import { checkConnections, redact } from '../preflight.js';
@@ -154,7 +155,7 @@ async function resetDemoState(app: App): Promise<void> {
 
 async function serve(app: App, sandbox: Sandbox): Promise<void> {
   const { config } = app;
-  const http = await buildHttpServer(app, { user: config.http.adminUser!, password: config.http.adminPassword! });
+  const http = await buildHttpServer(app, credentialsFromConfig(config.http));
   await app.startScheduler();
   if (app.workers.length < 2) await app.startWorkers();
   await http.listen({ port: config.http.port, host: config.http.host });

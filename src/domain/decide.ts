@@ -42,7 +42,10 @@ export function decideAction(input: DecideInput): WorkerAction {
     if (input.plannedChektContactId === input.ledgerChektContactId) return { type: 'skip', reason: 'this copy is now the one the ledger keeps' };
     return { type: 'delete', chektContactId: input.plannedChektContactId };
   }
-  const chektContactId = input.plannedChektContactId ?? input.ledgerChektContactId;
+  // Drift: the contact the ledger knows vanished from CHeKT's list at planning. While the ledger still holds
+  // that id, it is stale: create anew. A different id means a create since planning: update that one.
+  const vanished = input.reason === 'drift_deleted' && input.plannedChektContactId === input.ledgerChektContactId;
+  const chektContactId = vanished ? null : input.reason === 'drift_deleted' ? input.ledgerChektContactId : input.plannedChektContactId ?? input.ledgerChektContactId;
   const crm = input.crm;
   const wanted = crm !== null && crm.deletedAt === null && crm.siteId === input.crmSiteId;
   if (!wanted) {

@@ -17,7 +17,7 @@ import { duplicateOpKey, opKey } from './opKey.js';
  * value (STYLE.md "Plan, then apply"). Pure: no I/O, no clock.
  *
  * Ownership rule (issue "The sync service end to end", point 7): a CHeKT contact may be deleted only when
- * this service manages it, i.e. the ledger records it for this site (created or adopted here) or its
+ * this service manages it, i.e. the ledger records its `contact_id` for this site (created or adopted here) or its
  * `external_contact_id` is a soft-deleted CRM contact of this same site. Anything else (a dealer's portal
  * entry, another integration's contact whose id collides with a CRM contact of another site, a contact
  * without an `external_contact_id`) is "unmanaged" and never changed or deleted.
@@ -39,6 +39,8 @@ export interface LedgerEntry {
   /** {@link contentHash} of what was last sent, and {@link echoHash} of CHeKT's answer to it. */
   readonly lastSentHash?: string | null;
   readonly lastEchoHash?: string | null;
+  /** CRM fingerprint CHeKT was last made equal to (source/changes.ts). */
+  readonly crmHash?: string | null;
 }
 
 /** Everything {@link planSite} needs, read beforehand by the caller. */
@@ -56,7 +58,17 @@ export interface PlanSiteInput {
 }
 
 /** Why an operation was planned. */
-export type OperationReason = 'missing_in_chekt' | 'fields_differ' | 'removed_from_crm' | 'duplicate_in_chekt';
+export type OperationReason =
+  | 'missing_in_chekt'
+  | 'fields_differ'
+  | 'removed_from_crm'
+  | 'duplicate_in_chekt'
+  /** Change tick (domain/changes.ts): a CRM contact not yet in CHeKT, or changed since it was last sent. */
+  | 'new_in_crm'
+  | 'changed_in_crm'
+  /** Reconcile: CHeKT no longer holds what this service last sent for an unchanged CRM contact (drift). */
+  | 'drift_edited'
+  | 'drift_deleted';
 
 /** One planned write. `chektContactId` is CHeKT's `contact_id` for updates and deletes. */
 export interface PlannedOperation {
@@ -97,6 +109,8 @@ export interface SitePlan {
   readonly unchanged: number;
   /** CHeKT contacts this service does not manage, left untouched. */
   readonly unmanaged: number;
+  /** `external_contact_id`s (CRM spelling) of desired contacts CHeKT already holds (no write needed). */
+  readonly inSync: readonly string[];
 }
 
 /** Diffs one site. See the module comment for the rules. */
@@ -110,6 +124,7 @@ export function planSite(input: PlanSiteInput): SitePlan {
   const skipped: SkippedContact[] = [];
   const warnings: SkippedContact[] = [];
   const desiredIds = new Set<string>();
+  const inSync: string[] = [];
   let unchanged = 0;
   const op = (kind: PlannedOperation['kind'], ext: string, chektContactId: string | null, reason: OperationReason, fields: readonly ContactField[] = []) =>
     operations.push({
@@ -142,15 +157,24 @@ export function planSite(input: PlanSiteInput): SitePlan {
       continue;
     }
     for (const w of prepared.contact.warnings) warnings.push({ externalContactId: crm.id, reason: w });
+    const hash = contentHash(prepared.contact);
     if (!keep) {
-      op('create', crm.id, null, 'missing_in_chekt');
+      // Drift: this service had created or adopted it, and it is gone from CHeKT.
+      // The vanished contact_id goes with the job, so the worker knows the ledger's id is stale (domain/decide.ts).
+      if (known?.chektContactId) op('create', crm.id, known.chektContactId, 'drift_deleted');
+      else op('create', crm.id, null, 'missing_in_chekt');
       continue;
     }
     if (known?.chektContactId !== keep.contactId) adoptions.push({ externalContactId: crm.id, chektContactId: keep.contactId });
     const fields = changedFields(prepared.contact, remoteKeys(keep, rules));
-    if (fields.length > 0 && !holdsOurLastWrite(known, keep, contentHash(prepared.contact))) {
-      op('update', crm.id, keep.contactId, 'fields_differ', fields);
-    } else unchanged += 1;
+    if (fields.length > 0 && !holdsOurLastWrite(known, keep, hash)) {
+      // Drift: the CRM still holds what was last sent, so someone edited the contact in CHeKT.
+      const drift = known?.chektContactId === keep.contactId && known.lastSentHash === hash;
+      op('update', crm.id, keep.contactId, drift ? 'drift_edited' : 'fields_differ', fields);
+    } else {
+      unchanged += 1;
+      inSync.push(crm.id);
+    }
   }
 
   let unmanaged = 0;
@@ -159,7 +183,8 @@ export function planSite(input: PlanSiteInput): SitePlan {
     const entry = ledger.get(key);
     // The ledger's spelling of the id (the CRM's) keeps one job id per contact.
     const ext = entry?.externalContactId ?? copies[0]?.externalContactId ?? '';
-    const managed = key !== '' && (entry !== undefined || input.knownToCrm.has(ext));
+    // A ledger row without a contact_id (a skipped invalid contact, or one already deleted) confers no ownership.
+    const managed = key !== '' && (!!entry?.chektContactId || input.knownToCrm.has(ext));
     if (!managed) {
       unmanaged += copies.length;
       continue;
@@ -167,7 +192,7 @@ export function planSite(input: PlanSiteInput): SitePlan {
     const keep = pickKept(copies, entry?.chektContactId ?? null);
     for (const c of copies) op('delete', ext, c.contactId, c === keep ? 'removed_from_crm' : 'duplicate_in_chekt');
   }
-  return { site, operations, adoptions, skipped, warnings, unchanged, unmanaged };
+  return { site, operations, adoptions, skipped, warnings, unchanged, unmanaged, inSync };
 }
 
 /**

@@ -3,9 +3,13 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
-import { requireAdmin, type AdminCredentials } from './auth.js';
+import { requireAuth, type HttpCredentials } from './auth.js';
 import { handleError, handleFrameworkError, notFound } from './errors.js';
+import { getMetrics } from './routes/getMetrics.js';
+import { getReady } from './routes/getReady.js';
 import { getRun } from './routes/getRun.js';
+import { getRuns } from './routes/getRuns.js';
+import { getSite } from './routes/getSite.js';
 import { postResync } from './routes/postResync.js';
 
 /**
@@ -16,11 +20,12 @@ import { postResync } from './routes/postResync.js';
 const MAX_PARAM_LENGTH = 16_384;
 
 /**
- * The HTTP server: `/healthz` (open), and behind HTTP Basic admin authentication (401 without):
- * bull-board at `/admin/queues`, `POST /api/resync`, `GET /api/runs/:id`. Every error, unknown routes
- * included, is answered in the `{error: {code, message, field?}}` envelope (`errors.ts`).
+ * The HTTP server: `/healthz` and `/readyz` (open), and behind HTTP Basic authentication (401 without; the viewer
+ * may only GET/HEAD, 403 otherwise; cross-site writes 403; see `auth.ts`): `/metrics`, bull-board at
+ * `/admin/queues`, `POST /api/resync`, `GET /api/runs`, `GET /api/runs/:id`, `GET /api/sites/:dealerId/:siteId`.
+ * Every error, unknown routes included, is answered in the `{error: {code, message, field?}}` envelope (`errors.ts`).
  */
-export async function buildHttpServer(app: App, credentials: AdminCredentials): Promise<FastifyInstance> {
+export async function buildHttpServer(app: App, credentials: HttpCredentials): Promise<FastifyInstance> {
   const server = Fastify({
     loggerInstance: app.logger.child({ component: 'http' }) as FastifyBaseLogger,
     // Per-request access logs are off (bull-board polls every few seconds); errors are still logged.
@@ -31,23 +36,30 @@ export async function buildHttpServer(app: App, credentials: AdminCredentials): 
   server.setErrorHandler(handleError);
   server.setNotFoundHandler(notFound);
   server.get('/healthz', async () => ({ status: 'ok' }));
+  getReady(server, app);
+  await server.register(async (scope) => {
+    await requireAuth(scope, credentials);
+    getMetrics(scope, app);
+  });
 
   // One scope per protected prefix: fastify sends the 404s under a prefix through that scope's onRequest hooks,
   // so an unknown /api or /admin path answers 401 before 404, like the routes do.
   await server.register(
     async (api) => {
-      await requireAdmin(api, credentials);
+      await requireAuth(api, credentials);
       api.setNotFoundHandler(notFound);
       // Bodies are JSON only: without this, a text/plain body would reach the handlers as a string.
       api.removeContentTypeParser('text/plain');
       postResync(api, app);
       getRun(api, app);
+      getRuns(api, app);
+      getSite(api, app);
     },
     { prefix: '/api' },
   );
   await server.register(
     async (admin) => {
-      await requireAdmin(admin, credentials);
+      await requireAuth(admin, credentials);
       admin.setNotFoundHandler(notFound);
       const board = new FastifyAdapter();
       createBullBoard({

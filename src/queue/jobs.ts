@@ -11,6 +11,8 @@ export const OPERATIONS_QUEUE = 'contact-operations';
 export const CONTROL_QUEUE = 'sync-control';
 /** Id of the job scheduler that ticks every `SYNC_INTERVAL_SECONDS`. */
 export const TICK_SCHEDULER_ID = 'sync-tick';
+/** Id of the job scheduler that reconciles on `RECONCILE_CRON`. */
+export const RECONCILE_SCHEDULER_ID = 'sync-reconcile';
 
 /** Data of an operation job. */
 export interface OperationJobData {
@@ -24,16 +26,25 @@ export interface OperationJobData {
   readonly externalContactId: string;
   /** CHeKT `contact_id` seen at planning, for updates and deletes. */
   readonly chektContactId: string | null;
+  /** An operator approved this site's deletes: the minimum-contacts check (sync/deleteGate.ts) is lifted. */
+  readonly approveDeletes?: boolean;
 }
 
 /** Data of a control job: a scheduled tick or a manual resync requested over HTTP. */
 export type ControlJobData =
+  /** Change tick over every enabled site (job scheduler, every `SYNC_INTERVAL_SECONDS`). */
   | { readonly type: 'tick' }
-  | { readonly type: 'resync'; readonly runId: string; readonly sites: readonly string[]; readonly dryRun: boolean };
+  /** Change plan of the CRM sites named by PostgreSQL notifications (sync/notifications.ts). */
+  | { readonly type: 'changes'; readonly crmSiteIds: readonly string[] }
+  /** Reconcile of every enabled site against CHeKT (job scheduler, on `RECONCILE_CRON`). */
+  | { readonly type: 'reconcile' }
+  /** Manual resync requested over HTTP: a reconcile of the given sites (all when empty). */
+  | { readonly type: 'resync'; readonly runId: string; readonly sites: readonly string[]; readonly dryRun: boolean; readonly approveDeletes?: boolean };
 
 /** Job data for a planned operation. */
-export function toJobData(runId: string, o: PlannedOperation): OperationJobData {
+export function toJobData(runId: string, o: PlannedOperation, approveDeletes = false): OperationJobData {
   return {
+    ...(approveDeletes && o.kind === 'delete' ? { approveDeletes: true } : {}),
     runId,
     kind: o.kind,
     reason: o.reason,

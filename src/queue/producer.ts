@@ -34,6 +34,7 @@ export async function enqueueOperations(
   runId: string,
   operations: readonly PlannedOperation[],
   options: OperationJobOptions,
+  extra: { approveDeletes?: ReadonlySet<string> } = {},
 ): Promise<EnqueueResult> {
   let joined = 0;
   let replaced = 0;
@@ -53,7 +54,7 @@ export async function enqueueOperations(
   await queue.addBulk(
     toAdd.map((op) => ({
       name: op.kind,
-      data: toJobData(runId, op),
+      data: toJobData(runId, op, extra.approveDeletes?.has(`${op.dealerId}/${op.siteId}`) ?? false),
       opts: {
         jobId: op.opKey,
         attempts: options.attempts,

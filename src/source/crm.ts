@@ -54,6 +54,12 @@ export async function selectSites(db: PrismaClient, refs: readonly SiteRef[] = [
   return { sites, rejected };
 }
 
+/** The CRM sites with these `sites.id`s (any `sync_enabled`). */
+export async function selectSitesById(db: PrismaClient, ids: readonly string[]): Promise<CrmSite[]> {
+  if (ids.length === 0) return [];
+  return (await db.site.findMany({ where: { id: { in: [...ids] } } })).map(toSite);
+}
+
 // Prisma's `contacts` row has exactly the fields of the domain's CrmContact.
 const toContact = (c: CrmContact): CrmContact => ({ ...c });
 

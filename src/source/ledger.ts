@@ -1,11 +1,12 @@
 import type { SiteRef } from '../chekt/types.js';
+import type { SettledContact } from '../domain/changes.js';
 import type { LedgerEntry } from '../domain/plan.js';
 import type { PrismaClient } from './db.js';
 
 /**
  * The sync ledger (`sync_ledger`): per (dealer, site, external_contact_id), the CHeKT `contact_id` this
- * service created or adopted (seed "Best Practices": store contact_id), what it last sent, and the last
- * outcome with its error.
+ * service created or adopted (seed "Best Practices": store contact_id), what it last sent, the CRM fingerprint
+ * CHeKT reflects (source/changes.ts), and the last outcome with its error.
  */
 
 /** Ledger entries of the given CHeKT sites, keyed by "dealerId/siteId". */
@@ -14,7 +15,7 @@ export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): P
   if (sites.length === 0) return out;
   const rows = await db.syncLedger.findMany({
     where: { OR: sites.map((s) => ({ chektDealerId: s.dealerId, chektSiteId: s.siteId })) },
-    select: { chektDealerId: true, chektSiteId: true, externalContactId: true, chektContactId: true, lastSentHash: true, lastEchoHash: true },
+    select: { chektDealerId: true, chektSiteId: true, externalContactId: true, chektContactId: true, lastSentHash: true, lastEchoHash: true, crmHash: true },
   });
   for (const r of rows) {
     out.get(`${r.chektDealerId}/${r.chektSiteId}`)?.push({
@@ -22,6 +23,7 @@ export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): P
       chektContactId: r.chektContactId,
       lastSentHash: r.lastSentHash,
       lastEchoHash: r.lastEchoHash,
+      crmHash: r.crmHash,
     });
   }
   return out;
@@ -43,13 +45,19 @@ export interface LedgerWrite {
   /** New CHeKT `contact_id`; null after a delete; undefined keeps the stored one. */
   readonly chektContactId?: string | null;
   readonly kind: 'create' | 'update' | 'delete' | 'adopt' | 'skip';
-  readonly outcome: 'succeeded' | 'failed' | 'skipped';
+  readonly outcome: 'succeeded' | 'failed' | 'skipped' | 'held';
   readonly error?: string | null;
   /** The body sent (names, phone, email as sent) and its content hash; kept only on success. */
   readonly sent?: unknown;
   readonly sentHash?: string | null;
   /** {@link echoHash} of CHeKT's answer to the write (undefined keeps the stored one; null forgets it). */
   readonly echoHash?: string | null;
+  /** CRM fingerprint CHeKT now reflects (undefined keeps the stored one; null forgets it). */
+  readonly crmHash?: string | null;
+  /** The planned change is done (applied or found needless): clears `pending_since` and any failure. */
+  readonly settled?: boolean;
+  /** Failed for good on this fingerprint (or `DELETE_FAILED`): tried again when the row changes or after the cool-down. */
+  readonly failedHash?: string;
   readonly runId: string | null;
   readonly now: Date;
 }
@@ -61,6 +69,9 @@ export async function writeLedger(db: PrismaClient, w: LedgerWrite): Promise<voi
     ...(w.chektContactId !== undefined ? { chektContactId: w.chektContactId } : {}),
     ...(w.sent !== undefined ? { lastSent: w.sent as object, lastSentHash: w.sentHash ?? null } : {}),
     ...(w.echoHash !== undefined ? { lastEchoHash: w.echoHash } : {}),
+    ...(w.crmHash !== undefined ? { crmHash: w.crmHash } : {}),
+    ...(w.settled ? { pendingSince: null, failedHash: null, failedAt: null } : {}),
+    ...(w.failedHash !== undefined ? { failedHash: w.failedHash, failedAt: w.now } : {}),
     lastKind: w.kind,
     lastOutcome: w.outcome,
     lastError: w.error ?? null,
@@ -84,4 +95,42 @@ export async function findUnmappedLedgerSites(db: PrismaClient): Promise<Array<{
        AND NOT EXISTS (SELECT 1 FROM sites s WHERE s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id)
      GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 100`;
   return rows.map((r) => ({ site: `${r.dealer}/${r.site}`, contacts: Number(r.n) }));
+}
+
+/**
+ * Records contacts settled without a CHeKT call (domain/changes.ts `SettledContact`): the ledger takes the
+ * CRM fingerprint, so the next tick does not read them again. One statement.
+ */
+export async function settleContacts(db: PrismaClient, settled: readonly SettledContact[], runId: string | null, now: Date): Promise<void> {
+  settled = uniqueBy(settled, (s) => `${s.dealerId}\n${s.siteId}\n${s.externalContactId}`);
+  if (settled.length === 0) return;
+  const col = <K extends keyof SettledContact>(k: K) => settled.map((s) => s[k]);
+  await db.$executeRaw`
+    INSERT INTO sync_ledger AS l (chekt_dealer_id, chekt_site_id, external_contact_id, crm_hash, last_outcome, last_error, last_kind, last_run_id, updated_at)
+    SELECT d, s, e, h, o, r, CASE WHEN o = 'skipped' THEN 'skip' END, ${runId}::uuid, ${now}
+      FROM unnest(${col('dealerId')}::text[], ${col('siteId')}::text[], ${col('externalContactId')}::text[],
+                  ${col('fingerprint')}::text[], ${col('outcome')}::text[], ${col('reason')}::text[]) AS t(d, s, e, h, o, r)
+    ON CONFLICT (chekt_dealer_id, chekt_site_id, external_contact_id) DO UPDATE
+       SET crm_hash = EXCLUDED.crm_hash, last_outcome = EXCLUDED.last_outcome, last_error = EXCLUDED.last_error,
+           last_kind = COALESCE(EXCLUDED.last_kind, l.last_kind), last_run_id = EXCLUDED.last_run_id,
+           failed_hash = NULL, failed_at = NULL, pending_since = NULL,
+           synced_at = CASE WHEN EXCLUDED.last_outcome = 'succeeded' THEN EXCLUDED.updated_at ELSE l.synced_at END,
+           updated_at = EXCLUDED.updated_at`;
+}
+
+/** Marks contacts as having a change planned and not yet applied (`pending_since`, kept if already set). */
+export async function markPending(db: PrismaClient, ops: ReadonlyArray<{ dealerId: string; siteId: string; externalContactId: string }>, now: Date): Promise<void> {
+  ops = uniqueBy(ops, (o) => `${o.dealerId}\n${o.siteId}\n${o.externalContactId}`);
+  if (ops.length === 0) return;
+  await db.$executeRaw`
+    INSERT INTO sync_ledger AS l (chekt_dealer_id, chekt_site_id, external_contact_id, pending_since, updated_at)
+    SELECT d, s, e, ${now}, ${now}
+      FROM unnest(${ops.map((o) => o.dealerId)}::text[], ${ops.map((o) => o.siteId)}::text[], ${ops.map((o) => o.externalContactId)}::text[]) AS t(d, s, e)
+    ON CONFLICT (chekt_dealer_id, chekt_site_id, external_contact_id) DO UPDATE
+       SET pending_since = COALESCE(l.pending_since, EXCLUDED.pending_since)`;
+}
+
+/** One statement may not touch a row twice (ON CONFLICT DO UPDATE): keep the last item per key. */
+function uniqueBy<T>(items: readonly T[], key: (t: T) => string): T[] {
+  return [...new Map(items.map((i) => [key(i), i])).values()];
 }

@@ -7,32 +7,32 @@ import type { PrismaClient } from './db.js';
  */
 
 /** What started a run. */
-export type RunTrigger = 'schedule' | 'cli' | 'api' | 'demo';
+export type RunTrigger = 'schedule' | 'notify' | 'reconcile_schedule' | 'cli' | 'api' | 'demo';
 /** Lifecycle of a run. */
 export type RunStatus = 'planning' | 'running' | 'completed' | 'failed';
 /** Outcome of one operation; `queued` until a worker finishes it, `planned` in a dry run. */
-export type OperationOutcome = 'queued' | 'planned' | 'succeeded' | 'failed' | 'skipped';
+export type OperationOutcome = 'queued' | 'planned' | 'held' | 'succeeded' | 'failed' | 'skipped';
 
 /** Creates a run in status `planning`. */
 export async function createRun(
   db: PrismaClient,
-  run: { id: string; trigger: RunTrigger; dryRun: boolean; sites: readonly string[]; now: Date },
+  run: { id: string; trigger: RunTrigger; dryRun: boolean; sites: readonly string[]; mode: 'changes' | 'reconcile'; approveDeletes: boolean; now: Date },
 ): Promise<void> {
   await db.syncRun.create({
-    data: { id: run.id, trigger: run.trigger, dryRun: run.dryRun, sites: [...run.sites], status: 'planning', startedAt: run.now },
+    data: { id: run.id, trigger: run.trigger, mode: run.mode, approveDeletes: run.approveDeletes, dryRun: run.dryRun, sites: [...run.sites], status: 'planning', startedAt: run.now },
   });
 }
 
 /**
- * Records a run's plan: its summary and one `sync_operations` row per planned operation (`queued`, or
- * `planned` for a dry run). A run with nothing to execute is completed at once.
+ * Records a run's plan: its summary and one `sync_operations` row per planned operation (`queued`, `held`
+ * for a held delete, or `planned` for a dry run). A run with nothing to execute is completed at once.
  */
 export async function recordPlan(
   db: PrismaClient,
-  run: { id: string; dryRun: boolean; summary: object; operations: readonly PlannedOperation[]; crmReadAt: Date; now: Date },
+  run: { id: string; dryRun: boolean; summary: object; operations: readonly PlannedOperation[]; heldKeys: ReadonlySet<string>; crmReadAt: Date; now: Date },
 ): Promise<void> {
-  const outcome: OperationOutcome = run.dryRun ? 'planned' : 'queued';
-  const done = run.dryRun || run.operations.length === 0;
+  const outcomeOf = (o: PlannedOperation): OperationOutcome => (run.heldKeys.has(o.opKey) ? 'held' : run.dryRun ? 'planned' : 'queued');
+  const done = run.dryRun || run.operations.every((o) => run.heldKeys.has(o.opKey));
   await db.$transaction([
     db.syncOperation.createMany({
       data: run.operations.map((o) => ({
@@ -45,7 +45,7 @@ export async function recordPlan(
         reason: o.reason,
         chektContactId: o.chektContactId,
         kind: o.kind,
-        outcome,
+        outcome: outcomeOf(o),
       })),
       skipDuplicates: true,
     }),
@@ -75,25 +75,48 @@ export async function dbNow(db: PrismaClient): Promise<Date> {
 
 /**
  * Settles the queued operations with this `opKey` (of every run waiting on the same job) whose run read the
- * CRM no later than the job did (`readAt`, from {@link dbNow}), and completes the runs left with nothing
- * queued. Operations of runs that saw newer CRM data stay queued: the job applies again, or the job is
- * enqueued anew (sync/requeue.ts). Returns the ids of the runs touched.
+ * CRM no later than the job did (`readAt`, the database clock), and completes the runs left with nothing
+ * queued, in one statement. Operations of runs that saw newer CRM data stay queued (`stillQueued`): the job
+ * applies again, or the job is enqueued anew (sync/requeue.ts). Returns the ids of the runs touched.
  */
 export async function finishOperation(
   db: PrismaClient,
-  op: { opKey: string; outcome: 'succeeded' | 'failed' | 'skipped'; appliedKind: string; error: string | null; attempts: number; readAt: Date; now: Date },
-): Promise<string[]> {
-  const rows = await db.$queryRaw<Array<{ run_id: string }>>`
-    UPDATE sync_operations o
-       SET outcome = ${op.outcome}, applied_kind = ${op.appliedKind}, error = ${op.error}, attempts = ${op.attempts}, finished_at = ${op.now}
-      FROM sync_runs r
-     WHERE o.op_key = ${op.opKey} AND o.outcome = 'queued' AND r.id = o.run_id
-       AND (r.crm_read_at IS NULL OR r.crm_read_at <= ${op.readAt})
-  RETURNING o.run_id::text AS run_id`;
-  const runIds = [...new Set(rows.map((r) => r.run_id))];
-  if (runIds.length > 0) await completeRunsIfDone(db, runIds, op.now);
-  return runIds;
+  op: { opKey: string; outcome: 'succeeded' | 'failed' | 'skipped' | 'held'; appliedKind: string; error: string | null; attempts: number; readAt: Date; now: Date },
+): Promise<{ runIds: string[]; stillQueued: boolean }> {
+  // Sub-statements of one WITH share a snapshot: `done` cannot see `fin`'s updates, so it skips this op_key
+  // (unique within a run), and `left` subtracts what `fin` settled. Two jobs finishing a run's last operations
+  // at once cannot see each other's updates either, so for a run that had few operations left, the runs are
+  // checked again after this commit (the last job to commit then sees every other one).
+  const rows = await db.$queryRaw<Array<{ run_ids: string[] | null; near_end: string[] | null; left: bigint }>>`
+    WITH fin AS (
+      UPDATE sync_operations o
+         SET outcome = ${op.outcome}, applied_kind = ${op.appliedKind}, error = ${op.error}, attempts = ${op.attempts}, finished_at = ${op.now}
+        FROM sync_runs r
+       WHERE o.op_key = ${op.opKey} AND o.outcome = 'queued' AND r.id = o.run_id
+         AND (r.crm_read_at IS NULL OR r.crm_read_at <= ${op.readAt})
+      RETURNING o.run_id
+    ), others AS (
+      SELECT f.run_id, (SELECT count(*) FROM sync_operations o WHERE o.run_id = f.run_id AND o.outcome = 'queued' AND o.op_key <> ${op.opKey}) AS n
+        FROM fin f
+    ), done AS (
+      UPDATE sync_runs r SET status = 'completed', finished_at = ${op.now}
+       WHERE r.id IN (SELECT run_id FROM others WHERE n = 0) AND r.status = 'running'
+      RETURNING r.id
+    )
+    SELECT (SELECT array_agg(run_id::text) FROM fin) AS run_ids,
+           (SELECT array_agg(run_id::text) FROM others WHERE n > 0 AND n <= ${NEAR_END}) AS near_end,
+           (SELECT count(*) FROM sync_operations WHERE op_key = ${op.opKey} AND outcome = 'queued') - (SELECT count(*) FROM fin) AS left,
+           (SELECT count(*) FROM done) AS completed`;
+  const r = rows[0]!;
+  if (r.near_end?.length) await completeRunsIfDone(db, r.near_end, op.now);
+  return { runIds: [...new Set(r.run_ids ?? [])], stillQueued: Number(r.left) > 0 };
 }
+
+/**
+ * A run with at most this many other operations queued when one of its jobs finishes is checked again after
+ * the commit: more than every worker of every process can run at once.
+ */
+const NEAR_END = 2000;
 
 /** Completes running runs among `runIds` that have no queued operation left. */
 export async function completeRunsIfDone(db: PrismaClient, runIds: readonly string[], now: Date): Promise<void> {
@@ -119,6 +142,8 @@ export interface RunReport {
   readonly error: string | null;
   readonly planned: unknown;
   readonly counts: RunCounts;
+  /** Succeeded operations that repaired drift (reason drift_edited or drift_deleted, or a recreate). */
+  readonly driftRepaired: number;
   readonly failures: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; error: string | null }>;
   /** Dry runs only: what would be done, per contact (at most 1000). */
   readonly plannedOperations: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; reason: string | null }>;
@@ -131,6 +156,9 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
   const groups = await db.syncOperation.groupBy({ by: ['kind', 'outcome'], where: { runId: id }, _count: { _all: true } });
   const counts: RunCounts = {};
   for (const g of groups) (counts[g.kind] ??= {})[g.outcome] = g._count._all;
+  const driftRepaired = await db.syncOperation.count({
+    where: { runId: id, outcome: 'succeeded', OR: [{ reason: { in: ['drift_edited', 'drift_deleted'] } }, { appliedKind: 'recreate' }] },
+  });
   const failed = await db.syncOperation.findMany({
     where: { runId: id, outcome: 'failed' },
     orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
@@ -155,6 +183,7 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
     error: run.error,
     planned: run.planned,
     counts,
+    driftRepaired,
     failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
     plannedOperations: planned.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.kind, reason: o.reason })),
   };

@@ -3,21 +3,24 @@ import { ChektNotFoundError } from '../chekt/errors/index.js';
 import { contentHash, echoHash, toCreateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 import { decideAction } from '../domain/decide.js';
 import type { OperationJobData } from '../queue/jobs.js';
-import { readContact, readSite } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
-import { readLedgerContactId, writeLedger } from '../source/ledger.js';
+import { addHold } from '../source/holds.js';
+import { writeLedger } from '../source/ledger.js';
+import type { OperationContext } from '../source/operationContext.js';
+import { gateDelete } from './deleteGate.js';
 import { createOrAdopt, updateContact, type WriteResult } from './writeContact.js';
 
 /**
- * Executes one operation job against CHeKT: re-reads the CRM row, decides (domain/decide.ts), calls CHeKT,
- * and records the result in the ledger. Throws the CHeKT client's typed errors; the queue edge
- * (sync/operationProcessor.ts) decides between retry and give-up.
+ * Executes one operation job against CHeKT: decides from the CRM row read just before
+ * (source/operationContext.ts, domain/decide.ts), calls CHeKT, and records the result in the ledger. Throws
+ * the CHeKT client's typed errors; the queue edge (sync/operationProcessor.ts) decides between retry and give-up.
  *
  * Duplicate safety (./writeContact.ts): a create that is retried (its earlier response may have been lost after
  * CHeKT committed) first looks the contact up by `external_contact_id`; a 409 on create means "it exists": it is
  * adopted. A delete answered 404 is done; an update answered 404 means the contact vanished in CHeKT: it is
- * created again. CHeKT's answer to each write is kept (as a hash) so a CHeKT that stores values in its own
- * form is not written again and again (domain/plan.ts).
+ * created again (counted as repaired drift). CHeKT's answer to each write is kept (as a hash) so a CHeKT that
+ * stores values in its own form is not written again and again (domain/plan.ts). A delete first passes the
+ * delete gate (./deleteGate.ts): add before remove, and never below the site's minimum.
  */
 
 /** What {@link applyOperation} needs. */
@@ -26,43 +29,50 @@ export interface ApplyDeps {
   readonly chekt: ChektContactsApi;
   readonly rules: NormalizeRules;
   readonly now: () => Date;
+  /** Config `SITE_MIN_CONTACTS` (default 1). */
+  readonly siteMinContacts: number;
 }
 
 /** What was done: `appliedKind` may differ from the planned kind when the CRM changed since planning. */
 export interface ApplyResult {
   readonly appliedKind: 'create' | 'update' | 'delete' | 'adopt' | 'recreate' | 'skip';
-  readonly outcome: 'succeeded' | 'skipped';
+  /** `wait`: a delete waits for creates (the job is delayed); `held`: a delete would break the site minimum. */
+  readonly outcome: 'succeeded' | 'skipped' | 'held' | 'wait';
   readonly detail: string | null;
 }
 
 /** Runs one operation. `isRetry` is true when an earlier try of this job may have reached CHeKT. */
-export async function applyOperation(deps: ApplyDeps, job: OperationJobData, isRetry: boolean): Promise<ApplyResult> {
+export async function applyOperation(
+  deps: ApplyDeps,
+  job: OperationJobData & { readonly opKey: string; readonly enqueuedAt: number },
+  ctx: OperationContext,
+  isRetry: boolean,
+): Promise<ApplyResult> {
   const site: SiteRef = { dealerId: job.dealerId, siteId: job.siteId };
-  const [crm, crmSite, ledgerContactId] = await Promise.all([
-    readContact(deps.db, job.externalContactId),
-    readSite(deps.db, job.crmSiteId),
-    readLedgerContactId(deps.db, site, job.externalContactId),
-  ]);
   const action = decideAction({
     reason: job.reason,
     crmSiteId: job.crmSiteId,
     plannedChektContactId: job.chektContactId,
-    crm,
-    site: crmSite,
-    ledgerChektContactId: ledgerContactId,
+    crm: ctx.crm,
+    site: ctx.site,
+    ledgerChektContactId: ctx.ledgerChektContactId,
     rules: deps.rules,
   });
+  // The CRM row this operation made CHeKT equal to (or found invalid): the next change tick skips it.
+  const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.siteId === job.crmSiteId && !!ctx.site?.syncEnabled;
   const record = (r: ApplyResult, chektContactId: string | null | undefined, written?: { contact: DesiredContact; echo: ChektContact | null }) =>
     writeLedger(deps.db, {
       site,
       externalContactId: job.externalContactId,
       ...(chektContactId !== undefined ? { chektContactId } : {}),
       kind: r.appliedKind === 'recreate' ? 'create' : r.appliedKind,
-      outcome: r.outcome,
-      error: r.outcome === 'skipped' ? r.detail : null,
+      outcome: r.outcome === 'held' ? 'held' : r.outcome === 'wait' ? 'skipped' : r.outcome,
+      error: r.outcome === 'succeeded' ? null : r.detail,
       ...(written
         ? { sent: toCreateBody(written.contact), sentHash: contentHash(written.contact), echoHash: written.echo ? echoHash(written.echo) : null }
         : {}),
+      ...(r.outcome === 'held' ? {} : { settled: true }),
+      ...(r.outcome !== 'held' && wanted ? { crmHash: ctx.fingerprint } : {}),
       runId: job.runId,
       now: deps.now(),
     }).then(() => r);
@@ -70,17 +80,33 @@ export async function applyOperation(deps: ApplyDeps, job: OperationJobData, isR
   switch (action.type) {
     case 'skip':
       return record({ appliedKind: 'skip', outcome: 'skipped', detail: action.reason }, undefined);
-    case 'delete':
+    case 'delete': {
+      if (job.reason !== 'duplicate_in_chekt') {
+        const gate = await gateDelete(deps.db, job, { minContacts: deps.siteMinContacts, approved: !!job.approveDeletes, waitedMs: Date.now() - job.enqueuedAt });
+        if (gate.type === 'wait') return { appliedKind: 'skip', outcome: 'wait', detail: gate.reason };
+        if (gate.type === 'hold') {
+          await addHold(deps.db, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
+          return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
+        }
+      }
       try {
         await deps.chekt.deleteContact(site, action.chektContactId);
       } catch (err) {
         if (!(err instanceof ChektNotFoundError)) throw err;
       }
       // Only the ledger's own copy is forgotten; deleting an extra duplicate keeps the kept copy's id.
-      return record(
-        { appliedKind: 'delete', outcome: 'succeeded', detail: null },
-        job.reason === 'duplicate_in_chekt' && ledgerContactId !== action.chektContactId ? undefined : null,
-      );
+      const own = !(job.reason === 'duplicate_in_chekt' && ctx.ledgerChektContactId !== action.chektContactId);
+      return writeLedger(deps.db, {
+        site,
+        externalContactId: job.externalContactId,
+        ...(own ? { chektContactId: null, crmHash: null } : {}),
+        kind: 'delete',
+        outcome: 'succeeded',
+        settled: own,
+        runId: job.runId,
+        now: deps.now(),
+      }).then(() => ({ appliedKind: 'delete' as const, outcome: 'succeeded' as const, detail: null }));
+    }
     case 'update': {
       let w: WriteResult;
       let kind: ApplyResult['appliedKind'] = 'update';
@@ -91,7 +117,7 @@ export async function applyOperation(deps: ApplyDeps, job: OperationJobData, isR
         w = await createOrAdopt(deps.chekt, deps.rules, site, action.contact, true);
         kind = 'recreate';
       }
-      const detail = kind === 'recreate' ? 'contact was missing in CHeKT; created again' : w.note;
+      const detail = kind === 'recreate' ? 'contact was missing in CHeKT; created again (drift repaired)' : w.note;
       return record({ appliedKind: kind, outcome: 'succeeded', detail }, w.contactId, { contact: action.contact, echo: w.echo });
     }
     case 'create': {

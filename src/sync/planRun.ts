@@ -1,24 +1,31 @@
 import type { Queue } from 'bullmq';
-import pMap from 'p-map';
-import pRetry from 'p-retry';
-import { ChektNotFoundError, isChektError } from '../chekt/errors/index.js';
+import type { RateLimiter } from '../chekt/rateLimiter.js';
 import type { ChektContactsApi, SiteRef } from '../chekt/types.js';
+import { planChanges, type SettledContact, type SiteNote } from '../domain/changes.js';
 import type { NormalizeRules } from '../domain/contact.js';
-import { planSite, planTotals, type LedgerEntry, type PlanTotals, type PlannedOperation, type SitePlan } from '../domain/plan.js';
+import { planTotals, type PlannedOperation, type PlanTotals } from '../domain/plan.js';
+import { countSiteOperations, findHolds, isHoldableDelete, type Hold, type HoldRules } from '../domain/safety.js';
 import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from '../queue/producer.js';
-import { findKnownContactIds, readLiveContacts, selectSites, type CrmSite } from '../source/crm.js';
+import { countManaged, readChangedContacts, readRemovedContacts, readSiteCounts } from '../source/changes.js';
+import { selectSitesById } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
-import { findUnmappedLedgerSites, readLedger, writeLedger } from '../source/ledger.js';
-import { dbNow, failRun, recordPlan } from '../source/runs.js';
+import { readHolds, saveHolds } from '../source/holds.js';
+import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
+import { createRun, dbNow, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
+import { reconcileSites } from './reconcileSites.js';
 
 /**
- * One reconcile pass: CRM → CHeKT's live lists → plan (domain/plan.ts) → run record → jobs.
+ * One plan, in one of two modes, then the deletion holds, the run record and the jobs:
+ * - `changes` (ticks and CRM notifications): the CRM against the ledger in SQL (source/changes.ts), with no
+ *   CHeKT call; a tick with no CRM change reads nothing and writes nothing.
+ * - `reconcile` (manual resyncs and the reconcile schedule): the CRM against CHeKT's live lists
+ *   (./reconcileSites.ts), which repairs drift made in CHeKT's portal.
  *
  * Safety: every CRM read happens before anything is recorded or enqueued; if one fails the run is marked
- * failed and nothing is planned (a failed read never looks like "no contacts"). A site whose CHeKT list
- * cannot be read is reported and left out of the plan; the other sites go on.
+ * failed and nothing is planned (a failed read never looks like "no contacts"). Deletes that look like a
+ * mistake are held (domain/safety.ts) until an operator approves them.
  */
 
 /** What {@link planRun} needs. */
@@ -28,30 +35,46 @@ export interface PlanRunDeps {
   readonly operations: Queue<OperationJobData>;
   readonly jobOptions: OperationJobOptions;
   readonly rules: NormalizeRules;
+  readonly holdRules: HoldRules;
+  /** Config `FAILED_RETRY_COOLDOWN_SECONDS`. */
+  readonly failedCooldownSeconds: number;
   readonly logger: Logger;
   readonly now: () => Date;
-  /** Sites listed in parallel (each list still waits for the shared rate limit). Default 4. */
+  /** Sites listed in parallel by a reconcile (each list still waits for the shared rate limit). Default 4. */
   readonly listConcurrency?: number;
+  /** Paces the list calls of a scheduled reconcile (`RECONCILE_RATE_SHARE_PERCENT` of the rate limit). */
+  readonly reconcileLimiter?: RateLimiter;
 }
 
-/** A run to plan; its `sync_runs` row must exist (source/runs.ts `createRun`). */
+/** A run to plan. */
 export interface PlanRunRequest {
   readonly runId: string;
-  /** Sites to plan; empty = every site with `sync_enabled`. */
+  readonly mode: 'changes' | 'reconcile';
+  /** Reconcile: sites to plan; empty = every site with `sync_enabled`. */
   readonly sites: readonly SiteRef[];
+  /** Changes: CRM `sites.id`s to plan (from notifications); null or absent = every enabled site. */
+  readonly crmSiteIds?: readonly string[] | null;
   readonly dryRun: boolean;
+  /** Lifts deletion holds of `sites` (an operator approved them). Only with explicit `sites`. Default false. */
+  readonly approveDeletes?: boolean;
+  /**
+   * Create the `sync_runs` row here (scheduled runs). With `onlyIfWork`, no row is written when the plan has
+   * nothing to enqueue and no new hold, so a quiet tick leaves no history. Absent: the row already exists.
+   */
+  readonly createRun?: { readonly trigger: RunTrigger; readonly onlyIfWork: boolean };
+  /** Pace list calls with {@link PlanRunDeps.reconcileLimiter} (scheduled reconciles). Default false. */
+  readonly paceLists?: boolean;
 }
 
 /** A contact-level note kept in the run summary (invalid contact, dropped field). */
-export interface ContactNote {
-  readonly site: string;
-  readonly externalContactId: string;
-  readonly reason: string;
-}
+export type ContactNote = SiteNote;
 
 /** Stored as `sync_runs.planned` and returned to callers. Lists are capped at {@link NOTE_LIMIT} entries. */
 export interface PlanSummary {
-  readonly totals: PlanTotals;
+  readonly mode: 'changes' | 'reconcile';
+  /** False when a quiet scheduled plan left no run row (see {@link PlanRunRequest.createRun}). */
+  readonly recorded: boolean;
+  readonly totals: PlanTotals & { held: number; driftRepairs: number };
   readonly rejectedSites: Array<{ ref: string; reason: string }>;
   readonly siteErrors: Array<{ site: string; error: string }>;
   readonly invalid: ContactNote[];
@@ -59,132 +82,130 @@ export interface PlanSummary {
   readonly unmanagedBySite: Record<string, number>;
   /** CHeKT sites holding contacts this service created that no CRM site maps to any more (full runs only). */
   readonly unmappedSites: Array<{ site: string; contacts: number }>;
+  /** Sites whose deletes are held, with the reason (domain/safety.ts). */
+  readonly held: Hold[];
   readonly enqueue: EnqueueResult | null;
 }
 
 /** Longest list kept in a run summary. */
 export const NOTE_LIMIT = 500;
 
+/** What a mode's planning hands to the common tail. */
+interface ModePlan {
+  readonly operations: PlannedOperation[];
+  readonly settled: SettledContact[];
+  readonly adoptions: Array<{ site: SiteRef; externalContactId: string; chektContactId: string }>;
+  readonly totals: PlanTotals;
+  readonly rejectedSites: PlanSummary['rejectedSites'];
+  readonly siteErrors: PlanSummary['siteErrors'];
+  readonly invalid: ContactNote[];
+  readonly warnings: ContactNote[];
+  readonly unmanagedBySite: Record<string, number>;
+  /** Sites planned ("d/s"), for clearing their holds; null = every site. */
+  readonly scope: string[] | null;
+  /** CRM `sites.id`s planned, for the run-wide managed count; null = every enabled site. */
+  readonly crmSiteIds: string[] | null;
+}
+
 /** Plans (and unless dry run, enqueues) one run. Throws when the CRM cannot be read (the run is marked failed). */
 export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<PlanSummary> {
-  const log = deps.logger.child({ runId: req.runId });
-  let selection: Awaited<ReturnType<typeof selectSites>>;
+  const log = deps.logger.child({ runId: req.runId, mode: req.mode });
   let crmReadAt: Date;
+  let plan: ModePlan;
+  let counts: Awaited<ReturnType<typeof readSiteCounts>>;
+  let totalManaged: number;
   try {
     crmReadAt = await dbNow(deps.db);
-    selection = await selectSites(deps.db, req.sites);
+    plan = req.mode === 'changes' ? await planChangeTick(deps, req) : await reconcileSites(deps, req, log);
+    const withDeletes = countSiteOperations(plan.operations);
+    counts = await readSiteCounts(deps.db, [...withDeletes.values()].map((s) => s.crmSiteId));
+    totalManaged = withDeletes.size === 0 ? 0 : await countManaged(deps.db, plan.crmSiteIds);
   } catch (err) {
-    await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
+    if (!req.createRun) await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
     throw err;
   }
-  const siteErrors: PlanSummary['siteErrors'] = [];
-  let plans: SitePlan[];
-  try {
-    plans = await planSites(deps, selection.sites, siteErrors, log);
-  } catch (err) {
-    await failRun(deps.db, req.runId, `planning failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
-    throw err;
+  const approved = new Set(req.approveDeletes ? req.sites.map((s) => `${s.dealerId}/${s.siteId}`) : []);
+  const stats = [...countSiteOperations(plan.operations)].map(([site, o]) => ({ site, ...o, live: counts.get(site)?.live ?? 0, managed: counts.get(site)?.managed ?? 0 }));
+  const holds = findHolds(stats, totalManaged, deps.holdRules, (s) => approved.has(s));
+  const heldSites = new Set(holds.map((h) => h.site));
+  const isHeld = (o: PlannedOperation) => isHoldableDelete(o) && heldSites.has(`${o.dealerId}/${o.siteId}`);
+  const toRun = plan.operations.filter((o) => !isHeld(o));
+  const heldKeys = new Set(plan.operations.filter(isHeld).map((o) => o.opKey));
+
+  const unmapped = req.mode === 'reconcile' && req.sites.length === 0 ? await findUnmappedLedgerSites(deps.db) : [];
+  const summary: PlanSummary = {
+    mode: req.mode,
+    recorded: true,
+    totals: { ...plan.totals, held: heldKeys.size, driftRepairs: plan.operations.filter((o) => o.reason === 'drift_edited' || o.reason === 'drift_deleted').length },
+    rejectedSites: plan.rejectedSites,
+    siteErrors: plan.siteErrors,
+    invalid: plan.invalid.slice(0, NOTE_LIMIT),
+    warnings: plan.warnings.slice(0, NOTE_LIMIT),
+    unmanagedBySite: plan.unmanagedBySite,
+    unmappedSites: unmapped,
+    held: holds,
+    enqueue: null,
+  };
+  const now = deps.now();
+  if (!req.dryRun) {
+    const before = await readHolds(deps.db);
+    const newHold = holds.some((h) => before.get(h.site)?.deletes !== h.deletes || before.get(h.site)?.reason !== h.reason);
+    if (req.createRun?.onlyIfWork && toRun.length === 0 && !newHold) {
+      await settleContacts(deps.db, plan.settled, null, now);
+      await saveHolds(deps.db, holds, plan.scope, null, now);
+      return { ...summary, recorded: false };
+    }
   }
-  const operations = plans.flatMap((p) => p.operations);
-  if (!req.dryRun) await recordAdoptions(deps, req.runId, plans);
-  const unmapped = req.sites.length === 0 ? await findUnmappedLedgerSites(deps.db) : [];
-  const summary = { ...summarise(plans, selection.rejected, siteErrors), unmappedSites: unmapped };
-  await recordPlan(deps.db, { id: req.runId, dryRun: req.dryRun, summary, operations, crmReadAt, now: deps.now() });
-  const enqueue = req.dryRun ? null : await enqueueOperations(deps.operations, req.runId, operations, deps.jobOptions);
-  if (enqueue) await deps.db.syncRun.update({ where: { id: req.runId }, data: { planned: { ...summary, enqueue } as object } });
-  log.info({ dryRun: req.dryRun, ...summary.totals, siteErrors: siteErrors.length, enqueue }, 'run planned');
+  if (req.createRun) await createRun(deps.db, { id: req.runId, trigger: req.createRun.trigger, dryRun: req.dryRun, sites: req.sites.map((s) => `${s.dealerId}/${s.siteId}`), mode: req.mode, approveDeletes: !!req.approveDeletes, now });
+  if (!req.dryRun) {
+    for (const a of plan.adoptions) {
+      await writeLedger(deps.db, { site: a.site, externalContactId: a.externalContactId, chektContactId: a.chektContactId, kind: 'adopt', outcome: 'succeeded', runId: req.runId, now });
+    }
+    await settleContacts(deps.db, plan.settled, req.runId, now);
+  }
+  await recordPlan(deps.db, { id: req.runId, dryRun: req.dryRun, summary, operations: plan.operations, heldKeys, crmReadAt, now });
+  if (req.dryRun) {
+    log.info({ dryRun: true, ...summary.totals }, 'run planned');
+    return summary;
+  }
+  await saveHolds(deps.db, holds, plan.scope, req.runId, now);
+  await markPending(deps.db, toRun, now);
+  const enqueue = await enqueueOperations(deps.operations, req.runId, toRun, deps.jobOptions, { approveDeletes: approved });
+  await deps.db.syncRun.update({ where: { id: req.runId }, data: { planned: { ...summary, enqueue } as object } });
+  if (holds.length > 0) log.warn({ held: holds.map((h) => h.site) }, 'deletes held until an operator approves them');
+  log.info({ ...summary.totals, siteErrors: summary.siteErrors.length, enqueue }, 'run planned');
   return { ...summary, enqueue };
 }
 
-async function planSites(deps: PlanRunDeps, sites: readonly CrmSite[], siteErrors: PlanSummary['siteErrors'], log: Logger): Promise<SitePlan[]> {
-  const plans: SitePlan[] = [];
-  for (let i = 0; i < sites.length; i += 200) {
-    const batch = sites.slice(i, i + 200);
-    const [contacts, ledger] = await Promise.all([readLiveContacts(deps.db, batch.map((s) => s.id)), readLedger(deps.db, batch)]);
-    const planned = await pMap(
-      batch,
-      async (site) => {
-        const ref = `${site.dealerId}/${site.siteId}`;
-        let remote;
-        try {
-          // Listing is read-only, so it is retried more than a write before the site is left out of the run.
-          remote = await pRetry(() => deps.chekt.listContacts(site), {
-            retries: 4,
-            minTimeout: 500,
-            randomize: true,
-            shouldRetry: ({ error }) => isChektError(error) && error.retryable,
-          });
-        } catch (err) {
-          if (!isChektError(err)) throw err;
-          siteErrors.push({ site: ref, error: err.message });
-          log.warn({ dealerId: site.dealerId, siteId: site.siteId, err }, 'cannot list CHeKT contacts; site left out of this run');
-          return undefined;
-        }
-        const desired = contacts.get(site.id) ?? [];
-        const desiredIds = new Set(desired.map((c) => c.id));
-        const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
-        const knownToCrm = await findKnownContactIds(deps.db, others, site.id);
-        const siteLedger = ledger.get(ref) ?? [];
-        const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
-        const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
-        if (incomplete) {
-          siteErrors.push({ site: ref, error: incomplete });
-          log.warn({ dealerId: site.dealerId, siteId: site.siteId }, 'CHeKT list looks incomplete; site left out of this run');
-          return undefined;
-        }
-        return plan;
-      },
-      { concurrency: deps.listConcurrency ?? 4 },
-    );
-    for (const p of planned) if (p) plans.push(p);
-  }
-  return plans;
-}
-
-/**
- * CHeKT may page or cap its list (pagination is undocumented, chekt-api.md §5). A contact the ledger created
- * on this site but missing from the list is either deleted in CHeKT (drift: recreate it) or beyond the list's
- * end (a create would duplicate it, and a delete decision could not be trusted). One GET of the first such
- * contact tells which; when it still exists, the site is left out of the run with this reason.
- */
-async function listLooksIncomplete(chekt: ChektContactsApi, site: CrmSite, plan: SitePlan, ledger: readonly LedgerEntry[]): Promise<string | null> {
-  const created = new Map(ledger.filter((l) => l.chektContactId).map((l) => [l.externalContactId, l.chektContactId!]));
-  const missing = plan.operations.find((o) => o.kind === 'create' && created.has(o.externalContactId));
-  if (!missing) return null;
-  const contactId = created.get(missing.externalContactId)!;
-  try {
-    const found = await chekt.getContact(site, contactId);
-    if (found.externalContactId?.normalize('NFC') !== missing.externalContactId.normalize('NFC')) return null;
-  } catch (err) {
-    if (err instanceof ChektNotFoundError) return null;
-    if (isChektError(err)) return `cannot check whether CHeKT's contact list is complete: ${err.message}`;
-    throw err;
-  }
-  return `CHeKT's contact list omits contact ${contactId} (external_contact_id ${missing.externalContactId}) although it exists: the list looks paged or capped, so this site is not planned`;
-}
-
-async function recordAdoptions(deps: PlanRunDeps, runId: string, plans: readonly SitePlan[]): Promise<void> {
-  for (const p of plans) {
-    for (const a of p.adoptions) {
-      await writeLedger(deps.db, { site: p.site, externalContactId: a.externalContactId, chektContactId: a.chektContactId, kind: 'adopt', outcome: 'succeeded', runId, now: deps.now() });
-    }
-  }
-}
-
-function summarise(plans: readonly SitePlan[], rejectedSites: PlanSummary['rejectedSites'], siteErrors: PlanSummary['siteErrors']): Omit<PlanSummary, 'unmappedSites'> {
-  const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) =>
-    plans.flatMap((p) => pick(p).map((n) => ({ site: `${p.site.dealerId}/${p.site.siteId}`, ...n }))).slice(0, NOTE_LIMIT);
-  const unmanagedBySite: Record<string, number> = {};
-  for (const p of plans) if (p.unmanaged > 0) unmanagedBySite[`${p.site.dealerId}/${p.site.siteId}`] = p.unmanaged;
+/** The `changes` mode: CRM rows whose fingerprint differs from the ledger's, and removed contacts. */
+async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest): Promise<ModePlan> {
+  const crmSiteIds = req.crmSiteIds ?? null;
+  const scope = { crmSiteIds, rules: deps.rules, failedCooldownSeconds: deps.failedCooldownSeconds };
+  const [changed, removed, sites] = await Promise.all([
+    readChangedContacts(deps.db, scope),
+    readRemovedContacts(deps.db, scope),
+    crmSiteIds === null ? Promise.resolve(null) : selectSitesById(deps.db, crmSiteIds),
+  ]);
+  const p = planChanges(changed, removed, deps.rules);
+  const t = planTotals([]);
+  t.sites = new Set([...p.operations.map((o) => `${o.dealerId}/${o.siteId}`), ...p.settled.map((s) => `${s.dealerId}/${s.siteId}`)]).size;
+  for (const o of p.operations) t[o.kind === 'create' ? 'creates' : o.kind === 'update' ? 'updates' : 'deletes'] += 1;
+  t.unchanged = p.settled.filter((s) => s.outcome === 'succeeded').length;
+  t.invalid = p.skipped.length;
+  t.warnings = p.warnings.length;
   return {
-    totals: planTotals(plans),
-    rejectedSites,
-    siteErrors,
-    invalid: notes((p) => p.skipped),
-    warnings: notes((p) => p.warnings),
-    unmanagedBySite,
-    enqueue: null,
+    operations: p.operations,
+    settled: p.settled,
+    adoptions: [],
+    totals: t,
+    rejectedSites: [],
+    siteErrors: [],
+    invalid: p.skipped,
+    warnings: p.warnings,
+    unmanagedBySite: {},
+    scope: sites === null ? null : sites.map((s) => `${s.dealerId}/${s.siteId}`),
+    crmSiteIds: crmSiteIds === null ? null : [...crmSiteIds],
   };
 }
 
-export type { PlannedOperation };
+export type { PlannedOperation, ModePlan };

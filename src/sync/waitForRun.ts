@@ -9,7 +9,7 @@ import { requeueOrphans } from './requeue.js';
 /**
  * Waits until a run has no queued operation left (every job it caused finished, by whichever worker),
  * polling the run's operations in PostgreSQL every `pollMs` (default 500 ms).
- * `onProgress(queued)` is called after each poll. When nothing has finished for `stallCheckMs` (default 10 s),
+ * `onProgress(queued)` is called (and awaited) after each poll. When nothing has finished for `stallCheckMs` (default 10 s),
  * `ensureWorkers()` is called (the workers this run relied on may have gone) and operations no job will
  * settle are enqueued again (sync/requeue.ts). Throws when `timeoutMs` (default 1 h) passes first.
  */
@@ -24,7 +24,7 @@ export async function waitForRun(
     stallCheckMs?: number;
     confirmOrphanAfterMs?: number;
     ensureWorkers?: () => Promise<void>;
-    onProgress?: (queued: number) => void;
+    onProgress?: (queued: number) => void | Promise<void>;
   },
 ): Promise<RunReport> {
   const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
@@ -32,7 +32,7 @@ export async function waitForRun(
   let lastChange = Date.now();
   for (;;) {
     const queued = await countQueued(db, runId);
-    options.onProgress?.(queued);
+    await options.onProgress?.(queued);
     if (queued === 0) break;
     if (queued !== last) {
       last = queued;

@@ -34,7 +34,7 @@ beforeAll(async () => {
     { id: 'h2', siteId: 's1', firstName: 'Ivo', lastName: 'Petrov', email: 'ivo@example.com' },
   ]);
   await h.app.startWorkers();
-  server = await buildHttpServer(h.app, { user: 'ops', password: 'correct horse battery' });
+  server = await buildHttpServer(h.app, { admin: { user: 'ops', password: 'correct horse battery' } });
   await server.listen({ port: 0, host: '127.0.0.1' });
   const addr = server.server.address();
   base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;

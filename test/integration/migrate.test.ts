@@ -77,11 +77,12 @@ describe('migrate', () => {
       const ledger = {
         chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h', lastEchoHash: 'e',
         lastKind: 'create', lastOutcome: 'succeeded', lastError: 'e', lastRunId: '00000000-0000-4000-8000-000000000001', syncedAt: t, updatedAt: t,
+        crmHash: 'f', failedHash: 'g', failedAt: t, pendingSince: t,
       };
       expect(await db.syncLedger.create({ data: ledger })).toEqual(ledger);
       const run = {
         id: '00000000-0000-4000-8000-000000000001', trigger: 'cli', dryRun: true, sites: ['d/1'], status: 'completed', planned: { totals: {} },
-        error: 'x', startedAt: t, crmReadAt: t, plannedAt: t, finishedAt: t,
+        error: 'x', startedAt: t, crmReadAt: t, plannedAt: t, finishedAt: t, mode: 'changes', approveDeletes: true,
       };
       expect(await db.syncRun.create({ data: run })).toEqual(run);
       const op = {
@@ -90,6 +91,8 @@ describe('migrate', () => {
         outcome: 'succeeded', error: null, attempts: 2, createdAt: t, finishedAt: t,
       };
       expect(await db.syncOperation.create({ data: op })).toEqual(op);
+      const hold = { chektDealerId: 'd', chektSiteId: '1', reason: 'r', deletes: 2, managed: 3, runId: run.id, heldAt: t };
+      expect(await db.syncHold.create({ data: hold })).toEqual(hold);
       await db.syncRun.delete({ where: { id: run.id } });
       expect(await db.syncOperation.count()).toBe(0); // cascade
     } finally {

@@ -19,7 +19,8 @@ const remote = (dealerId: string, siteId: string) =>
     .sort((a, b) => (a.ext < b.ext ? -1 : a.ext > b.ext ? 1 : 0));
 
 beforeAll(async () => {
-  h = await createHarness('sync');
+  // Deletion holds have their own suite (safety-holds.test.ts); here deletes of small sites just run.
+  h = await createHarness('sync', { env: { DELETE_HOLD_SHARE_PERCENT: '100' } });
   await seedCrm(
     h,
     [

@@ -6,7 +6,7 @@ const base: JsonRunReport = {
   dryRun: false,
   durationMs: 1234,
   sites: { planned: 2, rejected: [], errors: [] },
-  planned: { sites: 2, creates: 2, updates: 1, deletes: 0, unchanged: 5, adopted: 0, invalid: 1, warnings: 1, unmanaged: 3 },
+  planned: { sites: 2, creates: 2, updates: 1, deletes: 0, unchanged: 5, adopted: 0, invalid: 1, warnings: 1, unmanaged: 3, held: 0, driftRepairs: 0 },
   counts: { create: { succeeded: 1, failed: 1 }, update: { succeeded: 1 } },
   failures: [{ dealerId: 'd', siteId: 's', externalContactId: 'c9', kind: 'create', error: 'CHeKT POST contacts: bad request, status 400' }],
   plannedOperations: [],
@@ -14,6 +14,8 @@ const base: JsonRunReport = {
   warnings: [{ site: 'd/s', externalContactId: 'c8', reason: 'email is not a valid address; field not sent' }],
   unmanagedBySite: { 'd/s': 3 },
   unmappedSites: [{ site: 'd/22', contacts: 4 }],
+  held: [],
+  driftRepaired: 0,
   error: null,
 };
 

@@ -33,6 +33,13 @@ describe('loadConfig: defaults', () => {
       },
       sync: {
         intervalSeconds: 300,
+        reconcileCron: '0 3 * * *',
+        reconcileRateSharePercent: 20,
+        deleteHoldSharePercent: 10,
+        deleteHoldMinDeletes: 2,
+        siteMinContacts: 1,
+        failedRetryCooldownSeconds: 3600,
+        notifyDebounceMs: 500,
         jobAttempts: 5,
         backoffMs: 2_000,
         workerConcurrency: 8,
@@ -42,7 +49,7 @@ describe('loadConfig: defaults', () => {
         phoneFormat: 'E164',
         maxNameLength: 100,
       },
-      http: { port: 3000, host: '0.0.0.0', adminUser: undefined, adminPassword: undefined },
+      http: { port: 3000, host: '0.0.0.0', adminUser: undefined, adminPassword: undefined, viewerUser: undefined, viewerPassword: undefined },
       logLevel: 'info',
     });
   });
@@ -134,9 +141,31 @@ describe('loadConfig: errors name every bad variable', () => {
   it('requireAdmin names ADMIN_USER and ADMIN_PASSWORD; given both, they are kept', () => {
     expect(problemVars(configError(MINIMAL, { requireAdmin: true }))).toEqual(['ADMIN_USER', 'ADMIN_PASSWORD']);
     expect(problemVars(configError({ ...MINIMAL, ADMIN_USER: 'ops' }, { requireAdmin: true }))).toEqual(['ADMIN_PASSWORD']);
-    const c = loadConfig({ ...MINIMAL, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'pw' }, { requireAdmin: true });
-    expect(c.http).toMatchObject({ adminUser: 'ops', adminPassword: 'pw' });
+    const c = loadConfig({ ...MINIMAL, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'twelve-chars' }, { requireAdmin: true });
+    expect(c.http).toMatchObject({ adminUser: 'ops', adminPassword: 'twelve-chars' });
     expect(loadConfig(MINIMAL).http.adminUser).toBeUndefined();
+  });
+
+  it('requireAdmin refuses an ADMIN_PASSWORD or VIEWER_PASSWORD under 12 characters (code points), naming it', () => {
+    const admin = { ...MINIMAL, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'short' };
+    expect(configError(admin, { requireAdmin: true }).problems).toEqual(['ADMIN_PASSWORD: must be at least 12 characters']);
+    const viewer = { ...MINIMAL, ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a-long-password', VIEWER_USER: 'view', VIEWER_PASSWORD: '한국어비밀번호열하나자' };
+    expect(configError(viewer, { requireAdmin: true }).problems).toEqual(['VIEWER_PASSWORD: must be at least 12 characters']);
+    expect(loadConfig({ ...viewer, VIEWER_PASSWORD: '한국어비밀번호열두글자요' }, { requireAdmin: true }).http).toMatchObject({
+      viewerUser: 'view',
+      viewerPassword: '한국어비밀번호열두글자요',
+    });
+    // The CLI does not serve HTTP: no length rule without requireAdmin.
+    expect(loadConfig(admin).http.adminPassword).toBe('short');
+  });
+
+  it('VIEWER_USER and VIEWER_PASSWORD come together, and the viewer is not the admin', () => {
+    expect(problemVars(configError({ ...MINIMAL, VIEWER_USER: 'view' }))).toEqual(['VIEWER_PASSWORD']);
+    expect(problemVars(configError({ ...MINIMAL, VIEWER_PASSWORD: 'a-long-password' }))).toEqual(['VIEWER_USER']);
+    expect(configError({ ...MINIMAL, ADMIN_USER: 'ops', VIEWER_USER: 'ops', VIEWER_PASSWORD: 'a-long-password' }).problems).toEqual([
+      'VIEWER_USER: must differ from ADMIN_USER',
+    ]);
+    expect(loadConfig(MINIMAL).http).toMatchObject({ viewerUser: undefined, viewerPassword: undefined });
   });
 });
 

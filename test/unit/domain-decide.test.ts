@@ -143,3 +143,17 @@ describe('decideAction: a duplicate that became the kept copy', () => {
     expect(action).toEqual({ type: 'skip', reason: 'this copy is now the one the ledger keeps' });
   });
 });
+
+describe('decideAction: drift_deleted (the ledger\'s contact vanished from CHeKT at planning)', () => {
+  it('creates anew while the ledger still holds the vanished id (no PUT that would 404)', () => {
+    expect(decideAction(input({ reason: 'drift_deleted', plannedChektContactId: '7', ledgerChektContactId: '7' }))).toEqual({ type: 'create', contact });
+  });
+
+  it('updates the contact created since planning when the ledger now holds another id', () => {
+    expect(decideAction(input({ reason: 'drift_deleted', plannedChektContactId: '7', ledgerChektContactId: '9' }))).toEqual({ type: 'update', contact, chektContactId: '9' });
+  });
+
+  it('skips when the CRM contact was removed meanwhile (nothing left in CHeKT to delete)', () => {
+    expect(decideAction(input({ reason: 'drift_deleted', crm: crm({ deletedAt: new Date() }) }))).toEqual({ type: 'skip', reason: 'not in CHeKT; nothing to delete' });
+  });
+});

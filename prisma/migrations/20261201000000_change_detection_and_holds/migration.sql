@@ -19,6 +19,10 @@ ALTER TABLE "sync_runs"
   ADD COLUMN "mode" TEXT NOT NULL DEFAULT 'reconcile',
   ADD COLUMN "approve_deletes" BOOLEAN NOT NULL DEFAULT false;
 
+-- Add before remove: a delete waits while creates of its site, or of its contact on another site, are queued.
+CREATE INDEX "sync_operations_queued_site_idx" ON "sync_operations" ("chekt_dealer_id", "chekt_site_id") WHERE "outcome" = 'queued';
+CREATE INDEX "sync_operations_queued_contact_idx" ON "sync_operations" ("external_contact_id") WHERE "outcome" = 'queued';
+
 -- Sites whose deletes are held until an operator approves them (npm run sync -- --site d/s --approve-deletes).
 CREATE TABLE "sync_holds" (
   "chekt_dealer_id" TEXT NOT NULL,

@@ -11,12 +11,15 @@ const bodySchema = z
   .object({
     sites: z.array(z.string()).max(10_000).optional(),
     dryRun: z.boolean().optional(),
+    approveDeletes: z.boolean().optional(),
   })
   .strict();
 
 /**
- * `POST /api/resync` (registered under the `/api` prefix) `{"sites"?: ["dealerId/siteId"], "dryRun"?: boolean}`
- * → 202 `{runId, status, href}`. `sites` omitted or empty means every enabled site.
+ * `POST /api/resync` (registered under the `/api` prefix)
+ * `{"sites"?: ["dealerId/siteId"], "dryRun"?: boolean, "approveDeletes"?: boolean}` → 202 `{runId, status, href}`.
+ * `sites` omitted or empty means every enabled site. A resync reconciles against CHeKT's live lists (drift
+ * repair). `approveDeletes` lifts the deletion holds of the listed sites; it needs `sites` (400 otherwise).
  * The run is recorded at once (so `GET /api/runs/:id` answers right away) and planned by the control worker.
  * 400 with `error.field` for a bad body, and with `field: "sites"` when a requested site is missing from the CRM
  * or has `sync_enabled = false` (the message names each one and why; `npm run sync` exits 2 in that case).
@@ -41,12 +44,16 @@ export function postResync(scope: FastifyInstance, app: App): void {
         return reply.code(400).send(apiError('invalid_request', rejected.map((r) => `${r.ref}: ${r.reason}`).join('; '), 'sites'));
       }
     }
+    const approveDeletes = parsed.data.approveDeletes ?? false;
+    if (approveDeletes && sites.length === 0) {
+      return reply.code(400).send(apiError('invalid_request', 'approveDeletes needs the sites whose deletes are approved', 'sites'));
+    }
     const runId = randomUUID();
     const dryRun = parsed.data.dryRun ?? false;
-    await createRun(app.db, { id: runId, trigger: 'api', dryRun, sites: sites.map(formatSiteRef), now: new Date() });
+    await createRun(app.db, { id: runId, trigger: 'api', dryRun, sites: sites.map(formatSiteRef), mode: 'reconcile', approveDeletes, now: new Date() });
     await app.controlQueue.add(
       'resync',
-      { type: 'resync', runId, sites: sites.map(formatSiteRef), dryRun },
+      { type: 'resync', runId, sites: sites.map(formatSiteRef), dryRun, approveDeletes },
       { jobId: `resync-${runId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
     );
     return reply.code(202).send({ runId, status: 'planning', href: `/api/runs/${runId}` });

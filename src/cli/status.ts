@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadDatabaseUrl } from '../config.js';
+import { redact } from '../preflight.js';
+import { createPrisma, type PrismaClient } from '../source/db.js';
+import { getStatusOverview } from '../source/overview.js';
+import { getSiteStatus } from '../source/siteState.js';
+import { parseSiteRef } from '../sync/startRun.js';
+import { formatOverview, formatSite } from './statusReport.js';
+
+/**
+ * `npm run status -- [--site <dealerId>/<siteId>] [--json]`: what an operator asks first, read straight from
+ * PostgreSQL (only `DATABASE_URL` is needed; no Redis, no CHeKT credentials). Queries are the API's
+ * (source/overview.ts, source/siteState.ts). Exit codes: 0 printed; 2 bad usage, an invalid `DATABASE_URL`, a
+ * database that cannot be reached or was never migrated, or a site no CRM site maps to.
+ */
+
+const USAGE = `Usage: npm run status -- [options]
+
+Prints sites on hold, recent failures, the oldest change not yet applied and the last runs,
+read from PostgreSQL (DATABASE_URL).
+
+Options:
+  --site <dealerId>/<siteId>  one site instead: its hold and every contact's sync state
+  --json                      print one JSON object instead of tables
+  -h, --help                  show this help
+
+Exit codes: 0 printed, 2 bad usage, configuration or database.`;
+
+/** How long PostgreSQL may take to answer the first query, in ms. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+async function main(): Promise<number> {
+  let args;
+  let site;
+  try {
+    args = parseArgs({
+      options: { site: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+      allowPositionals: false,
+      strict: true,
+    }).values;
+    site = args.site === undefined ? undefined : parseSiteRef(args.site);
+  } catch (err) {
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let databaseUrl: string;
+  try {
+    databaseUrl = loadDatabaseUrl(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    return 2;
+  }
+  const db = createPrisma({ databaseUrl, poolSize: 4, connectionTimeoutMs: CONNECT_TIMEOUT_MS });
+  try {
+    const problem = await checkDatabase(db, databaseUrl);
+    if (problem) {
+      console.error(problem);
+      return 2;
+    }
+    if (site) {
+      const status = await getSiteStatus(db, site);
+      if (!status) {
+        console.error(`site ${site.dealerId}/${site.siteId}: no CRM site has this chekt_dealer_id/chekt_site_id`);
+        return 2;
+      }
+      console.log(args.json ? JSON.stringify(status, null, 2) : formatSite(status));
+      return 0;
+    }
+    const overview = await getStatusOverview(db);
+    console.log(args.json ? JSON.stringify(overview, null, 2) : formatOverview(overview));
+    return 0;
+  } catch (err) {
+    console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${(err as Error).message}`);
+    return 2;
+  } finally {
+    await db.$disconnect();
+  }
+}
+
+/** Null when PostgreSQL answers and holds this service's tables; else the message naming `DATABASE_URL`. */
+async function checkDatabase(db: PrismaClient, databaseUrl: string): Promise<string | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+  });
+  try {
+    const rows = await Promise.race([db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`, timeout]);
+    return rows[0]?.t ? null : `DATABASE_URL: ${redact(databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`;
+  } catch (err) {
+    const last = (err as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? 'unknown error';
+    return `DATABASE_URL: cannot reach PostgreSQL at ${redact(databaseUrl)}: ${last.slice(0, 300)}`;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+process.exitCode = await main();

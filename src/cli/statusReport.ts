@@ -1,0 +1,85 @@
+import Table from 'cli-table3';
+import type { StatusOverview } from '../source/overview.js';
+import type { SiteStatus } from '../source/siteState.js';
+
+/**
+ * Terminal rendering of `npm run status` (pure). Tables are drawn without colours, so the output reads the
+ * same in a terminal, a pipe or a log. Ids, states and reasons only: no personal data reaches this module.
+ */
+
+/** A table without colour codes; long cells are cut to `maxCell` characters (default 80). */
+function table(head: string[], rows: Array<Array<string | number>>, maxCell = 80): string {
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: false });
+  for (const r of rows) t.push(r.map((c) => cut(String(c), maxCell)));
+  return t.toString();
+}
+
+function cut(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}
+
+/** Seconds as "45 s", "12 min 5 s", "3 h 12 min" or "2 d 4 h". */
+export function formatAge(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3600)} h`;
+}
+
+/** "2026-12-01 10:04:05Z" from an ISO 8601 time (UTC, to the second). */
+function when(iso: string | null): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)}Z` : '-';
+}
+
+/** The overview: holds, recent failures, the oldest unsynced change and the last runs. */
+export function formatOverview(o: StatusOverview): string {
+  const out: string[] = [];
+  out.push(o.holds.length === 0 ? 'Sites on hold: none' : `Sites on hold (${o.holds.length}): deletes wait for \`npm run sync -- --site <d/s> --approve-deletes\``);
+  if (o.holds.length > 0) out.push(table(['site', 'reason', 'deletes/managed', 'since'], o.holds.map((h) => [h.site, h.reason, `${h.deletes}/${h.managed}`, when(h.heldAt)])));
+  const f = o.failures;
+  out.push('', f.total === 0 ? 'Failed contacts: none' : `Failed contacts (${f.total}${f.total > f.items.length ? `, latest ${f.items.length}` : ''}):`);
+  if (f.items.length > 0) out.push(table(['site', 'external_contact_id', 'kind', 'reason', 'when'], f.items.map((x) => [x.site, x.externalContactId, x.kind ?? '-', x.reason ?? '-', when(x.at)])));
+  const u = o.oldestUnsyncedChange;
+  out.push('', u ? 'Oldest unsynced change:' : 'Oldest unsynced change: none (every planned change is applied)');
+  if (u) out.push(table(['site', 'external_contact_id', 'age', 'since'], [[u.site, u.externalContactId, formatAge(u.ageSeconds), when(u.since)]]));
+  out.push('', o.runs.length === 0 ? 'Last runs: none' : `Last runs (${o.runs.length}):`);
+  if (o.runs.length > 0) {
+    out.push(
+      table(
+        ['id', 'trigger', 'mode', 'status', 'started', 'planned c/u/d', 'failed', 'held sites'],
+        o.runs.map((r) => [
+          r.id,
+          r.trigger,
+          `${r.mode}${r.dryRun ? ' (dry run)' : ''}`,
+          r.status,
+          when(r.startedAt),
+          r.totals ? `${r.totals.creates ?? 0}/${r.totals.updates ?? 0}/${r.totals.deletes ?? 0}` : '-',
+          r.failures,
+          r.held,
+        ]),
+      ),
+    );
+  }
+  return out.join('\n');
+}
+
+/** One site: CRM row, hold, counts per state and every contact's state. */
+export function formatSite(s: SiteStatus): string {
+  const out: string[] = [];
+  out.push(`Site ${s.dealerId}/${s.siteId} (CRM ${s.crmSiteId}, "${s.name}")${s.syncEnabled ? '' : ': sync_enabled is false'}`);
+  out.push(s.hold ? `  deletes held since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)` : '  no deletion hold');
+  const counts = Object.entries(s.counts).map(([state, n]) => `${state} ${n}`).join(', ');
+  out.push(`  contacts: ${counts || 'none'}`);
+  if (s.oldestUnsyncedChangeAgeSeconds !== null) out.push(`  oldest unsynced change: ${formatAge(s.oldestUnsyncedChangeAgeSeconds)} ago`);
+  if (s.contacts.length > 0) {
+    out.push(
+      table(
+        ['external_contact_id', 'crm', 'state', 'reason', 'CHeKT contact_id', 'synced', 'pending since'],
+        s.contacts.map((c) => [c.externalContactId, c.crm, c.state, c.reason ?? '', c.chektContactId ?? '-', when(c.syncedAt), when(c.pendingSince)]),
+        60,
+      ),
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,101 @@
+import type { PlannedOperation } from './plan.js';
+
+/**
+ * Deletion holds (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3). Pure.
+ * A wrong deletion leaves a site with nobody to call, so deletes that look like a mistake (a CRM export that
+ * came back empty, a broken filter, a site mapping changed by hand) are *held*, not merely reported: they wait
+ * for an operator's approval (`npm run sync -- --site <d>/<s> --approve-deletes`). Creates and updates of a
+ * held site still run. Deletes of extra CHeKT copies (duplicates) never count and are never held: they do not
+ * reduce the people an operator can call.
+ */
+
+/** Hold thresholds (config `DELETE_HOLD_SHARE_PERCENT`, `DELETE_HOLD_MIN_DELETES`). */
+export interface HoldRules {
+  /** Largest share of a site's (or the run's) managed contacts deleted without approval, in percent. Default 10. */
+  readonly maxDeleteSharePercent: number;
+  /**
+   * The share rule applies from this many deletes on (default 2): removing one contact from a small site is
+   * ordinary CRM upkeep. Emptying a site is held whatever the count.
+   */
+  readonly minDeletesForShare: number;
+  /** Fewest contacts a site keeps in CHeKT without approval (config `SITE_MIN_CONTACTS`, default 1). */
+  readonly minContacts: number;
+}
+
+/** A site's numbers for the hold decision. */
+export interface SiteDeleteStats {
+  /** "dealerId/siteId". */
+  readonly site: string;
+  /** Planned deletes of contacts removed from the CRM (duplicates excluded). */
+  readonly deletes: number;
+  /** CHeKT contacts this service manages on the site (ledger), at least `deletes`. */
+  readonly managed: number;
+  /** Live CRM contacts of the site. */
+  readonly live: number;
+  /** Planned creates on the site (they run before its deletes: sync/deleteGate.ts). */
+  readonly creates: number;
+}
+
+/** A held site, as stored in `sync_holds` and shown to operators. */
+export interface Hold {
+  readonly site: string;
+  readonly reason: string;
+  readonly deletes: number;
+  readonly managed: number;
+}
+
+const pct = (n: number, of: number) => (of === 0 ? 100 : Math.round((n / of) * 1000) / 10);
+
+/**
+ * Which sites' deletes are held. Rules, in order, for sites not in `approved`:
+ * 1. the CRM lists no live contact for a site while deletes are planned on it;
+ * 2. the site would keep fewer than `minContacts` contacts in CHeKT (managed − deletes + creates);
+ * 3. a site's deletes reach `minDeletesForShare` and exceed `maxDeleteSharePercent` of its managed contacts;
+ * 4. the run's deletes (all planned sites together) reach `minDeletesForShare` and exceed that share of
+ *    `totalManaged`, the managed contacts of every planned site: every site with deletes is held.
+ */
+export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: number, rules: HoldRules, approved: (site: string) => boolean): Hold[] {
+  const holds = new Map<string, Hold>();
+  const share = rules.maxDeleteSharePercent;
+  const approval = (site: string) => `; approve with: npm run sync -- --site ${site} --approve-deletes`;
+  const hold = (s: SiteDeleteStats, managed: number, why: string) =>
+    holds.set(s.site, { site: s.site, deletes: s.deletes, managed, reason: `${why}${approval(s.site)}` });
+  const pending = stats.filter((s) => s.deletes > 0 && !approved(s.site));
+  for (const s of pending) {
+    const managed = Math.max(s.managed, s.deletes);
+    if (s.live === 0) {
+      hold(s, managed, `the CRM lists no live contact for this site while ${s.deletes} managed contact(s) would be deleted from CHeKT`);
+    } else if (managed - s.deletes + s.creates < rules.minContacts) {
+      hold(s, managed, `deleting ${s.deletes} contact(s) would leave ${managed - s.deletes + s.creates} in CHeKT, below SITE_MIN_CONTACTS=${rules.minContacts}`);
+    } else if (s.deletes >= rules.minDeletesForShare && pct(s.deletes, managed) > share) {
+      hold(s, managed, `${s.deletes} of ${managed} managed contacts (${pct(s.deletes, managed)} %) would be deleted, above DELETE_HOLD_SHARE_PERCENT=${share}`);
+    }
+  }
+  const deletes = pending.reduce((n, s) => n + s.deletes, 0);
+  const managed = Math.max(totalManaged, deletes);
+  if (deletes >= rules.minDeletesForShare && pct(deletes, managed) > share) {
+    for (const s of pending) {
+      if (!holds.has(s.site)) hold(s, Math.max(s.managed, s.deletes), `this run would delete ${deletes} of ${managed} managed contacts (${pct(deletes, managed)} %) across ${pending.length} site(s), above DELETE_HOLD_SHARE_PERCENT=${share}`);
+    }
+  }
+  return [...holds.values()];
+}
+
+/** True for a delete that a hold applies to (a contact removed from the CRM, not an extra copy). */
+export function isHoldableDelete(op: PlannedOperation): boolean {
+  return op.kind === 'delete' && op.reason !== 'duplicate_in_chekt';
+}
+
+/** Holdable deletes and creates per site ("dealerId/siteId"), with the CRM `sites.id`, of sites with deletes. */
+export function countSiteOperations(ops: readonly PlannedOperation[]): Map<string, { crmSiteId: string; deletes: number; creates: number }> {
+  const out = new Map<string, { crmSiteId: string; deletes: number; creates: number }>();
+  for (const o of ops) {
+    const key = `${o.dealerId}/${o.siteId}`;
+    const entry = out.get(key) ?? { crmSiteId: o.crmSiteId, deletes: 0, creates: 0 };
+    if (isHoldableDelete(o)) entry.deletes += 1;
+    if (o.kind === 'create') entry.creates += 1;
+    out.set(key, entry);
+  }
+  for (const [k, v] of out) if (v.deletes === 0) out.delete(k);
+  return out;
+}

@@ -1,0 +1,34 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { App } from '../../app.js';
+import { listRuns, resolveRunCursor, type RunCursor } from '../../source/history.js';
+import { apiError } from '../errors.js';
+import { intParam, parseQuery } from '../query.js';
+
+const querySchema = z
+  .object({
+    limit: intParam(1, 100, 20),
+    before: z.union([z.uuid(), z.iso.datetime({ offset: true })], { error: 'must be a run id or an ISO 8601 time' }).optional(),
+  })
+  .strict();
+
+/**
+ * `GET /api/runs?limit=&before=` (registered under the `/api` prefix) → 200 `{items, nextCursor}`: runs newest
+ * first, `limit` per page (1..100, default 20). `before` is a run id (the page after that run; pass the previous
+ * page's `nextCursor`) or an ISO 8601 time (runs started before it). `nextCursor` is null on the last page.
+ * Each item: id, trigger, mode, dryRun, status, timestamps, plan totals, counts per kind and outcome, held sites,
+ * failures and drift repairs (source/history.ts). 400 naming the `field` for a bad or unknown parameter, or a
+ * `before` run id that does not exist.
+ */
+export function getRuns(scope: FastifyInstance, app: App): void {
+  scope.get('/runs', async (req, reply) => {
+    const q = parseQuery(querySchema, req.query, reply);
+    if (!q) return reply;
+    let before: RunCursor | null = null;
+    if (q.before !== undefined) {
+      before = await resolveRunCursor(app.db, q.before, z.uuid().safeParse(q.before).success);
+      if (!before) return reply.code(400).send(apiError('invalid_request', 'before: no such run', 'before'));
+    }
+    return listRuns(app.db, { limit: q.limit, before });
+  });
+}

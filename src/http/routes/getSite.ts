@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { App } from '../../app.js';
+import { getSiteStatus } from '../../source/siteState.js';
+import { apiError } from '../errors.js';
+
+/**
+ * `GET /api/sites/:dealerId/:siteId` (registered under the `/api` prefix) → 200 with the CRM site (name,
+ * `sync_enabled`), its deletion hold or null, every contact's sync state with its reason, and the age of the
+ * oldest change not yet applied (source/siteState.ts). Contacts appear by `external_contact_id` only: no name,
+ * phone or email. 404 `not_found` when no CRM site maps to this CHeKT dealer and site.
+ */
+export function getSite(scope: FastifyInstance, app: App): void {
+  scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
+    const site = await getSiteStatus(app.db, { dealerId: req.params.dealerId, siteId: req.params.siteId });
+    if (!site) return reply.code(404).send(apiError('not_found', 'no CRM site maps to this CHeKT dealer and site'));
+    return site;
+  });
+}

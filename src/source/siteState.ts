@@ -1,0 +1,172 @@
+import { opKey } from '../domain/opKey.js';
+import type { PrismaClient } from './db.js';
+
+/**
+ * Sync state per contact and per site, for operators (`GET /api/sites/:dealerId/:siteId`, `npm run status`).
+ * Ids, states and reasons only: never a contact's name, phone or email.
+ *
+ * A contact's state, first match wins (the planner and the worker write the columns read here):
+ * 1. `held`: the ledger's last outcome is `held`, or its site has a deletion hold (`sync_holds`) and its latest
+ *    operation is `held` (reason: the hold's);
+ * 2. `pending`: its latest operation is still `queued` (reason: the operation's, e.g. `fields_differ`);
+ * 3. `invalid`: the ledger's last outcome is `skipped`, or a run since the ledger's last write listed it as
+ *    invalid (`sync_runs.planned.invalid`, the last {@link INVALID_RUNS_SCANNED} runs);
+ * 4. `failed`: the ledger's last outcome is `failed` (reason: its error; retried after the cool-down);
+ * 5. `pending`: `sync_ledger.pending_since` is set (a change planned and not yet applied);
+ * 6. `synced`: the ledger's last outcome is `succeeded` (for a soft-deleted contact: deleted in CHeKT);
+ * 7. `not_synced`: nothing recorded yet (a new contact, or a site with `sync_enabled = false`).
+ * `pendingSince` is kept on `held`, `pending` and `failed` contacts: their change is still not applied.
+ */
+
+/** See the module comment. */
+export type ContactState = 'synced' | 'pending' | 'failed' | 'held' | 'invalid' | 'not_synced';
+
+/** One contact of a site. `crm`: `live`, `deleted` (soft-deleted) or `absent` (a ledger row only). */
+export interface ContactStatus {
+  readonly externalContactId: string;
+  readonly crm: 'live' | 'deleted' | 'absent';
+  /** CHeKT `contact_id` the service manages; null when none (never created, or deleted in CHeKT). */
+  readonly chektContactId: string | null;
+  readonly state: ContactState;
+  /** Why: the error, the skip reason, the hold reason, or the pending operation's reason; null when synced. */
+  readonly reason: string | null;
+  /** ISO 8601 time of the last successful write, or null. */
+  readonly syncedAt: string | null;
+  /** ISO 8601 time since when a change waits to be applied (`pending`, `failed` or `held`), or null. */
+  readonly pendingSince: string | null;
+}
+
+/** A site's deletion hold. */
+export interface SiteHold {
+  readonly reason: string;
+  readonly deletes: number;
+  readonly managed: number;
+  readonly heldAt: string;
+  readonly runId: string | null;
+}
+
+/** One CHeKT site as the CRM and the service see it. */
+export interface SiteStatus {
+  readonly dealerId: string;
+  readonly siteId: string;
+  /** CRM `sites.id`, `name` and `sync_enabled`. */
+  readonly crmSiteId: string;
+  readonly name: string;
+  readonly syncEnabled: boolean;
+  readonly hold: SiteHold | null;
+  /** Contacts per state. */
+  readonly counts: Partial<Record<ContactState, number>>;
+  /** Live CRM contacts, soft-deleted ones with a ledger row, and ledger-only rows; by `external_contact_id`. */
+  readonly contacts: ContactStatus[];
+  /** Age in whole seconds of the oldest change not yet applied on this site; null when none. */
+  readonly oldestUnsyncedChangeAgeSeconds: number | null;
+}
+
+/** How many recent runs are searched for a contact's `invalid` note. */
+export const INVALID_RUNS_SCANNED = 200;
+
+interface Row {
+  ext: string;
+  in_crm: boolean;
+  deleted_at: Date | null;
+  chekt_contact_id: string | null;
+  last_outcome: string | null;
+  last_error: string | null;
+  synced_at: Date | null;
+  pending_since: Date | null;
+  ledger_at: Date | null;
+  op_outcome: string | null;
+  op_reason: string | null;
+  op_created: Date | null;
+  invalid_reason: string | null;
+  invalid_at: Date | null;
+}
+
+/**
+ * The status of the CHeKT site `dealerId/siteId` and of each of its contacts; null when no CRM site maps to it.
+ * Ages are measured on the database clock.
+ */
+export async function getSiteStatus(db: PrismaClient, ref: { dealerId: string; siteId: string }): Promise<SiteStatus | null> {
+  const site = await db.site.findFirst({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } });
+  if (!site) return null;
+  const siteRef = `${ref.dealerId}/${ref.siteId}`;
+  // Latest operations are looked up by op_key (indexed), computed from the ids the CRM and the ledger know.
+  const ids = await db.$queryRaw<Array<{ id: string }>>`
+    SELECT id FROM contacts WHERE site_id = ${site.id}
+    UNION SELECT external_contact_id FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}`;
+  const keys = ids.map((r) => opKey(ref.dealerId, ref.siteId, r.id));
+  const [hold, rows, now] = await Promise.all([
+    db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } }),
+    db.$queryRaw<Row[]>`
+      WITH crm AS (SELECT id, deleted_at FROM contacts WHERE site_id = ${site.id}),
+      led AS (SELECT * FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}),
+      lastop AS (
+        SELECT DISTINCT ON (external_contact_id) external_contact_id, outcome, reason, created_at
+          FROM sync_operations
+         WHERE op_key = ANY(${keys}::text[]) AND chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId} AND outcome <> 'planned'
+         ORDER BY external_contact_id, created_at DESC, finished_at DESC NULLS FIRST),
+      invalid AS (
+        SELECT DISTINCT ON (n->>'externalContactId') n->>'externalContactId' AS ext, n->>'reason' AS reason, r.started_at
+          FROM (SELECT planned, started_at FROM sync_runs WHERE planned IS NOT NULL ORDER BY started_at DESC LIMIT ${INVALID_RUNS_SCANNED}) r
+         CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.planned->'invalid') = 'array' THEN r.planned->'invalid' ELSE '[]'::jsonb END) n
+         WHERE n->>'site' = ${siteRef}
+         ORDER BY n->>'externalContactId', r.started_at DESC)
+      SELECT COALESCE(crm.id, led.external_contact_id) AS ext, crm.id IS NOT NULL AS in_crm, crm.deleted_at,
+             led.chekt_contact_id, led.last_outcome, led.last_error, led.synced_at, led.pending_since, led.updated_at AS ledger_at,
+             lastop.outcome AS op_outcome, lastop.reason AS op_reason, lastop.created_at AS op_created,
+             invalid.reason AS invalid_reason, invalid.started_at AS invalid_at
+        FROM crm FULL JOIN led ON led.external_contact_id = crm.id
+        LEFT JOIN lastop ON lastop.external_contact_id = COALESCE(crm.id, led.external_contact_id)
+        LEFT JOIN invalid ON invalid.ext = COALESCE(crm.id, led.external_contact_id)
+       WHERE crm.id IS NULL OR crm.deleted_at IS NULL OR led.external_contact_id IS NOT NULL
+       ORDER BY 1`,
+    dbNow(db),
+  ]);
+  const contacts = rows.map((r) => contactStatus(r, hold?.reason ?? null, site.syncEnabled));
+  const counts: SiteStatus['counts'] = {};
+  for (const c of contacts) counts[c.state] = (counts[c.state] ?? 0) + 1;
+  const oldest = contacts.reduce<number | null>((min, c) => {
+    const t = c.pendingSince ? Date.parse(c.pendingSince) : null;
+    return t !== null && (min === null || t < min) ? t : min;
+  }, null);
+  return {
+    dealerId: ref.dealerId,
+    siteId: ref.siteId,
+    crmSiteId: site.id,
+    name: site.name,
+    syncEnabled: site.syncEnabled,
+    hold: hold ? { reason: hold.reason, deletes: hold.deletes, managed: hold.managed, heldAt: hold.heldAt.toISOString(), runId: hold.runId } : null,
+    counts,
+    contacts,
+    oldestUnsyncedChangeAgeSeconds: oldest === null ? null : Math.max(0, Math.floor((now.getTime() - oldest) / 1000)),
+  };
+}
+
+/** Applies the precedence of the module comment to one row. */
+function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean): ContactStatus {
+  const pendingSince = r.pending_since ?? (r.op_outcome === 'queued' ? r.op_created : null);
+  const is = (state: ContactState, reason: string | null): ContactStatus => ({
+    externalContactId: r.ext,
+    crm: r.in_crm ? (r.deleted_at ? 'deleted' : 'live') : 'absent',
+    chektContactId: r.chekt_contact_id,
+    state,
+    reason,
+    syncedAt: r.synced_at?.toISOString() ?? null,
+    pendingSince: state === 'synced' || state === 'invalid' ? null : (pendingSince?.toISOString() ?? null),
+  });
+  if ((holdReason !== null && r.op_outcome === 'held') || r.last_outcome === 'held') return is('held', holdReason ?? r.last_error);
+  if (r.op_outcome === 'queued') return is('pending', r.op_reason);
+  if (r.last_outcome === 'skipped') return is('invalid', r.last_error);
+  const listedInvalid = r.invalid_at !== null && r.in_crm && !r.deleted_at && (r.ledger_at === null || r.ledger_at < r.invalid_at);
+  if (listedInvalid) return is('invalid', r.invalid_reason);
+  if (r.last_outcome === 'failed') return is('failed', r.last_error);
+  if (r.pending_since) return is('pending', r.op_reason);
+  if (r.last_outcome === 'succeeded') return is('synced', null);
+  return is('not_synced', syncEnabled ? null : 'sync_enabled is false for this site');
+}
+
+/** The database's current time (`clock_timestamp()`): ages are measured on the clock the rows were written with. */
+export async function dbNow(db: PrismaClient): Promise<Date> {
+  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+  return rows[0]!.now;
+}

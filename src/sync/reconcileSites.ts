@@ -1,0 +1,123 @@
+import pMap from 'p-map';
+import pRetry from 'p-retry';
+import { ChektNotFoundError, isChektError } from '../chekt/errors/index.js';
+import type { ChektContactsApi } from '../chekt/types.js';
+import type { SettledContact } from '../domain/changes.js';
+import { planSite, planTotals, type LedgerEntry, type SitePlan } from '../domain/plan.js';
+import type { Logger } from '../logger.js';
+import { readFingerprints } from '../source/changes.js';
+import { findKnownContactIds, readLiveContacts, selectSites, type CrmSite } from '../source/crm.js';
+import { readLedger } from '../source/ledger.js';
+import type { ModePlan, PlanRunDeps, PlanRunRequest } from './planRun.js';
+
+/**
+ * The `reconcile` mode of a plan: every selected site's CRM contacts against CHeKT's live list
+ * (domain/plan.ts `planSite`), which finds drift made in CHeKT's portal. Contacts CHeKT already holds take
+ * the CRM fingerprint in the ledger, so the next change tick does not plan them. A site whose CHeKT list
+ * cannot be read is reported and left out of the plan; the other sites go on.
+ */
+export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log: Logger): Promise<ModePlan> {
+  const selection = await selectSites(deps.db, req.sites);
+  const siteErrors: ModePlan['siteErrors'] = [];
+  const plans: SitePlan[] = [];
+  const settled: SettledContact[] = [];
+  for (let i = 0; i < selection.sites.length; i += 200) {
+    const batch = selection.sites.slice(i, i + 200);
+    const ids = batch.map((s) => s.id);
+    const [contacts, ledger, fingerprints] = await Promise.all([
+      readLiveContacts(deps.db, ids),
+      readLedger(deps.db, batch),
+      readFingerprints(deps.db, ids, deps.rules),
+    ]);
+    const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.id) ?? [], ledger.get(`${site.dealerId}/${site.siteId}`) ?? [], siteErrors, log), {
+      concurrency: deps.listConcurrency ?? 4,
+    });
+    for (const p of planned) {
+      if (!p) continue;
+      plans.push(p.plan);
+      const known = new Map(p.ledger.map((l) => [l.externalContactId, l.crmHash ?? null]));
+      for (const ext of p.plan.inSync) {
+        const fp = fingerprints.get(ext);
+        if (fp && known.get(ext) !== fp) settled.push({ dealerId: p.plan.site.dealerId, siteId: p.plan.site.siteId, externalContactId: ext, fingerprint: fp, outcome: 'succeeded', reason: null });
+      }
+    }
+  }
+  const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) =>
+    plans.flatMap((p) => pick(p).map((n) => ({ site: `${p.site.dealerId}/${p.site.siteId}`, ...n })));
+  const unmanagedBySite: Record<string, number> = {};
+  for (const p of plans) if (p.unmanaged > 0) unmanagedBySite[`${p.site.dealerId}/${p.site.siteId}`] = p.unmanaged;
+  return {
+    operations: plans.flatMap((p) => p.operations),
+    settled,
+    adoptions: plans.flatMap((p) => p.adoptions.map((a) => ({ site: p.site, ...a }))),
+    totals: planTotals(plans),
+    rejectedSites: selection.rejected,
+    siteErrors,
+    invalid: notes((p) => p.skipped),
+    warnings: notes((p) => p.warnings),
+    unmanagedBySite,
+    scope: req.sites.length === 0 ? null : selection.sites.map((s) => `${s.dealerId}/${s.siteId}`),
+    crmSiteIds: req.sites.length === 0 ? null : selection.sites.map((s) => s.id),
+  };
+}
+
+async function planOneSite(
+  deps: PlanRunDeps,
+  req: PlanRunRequest,
+  site: CrmSite,
+  desired: Parameters<typeof planSite>[0]['desired'],
+  siteLedger: LedgerEntry[],
+  siteErrors: ModePlan['siteErrors'],
+  log: Logger,
+): Promise<{ plan: SitePlan; ledger: LedgerEntry[] } | undefined> {
+  const ref = `${site.dealerId}/${site.siteId}`;
+  let remote;
+  try {
+    if (req.paceLists) await deps.reconcileLimiter?.acquire();
+    // Listing is read-only, so it is retried more than a write before the site is left out of the run.
+    remote = await pRetry(() => deps.chekt.listContacts(site), {
+      retries: 4,
+      minTimeout: 500,
+      randomize: true,
+      shouldRetry: ({ error }) => isChektError(error) && error.retryable,
+    });
+  } catch (err) {
+    if (!isChektError(err)) throw err;
+    siteErrors.push({ site: ref, error: err.message });
+    log.warn({ dealerId: site.dealerId, siteId: site.siteId, err }, 'cannot list CHeKT contacts; site left out of this run');
+    return undefined;
+  }
+  const desiredIds = new Set(desired.map((c) => c.id));
+  const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
+  const knownToCrm = await findKnownContactIds(deps.db, others, site.id);
+  const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
+  const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
+  if (incomplete) {
+    siteErrors.push({ site: ref, error: incomplete });
+    log.warn({ dealerId: site.dealerId, siteId: site.siteId }, 'CHeKT list looks incomplete; site left out of this run');
+    return undefined;
+  }
+  return { plan, ledger: siteLedger };
+}
+
+/**
+ * CHeKT may page or cap its list (pagination is undocumented, chekt-api.md §5). A contact the ledger created
+ * on this site but missing from the list is either deleted in CHeKT (drift: recreate it) or beyond the list's
+ * end (a create would duplicate it, and a delete decision could not be trusted). One GET of the first such
+ * contact tells which; when it still exists, the site is left out of the run with this reason.
+ */
+async function listLooksIncomplete(chekt: ChektContactsApi, site: CrmSite, plan: SitePlan, ledger: readonly LedgerEntry[]): Promise<string | null> {
+  const created = new Map(ledger.filter((l) => l.chektContactId).map((l) => [l.externalContactId, l.chektContactId!]));
+  const missing = plan.operations.find((o) => o.kind === 'create' && created.has(o.externalContactId));
+  if (!missing) return null;
+  const contactId = created.get(missing.externalContactId)!;
+  try {
+    const found = await chekt.getContact(site, contactId);
+    if (found.externalContactId?.normalize('NFC') !== missing.externalContactId.normalize('NFC')) return null;
+  } catch (err) {
+    if (err instanceof ChektNotFoundError) return null;
+    if (isChektError(err)) return `cannot check whether CHeKT's contact list is complete: ${err.message}`;
+    throw err;
+  }
+  return `CHeKT's contact list omits contact ${contactId} (external_contact_id ${missing.externalContactId}) although it exists: the list looks paged or capped, so this site is not planned`;
+}

@@ -1,0 +1,156 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { toJsonReport } from '../../src/cli/report.js';
+import { runSync } from '../../src/cli/runSync.js';
+import { planRun } from '../../src/sync/planRun.js';
+import { startRun } from '../../src/sync/startRun.js';
+import { waitForRun } from '../../src/sync/waitForRun.js';
+import { createHarness, seedCrm, type Harness } from './support/harness.js';
+
+/**
+ * Local change detection (issue "Performance", points 1 and 2; issue "Never lose...", point 8): a change tick
+ * compares the CRM against the ledger, so it makes zero CHeKT calls when nothing changed and one write per
+ * real change; a committed CRM change reaches CHeKT through PostgreSQL NOTIFY without waiting for the tick;
+ * a contact that failed for good is tried again only when its row changes. Tests build on each other.
+ */
+
+let h: Harness;
+
+/** A change tick, waited for; returns the run report. */
+async function changeTick() {
+  const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+  return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 30_000 }));
+}
+const calls = () => h.sandbox.stats().total;
+
+beforeAll(async () => {
+  h = await createHarness('changes', { env: { SYNC_INTERVAL_SECONDS: '3600', NOTIFY_DEBOUNCE_MS: '100' } });
+  await seedCrm(h, [
+    { id: 's1', dealerId: '10', siteId: '1' },
+    { id: 's2', dealerId: '10', siteId: '2' },
+  ], [
+    { id: 'c1', siteId: 's1', firstName: 'Ann', lastName: 'Lee', phoneNumber: '(201) 555-0123', email: 'ann@example.com' },
+    { id: 'c2', siteId: 's1', firstName: 'Bob', lastName: 'Kim', phoneNumber: null, email: null },
+    { id: 'c3', siteId: 's1', firstName: 'Cy', lastName: 'Ode', phoneNumber: '+44 20 7946 0958', email: null },
+    { id: 'c4', siteId: 's2', firstName: 'Di', lastName: 'Fox', phoneNumber: null, email: 'di@example.com' },
+    { id: 'c5', siteId: 's2', firstName: '   ', lastName: 'Nameless', phoneNumber: null, email: null },
+  ]);
+  await h.app.startWorkers();
+  const first = await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
+  expect(first.counts).toEqual({ create: { succeeded: 4 } });
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('change ticks', () => {
+  test('a tick right after a sync makes zero CHeKT calls (no list, no token) and plans nothing', async () => {
+    h.sandbox.resetStats();
+    const report = await changeTick();
+    expect(calls()).toBe(0);
+    expect(report.counts).toEqual({});
+    expect(report.planned).toMatchObject({ creates: 0, updates: 0, deletes: 0 });
+  });
+
+  test('a quiet scheduled tick leaves no run row', async () => {
+    const before = await h.app.db.syncRun.count();
+    const summary = await planRun(h.app.planDeps, { runId: randomUUID(), mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+    expect(summary.recorded).toBe(false);
+    expect(await h.app.db.syncRun.count()).toBe(before);
+  });
+
+  test('k changed contacts cost exactly k write calls: one PUT, one POST, one DELETE', async () => {
+    await h.app.db.contact.update({ where: { id: 'c1' }, data: { phoneNumber: '201-555-0199' } });
+    await h.app.db.contact.create({ data: { id: 'c6', siteId: 's2', firstName: 'Eve', lastName: 'Ng' } });
+    await h.app.db.contact.update({ where: { id: 'c3' }, data: { deletedAt: new Date() } });
+    h.sandbox.resetStats();
+    const report = await changeTick();
+    expect(report.counts).toEqual({ update: { succeeded: 1 }, create: { succeeded: 1 }, delete: { succeeded: 1 } });
+    const s = h.sandbox.stats();
+    expect(s.total).toBe(3);
+    expect(s.byRoute).toEqual({
+      'PUT /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId': 1,
+      'POST /partner/v1/dealers/:dealerId/sites/:siteId/contacts': 1,
+      'DELETE /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId': 1,
+    });
+    expect(h.sandbox.contacts('10', '1').find((c) => c.external_contact_id === 'c1')?.phone_number).toBe('+12015550199');
+    expect(h.sandbox.contacts('10', '2').map((c) => c.external_contact_id).sort()).toEqual(['c4', 'c6']);
+  });
+
+  test('an edit that normalises to the same values (white space, another phone spelling) makes no call', async () => {
+    await h.app.db.contact.update({ where: { id: 'c1' }, data: { firstName: '  Ann ', phoneNumber: '+1 (201) 555 0199' } });
+    h.sandbox.resetStats();
+    const report = await changeTick();
+    expect(calls()).toBe(0);
+    expect(report.counts).toEqual({});
+    expect(report.planned).toMatchObject({ unchanged: 1, updates: 0 });
+    // ...and the ledger took the new fingerprint: the next tick does not even read it.
+    h.sandbox.resetStats();
+    const again = await changeTick();
+    expect(again.planned).toMatchObject({ unchanged: 0, updates: 0 });
+  });
+
+  test('an invalid contact is reported once with its reason, then left alone until its row changes', async () => {
+    const ledger = await h.app.db.syncLedger.findFirst({ where: { externalContactId: 'c5' } });
+    expect(ledger).toMatchObject({ lastOutcome: 'skipped', chektContactId: null });
+    expect(ledger?.lastError).toMatch(/first_name/);
+    const report = await changeTick();
+    expect(report.invalid).toEqual([]);
+  });
+});
+
+describe('failed operations', () => {
+  test('a contact CHeKT rejects fails once with its reason and is not retried by the next tick (cool-down)', async () => {
+    h.sandbox.setFaults({ rejectExternalContactIds: ['c7'] });
+    await h.app.db.contact.create({ data: { id: 'c7', siteId: 's1', firstName: 'Rej', lastName: 'Ected' } });
+    const report = await changeTick();
+    expect(report.counts).toEqual({ create: { failed: 1 } });
+    expect(report.failures[0]).toMatchObject({ externalContactId: 'c7', kind: 'create' });
+    expect(report.failures[0]?.error).toMatch(/400/);
+    h.sandbox.resetStats();
+    const next = await changeTick();
+    expect(next.counts).toEqual({});
+    expect(calls()).toBe(0);
+  });
+
+  test('once its CRM row changes, the failed contact is tried again at once', async () => {
+    h.sandbox.setFaults({ rejectExternalContactIds: [] });
+    await h.app.db.contact.update({ where: { id: 'c7' }, data: { lastName: 'Accepted' } });
+    h.sandbox.resetStats();
+    const report = await changeTick();
+    expect(report.counts).toEqual({ create: { succeeded: 1 } });
+    expect(h.sandbox.stats().writes).toBe(1);
+    const ledger = await h.app.db.syncLedger.findFirst({ where: { externalContactId: 'c7' } });
+    expect(ledger).toMatchObject({ lastOutcome: 'succeeded', failedHash: null, pendingSince: null });
+  });
+});
+
+describe('near real time', () => {
+  test('a committed CRM change reaches CHeKT through NOTIFY, with no tick, within seconds', async () => {
+    // A new `every` job scheduler ticks at once (BullMQ); let that tick pass, the next is an hour away.
+    await h.app.startScheduler();
+    const busy = async () => {
+      const c = await h.app.controlQueue.getJobCounts('active', 'wait');
+      return (c.active ?? 0) + (c.wait ?? 0) > 0;
+    };
+    for (let i = 0; i < 50 && (await busy()); i++) await sleep(100);
+    await sleep(300);
+    h.sandbox.resetStats();
+    const committed = Date.now();
+    await h.app.db.contact.update({ where: { id: 'c2' }, data: { email: 'bob@example.com' } });
+    let put;
+    for (let i = 0; i < 100 && !put; i++) {
+      put = h.sandbox.requests().find((r) => r.method === 'PUT');
+      if (!put) await sleep(100);
+    }
+    expect(put).toBeDefined();
+    expect(put!.at - committed).toBeLessThan(5_000);
+    expect(h.sandbox.contacts('10', '1').find((c) => c.external_contact_id === 'c2')?.email).toBe('bob@example.com');
+    const run = await h.app.db.syncRun.findFirst({ where: { trigger: 'notify' }, orderBy: { startedAt: 'desc' } });
+    expect(run).toMatchObject({ mode: 'changes' });
+    // One PUT, no list: the notification planned from the ledger.
+    expect(h.sandbox.stats().total).toBe(1);
+  });
+});

@@ -1,0 +1,66 @@
+import { countSiteOperations, findHolds, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
+import type { PlannedOperation } from '../../src/domain/plan.js';
+
+const rules: HoldRules = { maxDeleteSharePercent: 10, minDeletesForShare: 2, minContacts: 1 };
+const stat = (site: string, over: Partial<SiteDeleteStats> = {}): SiteDeleteStats => ({ site, deletes: 0, managed: 10, live: 10, creates: 0, ...over });
+const none = () => false;
+
+describe('findHolds', () => {
+  it('holds a site whose CRM list is empty, whatever the count', () => {
+    const [hold] = findHolds([stat('1/1', { deletes: 1, managed: 1, live: 0 })], 100, rules, none);
+    expect(hold).toMatchObject({ site: '1/1', deletes: 1, managed: 1 });
+    expect(hold?.reason).toBe('the CRM lists no live contact for this site while 1 managed contact(s) would be deleted from CHeKT; approve with: npm run sync -- --site 1/1 --approve-deletes');
+  });
+
+  it('holds deletes above the share of a site from minDeletesForShare on: 2 of 10 held, 1 of 3 not', () => {
+    expect(findHolds([stat('a', { deletes: 2 })], 1000, rules, none).map((h) => h.reason)).toEqual([
+      '2 of 10 managed contacts (20 %) would be deleted, above DELETE_HOLD_SHARE_PERCENT=10; approve with: npm run sync -- --site a --approve-deletes',
+    ]);
+    expect(findHolds([stat('b', { deletes: 1, managed: 3, live: 2 })], 1000, rules, none)).toEqual([]);
+  });
+
+  it('exactly the share is not above it: 2 of 20 (10 %) passes', () => {
+    expect(findHolds([stat('a', { deletes: 2, managed: 20 })], 1000, rules, none)).toEqual([]);
+  });
+
+  it('holds a delete that would leave fewer than minContacts, counting the planned creates', () => {
+    expect(findHolds([stat('a', { deletes: 1, managed: 1, live: 1, creates: 0 })], 1000, rules, none)[0]?.reason).toMatch(
+      /^deleting 1 contact\(s\) would leave 0 in CHeKT, below SITE_MIN_CONTACTS=1/,
+    );
+    // A one-contact site whose contact is replaced: the create comes first, so it keeps 1.
+    expect(findHolds([stat('a', { deletes: 1, managed: 1, live: 1, creates: 1 })], 1000, rules, none)).toEqual([]);
+  });
+
+  it('holds every site with deletes when the run as a whole exceeds the share', () => {
+    const stats = [stat('a', { deletes: 1 }), stat('b', { deletes: 1 }), stat('c')];
+    const holds = findHolds(stats, 15, rules, none);
+    expect(holds.map((h) => h.site)).toEqual(['a', 'b']);
+    expect(holds[0]?.reason).toMatch(/^this run would delete 2 of 15 managed contacts \(13.3 %\) across 2 site\(s\)/);
+    expect(findHolds(stats, 30, rules, none)).toEqual([]);
+  });
+
+  it('approved sites are never held and do not count towards the run share', () => {
+    const stats = [stat('a', { deletes: 5, live: 0 }), stat('b', { deletes: 1 })];
+    expect(findHolds(stats, 20, rules, (s) => s === 'a')).toEqual([]);
+  });
+
+  it('a share of 100 % only holds empty lists and the minimum', () => {
+    const all = { ...rules, maxDeleteSharePercent: 100 };
+    expect(findHolds([stat('a', { deletes: 9 })], 10, all, none)).toEqual([]);
+    expect(findHolds([stat('a', { deletes: 10, live: 0 })], 10, all, none)).toHaveLength(1);
+  });
+});
+
+describe('countSiteOperations', () => {
+  const op = (kind: PlannedOperation['kind'], siteId: string, reason: PlannedOperation['reason']): PlannedOperation =>
+    ({ kind, opKey: `${kind}${siteId}${reason}`, dealerId: 'd', siteId, crmSiteId: `crm-${siteId}`, externalContactId: 'x', chektContactId: null, reason, fields: [] });
+  it('counts holdable deletes and creates of sites with deletes; duplicates never count', () => {
+    const counts = countSiteOperations([
+      op('delete', '1', 'removed_from_crm'),
+      op('create', '1', 'new_in_crm'),
+      op('delete', '2', 'duplicate_in_chekt'),
+      op('create', '3', 'new_in_crm'),
+    ]);
+    expect([...counts]).toEqual([['d/1', { crmSiteId: 'crm-1', deletes: 1, creates: 1 }]]);
+  });
+});
