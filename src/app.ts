@@ -86,7 +86,7 @@ export function createApp(options: CreateAppOptions): App {
   const { config, logger } = options;
   const now = options.now ?? (() => new Date());
   const prefix = config.sync.queuePrefix;
-  const db = createPrisma({ databaseUrl: config.databaseUrl });
+  const db = createPrisma({ databaseUrl: config.databaseUrl, statementTimeoutMs: config.dbStatementTimeoutMs });
   const redis = createRedis(config.redisUrl, { blocking: false, logger });
   // The metric hooks below run only after createApp returned, once `metrics` (built with the queues) exists.
   const onWait = (ms: number) => metrics.rateLimitWait.inc(ms / 1000);

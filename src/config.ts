@@ -39,6 +39,7 @@ function cronParses(pattern: string): boolean {
 /** Raw environment schema. Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default(DEFAULT_DATABASE_URL),
+  DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default(DEFAULT_REDIS_URL),
   CHEKT_API_URL: url.default('https://api.chekt.com'),
   CHEKT_TOKEN_URL: url.optional(),
@@ -104,6 +105,8 @@ export type ChektAuthConfig =
 /** The parsed, frozen configuration. Units are in the names: `Ms` milliseconds, `Seconds` seconds. */
 export interface Config {
   readonly databaseUrl: string;
+  /** PostgreSQL `statement_timeout` of the service's sessions, in ms (default 30,000; 0 = none). */
+  readonly dbStatementTimeoutMs: number;
   readonly redisUrl: string;
   readonly chekt: {
     readonly apiUrl: string;
@@ -201,6 +204,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   const apiUrl = e.CHEKT_API_URL.replace(/\/+$/, '');
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
+    dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     redisUrl: e.REDIS_URL,
     chekt: {
       apiUrl,

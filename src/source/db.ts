@@ -8,12 +8,18 @@ export type { PrismaClient } from '../generated/prisma/client.js';
  * The session time zone is pinned to UTC because adapter-pg shifts timestamptz values otherwise
  * (prisma/orm#26786), and the pool gives up after `connectionTimeoutMs` instead of waiting forever.
  */
-export function createPrisma(options: { databaseUrl: string; poolSize?: number; connectionTimeoutMs?: number }): PrismaClient {
+export function createPrisma(options: {
+  databaseUrl: string;
+  poolSize?: number;
+  connectionTimeoutMs?: number;
+  /** PostgreSQL `statement_timeout` of every session, in ms (0 = none, the default): a read past it fails. */
+  statementTimeoutMs?: number;
+}): PrismaClient {
   const adapter = new PrismaPg({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
-    options: '-c TimeZone=UTC',
+    options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}`,
   });
   return new PrismaClient({ adapter });
 }

@@ -31,6 +31,7 @@ describe('loadConfig: defaults', () => {
         maxRetryAfterSeconds: 30,
         maxRateLimitedRetries: 5,
       },
+      dbStatementTimeoutMs: 30_000,
       sync: {
         intervalSeconds: 300,
         reconcileCron: '0 3 * * *',
