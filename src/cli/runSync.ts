@@ -14,7 +14,7 @@ import { toJsonReport, type JsonRunReport } from './report.js';
  */
 export async function runSync(
   app: App,
-  req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; approveDeletes?: boolean; timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void },
+  req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; mode?: 'changes' | 'reconcile'; approveDeletes?: boolean; timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void },
 ): Promise<JsonRunReport> {
   // Workers elsewhere (the service, another CLI) may stop while this run waits: check again when it stalls.
   const ensureWorkers = async () => {
@@ -24,7 +24,7 @@ export async function runSync(
     await app.startWorkers({ control: false });
   };
   await ensureWorkers();
-  const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun, approveDeletes: !!req.approveDeletes });
+  const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun, approveDeletes: !!req.approveDeletes, ...(req.mode ? { mode: req.mode } : {}) });
   const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes - summary.totals.held;
   let lastQueued = -1;
   let failed = 0;
