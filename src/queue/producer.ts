@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import pMap from 'p-map';
 import type { PlannedOperation } from '../domain/plan.js';
 import { toJobData, type OperationJobData } from './jobs.js';
 
@@ -39,18 +40,35 @@ export async function enqueueOperations(
   let joined = 0;
   let replaced = 0;
   const toAdd: PlannedOperation[] = [];
-  for (const op of operations) {
-    const state = await queue.getJobState(op.opKey);
-    if (state === 'completed' || state === 'failed') {
-      const removed = await queue.remove(op.opKey);
-      if (removed === 1) replaced += 1;
-      toAdd.push(op);
-    } else if (state === 'unknown') {
-      toAdd.push(op);
-    } else {
-      joined += 1;
-    }
-  }
+  // Many state checks in flight at once: ioredis pipelines them on one connection (one round trip per batch
+  // instead of one per job).
+  await pMap(
+    operations,
+    async (op) => {
+      const state = await queue.getJobState(op.opKey);
+      if (state === 'completed' || state === 'failed') {
+        const removed = await queue.remove(op.opKey);
+        if (removed === 1) replaced += 1;
+        toAdd.push(op);
+      } else if (state === 'unknown') {
+        toAdd.push(op);
+      } else {
+        joined += 1;
+      }
+    },
+    { concurrency: 256 },
+  );
+  for (let i = 0; i < toAdd.length; i += 1000) await addChunk(queue, runId, toAdd.slice(i, i + 1000), options, extra);
+  return { added: toAdd.length - replaced, joined, replaced };
+}
+
+async function addChunk(
+  queue: Queue<OperationJobData>,
+  runId: string,
+  toAdd: readonly PlannedOperation[],
+  options: OperationJobOptions,
+  extra: { approveDeletes?: ReadonlySet<string> },
+): Promise<void> {
   await queue.addBulk(
     toAdd.map((op) => ({
       name: op.kind,
@@ -64,5 +82,4 @@ export async function enqueueOperations(
       },
     })),
   );
-  return { added: toAdd.length - replaced, joined, replaced };
 }

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import pMap from 'p-map';
 import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
@@ -31,9 +32,13 @@ export async function requeueOrphans(
 
 async function orphans(queue: Queue<OperationJobData>, ops: ReadonlyArray<{ opKey: string }>): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const { opKey } of ops) {
-    const state = await queue.getJobState(opKey);
-    if (state === 'unknown' || state === 'completed' || state === 'failed') out.add(opKey);
-  }
+  await pMap(
+    ops,
+    async ({ opKey }) => {
+      const state = await queue.getJobState(opKey);
+      if (state === 'unknown' || state === 'completed' || state === 'failed') out.add(opKey);
+    },
+    { concurrency: 256 },
+  );
   return out;
 }
