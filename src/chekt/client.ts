@@ -132,6 +132,7 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
       await rateLimiter.acquire();
       const token = await tokens.getToken();
       const ex = await send(spec, token);
+      await rateLimiter.observe?.({ limitPerMinute: headerInt(ex.headers.get('x-ratelimit-limit')), rateLimited: ex.status === 429 });
       if (spec.success.includes(ex.status)) return parseSuccess(spec, ex);
       if (ex.status === 401 && !renewed) {
         renewed = true;
@@ -250,4 +251,10 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
       request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }),
     stats: () => ({ ...counters }),
   };
+}
+
+/** A non-negative whole number from a header, or null when absent or not one. */
+function headerInt(value: string | null): number | null {
+  if (value === null || !/^\s*\d+\s*$/.test(value)) return null;
+  return Number(value);
 }

@@ -14,6 +14,14 @@ export interface RateLimiter {
    * A shorter pause never shortens a longer one already in place.
    */
   pause?(ms: number): Promise<void>;
+  /**
+   * Learns CHeKT's real limit from a response: `X-RateLimit-Limit` below the configured one lowers the shared
+   * rate to it; a 429 without that header lowers it by 20 %. The lowered rate is kept in Redis for
+   * {@link ADAPT_TTL_MS} and refreshed while CHeKT keeps saying so, then the configured rate applies again.
+   */
+  observe?(response: { readonly limitPerMinute: number | null; readonly rateLimited: boolean }): Promise<void>;
+  /** The rate `acquire()` currently grants, per minute (the configured one unless lowered by `observe`). */
+  currentPerMinute?(): number;
   /** Counters of this instance (this process only). */
   stats?(): RateLimiterStats;
 }
@@ -65,6 +73,9 @@ export function rateWindowFor(perMinute: number): RateWindow {
   return { points: 1, durationSeconds: Math.ceil(60 / perMinute) };
 }
 
+/** How long a rate learned from CHeKT's answers stays in force without being confirmed again: 10 minutes. */
+export const ADAPT_TTL_MS = 600_000;
+
 /** Lua: extend the shared pause to `ARGV[1]` ms unless a longer one is in place; the value is the epoch ms it ends. */
 const PAUSE_SCRIPT = `
 local ttl = redis.call('pttl', KEYS[1])
@@ -84,15 +95,30 @@ return 1`;
  */
 export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLimiter {
   const { redis, key } = options;
-  const window = rateWindowFor(options.perMinute);
-  const limiter = new RateLimiterRedis({
-    storeClient: redis,
-    keyPrefix: key,
-    points: window.points,
-    duration: window.durationSeconds,
-  });
+  const configured = options.perMinute;
+  // One window limiter per rate in use; the configured one keeps the plain key.
+  const limiters = new Map<number, RateLimiterRedis>();
+  const limiterFor = (perMinute: number) => {
+    let l = limiters.get(perMinute);
+    if (!l) {
+      const window = rateWindowFor(perMinute);
+      l = new RateLimiterRedis({ storeClient: redis, keyPrefix: perMinute === configured ? key : `${key}:at-${perMinute}`, points: window.points, duration: window.durationSeconds });
+      limiters.set(perMinute, l);
+    }
+    return l;
+  };
   const pauseKey = `${key}:paused-until`;
+  const learnedKey = `${key}:learned-per-minute`;
   const counters = newCounters(options.onWait);
+  // The learned rate, read from Redis at most once a second per process.
+  let learned = { perMinute: configured, readAt: 0, writtenAt: 0 };
+  const effective = async () => {
+    if (Date.now() - learned.readAt > 1000) {
+      const v = Number(await redis.get(learnedKey));
+      learned = { ...learned, perMinute: v >= 1 && v < configured ? v : configured, readAt: Date.now() };
+    }
+    return learned.perMinute;
+  };
 
   async function acquire(): Promise<void> {
     const started = Date.now();
@@ -105,7 +131,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
         continue;
       }
       try {
-        await limiter.consume('all', 1);
+        await limiterFor(await effective()).consume('all', 1);
         break;
       } catch (e) {
         if (!(e instanceof RateLimiterRes)) throw e;
@@ -123,7 +149,19 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     await redis.eval(PAUSE_SCRIPT, 1, pauseKey, String(whole), String(Date.now() + whole));
   }
 
-  return { acquire, pause, stats: counters.snapshot };
+  async function observe(r: { limitPerMinute: number | null; rateLimited: boolean }): Promise<void> {
+    const current = await effective();
+    let next: number | null = null;
+    if (r.limitPerMinute !== null && r.limitPerMinute >= 1 && r.limitPerMinute < configured) next = Math.floor(r.limitPerMinute);
+    else if (r.rateLimited && r.limitPerMinute === null) next = Math.max(1, Math.floor(current * 0.8));
+    if (next === null) return;
+    // Write when the rate changes, or once a minute to keep a confirmed rate alive.
+    if (next === current && Date.now() - learned.writtenAt < 60_000) return;
+    await redis.set(learnedKey, String(next), 'PX', ADAPT_TTL_MS);
+    learned = { perMinute: next, readAt: Date.now(), writtenAt: Date.now() };
+  }
+
+  return { acquire, pause, observe, currentPerMinute: () => learned.perMinute, stats: counters.snapshot };
 }
 
 /**

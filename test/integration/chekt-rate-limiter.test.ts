@@ -37,6 +37,31 @@ async function grantTimes(limiters: RateLimiter[], perLimiter: number): Promise<
 }
 
 describe('createRedisRateLimiter', () => {
+  it('learns a lower real limit from X-RateLimit-Limit and shares it: 6000/min configured, 120/min learned', async () => {
+    const l1 = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 6000 });
+    const l2 = createRedisRateLimiter({ redis: b, key: prefix, perMinute: 6000 });
+    await l1.observe!({ limitPerMinute: 120, rateLimited: false });
+    expect(l1.currentPerMinute!()).toBe(120);
+    expect(await a.pttl(`${prefix}:learned-per-minute`)).toBeGreaterThan(590_000);
+    const times = await grantTimes([l1, l2], 3);
+    // 2 grants per 1 s window at 120/min (6000/min would grant 100 per window).
+    expect(times[5]! - times[0]!).toBeGreaterThanOrEqual(1800);
+    expect(l2.currentPerMinute!()).toBe(120);
+  }, 30_000);
+
+  it('a header at or above the configured rate changes nothing; a 429 without the header lowers the rate by 20 %', async () => {
+    const l = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 600 });
+    await l.observe!({ limitPerMinute: 3000, rateLimited: false });
+    await l.observe!({ limitPerMinute: 600, rateLimited: true });
+    expect(l.currentPerMinute!()).toBe(600);
+    expect(await a.get(`${prefix}:learned-per-minute`)).toBeNull();
+    await l.observe!({ limitPerMinute: null, rateLimited: true });
+    expect(l.currentPerMinute!()).toBe(480);
+    await l.observe!({ limitPerMinute: null, rateLimited: true });
+    expect(l.currentPerMinute!()).toBe(384);
+    expect(await a.get(`${prefix}:learned-per-minute`)).toBe('384');
+  });
+
   it('two instances sharing a key never grant more than 2 per 1 s window at 120/min', async () => {
     const l1 = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 120 });
     const l2 = createRedisRateLimiter({ redis: b, key: prefix, perMinute: 120 });
