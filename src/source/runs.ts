@@ -33,22 +33,23 @@ export async function recordPlan(
 ): Promise<void> {
   const outcomeOf = (o: PlannedOperation): OperationOutcome => (run.heldKeys.has(o.opKey) ? 'held' : run.dryRun ? 'planned' : 'queued');
   const done = run.dryRun || run.operations.every((o) => run.heldKeys.has(o.opKey));
+  const rows = run.operations.map((o) => ({
+    runId: run.id,
+    opKey: o.opKey,
+    chektDealerId: o.dealerId,
+    chektSiteId: o.siteId,
+    externalContactId: o.externalContactId,
+    crmSiteId: o.crmSiteId,
+    reason: o.reason,
+    chektContactId: o.chektContactId,
+    kind: o.kind,
+    outcome: outcomeOf(o),
+  }));
+  // PostgreSQL takes at most 65,535 bind parameters per statement: 10 columns × 5,000 rows per insert.
+  const inserts = [];
+  for (let i = 0; i < rows.length; i += 5000) inserts.push(db.syncOperation.createMany({ data: rows.slice(i, i + 5000), skipDuplicates: true }));
   await db.$transaction([
-    db.syncOperation.createMany({
-      data: run.operations.map((o) => ({
-        runId: run.id,
-        opKey: o.opKey,
-        chektDealerId: o.dealerId,
-        chektSiteId: o.siteId,
-        externalContactId: o.externalContactId,
-        crmSiteId: o.crmSiteId,
-        reason: o.reason,
-        chektContactId: o.chektContactId,
-        kind: o.kind,
-        outcome: outcomeOf(o),
-      })),
-      skipDuplicates: true,
-    }),
+    ...inserts,
     db.syncRun.update({
       where: { id: run.id },
       data: {
