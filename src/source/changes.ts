@@ -143,3 +143,16 @@ export async function readFingerprints(db: PrismaClient, crmSiteIds: readonly st
     SELECT c.id, ${fingerprintSql(rules)} AS fp FROM contacts c WHERE c.site_id = ANY(${[...crmSiteIds]}) AND c.deleted_at IS NULL`;
   return new Map(rows.map((r) => [r.id, r.fp]));
 }
+
+/**
+ * Of the given CRM sites, those whose CHeKT site has no ledger row at all: never synced by this service, so
+ * CHeKT may already hold contacts for them (a first sync, a site new to the CRM).
+ */
+export async function readUnseenSites(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Array<{ id: string; dealerId: string; siteId: string }>> {
+  if (crmSiteIds.length === 0) return [];
+  const rows = await db.$queryRaw<Array<{ id: string; dealer: string; site: string }>>`
+    SELECT s.id, s.chekt_dealer_id AS dealer, s.chekt_site_id AS site FROM sites s
+     WHERE s.id = ANY(${[...crmSiteIds]})
+       AND NOT EXISTS (SELECT 1 FROM sync_ledger l WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id)`;
+  return rows.map((r) => ({ id: r.id, dealerId: r.dealer, siteId: r.site }));
+}

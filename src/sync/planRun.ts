@@ -8,7 +8,7 @@ import { countSiteOperations, findHolds, isHoldableDelete, type Hold, type HoldR
 import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from '../queue/producer.js';
-import { countManaged, readChangedContacts, readRemovedContacts, readSiteCounts } from '../source/changes.js';
+import { countManaged, readChangedContacts, readRemovedContacts, readSiteCounts, readUnseenSites } from '../source/changes.js';
 import { selectSitesById } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
@@ -116,7 +116,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   let totalManaged: number;
   try {
     crmReadAt = await dbNow(deps.db);
-    plan = req.mode === 'changes' ? await planChangeTick(deps, req) : await reconcileSites(deps, req, log);
+    plan = req.mode === 'changes' ? await planChangeTick(deps, req, log) : await reconcileSites(deps, req, log);
     const withDeletes = countSiteOperations(plan.operations);
     counts = await readSiteCounts(deps.db, [...withDeletes.values()].map((s) => s.crmSiteId));
     totalManaged = withDeletes.size === 0 ? 0 : await countManaged(deps.db, plan.crmSiteIds);
@@ -177,15 +177,23 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   return { ...summary, enqueue };
 }
 
-/** The `changes` mode: CRM rows whose fingerprint differs from the ledger's, and removed contacts. */
-async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest): Promise<ModePlan> {
+/**
+ * The `changes` mode: CRM rows whose fingerprint differs from the ledger's, and removed contacts. A site the
+ * ledger has never seen (a first sync, or a site new to the CRM) is reconciled instead: one list call finds
+ * contacts CHeKT already holds (adopted, not created twice) and the dealer's own (left alone).
+ */
+async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest, log: Logger): Promise<ModePlan> {
   const crmSiteIds = req.crmSiteIds ?? null;
   const scope = { crmSiteIds, rules: deps.rules, failedCooldownSeconds: deps.failedCooldownSeconds };
-  const [changed, removed, sites] = await Promise.all([
+  const [allChanged, removed, sites] = await Promise.all([
     readChangedContacts(deps.db, scope),
     readRemovedContacts(deps.db, scope),
     crmSiteIds === null ? Promise.resolve(null) : selectSitesById(deps.db, crmSiteIds),
   ]);
+  const unseen = await readUnseenSites(deps.db, [...new Set(allChanged.filter((r) => !r.chektContactId).map((r) => r.crmSiteId))]);
+  const unseenIds = new Set(unseen.map((s) => s.id));
+  const changed = unseenIds.size === 0 ? allChanged : allChanged.filter((r) => !unseenIds.has(r.crmSiteId));
+  const first = unseen.length === 0 ? null : await reconcileSites(deps, { ...req, mode: 'reconcile', sites: unseen, paceLists: false }, log);
   const p = planChanges(changed, removed, deps.rules);
   const t = planTotals([]);
   t.sites = new Set([...p.operations.map((o) => `${o.dealerId}/${o.siteId}`), ...p.settled.map((s) => `${s.dealerId}/${s.siteId}`)]).size;
@@ -193,7 +201,7 @@ async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest): Promise<M
   t.unchanged = p.settled.filter((s) => s.outcome === 'succeeded').length;
   t.invalid = p.skipped.length;
   t.warnings = p.warnings.length;
-  return {
+  const own: ModePlan = {
     operations: p.operations,
     settled: p.settled,
     adoptions: [],
@@ -205,6 +213,24 @@ async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest): Promise<M
     unmanagedBySite: {},
     scope: sites === null ? null : sites.map((s) => `${s.dealerId}/${s.siteId}`),
     crmSiteIds: crmSiteIds === null ? null : [...crmSiteIds],
+  };
+  return first ? mergePlans(own, first) : own;
+}
+
+/** A change plan with the reconcile of its unseen sites folded in (scope and site ids stay the change plan's). */
+function mergePlans(a: ModePlan, b: ModePlan): ModePlan {
+  const totals = { ...a.totals };
+  for (const k of Object.keys(totals) as Array<keyof PlanTotals>) totals[k] += b.totals[k];
+  return {
+    ...a,
+    operations: [...a.operations, ...b.operations],
+    settled: [...a.settled, ...b.settled],
+    adoptions: [...a.adoptions, ...b.adoptions],
+    totals,
+    siteErrors: [...a.siteErrors, ...b.siteErrors],
+    invalid: [...a.invalid, ...b.invalid],
+    warnings: [...a.warnings, ...b.warnings],
+    unmanagedBySite: { ...a.unmanagedBySite, ...b.unmanagedBySite },
   };
 }
 

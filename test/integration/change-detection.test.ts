@@ -101,6 +101,31 @@ describe('change ticks', () => {
   });
 });
 
+describe('a site new to the CRM', () => {
+  test('is listed once before its first writes: a contact CHeKT already holds is adopted, not created twice', async () => {
+    await h.app.db.site.create({ data: { id: 's3', chektDealerId: '10', chektSiteId: '3', name: 'New site' } });
+    h.sandbox.addSite('10', '3');
+    h.sandbox.seedContact('10', '3', { external_contact_id: 'n1', first_name: 'Nia', last_name: 'Old', phone_number: null, email: null });
+    h.sandbox.seedContact('10', '3', { external_contact_id: 'dealer-own', first_name: 'Dee', last_name: 'Portal', phone_number: null, email: null });
+    await h.app.db.contact.createMany({ data: [
+      { id: 'n1', siteId: 's3', firstName: 'Nia', lastName: 'Old' },
+      { id: 'n2', siteId: 's3', firstName: 'Ned', lastName: 'New' },
+    ] });
+    h.sandbox.resetStats();
+    const report = await changeTick();
+    expect(report.counts).toEqual({ create: { succeeded: 1 } });
+    expect(report.planned).toMatchObject({ creates: 1, adopted: 1, unmanaged: 1 });
+    expect(h.sandbox.stats().byRoute).toEqual({
+      'GET /partner/v1/dealers/:dealerId/sites/:siteId/contacts': 1,
+      'POST /partner/v1/dealers/:dealerId/sites/:siteId/contacts': 1,
+    });
+    expect(h.sandbox.contacts('10', '3').map((c) => c.external_contact_id).sort()).toEqual(['dealer-own', 'n1', 'n2']);
+    h.sandbox.resetStats();
+    await changeTick();
+    expect(h.sandbox.stats().total).toBe(0);
+  });
+});
+
 describe('failed operations', () => {
   test('a contact CHeKT rejects fails once with its reason and is not retried by the next tick (cool-down)', async () => {
     h.sandbox.setFaults({ rejectExternalContactIds: ['c7'] });
