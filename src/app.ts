@@ -139,6 +139,7 @@ export function createApp(options: CreateAppOptions): App {
       maxDeleteSharePercent: config.sync.deleteHoldSharePercent,
       minDeletesForShare: config.sync.deleteHoldMinDeletes,
       minContacts: config.sync.siteMinContacts,
+      windowSeconds: config.sync.deleteHoldWindowSeconds,
     },
     failedCooldownSeconds: config.sync.failedRetryCooldownSeconds,
     logger,

@@ -62,6 +62,7 @@ const envSchema = z.object({
   RECONCILE_RATE_SHARE_PERCENT: int(1, 100).default(20),
   DELETE_HOLD_SHARE_PERCENT: int(0, 100).default(10),
   DELETE_HOLD_MIN_DELETES: int(1, 1_000_000).default(2),
+  DELETE_HOLD_WINDOW_SECONDS: int(0, 30 * 86_400).default(3600),
   SITE_MIN_CONTACTS: int(0, 1000).default(1),
   FAILED_RETRY_COOLDOWN_SECONDS: int(0, 30 * 86_400).default(3600),
   NOTIFY_DEBOUNCE_MS: int(0, 60_000).default(500),
@@ -75,9 +76,10 @@ const envSchema = z.object({
     .default('chekt-sync'),
   HTTP_PORT: int(0, 65_535).default(3000),
   HTTP_HOST: nonEmpty.default('0.0.0.0'),
-  ADMIN_USER: nonEmpty.optional(),
+  // HTTP Basic (RFC 7617 §2) cannot carry a ":" in the user name.
+  ADMIN_USER: nonEmpty.refine((u) => !u.includes(':'), 'must not contain ":" (HTTP Basic cannot carry it)').optional(),
   ADMIN_PASSWORD: nonEmpty.optional(),
-  VIEWER_USER: nonEmpty.optional(),
+  VIEWER_USER: nonEmpty.refine((u) => !u.includes(':'), 'must not contain ":" (HTTP Basic cannot carry it)').optional(),
   VIEWER_PASSWORD: nonEmpty.optional(),
   PHONE_DEFAULT_REGION: z
     .string()
@@ -133,6 +135,8 @@ export interface Config {
     readonly deleteHoldSharePercent: number;
     /** The share rule applies from this many deletes on (default 2). */
     readonly deleteHoldMinDeletes: number;
+    /** Deletes of the last this many seconds count against the share rule with the planned ones (default 3600). */
+    readonly deleteHoldWindowSeconds: number;
     /** Fewest contacts a site keeps in CHeKT without approval (default 1). */
     readonly siteMinContacts: number;
     /** A contact whose operation failed for good is tried again after this many seconds unless it changes (default 3600). */
@@ -222,6 +226,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       reconcileRateSharePercent: e.RECONCILE_RATE_SHARE_PERCENT,
       deleteHoldSharePercent: e.DELETE_HOLD_SHARE_PERCENT,
       deleteHoldMinDeletes: e.DELETE_HOLD_MIN_DELETES,
+      deleteHoldWindowSeconds: e.DELETE_HOLD_WINDOW_SECONDS,
       siteMinContacts: e.SITE_MIN_CONTACTS,
       failedRetryCooldownSeconds: e.FAILED_RETRY_COOLDOWN_SECONDS,
       notifyDebounceMs: e.NOTIFY_DEBOUNCE_MS,

@@ -23,7 +23,8 @@ const logger = createLogger(config.logLevel);
 try {
   await migrate({ databaseUrl: config.databaseUrl, createDatabase: false });
 } catch (err) {
-  console.error(`DATABASE_URL: cannot migrate ${redact(config.databaseUrl)}: ${(err as Error).message} (create it with \`npm run db:migrate\`)`);
+  const missing = /does not exist/.test((err as Error).message);
+  console.error(`DATABASE_URL: cannot migrate ${redact(config.databaseUrl)}: ${(err as Error).message}${missing ? ' (create it with `npm run db:migrate`)' : ''}`);
   process.exit(2);
 }
 const app = createApp({ config, logger });
@@ -40,9 +41,16 @@ try {
   process.exit(err instanceof PreflightError ? 2 : 1);
 }
 const http = await buildHttpServer(app, credentialsFromConfig(config.http));
+// Listen before taking work: a port in use or a bad host stops start-up with nothing started.
+try {
+  await http.listen({ port: config.http.port, host: config.http.host });
+} catch (err) {
+  console.error(`HTTP_HOST / HTTP_PORT: cannot listen on ${config.http.host}:${config.http.port}: ${(err as Error).message}`);
+  await app.stop({ force: true });
+  process.exit(2);
+}
 await app.startWorkers();
 await app.startScheduler();
-await http.listen({ port: config.http.port, host: config.http.host });
 logger.info({ port: config.http.port, rateLimitPerMinute: config.chekt.rateLimitPerMinute, chektApiUrl: config.chekt.apiUrl }, 'chekt-contact-sync started');
 
 let shuttingDown = false;

@@ -22,7 +22,8 @@ export async function checkConnections(
 ): Promise<void> {
   const [pg, redis] = await Promise.allSettled([
     within(timeoutMs, deps.db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`),
-    within(timeoutMs, deps.redis.ping()),
+    // SELECT again: ioredis reports a bad database index (redis://…/99) only as an event, and PING still answers.
+    within(timeoutMs, deps.redis.ping().then(() => deps.redis.select(deps.redis.options.db ?? 0))),
   ]);
   const problems: string[] = [];
   if (pg.status === 'rejected') problems.push(`DATABASE_URL: cannot reach PostgreSQL at ${redact(deps.databaseUrl)}: ${reason(pg.reason)}`);

@@ -4,6 +4,7 @@ import type { SiteRef } from '../chekt/types.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
+import { selectSites } from '../source/crm.js';
 import { parseSiteRef } from '../sync/startRun.js';
 import { createProgress, createRateMeter, type Progress } from './progress.js';
 import { formatReport, runSucceeded } from './report.js';
@@ -91,6 +92,13 @@ async function main(): Promise<number> {
     console.error(`sync failed: ${(err as Error).message}`);
     await app.stop({ force: true });
     return err instanceof PreflightError ? 2 : 1;
+  }
+  // A requested site missing from the CRM or disabled is a usage error: say so before any run is recorded.
+  const { rejected } = await selectSites(app.db, sites);
+  if (rejected.length > 0) {
+    for (const r of rejected) console.error(`site ${r.ref} cannot be synced: ${r.reason}`);
+    await app.stop();
+    return 2;
   }
   let progress: Progress | undefined;
   try {

@@ -112,6 +112,9 @@ export function externalIdProblem(id: string): string | null {
   if (id !== id.trim()) return 'external_contact_id (contacts.id) has white space at the start or end';
   if (!isWellFormedText(id)) return 'external_contact_id (contacts.id) contains broken Unicode';
   if (/[\u0000-\u001F\u007F]/.test(id)) return 'external_contact_id (contacts.id) contains control characters';
+  // CHeKT may normalise ids, and ids are matched in NFC: an id in another form could collide with a different
+  // contact's id ("josé" written with a combining accent and with a precomposed one).
+  if (id !== id.normalize('NFC')) return 'external_contact_id (contacts.id) is not in Unicode NFC form, so it could collide with another id';
   if (codePointLength(id) > MAX_EXTERNAL_ID_LENGTH) return `external_contact_id (contacts.id) is longer than ${MAX_EXTERNAL_ID_LENGTH} characters`;
   return null;
 }

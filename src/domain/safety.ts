@@ -20,6 +20,8 @@ export interface HoldRules {
   readonly minDeletesForShare: number;
   /** Fewest contacts a site keeps in CHeKT without approval (config `SITE_MIN_CONTACTS`, default 1). */
   readonly minContacts: number;
+  /** Deletes of the last this many seconds count with the planned ones (config `DELETE_HOLD_WINDOW_SECONDS`, default 3600). */
+  readonly windowSeconds: number;
 }
 
 /** A site's numbers for the hold decision. */
@@ -34,6 +36,8 @@ export interface SiteDeleteStats {
   readonly live: number;
   /** Planned creates on the site (they run before its deletes: sync/deleteGate.ts). */
   readonly creates: number;
+  /** Contacts deleted from the site within {@link HoldRules.windowSeconds}, outside approved runs (default 0). */
+  readonly recentDeletes?: number;
 }
 
 /** A held site, as stored in `sync_holds` and shown to operators. */
@@ -50,7 +54,8 @@ const pct = (n: number, of: number) => (of === 0 ? 100 : Math.round((n / of) * 1
  * Which sites' deletes are held. Rules, in order, for sites not in `approved`:
  * 1. the CRM lists no live contact for a site while deletes are planned on it;
  * 2. the site would keep fewer than `minContacts` contacts in CHeKT (managed − deletes + creates);
- * 3. a site's deletes reach `minDeletesForShare` and exceed `maxDeleteSharePercent` of its managed contacts;
+ * 3. a site's deletes reach `minDeletesForShare` and exceed `maxDeleteSharePercent` of its managed contacts,
+ *    counting the deletes of the last `windowSeconds` too (against the contacts the site had before them);
  * 4. the run's deletes (all planned sites together) reach `minDeletesForShare` and exceed that share of
  *    `totalManaged`, the managed contacts of every planned site: every site with deletes is held.
  */
@@ -69,6 +74,12 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
       hold(s, managed, `deleting ${s.deletes} contact(s) would leave ${managed - s.deletes + s.creates} in CHeKT, below SITE_MIN_CONTACTS=${rules.minContacts}`);
     } else if (s.deletes >= rules.minDeletesForShare && pct(s.deletes, managed) > share) {
       hold(s, managed, `${s.deletes} of ${managed} managed contacts (${pct(s.deletes, managed)} %) would be deleted, above DELETE_HOLD_SHARE_PERCENT=${share}`);
+    } else if (s.recentDeletes) {
+      const d = s.deletes + s.recentDeletes;
+      const m = managed + s.recentDeletes;
+      if (d >= rules.minDeletesForShare && pct(d, m) > share) {
+        hold(s, managed, `${s.deletes} more delete(s) would make ${d} of ${m} contacts (${pct(d, m)} %) deleted within DELETE_HOLD_WINDOW_SECONDS=${rules.windowSeconds}, above DELETE_HOLD_SHARE_PERCENT=${share}`);
+      }
     }
   }
   const deletes = pending.reduce((n, s) => n + s.deletes, 0);

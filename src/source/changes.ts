@@ -122,18 +122,28 @@ export async function countManaged(db: PrismaClient, crmSiteIds: readonly string
 export interface SiteCounts {
   readonly live: number;
   readonly managed: number;
+  /** Contacts this service deleted from the site within the hold window, outside approved runs. */
+  readonly recentDeletes: number;
 }
 
-/** {@link SiteCounts} of the given CRM sites (for deletion holds), keyed "dealerId/siteId". */
-export async function readSiteCounts(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Map<string, SiteCounts>> {
+/**
+ * {@link SiteCounts} of the given CRM sites (for deletion holds), keyed "dealerId/siteId". `windowSeconds` is
+ * config `DELETE_HOLD_WINDOW_SECONDS`: deletes made one by one (a CRM job removing rows one transaction at a
+ * time, each planned by its own notification) still add up against the share rule.
+ */
+export async function readSiteCounts(db: PrismaClient, crmSiteIds: readonly string[], windowSeconds = 0): Promise<Map<string, SiteCounts>> {
   if (crmSiteIds.length === 0) return new Map();
-  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; live: bigint; managed: bigint }>>`
+  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; live: bigint; managed: bigint; recent: bigint }>>`
     SELECT s.chekt_dealer_id AS dealer, s.chekt_site_id AS site,
            (SELECT count(*) FROM contacts c WHERE c.site_id = s.id AND c.deleted_at IS NULL) AS live,
            (SELECT count(*) FROM sync_ledger l
-             WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.chekt_contact_id IS NOT NULL) AS managed
+             WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.chekt_contact_id IS NOT NULL) AS managed,
+           (SELECT count(*) FROM sync_ledger l LEFT JOIN sync_runs r ON r.id = l.last_run_id
+             WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.chekt_contact_id IS NULL
+               AND l.last_kind = 'delete' AND l.last_outcome = 'succeeded' AND NOT COALESCE(r.approve_deletes, false)
+               AND l.synced_at > clock_timestamp() - make_interval(secs => ${windowSeconds})) AS recent
       FROM sites s WHERE s.id = ANY(${[...crmSiteIds]})`;
-  return new Map(rows.map((r) => [`${r.dealer}/${r.site}`, { live: Number(r.live), managed: Number(r.managed) }]));
+  return new Map(rows.map((r) => [`${r.dealer}/${r.site}`, { live: Number(r.live), managed: Number(r.managed), recentDeletes: Number(r.recent) }]));
 }
 
 /** Fingerprints of the live contacts of the given CRM sites, keyed by contact id. */

@@ -118,14 +118,20 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     crmReadAt = await dbNow(deps.db);
     plan = req.mode === 'changes' ? await planChangeTick(deps, req, log) : await reconcileSites(deps, req, log);
     const withDeletes = countSiteOperations(plan.operations);
-    counts = await readSiteCounts(deps.db, [...withDeletes.values()].map((s) => s.crmSiteId));
+    counts = await readSiteCounts(deps.db, [...withDeletes.values()].map((s) => s.crmSiteId), deps.holdRules.windowSeconds);
     totalManaged = withDeletes.size === 0 ? 0 : await countManaged(deps.db, plan.crmSiteIds);
   } catch (err) {
     if (!req.createRun) await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
     throw err;
   }
   const approved = new Set(req.approveDeletes ? req.sites.map((s) => `${s.dealerId}/${s.siteId}`) : []);
-  const stats = [...countSiteOperations(plan.operations)].map(([site, o]) => ({ site, ...o, live: counts.get(site)?.live ?? 0, managed: counts.get(site)?.managed ?? 0 }));
+  const stats = [...countSiteOperations(plan.operations)].map(([site, o]) => ({
+    site,
+    ...o,
+    live: counts.get(site)?.live ?? 0,
+    managed: counts.get(site)?.managed ?? 0,
+    recentDeletes: counts.get(site)?.recentDeletes ?? 0,
+  }));
   const holds = findHolds(stats, totalManaged, deps.holdRules, (s) => approved.has(s));
   const heldSites = new Set(holds.map((h) => h.site));
   const isHeld = (o: PlannedOperation) => isHoldableDelete(o) && heldSites.has(`${o.dealerId}/${o.siteId}`);

@@ -39,6 +39,18 @@ describe('npm run sync', () => {
     expect(unknown.stderr).toMatch(/frobnicate/);
   }, 30_000);
 
+  test('a site missing from the CRM, or --approve-deletes without --site, exits 2 and records no run', async () => {
+    const before = await db.syncRun.count();
+    const r = await run('src/cli/sync.ts', ['--site', '404/404'], env, 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/site 404\/404 cannot be synced: no CRM site with this chekt_dealer_id\/chekt_site_id/);
+    expect(r.stdout).toBe('');
+    const approve = await run('src/cli/sync.ts', ['--approve-deletes'], env, 30_000);
+    expect(approve.code).toBe(2);
+    expect(approve.stderr).toMatch(/--approve-deletes needs --site/);
+    expect(await db.syncRun.count()).toBe(before);
+  }, 60_000);
+
   test('bad configuration exits 2 naming each variable', async () => {
     const { CHEKT_CLIENT_ID: _, ...rest } = env;
     const r = await run('src/cli/sync.ts', [], { ...rest, CHEKT_RATE_LIMIT_PER_MINUTE: 'fast' });

@@ -97,6 +97,9 @@ describe('GET /api/runs', () => {
     const secondStart = (await get(`/api/runs/${second.runId}`)).body.startedAt as string;
     const byTime = await get(`/api/runs?before=${encodeURIComponent(secondStart)}`);
     expect(byTime.body.items.map((r: { id: string }) => r.id)).toEqual([first.runId]);
+    // A plain ISO date means its midnight UTC.
+    expect((await get('/api/runs?before=2000-01-01')).body.items).toEqual([]);
+    expect((await get('/api/runs?before=2999-01-01')).body.items.length).toBeGreaterThanOrEqual(2);
   });
 
   test.each([
@@ -232,6 +235,12 @@ describe('GET /api/sites/:dealerId/:siteId', () => {
 
   test('404 for a site no CRM site maps to', async () => {
     const { status, body } = await get('/api/sites/9/404');
+    expect(status).toBe(404);
+    expect(body.error.code).toBe('not_found');
+  });
+
+  test('404, not 500, for an id PostgreSQL cannot hold (a NUL byte)', async () => {
+    const { status, body } = await get('/api/sites/%00/1');
     expect(status).toBe(404);
     expect(body.error.code).toBe('not_found');
   });

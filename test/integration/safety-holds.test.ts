@@ -40,12 +40,13 @@ beforeAll(async () => {
       { id: 'from', dealerId: '1', siteId: '5' },
       { id: 'to', dealerId: '1', siteId: '6' },
       { id: 'pad', dealerId: '1', siteId: '7' },
+      { id: 'wide', dealerId: '1', siteId: '8' },
     ],
-    [...people('empty', 3), ...people('big', 10), ...people('swap', 1), ...people('floor', 1), ...people('from', 2), ...people('to', 1), ...people('pad', 60)],
+    [...people('empty', 3), ...people('big', 10), ...people('swap', 1), ...people('floor', 1), ...people('from', 2), ...people('to', 1), ...people('pad', 60), ...people('wide', 20)],
   );
   await h.app.startWorkers();
   const first = await sync();
-  expect(first.counts).toEqual({ create: { succeeded: 78 } });
+  expect(first.counts).toEqual({ create: { succeeded: 98 } });
 }, 90_000);
 
 afterAll(async () => {
@@ -156,19 +157,30 @@ describe('add before remove', () => {
   });
 });
 
-describe('run-wide share', () => {
-  test('deletes spread over sites, each small, are held together when they exceed 10 % of the run', async () => {
-    // 7 of 60 on site 1/7 (11.7 %) and 1 of 9 on site 1/2 are below the site rule for 1/2; the run rule
-    // holds both. The held delete of site 1/4 stays held under its own (minimum) rule.
-    const wave = ['pad-1', 'pad-2', 'pad-3', 'pad-4', 'pad-5', 'pad-6', 'pad-7', 'big-9'];
-    await softDelete(wave);
+describe('deletes over time and across sites', () => {
+  test('deletes made one at a time add up within DELETE_HOLD_WINDOW_SECONDS: a second one on site 1/2 is held', async () => {
+    // big-10 was deleted a moment ago (above); one more is 2 of 10 within the window.
+    await softDelete(['big-9']);
+    h.sandbox.resetStats();
+    const report = await changeTick();
+    expect(h.sandbox.stats().total).toBe(0);
+    expect(report.counts).toEqual({ delete: { held: 2 } });
+    expect(report.held.find((x) => x.site === '1/2')?.reason).toMatch(/^1 more delete\(s\) would make 2 of 10 contacts \(20 %\) deleted within DELETE_HOLD_WINDOW_SECONDS=3600/);
+    expect(ids('1', '2')).toContain('big-9');
+  });
+
+  test('deletes spread over sites, each below the site rule, are held together when they exceed 10 % of the run', async () => {
+    // 8 of 60 on site 1/7 (13.3 %) trips the site rule; 1 of 20 on site 1/8 does not, but the run's 11 deletes
+    // of 102 managed contacts (10.8 %) do. Sites 1/2 and 1/4 stay held by their own rules.
+    await softDelete(['pad-1', 'pad-2', 'pad-3', 'pad-4', 'pad-5', 'pad-6', 'pad-7', 'pad-8', 'wide-1']);
     h.sandbox.resetStats();
     const report = await changeTick();
     expect(h.sandbox.stats().writes).toBe(0);
-    expect(report.counts).toEqual({ delete: { held: 9 } });
-    expect(report.held.map((x) => x.site).sort()).toEqual(['1/2', '1/4', '1/7']);
-    expect(report.held.find((x) => x.site === '1/7')?.reason).toMatch(/^7 of 60 managed contacts \(11.7 %\) would be deleted/);
-    expect(report.held.find((x) => x.site === '1/2')?.reason).toMatch(/^this run would delete 9 of \d+ managed contacts/);
+    expect(report.counts).toEqual({ delete: { held: 11 } });
+    expect(report.held.map((x) => x.site).sort()).toEqual(['1/2', '1/4', '1/7', '1/8']);
+    expect(report.held.find((x) => x.site === '1/7')?.reason).toMatch(/^8 of 60 managed contacts \(13.3 %\) would be deleted/);
+    expect(report.held.find((x) => x.site === '1/8')?.reason).toMatch(/^this run would delete 11 of \d+ managed contacts \(\d+(\.\d)? %\) across 4 site\(s\)/);
     expect(ids('1', '7')).toHaveLength(60);
+    expect(ids('1', '8')).toHaveLength(20);
   });
 });

@@ -38,6 +38,7 @@ describe('loadConfig: defaults', () => {
         reconcileRateSharePercent: 20,
         deleteHoldSharePercent: 10,
         deleteHoldMinDeletes: 2,
+        deleteHoldWindowSeconds: 3600,
         siteMinContacts: 1,
         failedRetryCooldownSeconds: 3600,
         notifyDebounceMs: 500,
@@ -257,5 +258,21 @@ describe('loadConfig: private key JWT mode', () => {
     expect(unreadable.problems).toEqual(['CHEKT_PRIVATE_KEY_FILE: cannot read /keys/chekt.pem (ENOENT: no such file)']);
     const notPem = configError(KEY_ENV, { readFile: () => '-----BEGIN PUBLIC KEY-----\nMIIfake\n-----END PUBLIC KEY-----' });
     expect(problemVars(notPem)).toEqual(['CHEKT_PRIVATE_KEY_FILE']);
+  });
+});
+
+describe('loadConfig: user names and schedules', () => {
+  const base = { CHEKT_CLIENT_ID: 'c', CHEKT_CLIENT_SECRET: 's' };
+  it('refuses a ":" in ADMIN_USER or VIEWER_USER (HTTP Basic cannot carry it), naming the variable', () => {
+    expect(() => loadConfig({ ...base, ADMIN_USER: 'a:b' })).toThrow(/ADMIN_USER: must not contain ":"/);
+    expect(() => loadConfig({ ...base, VIEWER_USER: 'v:w', VIEWER_PASSWORD: 'long-enough-pass' })).toThrow(/VIEWER_USER: must not contain ":"/);
+  });
+  it('refuses a RECONCILE_CRON that is not a cron pattern, naming it', () => {
+    expect(() => loadConfig({ ...base, RECONCILE_CRON: 'daily' })).toThrow(/RECONCILE_CRON: must be a cron pattern/);
+    expect(() => loadConfig({ ...base, RECONCILE_CRON: '61 3 * * *' })).toThrow(/RECONCILE_CRON/);
+    expect(loadConfig({ ...base, RECONCILE_CRON: '*/15 * * * *' }).sync.reconcileCron).toBe('*/15 * * * *');
+  });
+  it('refuses a DELETE_HOLD_SHARE_PERCENT above 100', () => {
+    expect(() => loadConfig({ ...base, DELETE_HOLD_SHARE_PERCENT: '150' })).toThrow(/DELETE_HOLD_SHARE_PERCENT: must be a whole number between 0 and 100/);
   });
 });

@@ -218,6 +218,7 @@ describe('planSite: external_contact_id that cannot be a key', () => {
     ['abc ', 'external_contact_id (contacts.id) has white space at the start or end'],
     ['a\tb', 'external_contact_id (contacts.id) contains control characters'],
     ['x'.repeat(256), 'external_contact_id (contacts.id) is longer than 255 characters'],
+    ['jose\u0301', 'external_contact_id (contacts.id) is not in Unicode NFC form, so it could collide with another id'],
     ['bad\uD800', 'external_contact_id (contacts.id) contains broken Unicode'],
   ])('id %j is skipped locally with its reason, never sent', (id, reason) => {
     const p = plan({ desired: [crm(id)] });

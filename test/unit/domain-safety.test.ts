@@ -1,7 +1,7 @@
 import { countSiteOperations, findHolds, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
 import type { PlannedOperation } from '../../src/domain/plan.js';
 
-const rules: HoldRules = { maxDeleteSharePercent: 10, minDeletesForShare: 2, minContacts: 1 };
+const rules: HoldRules = { maxDeleteSharePercent: 10, minDeletesForShare: 2, minContacts: 1, windowSeconds: 3600 };
 const stat = (site: string, over: Partial<SiteDeleteStats> = {}): SiteDeleteStats => ({ site, deletes: 0, managed: 10, live: 10, creates: 0, ...over });
 const none = () => false;
 
@@ -17,6 +17,14 @@ describe('findHolds', () => {
       '2 of 10 managed contacts (20 %) would be deleted, above DELETE_HOLD_SHARE_PERCENT=10; approve with: npm run sync -- --site a --approve-deletes',
     ]);
     expect(findHolds([stat('b', { deletes: 1, managed: 3, live: 2 })], 1000, rules, none)).toEqual([]);
+  });
+
+  it('counts the deletes of the window: one more delete after one a moment ago is 2 of 10, held', () => {
+    const [hold] = findHolds([stat('a', { deletes: 1, managed: 9, live: 8, recentDeletes: 1 })], 1000, rules, none);
+    expect(hold?.reason).toBe(
+      '1 more delete(s) would make 2 of 10 contacts (20 %) deleted within DELETE_HOLD_WINDOW_SECONDS=3600, above DELETE_HOLD_SHARE_PERCENT=10; approve with: npm run sync -- --site a --approve-deletes',
+    );
+    expect(findHolds([stat('a', { deletes: 1, managed: 29, live: 28, recentDeletes: 1 })], 1000, rules, none)).toEqual([]);
   });
 
   it('exactly the share is not above it: 2 of 20 (10 %) passes', () => {

@@ -8,7 +8,7 @@ import { intParam, parseQuery } from '../query.js';
 const querySchema = z
   .object({
     limit: intParam(1, 100, 20),
-    before: z.union([z.uuid(), z.iso.datetime({ offset: true })], { error: 'must be a run id or an ISO 8601 time' }).optional(),
+    before: z.union([z.uuid(), z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be a run id or an ISO 8601 date or time' }).optional(),
   })
   .strict();
 

@@ -11,6 +11,10 @@ import { apiError } from '../errors.js';
  */
 export function getSite(scope: FastifyInstance, app: App): void {
   scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
+    // PostgreSQL text cannot hold NUL, so no site has such an id (and the query would fail).
+    if (req.params.dealerId.includes('\u0000') || req.params.siteId.includes('\u0000')) {
+      return reply.code(404).send(apiError('not_found', 'no CRM site maps to this CHeKT dealer and site'));
+    }
     const site = await getSiteStatus(app.db, { dealerId: req.params.dealerId, siteId: req.params.siteId });
     if (!site) return reply.code(404).send(apiError('not_found', 'no CRM site maps to this CHeKT dealer and site'));
     return site;
