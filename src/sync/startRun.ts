@@ -15,7 +15,8 @@ export function formatSiteRef(s: SiteRef): string {
 export function parseSiteRef(value: string): SiteRef {
   const parts = value.split('/');
   if (parts.length !== 2 || !parts[0]?.trim() || !parts[1]?.trim()) {
-    throw new Error(`invalid site "${value}": expected <dealerId>/<siteId>, e.g. 10001/42`);
+    const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+    throw new Error(`invalid site "${shown}": expected <dealerId>/<siteId>, e.g. 10001/42`);
   }
   return { dealerId: parts[0].trim(), siteId: parts[1].trim() };
 }

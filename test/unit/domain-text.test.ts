@@ -113,3 +113,11 @@ describe('truncateText', () => {
     }
   });
 });
+
+describe('normalizeText: zero-width joiner', () => {
+  it('drops a joiner at either end but keeps one inside (emoji sequences)', () => {
+    expect(normalizeText('\u200DSmith\uFEFF')).toBe('Smith');
+    expect(normalizeText(' \u200D Smith \u200D')).toBe('Smith');
+    expect(normalizeText('👩\u200D🚒')).toBe('👩\u200D🚒');
+  });
+});
