@@ -16,8 +16,9 @@ export interface RateLimiter {
   pause?(ms: number): Promise<void>;
   /**
    * Learns CHeKT's real limit from a response: `X-RateLimit-Limit` below the configured one lowers the shared
-   * rate to it; a 429 without that header lowers it by 20 %. The lowered rate is kept in Redis for
-   * {@link ADAPT_TTL_MS} and refreshed while CHeKT keeps saying so, then the configured rate applies again.
+   * rate to it. Without that header, additive increase / multiplicative decrease (as TCP does): a 429 lowers
+   * the rate by 20 % (at most once per 2 s), and 30 s without one raises it by 10 %, up to the configured
+   * rate. A lowered rate is kept in Redis for {@link ADAPT_TTL_MS} and refreshed while CHeKT keeps saying so.
    */
   observe?(response: { readonly limitPerMinute: number | null; readonly rateLimited: boolean }): Promise<void>;
   /** The rate `acquire()` currently grants, per minute (the configured one unless lowered by `observe`). */
@@ -75,6 +76,10 @@ export function rateWindowFor(perMinute: number): RateWindow {
 
 /** How long a rate learned from CHeKT's answers stays in force without being confirmed again: 10 minutes. */
 export const ADAPT_TTL_MS = 600_000;
+/** Least time between two decreases after bare 429s (shared by every process): 2 s. */
+const CUT_SPACING_MS = 2_000;
+/** Time without a bare 429 before a lowered rate goes up by 10 % (shared by every process): 30 s. */
+const RAISE_SPACING_MS = 30_000;
 
 /** Lua: extend the shared pause to `ARGV[1]` ms unless a longer one is in place; the value is the epoch ms it ends. */
 const PAUSE_SCRIPT = `
@@ -149,11 +154,29 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     await redis.eval(PAUSE_SCRIPT, 1, pauseKey, String(whole), String(Date.now() + whole));
   }
 
+  let lastRaiseTry = 0;
   async function observe(r: { limitPerMinute: number | null; rateLimited: boolean }): Promise<void> {
     const current = await effective();
     let next: number | null = null;
-    if (r.limitPerMinute !== null && r.limitPerMinute >= 1 && r.limitPerMinute < configured) next = Math.floor(r.limitPerMinute);
-    else if (r.rateLimited && r.limitPerMinute === null) next = Math.max(1, Math.floor(current * 0.8));
+    if (r.limitPerMinute !== null && r.limitPerMinute >= 1 && r.limitPerMinute < configured) {
+      next = Math.floor(r.limitPerMinute);
+    } else if (r.limitPerMinute === null && r.rateLimited) {
+      // Without CHeKT's figure: multiplicative decrease, at most once per CUT_SPACING_MS across processes (the
+      // 429s of requests already in flight at the old rate say nothing new).
+      if ((await redis.set(`${learnedKey}:cut`, '1', 'PX', CUT_SPACING_MS, 'NX')) !== 'OK') return;
+      await redis.set(`${learnedKey}:quiet`, '1', 'PX', RAISE_SPACING_MS);
+      next = Math.max(1, Math.floor(current * 0.8));
+    } else if (r.limitPerMinute === null && current < configured && Date.now() - lastRaiseTry > 5_000) {
+      // Additive increase: +10 % once per RAISE_SPACING_MS without a 429, back up to the configured rate.
+      lastRaiseTry = Date.now();
+      if ((await redis.set(`${learnedKey}:quiet`, '1', 'PX', RAISE_SPACING_MS, 'NX')) !== 'OK') return;
+      next = Math.min(configured, Math.ceil(current * 1.1));
+      if (next === configured) {
+        await redis.del(learnedKey);
+        learned = { perMinute: configured, readAt: Date.now(), writtenAt: Date.now() };
+        return;
+      }
+    }
     if (next === null) return;
     // Write when the rate changes, or once a minute to keep a confirmed rate alive.
     if (next === current && Date.now() - learned.writtenAt < 60_000) return;

@@ -49,7 +49,7 @@ describe('createRedisRateLimiter', () => {
     expect(l2.currentPerMinute!()).toBe(120);
   }, 30_000);
 
-  it('a header at or above the configured rate changes nothing; a 429 without the header lowers the rate by 20 %', async () => {
+  it('a header at or above the configured rate changes nothing; without the header, a 429 lowers the rate by 20 % and quiet raises it by 10 %', async () => {
     const l = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 600 });
     await l.observe!({ limitPerMinute: 3000, rateLimited: false });
     await l.observe!({ limitPerMinute: 600, rateLimited: true });
@@ -57,9 +57,17 @@ describe('createRedisRateLimiter', () => {
     expect(await a.get(`${prefix}:learned-per-minute`)).toBeNull();
     await l.observe!({ limitPerMinute: null, rateLimited: true });
     expect(l.currentPerMinute!()).toBe(480);
+    // A second 429 within 2 s (a request sent at the old rate) does not lower it again.
+    await l.observe!({ limitPerMinute: null, rateLimited: true });
+    expect(l.currentPerMinute!()).toBe(480);
+    await a.del(`${prefix}:learned-per-minute:cut`);
     await l.observe!({ limitPerMinute: null, rateLimited: true });
     expect(l.currentPerMinute!()).toBe(384);
     expect(await a.get(`${prefix}:learned-per-minute`)).toBe('384');
+    // 30 s without a 429 (the quiet marker expired): +10 %.
+    await a.del(`${prefix}:learned-per-minute:quiet`);
+    await l.observe!({ limitPerMinute: null, rateLimited: false });
+    expect(l.currentPerMinute!()).toBe(423);
   });
 
   it('two instances sharing a key never grant more than 2 per 1 s window at 120/min', async () => {
