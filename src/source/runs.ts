@@ -97,7 +97,10 @@ export async function finishOperation(
          AND (r.crm_read_at IS NULL OR r.crm_read_at <= ${op.readAt})
       RETURNING o.run_id
     ), others AS (
-      SELECT f.run_id, (SELECT count(*) FROM sync_operations o WHERE o.run_id = f.run_id AND o.outcome = 'queued' AND o.op_key <> ${op.opKey}) AS n
+      SELECT f.run_id,
+             (SELECT count(*) FROM (SELECT 1 FROM sync_operations o
+                                     WHERE o.run_id = f.run_id AND o.outcome = 'queued' AND o.op_key <> ${op.opKey}
+                                     LIMIT ${NEAR_END + 1}) capped) AS n
         FROM fin f
     ), done AS (
       UPDATE sync_runs r SET status = 'completed', finished_at = ${op.now}

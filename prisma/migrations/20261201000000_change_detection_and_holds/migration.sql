@@ -22,6 +22,8 @@ ALTER TABLE "sync_runs"
 -- Add before remove: a delete waits while creates of its site, or of its contact on another site, are queued.
 CREATE INDEX "sync_operations_queued_site_idx" ON "sync_operations" ("chekt_dealer_id", "chekt_site_id") WHERE "outcome" = 'queued';
 CREATE INDEX "sync_operations_queued_contact_idx" ON "sync_operations" ("external_contact_id") WHERE "outcome" = 'queued';
+-- Settling an operation counts its run's queued operations (capped): one index entry per queued operation.
+CREATE INDEX "sync_operations_queued_run_idx" ON "sync_operations" ("run_id") WHERE "outcome" = 'queued';
 
 -- Sites whose deletes are held until an operator approves them (npm run sync -- --site d/s --approve-deletes).
 CREATE TABLE "sync_holds" (
