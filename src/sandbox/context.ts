@@ -20,15 +20,20 @@ export interface SandboxContext {
   readonly inFlight: { count: number };
   /** Aborted by `close()`, so injected latency never outlives the server (no open timers in tests). */
   readonly shutdown: AbortSignal;
+  /** Send `X-RateLimit-*` on limited responses (default true); false imitates a CHeKT that sends only `Retry-After`. */
+  readonly rateLimitHeaders?: boolean;
 }
 
 /**
  * Sets `X-RateLimit-Limit` (per minute), `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix seconds), and on
- * refusal `Retry-After` (whole seconds) — notes §3 [rate].
+ * refusal `Retry-After` (whole seconds) — notes §3 [rate]. With `limitHeaders` false only `Retry-After` is sent
+ * (whether /partner/v1 sends the X-RateLimit headers is NOT FOUND, notes §3).
  */
-export function applyRateLimitHeaders(reply: FastifyReply, d: RateLimitDecision): void {
-  reply.header('x-ratelimit-limit', String(d.limit));
-  reply.header('x-ratelimit-remaining', String(d.remaining));
-  reply.header('x-ratelimit-reset', String(d.resetAtSeconds));
+export function applyRateLimitHeaders(reply: FastifyReply, d: RateLimitDecision, limitHeaders = true): void {
+  if (limitHeaders) {
+    reply.header('x-ratelimit-limit', String(d.limit));
+    reply.header('x-ratelimit-remaining', String(d.remaining));
+    reply.header('x-ratelimit-reset', String(d.resetAtSeconds));
+  }
   if (!d.allowed) reply.header('retry-after', String(d.retryAfterSeconds));
 }

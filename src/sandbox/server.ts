@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { buildSandboxApp } from './app.js';
 import { createTokenService } from './auth.js';
@@ -41,6 +42,8 @@ export interface SandboxOptions {
   rateLimitPerMinute?: number;
   /** Bucket size; default `max(1, round(rateLimitPerMinute / 60 * 5))` (CHeKT Free tier: 60/min, burst 5/s). */
   rateLimitBurst?: number;
+  /** Send `X-RateLimit-*` headers when limited; default true. False: a 429 carries only `Retry-After`. */
+  rateLimitHeaders?: boolean;
   /** Dealers/sites known at start. */
   sites?: Array<{ dealerId: string; siteId: string }>;
   /** Default false: an unknown dealer or site answers 404. True: first use registers it. */
@@ -101,6 +104,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const ttlSeconds = options.tokenTtlSeconds ?? 3600;
   if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) throw new RangeError(`tokenTtlSeconds must be > 0, got ${ttlSeconds}`);
   const shutdown = new AbortController();
+  // Every request held by `latencyMs` listens on this signal; more than 10 at once is normal, not a leak.
+  setMaxListeners(0, shutdown.signal);
   const ctx: SandboxContext = {
     store: new SandboxStore({ now }),
     tokens: await createTokenService({ clients: options.clients ?? [{ ...DEFAULT_SANDBOX_CLIENT }], ttlSeconds, now }),
@@ -111,6 +116,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     arrivals: new WeakMap(),
     inFlight: { count: 0 },
     shutdown: shutdown.signal,
+    rateLimitHeaders: options.rateLimitHeaders ?? true,
   };
   for (const s of options.sites ?? []) ctx.store.addSite(s.dealerId, s.siteId);
   const controls = createControls(ctx);

@@ -25,7 +25,7 @@ export function partnerGuard(ctx: SandboxContext) {
     }
     const decision = ctx.limiter.take(auth.clientId);
     if (decision) {
-      applyRateLimitHeaders(reply, decision);
+      applyRateLimitHeaders(reply, decision, ctx.rateLimitHeaders);
       if (!decision.allowed) return sendError(reply, 429, 'rate_limited', `rate limit of ${decision.limit}/min exceeded`);
     }
     const { latencyMs } = ctx.faults.faults;

@@ -22,7 +22,7 @@ export async function postToken(app: FastifyInstance, ctx: SandboxContext): Prom
       const clientId = ctx.tokens.claimedClientId(form);
       const decision = clientId === undefined ? undefined : ctx.limiter.take(clientId);
       if (decision) {
-        applyRateLimitHeaders(reply, decision);
+        applyRateLimitHeaders(reply, decision, ctx.rateLimitHeaders);
         if (!decision.allowed) return sendError(reply, 429, 'rate_limited', `rate limit of ${decision.limit}/min exceeded`);
       }
       const outcome = await ctx.tokens.issue(form);

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import { createApp } from '../app.js';
+import { loadConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { dbNow } from '../source/runs.js';
+import { planRun } from '../sync/planRun.js';
+
+/**
+ * Child process of `npm run bench -- --large` (./scenarios/large.ts): plans one `changes` tick, exactly as the
+ * job scheduler's (app.ts), over the database the parent seeded, and reports over IPC how long it took and this
+ * process's RSS. Runs alone in its process so the peak RSS is the planning's own (plus the app's baseline,
+ * reported separately). No worker runs; CHEKT_API_URL is never called by a `changes` plan.
+ */
+
+if (!process.send) throw new Error('src/bench/largePlan.ts runs as a child of the bench (needs an IPC channel)');
+const config = loadConfig(process.env);
+const app = createApp({ config, logger: createLogger(config.logLevel, process.stdout) });
+// Warm connections, as in a service that has been running: the first query opens the pool.
+await dbNow(app.db);
+await app.redis.ping();
+const baseRssMb = process.memoryUsage().rss / 2 ** 20;
+const ticks: Array<{ planMs: number; planned: number }> = [];
+for (let i = 0; i < 2; i++) {
+  const started = Date.now();
+  const summary = await planRun(app.planDeps, { runId: randomUUID(), mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+  ticks.push({ planMs: Date.now() - started, planned: summary.totals.creates + summary.totals.updates + summary.totals.deletes });
+}
+await app.stop();
+const maxRssMb = process.resourceUsage().maxRSS / 1024;
+process.send({ baseRssMb, maxRssMb, ticks }, () => process.exit(0));

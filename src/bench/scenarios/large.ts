@@ -1,0 +1,120 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Prisma } from '../../generated/prisma/client.js';
+import { DEFAULT_RULES } from '../../domain/contact.js';
+import { fingerprintSql } from '../../source/changes.js';
+import { createPrisma, type PrismaClient } from '../../source/db.js';
+import { deletePrefix, recreateDatabase } from '../env.js';
+import type { BenchContext } from '../measure.js';
+import type { Row } from '../table.js';
+
+/**
+ * `--large`: plans a change tick over a CRM of 100,000 contacts on 30,000 sites (targets: under 2 s and under
+ * 300 MB). The CRM is seeded in SQL (generate_series), and the ledger as already synced with the service's own
+ * fingerprint SQL (source/changes.ts `fingerprintSql`), so "nothing changed" is exactly what a tick sees after
+ * a complete sync. The plan runs in a child process (../largePlan.ts) so its RSS is its own. A second round
+ * changes 1 % of the contacts first, which shows the cost of enqueueing.
+ */
+
+const DATABASE = 'chekt_contact_sync_bench_large';
+const PREFIX = 'chekt-sync-bench-large';
+const CHILD = fileURLToPath(new URL('../largePlan.ts', import.meta.url));
+
+/** Size of the large CRM. */
+export interface LargeSetup {
+  readonly sites: number;
+  readonly contacts: number;
+}
+
+interface ChildResult {
+  readonly baseRssMb: number;
+  readonly maxRssMb: number;
+  readonly ticks: ReadonlyArray<{ planMs: number; planned: number }>;
+}
+
+/** Seeds, plans twice (nothing changed; then 1 % changed), appends two rows. */
+export async function runLargePlan(ctx: BenchContext, setup: LargeSetup, rows: Row[]): Promise<void> {
+  const databaseUrl = await recreateDatabase(ctx.servers.pgAdminUrl, DATABASE);
+  await deletePrefix(ctx.servers.redisUrl, PREFIX);
+  const db = createPrisma({ databaseUrl });
+  try {
+    const t = Date.now();
+    await seedLarge(db, setup);
+    ctx.progress(`large: seeded ${setup.contacts} contacts on ${setup.sites} sites and a synced ledger in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const env = childEnv(ctx, databaseUrl);
+    for (const round of ['nothing changed', '1 % changed'] as const) {
+      if (round === '1 % changed') {
+        const n = await db.$executeRaw`UPDATE contacts SET last_name = last_name || ' B', updated_at = now() WHERE (substr(id, 5)::int % 100) = 0`;
+        ctx.progress(`large: changed ${n} contacts`);
+      }
+      ctx.progress(`large: planning a change tick (${round}) in a child process`);
+      const r = await planInChild(env);
+      const [first, second] = r.ticks;
+      const target = round === 'nothing changed' ? `; targets < 2 s: ${first!.planMs < 2000 ? 'met' : 'MISSED'}, < 300 MB: ${r.maxRssMb < 300 ? 'met' : 'MISSED'}` : '';
+      rows.push({
+        scenario: `large plan (${round})`,
+        mode: 'changes',
+        contacts: setup.contacts,
+        sites: setup.sites,
+        changes: first!.planned,
+        // Planning only: no worker runs, so no CHeKT call is made or needed here.
+        calls: null,
+        ideal: null,
+        wallMs: first!.planMs,
+        perMinute: null,
+        limit: null,
+        p50: null,
+        p95: null,
+        rssMb: r.maxRssMb,
+        notes: `planning only, no worker; ${first!.planned} jobs enqueued; next tick ${(second!.planMs / 1000).toFixed(2)} s (${second!.planned} planned); RSS ${Math.round(r.baseRssMb)} MB before planning${target}`,
+        // Nothing changed must plan nothing; 1 % changed must plan about 1 % (enqueued again by the second tick: no worker).
+        ok: round === 'nothing changed' ? first!.planned === 0 && second!.planned === 0 : first!.planned > 0,
+      });
+    }
+  } finally {
+    await db.$disconnect();
+    await deletePrefix(ctx.servers.redisUrl, PREFIX);
+  }
+}
+
+/** Sites over 50 dealers, contacts spread evenly, and a ledger saying CHeKT holds every contact as it is. */
+async function seedLarge(db: PrismaClient, setup: LargeSetup): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name, sync_enabled)
+    SELECT 'site-' || lpad(i::text, 6, '0'), (10001 + i % 50)::text, (100 + i / 50)::text, 'Site ' || i, true
+      FROM generate_series(0, ${setup.sites - 1}::int) AS i`;
+  await db.$executeRaw`
+    INSERT INTO contacts (id, site_id, first_name, last_name, phone_number, email)
+    SELECT 'crm-' || lpad(j::text, 7, '0'), 'site-' || lpad((j % ${setup.sites}::int)::text, 6, '0'), 'First' || j, 'Last' || j,
+           '+1 201 555 ' || lpad((j % 10000)::text, 4, '0'), 'c' || j || '@example.com'
+      FROM generate_series(0, ${setup.contacts - 1}::int) AS j`;
+  await db.$executeRaw(Prisma.sql`
+    INSERT INTO sync_ledger (chekt_dealer_id, chekt_site_id, external_contact_id, chekt_contact_id, crm_hash, last_kind, last_outcome, synced_at, updated_at)
+    SELECT s.chekt_dealer_id, s.chekt_site_id, c.id, (row_number() OVER ())::text, ${fingerprintSql(DEFAULT_RULES)}, 'create', 'succeeded', now(), now()
+      FROM contacts c JOIN sites s ON s.id = c.site_id`);
+  await db.$executeRawUnsafe('ANALYZE');
+}
+
+function childEnv(ctx: BenchContext, databaseUrl: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: ctx.servers.redisUrl,
+    // Never called: a `changes` plan reads only PostgreSQL.
+    CHEKT_API_URL: 'http://127.0.0.1:9',
+    CHEKT_CLIENT_ID: 'sandbox-client',
+    CHEKT_CLIENT_SECRET: 'sandbox-secret',
+    QUEUE_PREFIX: PREFIX,
+    LOG_LEVEL: 'error',
+  };
+}
+
+function planInChild(env: Record<string, string>): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    child.stdout?.pipe(process.stderr);
+    let result: ChildResult | undefined;
+    child.on('message', (m: ChildResult) => (result = m));
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`large plan child exited with code ${code}`))));
+  });
+}

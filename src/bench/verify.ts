@@ -1,0 +1,27 @@
+import { chektContactListSchema } from '../chekt/schemas.js';
+import { DEFAULT_RULES } from '../domain/contact.js';
+import { compareSites, type Mismatch } from '../demo/verify.js';
+import { readLiveContacts, selectSites } from '../source/crm.js';
+import type { BenchEnv } from './env.js';
+
+/**
+ * The correctness check after every scenario: for every enabled CRM site, CHeKT (the sandbox's state) holds
+ * exactly the CRM's valid live contacts with equal normalised values, nothing else and no duplicate
+ * (src/demo/verify.ts). The bench's services run with the default normalisation rules.
+ */
+export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
+  const { sites } = await selectSites(env.db);
+  const live = await readLiveContacts(env.db, sites.map((s) => s.id));
+  const state = sites.map((s) => ({
+    ref: `${s.dealerId}/${s.siteId}`,
+    desired: live.get(s.id) ?? [],
+    remote: chektContactListSchema.parse(env.sandbox.contacts(s.dealerId, s.siteId)),
+  }));
+  return compareSites(state, DEFAULT_RULES);
+}
+
+/** One line naming the first few mismatches (ids only, no personal data). */
+export function describeMismatches(m: readonly Mismatch[]): string {
+  const shown = m.slice(0, 5).map((x) => `${x.site} ${x.externalContactId}: ${x.problem}`);
+  return `${m.length} differences between CHeKT and the CRM (${shown.join('; ')}${m.length > 5 ? '; …' : ''})`;
+}
