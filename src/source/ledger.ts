@@ -68,6 +68,11 @@ export interface LedgerWrite {
  * costs three times the CPU on the worker's hot path (docs/BENCHMARKS.md).
  */
 export async function writeLedger(db: PrismaClient, w: LedgerWrite): Promise<void> {
+  await db.$executeRaw`${ledgerWriteSql(w)}`;
+}
+
+/** The statement of {@link writeLedger}, to run inside another (source/runs.ts `finishOperation`). */
+export function ledgerWriteSql(w: LedgerWrite): Prisma.Sql {
   const cols: Array<[string, Prisma.Sql]> = [];
   const set = (column: string, value: Prisma.Sql) => cols.push([column, value]);
   if (w.chektContactId !== undefined) set('chekt_contact_id', Prisma.sql`${w.chektContactId}`);
@@ -96,7 +101,7 @@ export async function writeLedger(db: PrismaClient, w: LedgerWrite): Promise<voi
   set('updated_at', Prisma.sql`${w.now}::timestamptz`);
   const names = Prisma.raw(cols.map(([c]) => c).join(', '));
   const updates = Prisma.raw(cols.map(([c]) => `${c} = EXCLUDED.${c}`).join(', '));
-  await db.$executeRaw`
+  return Prisma.sql`
     INSERT INTO sync_ledger (chekt_dealer_id, chekt_site_id, external_contact_id, ${names})
     VALUES (${w.site.dealerId}, ${w.site.siteId}, ${w.externalContactId}, ${Prisma.join(cols.map(([, v]) => v))})
     ON CONFLICT (chekt_dealer_id, chekt_site_id, external_contact_id) DO UPDATE SET ${updates}`;

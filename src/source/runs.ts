@@ -1,5 +1,7 @@
 import type { PlannedOperation } from '../domain/plan.js';
+import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from './db.js';
+import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
 
 /**
  * Run history (`sync_runs`) and each run's operations (`sync_operations`). Counts per kind and outcome are
@@ -82,14 +84,24 @@ export async function dbNow(db: PrismaClient): Promise<Date> {
  */
 export async function finishOperation(
   db: PrismaClient,
-  op: { opKey: string; outcome: 'succeeded' | 'failed' | 'skipped' | 'held'; appliedKind: string; error: string | null; attempts: number; readAt: Date; now: Date },
+  op: {
+    opKey: string;
+    outcome: 'succeeded' | 'failed' | 'skipped' | 'held';
+    appliedKind: string;
+    error: string | null;
+    attempts: number;
+    readAt: Date;
+    now: Date;
+    /** The ledger write recording the operation, made in the same statement. */
+    ledger?: LedgerWrite;
+  },
 ): Promise<{ runIds: string[]; stillQueued: boolean }> {
   // Sub-statements of one WITH share a snapshot: `done` cannot see `fin`'s updates, so it skips this op_key
   // (unique within a run), and `left` subtracts what `fin` settled. Two jobs finishing a run's last operations
   // at once cannot see each other's updates either, so for a run that had few operations left, the runs are
   // checked again after this commit (the last job to commit then sees every other one).
   const rows = await db.$queryRaw<Array<{ run_ids: string[] | null; near_end: string[] | null; left: bigint }>>`
-    WITH fin AS (
+    WITH ${op.ledger ? Prisma.sql`led AS (${ledgerWriteSql(op.ledger)} RETURNING 1),` : Prisma.empty} fin AS (
       UPDATE sync_operations o
          SET outcome = ${op.outcome}, applied_kind = ${op.appliedKind}, error = ${op.error}, attempts = ${op.attempts}, finished_at = ${op.now}
         FROM sync_runs r

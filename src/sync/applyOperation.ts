@@ -5,7 +5,7 @@ import { decideAction } from '../domain/decide.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import { addHold } from '../source/holds.js';
-import { writeLedger } from '../source/ledger.js';
+import type { LedgerWrite } from '../source/ledger.js';
 import type { OperationContext } from '../source/operationContext.js';
 import { gateDelete } from './deleteGate.js';
 import { createOrAdopt, updateContact, type WriteResult } from './writeContact.js';
@@ -41,13 +41,23 @@ export interface ApplyResult {
   readonly detail: string | null;
 }
 
+/**
+ * What {@link applyOperation} did, and the ledger write that records it. The caller writes the ledger in the
+ * same statement that settles the operation (source/runs.ts `finishOperation`): one round trip, one commit.
+ * `ledger` holds what was sent (names, phones): it must never go into the job's return value.
+ */
+export interface Applied {
+  readonly result: ApplyResult;
+  readonly ledger: LedgerWrite | null;
+}
+
 /** Runs one operation. `isRetry` is true when an earlier try of this job may have reached CHeKT. */
 export async function applyOperation(
   deps: ApplyDeps,
   job: OperationJobData & { readonly opKey: string; readonly enqueuedAt: number },
   ctx: OperationContext,
   isRetry: boolean,
-): Promise<ApplyResult> {
+): Promise<Applied> {
   const site: SiteRef = { dealerId: job.dealerId, siteId: job.siteId };
   const action = decideAction({
     reason: job.reason,
@@ -60,8 +70,9 @@ export async function applyOperation(
   });
   // The CRM row this operation made CHeKT equal to (or found invalid): the next change tick skips it.
   const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.siteId === job.crmSiteId && !!ctx.site?.syncEnabled;
-  const record = (r: ApplyResult, chektContactId: string | null | undefined, written?: { contact: DesiredContact; echo: ChektContact | null }) =>
-    writeLedger(deps.db, {
+  const record = (r: ApplyResult, chektContactId: string | null | undefined, written?: { contact: DesiredContact; echo: ChektContact | null }): Applied => ({
+    result: r,
+    ledger: {
       site,
       externalContactId: job.externalContactId,
       ...(chektContactId !== undefined ? { chektContactId } : {}),
@@ -75,7 +86,8 @@ export async function applyOperation(
       ...(r.outcome !== 'held' && wanted ? { crmHash: ctx.fingerprint } : {}),
       runId: job.runId,
       now: deps.now(),
-    }).then(() => r);
+    },
+  });
 
   switch (action.type) {
     case 'skip':
@@ -83,7 +95,7 @@ export async function applyOperation(
     case 'delete': {
       if (job.reason !== 'duplicate_in_chekt') {
         const gate = await gateDelete(deps.db, job, { minContacts: deps.siteMinContacts, approved: !!job.approveDeletes, waitedMs: Date.now() - job.enqueuedAt });
-        if (gate.type === 'wait') return { appliedKind: 'skip', outcome: 'wait', detail: gate.reason };
+        if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
         if (gate.type === 'hold') {
           await addHold(deps.db, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
           return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
@@ -96,7 +108,9 @@ export async function applyOperation(
       }
       // Only the ledger's own copy is forgotten; deleting an extra duplicate keeps the kept copy's id.
       const own = !(job.reason === 'duplicate_in_chekt' && ctx.ledgerChektContactId !== action.chektContactId);
-      return writeLedger(deps.db, {
+      return {
+        result: { appliedKind: 'delete', outcome: 'succeeded', detail: null },
+        ledger: {
         site,
         externalContactId: job.externalContactId,
         ...(own ? { chektContactId: null, crmHash: null } : {}),
@@ -105,7 +119,8 @@ export async function applyOperation(
         settled: own,
         runId: job.runId,
         now: deps.now(),
-      }).then(() => ({ appliedKind: 'delete' as const, outcome: 'succeeded' as const, detail: null }));
+        },
+      };
     }
     case 'update': {
       let w: WriteResult;

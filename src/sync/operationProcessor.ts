@@ -105,7 +105,7 @@ async function applyUntilCurrent(
   let passes = 0;
   while (passes < MAX_PASSES) {
     passes += 1;
-    last = await pRetry(
+    const applied = await pRetry(
       async (n) => {
         const ctx = await readOperationContext(deps.db, op, deps.rules);
         state.fingerprint = ctx.fingerprint;
@@ -121,8 +121,18 @@ async function applyUntilCurrent(
         shouldRetry: ({ error }) => isChektError(error) && error.retryable,
       },
     );
+    last = applied.result;
     if (last.outcome === 'wait') return { ...last, passes };
-    const { stillQueued } = await finishOperation(deps.db, { opKey: op.opKey, outcome: last.outcome, appliedKind: last.appliedKind, error: last.detail, attempts: attempt, readAt: state.readAt, now: deps.now() });
+    const { stillQueued } = await finishOperation(deps.db, {
+      opKey: op.opKey,
+      outcome: last.outcome,
+      appliedKind: last.appliedKind,
+      error: last.detail,
+      attempts: attempt,
+      readAt: state.readAt,
+      now: deps.now(),
+      ...(applied.ledger ? { ledger: applied.ledger } : {}),
+    });
     if (!stillQueued) break;
   }
   return { ...last!, passes };
