@@ -268,7 +268,18 @@ export function createApp(options: CreateAppOptions): App {
         ]);
         if (timedOut) {
           logger.warn({ timeoutMs: config.sync.shutdownTimeoutMs }, 'jobs still running at shutdown timeout; they will be retried');
-          await Promise.all(workers.map((w) => w.close(true)));
+          // BullMQ's close(true) returns the close already in progress (which waits for the jobs), so cut the
+          // workers' connections instead: their jobs' locks expire and the stalled-job check hands them to
+          // another worker (at least once; a create is retried the safe way).
+          for (const c of workerConnections) c.disconnect();
+          void closing.catch(() => undefined);
+        }
+        if (timedOut) {
+          // The cut jobs may still await CHeKT or PostgreSQL; do not wait for them.
+          redis.disconnect();
+          await Promise.race([Promise.all([operationsQueue.close(), controlQueue.close()]), sleep(1000)]);
+          await Promise.race([db.$disconnect(), sleep(1000)]);
+          return;
         }
         await Promise.all([operationsQueue.close(), controlQueue.close()]);
         await Promise.all([redis, ...workerConnections].map((c) => c.quit().catch(() => undefined)));

@@ -7,16 +7,19 @@ export interface Finished {
   readonly stderr: string;
 }
 
-const TSX = 'node_modules/.bin/tsx';
 
 /** Environment for children: PATH and HOME only, plus `env` (nothing leaks in from the test process). */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
 }
 
-/** Starts `tsx <entry> <args>` (or, with `npm: true`, `npm run <entry> -- <args>`); wait with {@link waitExit}. */
+/**
+ * Starts `node --import tsx <entry> <args>` (what the npm scripts exec, so the child's pid is the program's own
+ * and a SIGKILL reaches it; the `tsx` CLI would run the program in a second process), or with `npm: true`,
+ * `npm run <entry> -- <args>`. Wait with {@link waitExit}.
+ */
 export function start(entry: string, args: string[], env: Record<string, string>, opts: { npm?: boolean } = {}): ChildProcess & { out: string[]; err: string[] } {
-  const [cmd, argv] = opts.npm ? ['npm', ['run', '--silent', entry, '--', ...args]] : [TSX, [entry, ...args]];
+  const [cmd, argv] = opts.npm ? ['npm', ['run', '--silent', entry, '--', ...args]] : [process.execPath, ['--import', 'tsx', entry, ...args]];
   const child = spawn(cmd, argv, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string[]; err: string[] };
   child.out = [];
   child.err = [];
