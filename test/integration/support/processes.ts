@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { start } from './spawn.js';
+
+/**
+ * Processes the fault tests start and kill themselves: TypeScript entry points run by node itself, a private
+ * `redis-server` (so a test can kill -9 and restart Redis without touching the shared one), and free TCP ports.
+ */
+
+/** Starts `node --import tsx <entry> <args>` (spawn.ts `start`); wait with spawn.ts's `waitExit`. */
+export function startNode(entry: string, env: Record<string, string>, args: string[] = []): ChildProcess & { out: string[]; err: string[] } {
+  return start(entry, args, env);
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it; a tiny race with other processes remains). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A `redis-server` child without persistence: a restart comes back empty. */
+export interface PrivateRedis {
+  readonly port: number;
+  readonly url: string;
+  /** Starts it (again) on the same port and resolves once it answers PING. */
+  start(): Promise<void>;
+  /** SIGKILL (as a crash would) and wait until the process is gone. No-op when not running. */
+  kill(): Promise<void>;
+  /** Keys in the current server (0 right after a restart). */
+  dbsize(): Promise<number>;
+}
+
+/** Creates (does not start) a private Redis on a free port. */
+export async function privateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const ping = async (): Promise<boolean> => {
+    const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 500 });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      r.disconnect();
+    }
+  };
+  return {
+    port,
+    url,
+    async start() {
+      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: 'ignore' });
+      child = proc;
+      for (let i = 0; i < 100; i++) {
+        if (await ping()) return;
+        if (proc.exitCode !== null) throw new Error(`redis-server on port ${port} exited with ${proc.exitCode}`);
+        await sleep(50);
+      }
+      throw new Error(`redis-server on port ${port} did not answer PING within 5 s`);
+    },
+    async kill() {
+      const proc = child;
+      child = undefined;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      const gone = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGKILL');
+      await gone;
+    },
+    async dbsize() {
+      const r = new Redis(url, { maxRetriesPerRequest: 1 });
+      try {
+        return await r.dbsize();
+      } finally {
+        r.disconnect();
+      }
+    },
+  };
+}
+
+/** Environment of a spawned `src/main.ts` for fault tests: 4 workers, no tick for an hour, HTTP on `port`. */
+export function serviceEnv(base: Record<string, string>, port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    ...base,
+    WORKER_CONCURRENCY: '4',
+    SYNC_INTERVAL_SECONDS: '3600',
+    HTTP_PORT: String(port),
+    HTTP_HOST: '127.0.0.1',
+    ADMIN_USER: 'ops',
+    ADMIN_PASSWORD: 'a-long-admin-password',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+}
