@@ -114,7 +114,7 @@ export function serviceEnv(servers: BenchServers, env: BenchEnv, s: ServiceSetti
     WORKER_CONCURRENCY: String(s.workerConcurrency ?? 8),
     // Only notifications and the bench's own commands plan; no scheduled reconcile interferes.
     SYNC_INTERVAL_SECONDS: '86400',
-    RECONCILE_INTERVAL_SECONDS: String(30 * 86_400),
+    RECONCILE_CRON: '0 3 1 1 *',
     SYNC_BACKOFF_MS: '500',
     LOG_LEVEL: 'error',
     ...s.extra,
