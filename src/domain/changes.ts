@@ -18,6 +18,8 @@ export interface ChangedRow {
   readonly chektContactId: string | null;
   /** {@link contentHash} of what was last sent to CHeKT for this contact, if any. */
   readonly lastSentHash: string | null;
+  /** A planned change of this contact is not applied yet (its job may be running on older values). Default false. */
+  readonly pending?: boolean;
 }
 
 /** A ledger contact in CHeKT that is no longer a live CRM contact of its site. */
@@ -76,7 +78,8 @@ export function planChanges(changed: readonly ChangedRow[], removed: readonly Re
       continue;
     }
     for (const w of prepared.contact.warnings) out.warnings.push({ site, externalContactId: ext, reason: w });
-    if (row.chektContactId && row.lastSentHash === contentHash(prepared.contact)) {
+    // Settling is safe only when no job is in flight: a running job may be writing other values.
+    if (row.chektContactId && !row.pending && row.lastSentHash === contentHash(prepared.contact)) {
       out.settled.push({ dealerId: row.dealerId, siteId: row.siteId, externalContactId: ext, fingerprint: row.fingerprint, outcome: 'succeeded', reason: null });
       continue;
     }

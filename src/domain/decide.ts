@@ -27,6 +27,12 @@ export interface DecideInput {
   readonly site: { readonly id: string; readonly syncEnabled: boolean } | null;
   /** CHeKT `contact_id` the ledger holds for this contact on this site. */
   readonly ledgerChektContactId: string | null;
+  /**
+   * A delete of this contact was planned (the job's own kind, or a later run's queued delete), so the deletion
+   * holds were applied to it. Without that, a contact removed from the CRM after an update or create was
+   * planned is skipped, and the next plan deletes it under the holds. Default false.
+   */
+  readonly deletePlanned?: boolean;
   readonly rules: NormalizeRules;
 }
 
@@ -49,7 +55,11 @@ export function decideAction(input: DecideInput): WorkerAction {
   const crm = input.crm;
   const wanted = crm !== null && crm.deletedAt === null && crm.siteId === input.crmSiteId;
   if (!wanted) {
-    return chektContactId ? { type: 'delete', chektContactId } : { type: 'skip', reason: 'not in CHeKT; nothing to delete' };
+    if (!chektContactId) return { type: 'skip', reason: 'not in CHeKT; nothing to delete' };
+    if (input.reason !== 'removed_from_crm' && !input.deletePlanned) {
+      return { type: 'skip', reason: 'removed from the CRM after planning; the next plan deletes it, under the deletion holds' };
+    }
+    return { type: 'delete', chektContactId };
   }
   const prepared = prepareContact(crm, input.rules);
   if (!prepared.ok) return { type: 'skip', reason: prepared.reason };

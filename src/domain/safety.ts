@@ -110,3 +110,41 @@ export function countSiteOperations(ops: readonly PlannedOperation[]): Map<strin
   for (const [k, v] of out) if (v.deletes === 0) out.delete(k);
   return out;
 }
+
+/**
+ * Holds that hold (issue "Never lose...", point 3: "until an operator approves"), on top of {@link findHolds}:
+ * - **Sticky.** A site already on hold (`stored`) stays held while it has deletes, even when this plan's rules
+ *   alone would not hold it: a narrower plan (one site, one notification), a window that moved on, or a run-wide
+ *   share computed over fewer sites never releases it. It is released by approval, or when the CRM lists the
+ *   contacts again (no holdable delete left).
+ * - **Approval covers what was shown.** `--approve-deletes` lifts a site's hold only when a hold is stored and
+ *   the plan deletes no more contacts than that hold showed; more deletes stay held with their own reason.
+ * Returns the holds and the sites whose deletes are approved (their jobs may go below `SITE_MIN_CONTACTS`).
+ */
+export function resolveHolds(input: {
+  readonly stats: readonly SiteDeleteStats[];
+  readonly totalManaged: number;
+  readonly rules: HoldRules;
+  readonly stored: ReadonlyMap<string, Hold>;
+  /** Sites named with `--approve-deletes` / `approveDeletes`. */
+  readonly approvalRequested: ReadonlySet<string>;
+}): { holds: Hold[]; approved: Set<string> } {
+  const { stats, stored } = input;
+  const approved = new Set(
+    stats.filter((s) => input.approvalRequested.has(s.site) && stored.has(s.site) && s.deletes <= stored.get(s.site)!.deletes).map((s) => s.site),
+  );
+  const byRule = new Map(findHolds(stats, input.totalManaged, input.rules, (s) => approved.has(s)).map((h) => [h.site, h]));
+  const holds: Hold[] = [];
+  for (const s of stats) {
+    if (s.deletes === 0 || approved.has(s.site)) continue;
+    const before = stored.get(s.site);
+    const rule = byRule.get(s.site);
+    if (!before && !rule) continue;
+    const managed = Math.max(s.managed, s.deletes);
+    const reason = before && input.approvalRequested.has(s.site)
+      ? `${s.deletes} deletes planned, more than the ${before.deletes} shown when the site was held; check the CRM and approve again: npm run sync -- --site ${s.site} --approve-deletes`
+      : (rule?.reason ?? before!.reason);
+    holds.push({ site: s.site, deletes: s.deletes, managed, reason });
+  }
+  return { holds, approved };
+}

@@ -63,13 +63,16 @@ export async function readChangedContacts(db: PrismaClient, scope: ChangeScope):
   const fp = fingerprintSql(scope.rules);
   const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
     SELECT c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email, c.deleted_at, c.updated_at,
-           s.chekt_dealer_id, s.chekt_site_id, ${fp} AS fp, l.chekt_contact_id, l.last_sent_hash
+           s.chekt_dealer_id, s.chekt_site_id, ${fp} AS fp, l.chekt_contact_id, l.last_sent_hash,
+           l.pending_since IS NOT NULL AS pending
       FROM contacts c
       JOIN sites s ON s.id = c.site_id AND s.sync_enabled
       LEFT JOIN sync_ledger l
         ON l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.external_contact_id = c.id
      WHERE c.deleted_at IS NULL ${siteFilter(scope.crmSiteIds, Prisma.sql`c.site_id`)}
-       AND l.crm_hash IS DISTINCT FROM ${fp}
+       -- A row with a change still pending is read again even when it equals the ledger: an edit reverted while its
+       -- job runs must reach CHeKT (the plan joins the job, which then applies again: latest wins).
+       AND (l.crm_hash IS DISTINCT FROM ${fp} OR l.pending_since IS NOT NULL)
        AND NOT (l.failed_hash IS NOT DISTINCT FROM ${fp} AND l.failed_at > clock_timestamp() - make_interval(secs => ${scope.failedCooldownSeconds}))
      ORDER BY s.chekt_dealer_id, s.chekt_site_id, c.id`;
   return rows.map((r) => ({
@@ -80,6 +83,7 @@ export async function readChangedContacts(db: PrismaClient, scope: ChangeScope):
     fingerprint: r.fp as string,
     chektContactId: r.chekt_contact_id as string | null,
     lastSentHash: r.last_sent_hash as string | null,
+    pending: r.pending as boolean,
   }));
 }
 

@@ -20,7 +20,15 @@ export async function readHolds(db: PrismaClient): Promise<Map<string, Hold>> {
  * Stores `holds` and removes the stored holds of `scope` sites ("dealerId/siteId"; null = every site) that
  * are not among them. One transaction.
  */
-export async function saveHolds(db: PrismaClient, holds: readonly Hold[], scope: readonly string[] | null, runId: string | null, now: Date): Promise<void> {
+export async function saveHolds(
+  db: PrismaClient,
+  holds: readonly Hold[],
+  scope: readonly string[] | null,
+  runId: string | null,
+  now: Date,
+  /** Sites of the scope that were not planned (their CHeKT list could not be read): their holds stay. */
+  keep: ReadonlySet<string> = new Set(),
+): Promise<void> {
   const held = new Set(holds.map((h) => h.site));
   const split = (site: string) => {
     const i = site.indexOf('/');
@@ -29,7 +37,7 @@ export async function saveHolds(db: PrismaClient, holds: readonly Hold[], scope:
   const stale = scope === null
     ? (await db.syncHold.findMany({ select: { chektDealerId: true, chektSiteId: true } })).map((r) => `${r.chektDealerId}/${r.chektSiteId}`)
     : scope;
-  const toClear = stale.filter((s) => !held.has(s)).map(split);
+  const toClear = stale.filter((s) => !held.has(s) && !keep.has(s)).map(split);
   await db.$transaction([
     ...(toClear.length > 0 ? [db.syncHold.deleteMany({ where: { OR: toClear } })] : []),
     ...holds.map((h) => {
@@ -45,7 +53,7 @@ export async function saveHolds(db: PrismaClient, holds: readonly Hold[], scope:
 }
 
 /** Stores one hold found by a worker (a delete that would take its site below the minimum). */
-export async function addHold(db: PrismaClient, hold: Hold, runId: string | null, now: Date): Promise<void> {
+export async function addHold(db: Pick<PrismaClient, 'syncHold'>, hold: Hold, runId: string | null, now: Date): Promise<void> {
   const i = hold.site.indexOf('/');
   const key = { chektDealerId: hold.site.slice(0, i), chektSiteId: hold.site.slice(i + 1) };
   const data = { reason: hold.reason, deletes: hold.deletes, managed: hold.managed, runId };

@@ -67,7 +67,7 @@ export interface LedgerWrite {
  * Inserts or updates one ledger row, in one statement. Written as SQL rather than Prisma's `upsert`, which
  * costs three times the CPU on the worker's hot path (docs/BENCHMARKS.md).
  */
-export async function writeLedger(db: PrismaClient, w: LedgerWrite): Promise<void> {
+export async function writeLedger(db: Pick<PrismaClient, '$executeRaw'>, w: LedgerWrite): Promise<void> {
   await db.$executeRaw`${ledgerWriteSql(w)}`;
 }
 

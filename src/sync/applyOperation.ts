@@ -5,9 +5,9 @@ import { decideAction } from '../domain/decide.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import { addHold } from '../source/holds.js';
-import type { LedgerWrite } from '../source/ledger.js';
+import { writeLedger, type LedgerWrite } from '../source/ledger.js';
 import type { OperationContext } from '../source/operationContext.js';
-import { gateDelete } from './deleteGate.js';
+import { gateDelete, withSiteLock } from './deleteGate.js';
 import { createOrAdopt, updateContact, type WriteResult } from './writeContact.js';
 
 /**
@@ -66,6 +66,7 @@ export async function applyOperation(
     crm: ctx.crm,
     site: ctx.site,
     ledgerChektContactId: ctx.ledgerChektContactId,
+    deletePlanned: job.kind === 'delete' || ctx.deletePlanned,
     rules: deps.rules,
   });
   // The CRM row this operation made CHeKT equal to (or found invalid): the next change tick skips it.
@@ -93,24 +94,17 @@ export async function applyOperation(
     case 'skip':
       return record({ appliedKind: 'skip', outcome: 'skipped', detail: action.reason }, undefined);
     case 'delete': {
-      if (job.reason !== 'duplicate_in_chekt') {
-        const gate = await gateDelete(deps.db, job, { minContacts: deps.siteMinContacts, approved: !!job.approveDeletes, waitedMs: Date.now() - job.enqueuedAt });
-        if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
-        if (gate.type === 'hold') {
-          await addHold(deps.db, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
-          return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
+      const remove = async (): Promise<Applied> => {
+        try {
+          await deps.chekt.deleteContact(site, action.chektContactId);
+        } catch (err) {
+          if (!(err instanceof ChektNotFoundError)) throw err;
         }
-      }
-      try {
-        await deps.chekt.deleteContact(site, action.chektContactId);
-      } catch (err) {
-        if (!(err instanceof ChektNotFoundError)) throw err;
-      }
+        return { result: { appliedKind: 'delete', outcome: 'succeeded', detail: null }, ledger: deleted };
+      };
       // Only the ledger's own copy is forgotten; deleting an extra duplicate keeps the kept copy's id.
       const own = !(job.reason === 'duplicate_in_chekt' && ctx.ledgerChektContactId !== action.chektContactId);
-      return {
-        result: { appliedKind: 'delete', outcome: 'succeeded', detail: null },
-        ledger: {
+      const deleted: LedgerWrite = {
         site,
         externalContactId: job.externalContactId,
         ...(own ? { chektContactId: null, crmHash: null } : {}),
@@ -119,8 +113,20 @@ export async function applyOperation(
         settled: own,
         runId: job.runId,
         now: deps.now(),
-        },
       };
+      if (job.reason === 'duplicate_in_chekt') return remove();
+      // Gate, delete and ledger write under the site's lock: the next delete of the site sees this one.
+      return withSiteLock(deps.db, site, async (tx) => {
+        const gate = await gateDelete(tx, job, { minContacts: deps.siteMinContacts, approved: !!job.approveDeletes, waitedMs: Date.now() - job.enqueuedAt });
+        if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
+        if (gate.type === 'hold') {
+          await addHold(tx, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
+          return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
+        }
+        const done = await remove();
+        await writeLedger(tx, deleted);
+        return done;
+      });
     }
     case 'update': {
       let w: WriteResult;

@@ -1,3 +1,4 @@
+import type { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../source/db.js';
 import { readDeleteGate } from '../source/operationContext.js';
 
@@ -7,8 +8,11 @@ import { readDeleteGate } from '../source/operationContext.js';
  * - add before remove: while a create on the same CHeKT site, or of the same contact on another site (a
  *   contact that moved), is still queued, the delete waits (its job is delayed, not failed), for up to
  *   {@link MAX_WAIT_MS};
- * - minimum: a delete that would leave the site with fewer than `SITE_MIN_CONTACTS` managed contacts in CHeKT
- *   is held (stored in `sync_holds`) unless an operator approved the site's deletes.
+ * - a delete is held (stored in `sync_holds`) unless an operator approved the site's deletes when: the site is
+ *   already on hold; a create on the site failed for good in the same run (its replacement is missing); or it
+ *   would leave the site with fewer than `SITE_MIN_CONTACTS` managed contacts in CHeKT.
+ * The caller runs the gate and the delete under a per-site lock ({@link withSiteLock}), so two deletes of one
+ * site never both see the other's contact as remaining.
  */
 
 /** Longest a delete waits for creates before the minimum rule decides alone: 10 minutes. */
@@ -22,21 +26,42 @@ export type GateDecision =
 
 /** Decides whether a delete may run now; see the module comment. */
 export async function gateDelete(
-  db: PrismaClient,
-  op: { readonly opKey: string; readonly externalContactId: string; readonly dealerId: string; readonly siteId: string },
+  db: Pick<PrismaClient, '$queryRaw'>,
+  op: { readonly opKey: string; readonly runId: string; readonly externalContactId: string; readonly dealerId: string; readonly siteId: string },
   options: { readonly minContacts: number; readonly approved: boolean; readonly waitedMs: number },
 ): Promise<GateDecision> {
   const state = await readDeleteGate(db, op);
   if (state.createsPending && options.waitedMs < MAX_WAIT_MS) {
     return { type: 'wait', reason: 'waiting for creates on this site (add before remove)' };
   }
-  if (!options.approved && state.remaining < options.minContacts) {
-    const site = `${op.dealerId}/${op.siteId}`;
+  const site = `${op.dealerId}/${op.siteId}`;
+  const approve = `; approve with: npm run sync -- --site ${site} --approve-deletes`;
+  if (options.approved) return { type: 'go' };
+  if (state.held) return { type: 'hold', remaining: state.remaining, reason: `the site is on hold; its deletes wait for approval${approve}` };
+  if (state.createFailed) {
+    return { type: 'hold', remaining: state.remaining, reason: `a create on this site failed in the same run: add before remove, so this delete waits${approve}` };
+  }
+  if (state.remaining < options.minContacts) {
     return {
       type: 'hold',
       remaining: state.remaining,
-      reason: `deleting would leave ${state.remaining} contact(s) in CHeKT, below SITE_MIN_CONTACTS=${options.minContacts}; approve with: npm run sync -- --site ${site} --approve-deletes`,
+      reason: `deleting would leave ${state.remaining} contact(s) in CHeKT, below SITE_MIN_CONTACTS=${options.minContacts}${approve}`,
     };
   }
   return { type: 'go' };
+}
+
+/**
+ * Runs `fn` in a transaction holding a PostgreSQL advisory lock on the CHeKT site (transaction-scoped, so a
+ * crash releases it): deletes of one site run one at a time, across every worker process. Waits up to 60 s for
+ * the lock; the transaction may last 5 minutes (the CHeKT call waits out 429s).
+ */
+export async function withSiteLock<T>(db: PrismaClient, site: { dealerId: string; siteId: string }, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+  return db.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`chekt-site-delete/${site.dealerId}/${site.siteId}`}, 0))`;
+      return fn(tx);
+    },
+    { maxWait: 60_000, timeout: 300_000 },
+  );
 }

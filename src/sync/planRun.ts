@@ -2,9 +2,9 @@ import type { Queue } from 'bullmq';
 import type { RateLimiter } from '../chekt/rateLimiter.js';
 import type { ChektContactsApi, SiteRef } from '../chekt/types.js';
 import { planChanges, type SettledContact, type SiteNote } from '../domain/changes.js';
-import type { NormalizeRules } from '../domain/contact.js';
+import { externalIdProblem, type NormalizeRules } from '../domain/contact.js';
 import { planTotals, type PlannedOperation, type PlanTotals } from '../domain/plan.js';
-import { countSiteOperations, findHolds, isHoldableDelete, type Hold, type HoldRules } from '../domain/safety.js';
+import { countSiteOperations, isHoldableDelete, resolveHolds, type Hold, type HoldRules } from '../domain/safety.js';
 import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from '../queue/producer.js';
@@ -114,7 +114,9 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   let plan: ModePlan;
   let counts: Awaited<ReturnType<typeof readSiteCounts>>;
   let totalManaged: number;
+  let stored: Awaited<ReturnType<typeof readHolds>>;
   try {
+    stored = await readHolds(deps.db);
     crmReadAt = await dbNow(deps.db);
     plan = req.mode === 'changes' ? await planChangeTick(deps, req, log) : await reconcileSites(deps, req, log);
     const withDeletes = countSiteOperations(plan.operations);
@@ -124,7 +126,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     if (!req.createRun) await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
     throw err;
   }
-  const approved = new Set(req.approveDeletes ? req.sites.map((s) => `${s.dealerId}/${s.siteId}`) : []);
+  const approvalRequested = new Set(req.approveDeletes ? req.sites.map((s) => `${s.dealerId}/${s.siteId}`) : []);
   const stats = [...countSiteOperations(plan.operations)].map(([site, o]) => ({
     site,
     ...o,
@@ -132,7 +134,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     managed: counts.get(site)?.managed ?? 0,
     recentDeletes: counts.get(site)?.recentDeletes ?? 0,
   }));
-  const holds = findHolds(stats, totalManaged, deps.holdRules, (s) => approved.has(s));
+  const { holds, approved } = resolveHolds({ stats, totalManaged, rules: deps.holdRules, stored, approvalRequested });
   const heldSites = new Set(holds.map((h) => h.site));
   const isHeld = (o: PlannedOperation) => isHoldableDelete(o) && heldSites.has(`${o.dealerId}/${o.siteId}`);
   const toRun = plan.operations.filter((o) => !isHeld(o));
@@ -154,11 +156,10 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   };
   const now = deps.now();
   if (!req.dryRun) {
-    const before = await readHolds(deps.db);
-    const newHold = holds.some((h) => before.get(h.site)?.deletes !== h.deletes || before.get(h.site)?.reason !== h.reason);
+    const newHold = holds.some((h) => stored.get(h.site)?.deletes !== h.deletes || stored.get(h.site)?.reason !== h.reason);
     if (req.createRun?.onlyIfWork && toRun.length === 0 && !newHold) {
       await settleContacts(deps.db, plan.settled, null, now);
-      await saveHolds(deps.db, holds, plan.scope, null, now);
+      await saveHolds(deps.db, holds, plan.scope, null, now, new Set(plan.siteErrors.map((e) => e.site)));
       return { ...summary, recorded: false };
     }
   }
@@ -174,7 +175,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     log.info({ dryRun: true, ...summary.totals }, 'run planned');
     return summary;
   }
-  await saveHolds(deps.db, holds, plan.scope, req.runId, now);
+  await saveHolds(deps.db, holds, plan.scope, req.runId, now, new Set(plan.siteErrors.map((e) => e.site)));
   await markPending(deps.db, toRun, now);
   const enqueue = await enqueueOperations(deps.operations, req.runId, toRun, deps.jobOptions, { approveDeletes: approved });
   await deps.db.syncRun.update({ where: { id: req.runId }, data: { planned: { ...summary, enqueue } as object } });
@@ -196,7 +197,9 @@ async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest, log: Logge
     readRemovedContacts(deps.db, scope),
     crmSiteIds === null ? Promise.resolve(null) : selectSitesById(deps.db, crmSiteIds),
   ]);
-  const unseen = await readUnseenSites(deps.db, [...new Set(allChanged.filter((r) => !r.chektContactId).map((r) => r.crmSiteId))]);
+  // Contacts with an unusable id get no ledger row, so they must not make their site look never seen.
+  const creatable = allChanged.filter((r) => !r.chektContactId && !externalIdProblem(r.contact.id));
+  const unseen = await readUnseenSites(deps.db, [...new Set(creatable.map((r) => r.crmSiteId))]);
   const unseenIds = new Set(unseen.map((s) => s.id));
   const changed = unseenIds.size === 0 ? allChanged : allChanged.filter((r) => !unseenIds.has(r.crmSiteId));
   const first = unseen.length === 0 ? null : await reconcileSites(deps, { ...req, mode: 'reconcile', sites: unseen, paceLists: false }, log);

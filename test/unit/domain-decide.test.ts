@@ -62,15 +62,22 @@ describe('decideAction: contact gone from this site', () => {
     });
   });
 
-  it('hard-deleted contact known only to the ledger -> delete the ledger id', () => {
-    expect(decideAction(input({ reason: 'fields_differ', crm: null, plannedChektContactId: null, ledgerChektContactId: '12' }))).toEqual({
+  it('hard-deleted contact known only to the ledger, its delete planned -> delete the ledger id', () => {
+    expect(decideAction(input({ reason: 'fields_differ', crm: null, plannedChektContactId: null, ledgerChektContactId: '12', deletePlanned: true }))).toEqual({
       type: 'delete',
       chektContactId: '12',
     });
   });
 
   it('the planned id wins over the ledger id', () => {
-    expect(decideAction(input({ crm: null, plannedChektContactId: '7', ledgerChektContactId: '12' }))).toEqual({ type: 'delete', chektContactId: '7' });
+    expect(decideAction(input({ crm: null, plannedChektContactId: '7', ledgerChektContactId: '12', deletePlanned: true }))).toEqual({ type: 'delete', chektContactId: '7' });
+  });
+
+  it('an update whose contact was removed after planning is skipped, not turned into a delete past the holds', () => {
+    expect(decideAction(input({ reason: 'changed_in_crm', crm: crm({ deletedAt: new Date() }) }))).toEqual({
+      type: 'skip',
+      reason: 'removed from the CRM after planning; the next plan deletes it, under the deletion holds',
+    });
   });
 
   it('deleted contact with no known contact id -> skip', () => {
@@ -80,8 +87,8 @@ describe('decideAction: contact gone from this site', () => {
     });
   });
 
-  it('contact moved to another CRM site -> delete it from the planned site', () => {
-    expect(decideAction(input({ crm: crm({ siteId: 'crm-site-2' }) }))).toEqual({ type: 'delete', chektContactId: '7' });
+  it('contact moved to another CRM site, its delete planned -> delete it from the planned site', () => {
+    expect(decideAction(input({ crm: crm({ siteId: 'crm-site-2' }), deletePlanned: true }))).toEqual({ type: 'delete', chektContactId: '7' });
   });
 });
 

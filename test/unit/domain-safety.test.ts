@@ -1,4 +1,4 @@
-import { countSiteOperations, findHolds, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
+import { countSiteOperations, findHolds, resolveHolds, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
 import type { PlannedOperation } from '../../src/domain/plan.js';
 
 const rules: HoldRules = { maxDeleteSharePercent: 10, minDeletesForShare: 2, minContacts: 1, windowSeconds: 3600 };
@@ -70,5 +70,26 @@ describe('countSiteOperations', () => {
       op('create', '3', 'new_in_crm'),
     ]);
     expect([...counts]).toEqual([['d/1', { crmSiteId: 'crm-1', deletes: 1, creates: 1 }]]);
+  });
+});
+
+describe('resolveHolds', () => {
+  const stored = new Map([['a', { site: 'a', deletes: 2, managed: 10, reason: 'stored reason' }]]);
+  it('keeps a stored hold while the site has deletes, even when the rules alone would not hold it', () => {
+    const r = resolveHolds({ stats: [stat('a', { deletes: 1, managed: 30, live: 29 })], totalManaged: 1000, rules, stored, approvalRequested: new Set() });
+    expect(r.holds).toEqual([{ site: 'a', deletes: 1, managed: 30, reason: 'stored reason' }]);
+    expect([...r.approved]).toEqual([]);
+  });
+  it('releases a stored hold when the site has no delete left (the CRM lists the contacts again)', () => {
+    expect(resolveHolds({ stats: [], totalManaged: 1000, rules, stored, approvalRequested: new Set() }).holds).toEqual([]);
+  });
+  it('an approval covers the deletes the hold showed, not more; without a stored hold it approves nothing', () => {
+    expect([...resolveHolds({ stats: [stat('a', { deletes: 2 })], totalManaged: 1000, rules, stored, approvalRequested: new Set(['a']) }).approved]).toEqual(['a']);
+    const more = resolveHolds({ stats: [stat('a', { deletes: 3 })], totalManaged: 1000, rules, stored, approvalRequested: new Set(['a']) });
+    expect([...more.approved]).toEqual([]);
+    expect(more.holds[0]?.reason).toMatch(/^3 deletes planned, more than the 2 shown when the site was held/);
+    const unheld = resolveHolds({ stats: [stat('b', { deletes: 5, live: 0 })], totalManaged: 1000, rules, stored, approvalRequested: new Set(['b']) });
+    expect([...unheld.approved]).toEqual([]);
+    expect(unheld.holds.map((h) => h.site)).toEqual(['b']);
   });
 });
