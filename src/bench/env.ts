@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { deleteKeysWithPrefix } from '../queue/connection.js';
 import pg from 'pg';
 import { migrate } from '../db/migrate.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/server.js';
@@ -80,17 +80,7 @@ export async function recreateDatabase(pgAdminUrl: string, name: string): Promis
 
 /** Deletes every Redis key under `${prefix}:`. */
 export async function deletePrefix(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
+  await deleteKeysWithPrefix(redisUrl, prefix);
 }
 
 /** Settings of one service process (src/bench/worker.ts) against one environment. */

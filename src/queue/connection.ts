@@ -22,3 +22,22 @@ export function createRedis(url: string, options: { blocking: boolean; logger: L
   });
   return redis;
 }
+
+/**
+ * Deletes every Redis key under `${prefix}:` (SCAN in pages of 1,000, then DEL), opening and closing its own
+ * connection to `redisUrl`. For the bench and tests, which start from an empty prefix; never called by the
+ * service.
+ */
+export async function deleteKeysWithPrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createApp, type App } from '../../../src/app.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { migrate } from '../../../src/db/migrate.js';
+import { deleteKeysWithPrefix } from '../../../src/queue/connection.js';
 import { createLogger } from '../../../src/logger.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.js';
 import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
@@ -64,17 +64,7 @@ export async function dropTestDatabase(databaseUrl: string): Promise<void> {
 
 /** Deletes every Redis key under a queue prefix. */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
+  await deleteKeysWithPrefix(REDIS_URL, prefix);
 }
 
 /** Builds the environment the app is configured from, pointing at the sandbox. */
