@@ -101,6 +101,33 @@ describe('change ticks', () => {
   });
 });
 
+describe('latest wins while a job runs', () => {
+  test('an edit reverted while its PUT is in flight still reaches CHeKT (the reverted row is planned again)', async () => {
+    const original = 'di@example.com';
+    h.sandbox.setFaults({ latencyMs: 1500 });
+    try {
+      await h.app.db.contact.update({ where: { id: 'c4' }, data: { email: 'temporary@example.com' } });
+      const first = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+      for (let i = 0; i < 100 && h.sandbox.inFlight() === 0; i++) await sleep(20);
+      expect(h.sandbox.inFlight()).toBe(1);
+      // Back to what CHeKT held before: the ledger still says so, but the job in flight is writing the edit.
+      await h.app.db.contact.update({ where: { id: 'c4' }, data: { email: original } });
+      const second = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+      expect(second.summary.totals.updates).toBe(1);
+      const wait = (runId: string) => waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 30_000 });
+      await wait(first.runId);
+      const report = toJsonReport(await wait(second.runId));
+      expect(report.counts).toEqual({ update: { succeeded: 1 } });
+    } finally {
+      h.sandbox.setFaults({ latencyMs: 0 });
+    }
+    expect(h.sandbox.contacts('10', '2').find((c) => c.external_contact_id === 'c4')?.email).toBe(original);
+    h.sandbox.resetStats();
+    await changeTick();
+    expect(h.sandbox.stats().total).toBe(0);
+  });
+});
+
 describe('a site new to the CRM', () => {
   test('is listed once before its first writes: a contact CHeKT already holds is adopted, not created twice', async () => {
     await h.app.db.site.create({ data: { id: 's3', chektDealerId: '10', chektSiteId: '3', name: 'New site' } });
