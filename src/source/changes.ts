@@ -55,6 +55,10 @@ export interface ChangeScope {
 /** Marker stored in `failed_hash` when a delete failed for good. */
 export const DELETE_FAILED = 'delete';
 
+/** SQL: the ledger row `l` failed for good on `failedHash` less than the cool-down ago. */
+const coolingDown = (failedHash: Prisma.Sql, scope: ChangeScope) =>
+  Prisma.sql`(l.failed_hash IS NOT DISTINCT FROM ${failedHash} AND l.failed_at > clock_timestamp() - make_interval(secs => ${scope.failedCooldownSeconds}))`;
+
 const siteFilter = (ids: readonly string[] | null, column: Prisma.Sql) =>
   ids === null ? Prisma.empty : Prisma.sql`AND ${column} = ANY(${[...ids]})`;
 
@@ -73,7 +77,7 @@ export async function readChangedContacts(db: PrismaClient, scope: ChangeScope):
        -- A row with a change still pending is read again even when it equals the ledger: an edit reverted while its
        -- job runs must reach CHeKT (the plan joins the job, which then applies again: latest wins).
        AND (l.crm_hash IS DISTINCT FROM ${fp} OR l.pending_since IS NOT NULL)
-       AND NOT (l.failed_hash IS NOT DISTINCT FROM ${fp} AND l.failed_at > clock_timestamp() - make_interval(secs => ${scope.failedCooldownSeconds}))
+       AND NOT ${coolingDown(fp, scope)}
      ORDER BY s.chekt_dealer_id, s.chekt_site_id, c.id`;
   return rows.map((r) => ({
     contact: rowToContact(r),
@@ -99,7 +103,7 @@ export async function readRemovedContacts(db: PrismaClient, scope: ChangeScope):
       JOIN sites s ON s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id AND s.sync_enabled
      WHERE l.chekt_contact_id IS NOT NULL ${siteFilter(scope.crmSiteIds, Prisma.sql`s.id`)}
        AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = l.external_contact_id AND c.site_id = s.id AND c.deleted_at IS NULL)
-       AND NOT (l.failed_hash IS NOT DISTINCT FROM ${DELETE_FAILED} AND l.failed_at > clock_timestamp() - make_interval(secs => ${scope.failedCooldownSeconds}))
+       AND NOT ${coolingDown(Prisma.sql`${DELETE_FAILED}`, scope)}
      ORDER BY l.chekt_dealer_id, l.chekt_site_id, l.external_contact_id`;
   return rows.map((r) => ({
     crmSiteId: r.crm_site_id!,

@@ -81,14 +81,3 @@ export async function findKnownContactIds(db: PrismaClient, ids: readonly string
   return new Set(rows.map((r) => r.id));
 }
 
-/** One contact row by id, or null when it does not exist. */
-export async function readContact(db: PrismaClient, id: string): Promise<CrmContact | null> {
-  const row = await db.contact.findUnique({ where: { id } });
-  return row ? toContact(row) : null;
-}
-
-/** One CRM site by `sites.id`, or null. */
-export async function readSite(db: PrismaClient, id: string): Promise<CrmSite | null> {
-  const row = await db.site.findUnique({ where: { id } });
-  return row ? toSite(row) : null;
-}

@@ -30,15 +30,6 @@ export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): P
   return out;
 }
 
-/** The CHeKT `contact_id` recorded for one contact on one site, or null. */
-export async function readLedgerContactId(db: PrismaClient, site: SiteRef, externalContactId: string): Promise<string | null> {
-  const row = await db.syncLedger.findUnique({
-    where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: site.dealerId, chektSiteId: site.siteId, externalContactId } },
-    select: { chektContactId: true },
-  });
-  return row?.chektContactId ?? null;
-}
-
 /** One ledger write after an operation or adoption. */
 export interface LedgerWrite {
   readonly site: SiteRef;

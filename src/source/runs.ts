@@ -210,11 +210,6 @@ export async function countQueued(db: PrismaClient, runId: string): Promise<numb
   return db.syncOperation.count({ where: { runId, outcome: 'queued' } });
 }
 
-/** True when some run still waits on an operation with this `opKey`. */
-export async function hasQueued(db: PrismaClient, opKey: string): Promise<boolean> {
-  return (await db.syncOperation.count({ where: { opKey, outcome: 'queued' } })) > 0;
-}
-
 /** A run's operations still queued, as planned operations (at most `limit`), to enqueue their jobs again. */
 export async function listQueuedOperations(db: PrismaClient, runId: string, limit = 10_000): Promise<PlannedOperation[]> {
   const rows = await db.syncOperation.findMany({ where: { runId, outcome: 'queued' }, take: limit });

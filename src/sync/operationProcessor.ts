@@ -4,7 +4,6 @@ import { isChektError } from '../chekt/errors/index.js';
 import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { DELETE_FAILED } from '../source/changes.js';
-import { writeLedger } from '../source/ledger.js';
 import { readOperationContext } from '../source/operationContext.js';
 import { finishOperation } from '../source/runs.js';
 import { applyOperation, type ApplyDeps, type ApplyResult } from './applyOperation.js';
@@ -62,17 +61,26 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
         throw err;
       }
       log.warn(fields, 'operation failed');
-      await writeLedger(deps.db, {
-        site: { dealerId: d.dealerId, siteId: d.siteId },
-        externalContactId: d.externalContactId,
-        kind: d.kind,
+      // The ledger's failure record goes in the statement that settles the operation.
+      await finishOperation(deps.db, {
+        opKey: String(job.id),
         outcome: 'failed',
+        appliedKind: d.kind,
         error: reason,
-        failedHash: d.kind === 'delete' ? DELETE_FAILED : (state.fingerprint ?? DELETE_FAILED),
-        runId: d.runId,
+        attempts: job.attemptsMade + 1,
+        readAt: state.readAt,
         now: deps.now(),
+        ledger: {
+          site: { dealerId: d.dealerId, siteId: d.siteId },
+          externalContactId: d.externalContactId,
+          kind: d.kind,
+          outcome: 'failed',
+          error: reason,
+          failedHash: d.kind === 'delete' ? DELETE_FAILED : (state.fingerprint ?? DELETE_FAILED),
+          runId: d.runId,
+          now: deps.now(),
+        },
       });
-      await finishOperation(deps.db, { opKey: String(job.id), outcome: 'failed', appliedKind: d.kind, error: reason, attempts: job.attemptsMade + 1, readAt: state.readAt, now: deps.now() });
       throw new UnrecoverableError(reason);
     }
   };
