@@ -30,6 +30,17 @@ export function isWellFormedText(value: string): boolean {
   return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value);
 }
 
+/**
+ * Why PostgreSQL `text` cannot hold `value` faithfully, or null when it can: a NUL is refused outright
+ * (SQLSTATE 22021), and a lone surrogate half would be stored as U+FFFD, so the value read back differs.
+ * Used on every text input of the HTTP API and CLI before it reaches a query (docs/CHEKT-AUTH-AND-IDS.md).
+ */
+export function storableTextProblem(value: string): string | null {
+  if (value.includes('\u0000')) return 'contains a NUL character';
+  if (!isWellFormedText(value)) return 'contains a lone UTF-16 surrogate (broken Unicode)';
+  return null;
+}
+
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 /** Length in Unicode code points (what a database `varchar(n)` counts). */

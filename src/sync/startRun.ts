@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SiteRef } from '../chekt/types.js';
+import { storableTextProblem } from '../domain/text.js';
 import { createRun, type RunTrigger } from '../source/runs.js';
 import { planRun, type PlanRunDeps, type PlanSummary } from './planRun.js';
 
@@ -10,14 +11,17 @@ export function formatSiteRef(s: SiteRef): string {
 
 /**
  * Parses `dealerId/siteId` (the CLI's `--site` and the API's `sites[]`).
- * @throws {Error} naming the value when it is not two non-empty parts separated by one "/".
+ * @throws {Error} naming the value when it is not two non-empty parts separated by one "/", or holds text
+ * PostgreSQL cannot store (a NUL or a lone surrogate: domain/text.ts `storableTextProblem`).
  */
 export function parseSiteRef(value: string): SiteRef {
   const parts = value.split('/');
+  const shown = () => JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (parts.length !== 2 || !parts[0]?.trim() || !parts[1]?.trim()) {
-    const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-    throw new Error(`invalid site "${shown}": expected <dealerId>/<siteId>, e.g. 10001/42`);
+    throw new Error(`invalid site ${shown()}: expected <dealerId>/<siteId>, e.g. 10001/42`);
   }
+  const problem = storableTextProblem(value);
+  if (problem) throw new Error(`invalid site ${shown()}: ${problem}`);
   return { dealerId: parts[0].trim(), siteId: parts[1].trim() };
 }
 

@@ -5,12 +5,27 @@ import { listRuns, resolveRunCursor, type RunCursor } from '../../source/history
 import { apiError } from '../errors.js';
 import { intParam, parseQuery } from '../query.js';
 
+/**
+ * The instants a `before` time may name: years 1 to 9999 in UTC. PostgreSQL has no year 0 and JavaScript writes
+ * years past 9999 with a sign, so a time outside this range would fail the query (SQLSTATE 22008) instead of
+ * being a 400. An offset counts: `9999-12-31T23:59:59-01:00` is in the year 10000.
+ */
+const MIN_BEFORE_MS = new Date('0001-01-01T00:00:00Z').getTime();
+const MAX_BEFORE_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+
 const querySchema = z
   .object({
     limit: intParam(1, 100, 20),
-    before: z.union([z.uuid(), z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be a run id or an ISO 8601 date or time' }).optional(),
+    before: z
+      .union([z.uuid(), z.iso.datetime({ offset: true }), z.iso.date()], { error: 'must be a run id or an ISO 8601 date or time' })
+      .refine((v) => z.uuid().safeParse(v).success || inRange(new Date(v).getTime()), 'must be a time between 0001-01-01 and 9999-12-31 (UTC)')
+      .optional(),
   })
   .strict();
+
+function inRange(ms: number): boolean {
+  return Number.isFinite(ms) && ms >= MIN_BEFORE_MS && ms <= MAX_BEFORE_MS;
+}
 
 /**
  * `GET /api/runs?limit=&before=` (registered under the `/api` prefix) → 200 `{items, nextCursor}`: runs newest

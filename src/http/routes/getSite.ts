@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.js';
+import { storableTextProblem } from '../../domain/text.js';
 import { getSiteStatus } from '../../source/siteState.js';
 import { apiError } from '../errors.js';
 
@@ -11,8 +12,8 @@ import { apiError } from '../errors.js';
  */
 export function getSite(scope: FastifyInstance, app: App): void {
   scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
-    // PostgreSQL text cannot hold NUL, so no site has such an id (and the query would fail).
-    if (req.params.dealerId.includes('\u0000') || req.params.siteId.includes('\u0000')) {
+    // PostgreSQL text cannot hold NUL (the query would fail) nor keep a lone surrogate, so no site has such an id.
+    if (storableTextProblem(req.params.dealerId) || storableTextProblem(req.params.siteId)) {
       return reply.code(404).send(apiError('not_found', 'no CRM site maps to this CHeKT dealer and site'));
     }
     const site = await getSiteStatus(app.db, { dealerId: req.params.dealerId, siteId: req.params.siteId });

@@ -15,6 +15,16 @@ const bodySchema = z
   })
   .strict();
 
+/** Rejected sites named in a 400's message; the rest are counted, so 10,000 unknown sites stay a small body. */
+export const MAX_REJECTED_LISTED = 10;
+
+/** `"a/b: reason; c/d: reason; ...; and <k> more of the <n> requested sites that cannot be synced"`. */
+function describeRejected(rejected: ReadonlyArray<{ ref: string; reason: string }>): string {
+  const listed = rejected.slice(0, MAX_REJECTED_LISTED).map((r) => `${r.ref.length > 80 ? `${r.ref.slice(0, 80)}…` : r.ref}: ${r.reason}`);
+  const more = rejected.length - listed.length;
+  return more > 0 ? `${listed.join('; ')}; and ${more} more of the ${rejected.length} requested sites that cannot be synced` : listed.join('; ');
+}
+
 /**
  * `POST /api/resync` (registered under the `/api` prefix)
  * `{"sites"?: ["dealerId/siteId"], "dryRun"?: boolean, "approveDeletes"?: boolean}` → 202 `{runId, status, href}`.
@@ -22,7 +32,8 @@ const bodySchema = z
  * repair). `approveDeletes` lifts the deletion holds of the listed sites; it needs `sites` (400 otherwise).
  * The run is recorded at once (so `GET /api/runs/:id` answers right away) and planned by the control worker.
  * 400 with `error.field` for a bad body, and with `field: "sites"` when a requested site is missing from the CRM
- * or has `sync_enabled = false` (the message names each one and why; `npm run sync` exits 2 in that case).
+ * or has `sync_enabled = false` (the message names the first {@link MAX_REJECTED_LISTED} and why, then how many
+ * more; `npm run sync` exits 2 in that case). A site holding a NUL or a lone surrogate is a 400 on `sites` too.
  */
 export function postResync(scope: FastifyInstance, app: App): void {
   scope.post('/resync', async (req, reply) => {
@@ -41,7 +52,7 @@ export function postResync(scope: FastifyInstance, app: App): void {
     if (sites.length > 0) {
       const { rejected } = await selectSites(app.db, sites);
       if (rejected.length > 0) {
-        return reply.code(400).send(apiError('invalid_request', rejected.map((r) => `${r.ref}: ${r.reason}`).join('; '), 'sites'));
+        return reply.code(400).send(apiError('invalid_request', describeRejected(rejected), 'sites'));
       }
     }
     const approveDeletes = parsed.data.approveDeletes ?? false;
