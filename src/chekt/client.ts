@@ -11,7 +11,7 @@ import {
   ChektTimeoutError,
   errorForStatus,
 } from './errors/index.js';
-import { isFetchFailure, networkCode, parseRetryAfter, safeJson } from './http.js';
+import { isFetchFailure, networkCode, parseRetryAfter, safeJsonExact } from './http.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { chektContactListSchema, chektContactSchema } from './schemas.js';
 import type { TokenProvider } from './token.js';
@@ -206,7 +206,8 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
 
   function parseSuccess<T>(spec: RequestSpec<T>, ex: Exchange): T {
     if (spec.schema === undefined) return undefined as T;
-    const json = safeJson(ex.text);
+    // contact_id may be beyond 2^53 (docs/CHEKT-AUTH-AND-IDS.md): read it as exact digits.
+    const json = safeJsonExact(ex.text);
     const parsed = spec.schema.safeParse(json);
     if (parsed.success) return parsed.data;
     if (spec.fallback) {

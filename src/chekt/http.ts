@@ -1,3 +1,5 @@
+import { parse as parseLossless } from 'lossless-json';
+
 /** Small HTTP helpers shared by the token provider and the client. */
 
 /**
@@ -27,6 +29,32 @@ export function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** A run of 16 digits: the shortest integer literal that can be beyond 2^53 (9007199254740993 has 16). */
+const LONG_DIGITS = /\d{16}/;
+
+/**
+ * `JSON.parse` that keeps every integer exactly: an integer literal beyond `Number.MAX_SAFE_INTEGER` (2^53 − 1)
+ * becomes the string of its digits (`9007199254740993` → `"9007199254740993"`), where `JSON.parse` would round it
+ * to a neighbouring id. Every other number is a `number` as usual. Uses lossless-json only when the text holds
+ * a run of 16 digits, so ordinary bodies pay nothing. Returns `undefined` instead of throwing.
+ * See docs/CHEKT-AUTH-AND-IDS.md ("Contact ids").
+ */
+export function safeJsonExact(text: string): unknown {
+  if (!LONG_DIGITS.test(text)) return safeJson(text);
+  try {
+    return parseLossless(text, null, exactNumber);
+  } catch {
+    // lossless-json refuses what JSON.parse accepts in one case: a duplicated key. Precision may be lost then,
+    // and the contact schema refuses an unsafe number rather than use it.
+    return safeJson(text);
+  }
+}
+
+function exactNumber(literal: string): number | string {
+  if (/^-?\d+$/.test(literal) && !Number.isSafeInteger(Number(literal))) return literal;
+  return Number(literal);
 }
 
 /**

@@ -15,9 +15,11 @@ const nullableText = z
   .transform((v): string | null => (v === null || v === undefined ? null : String(v)));
 
 /**
- * `contact_id`: a number in the seed ("Create a Contact" response); any non-empty string accepted too. A number
- * beyond 2^53 has already lost digits in `JSON.parse` and could name a neighbouring contact, so it is refused
- * (the response fails as a whole: no write is ever aimed at a rounded id).
+ * `contact_id`: a number in the seed ("Create a Contact" response); any non-empty string accepted too, and kept
+ * as a string end to end. The client parses bodies with http.ts `safeJsonExact`, so an integer beyond 2^53
+ * arrives here as its exact digits (a string). A `number` that is not a safe integer (a fraction, or a big
+ * number parsed some other way and already rounded) could name a neighbouring contact, so it is refused
+ * (the response fails as a whole: no write is ever aimed at a rounded id). docs/CHEKT-AUTH-AND-IDS.md.
  */
 const contactId = z
   .union([

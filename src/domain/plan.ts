@@ -1,3 +1,4 @@
+import { compareContactIds } from './contactId.js';
 import type { ChektContact } from '../chekt/types.js';
 import {
   changedFields,
@@ -231,13 +232,7 @@ function groupRemote(remote: readonly ChektContact[]): Map<string, ChektContact[
 function pickKept(copies: readonly ChektContact[], ledgerContactId: string | null): ChektContact | undefined {
   const byLedger = copies.find((c) => c.contactId === ledgerContactId);
   if (byLedger) return byLedger;
-  return [...copies].sort((a, b) => compareIds(a.contactId, b.contactId))[0];
-}
-
-function compareIds(a: string, b: string): number {
-  const na = Number(a);
-  const nb = Number(b);
-  return Number.isFinite(na) && Number.isFinite(nb) ? na - nb : a.localeCompare(b);
+  return [...copies].sort((a, b) => compareContactIds(a.contactId, b.contactId))[0];
 }
 
 /** Totals of a set of site plans, for run records and summaries. */

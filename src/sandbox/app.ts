@@ -12,6 +12,7 @@ import { getContacts } from './routes/getContacts.js';
 import { partnerGuard } from './routes/partnerGuard.js';
 import { postContact } from './routes/postContact.js';
 import { postToken, TOKEN_PATH } from './routes/postToken.js';
+import { renderContactIds } from './routes/lookup.js';
 import { putContact } from './routes/putContact.js';
 
 /**
@@ -52,6 +53,7 @@ export async function buildSandboxApp(
   await postToken(app, ctx);
   await app.register(async (scope) => {
     scope.addHook('onRequest', partnerGuard(ctx));
+    scope.setReplySerializer((payload) => renderContactIds(payload, ctx.contactIdOffset));
     postContact(scope, ctx);
     getContacts(scope, ctx);
     getContact(scope, ctx);

@@ -20,6 +20,12 @@ export interface SandboxContext {
   readonly inFlight: { count: number };
   /** Aborted by `close()`, so injected latency never outlives the server (no open timers in tests). */
   readonly shutdown: AbortSignal;
+  /**
+   * Added to every `contact_id` the API shows and subtracted from every path id (default 0n): with
+   * `9007199254740992n` the first contact is `9007199254740993`, beyond what a JSON number parsed into a
+   * double keeps exactly. The store keeps its small ids; only the wire sees the large ones.
+   */
+  readonly contactIdOffset: bigint;
   /** Send `X-RateLimit-*` on limited responses (default true); false imitates a CHeKT that sends only `Retry-After`. */
   readonly rateLimitHeaders?: boolean;
 }

@@ -52,6 +52,11 @@ export interface SandboxOptions {
   faults?: Partial<SandboxFaults>;
   /** Seed of the PRNG deciding `errorRate`/`dropAfterCommitRate`; default 1. */
   seed?: number;
+  /**
+   * Decimal digits added to every `contact_id` on the wire (default "0"). "9007199254740992" makes the first
+   * contact `9007199254740993`, an id a double cannot hold (see {@link SandboxContext.contactIdOffset}).
+   */
+  contactIdOffset?: string;
   /** pino logger for fastify's request logs; default false (silent). */
   logger?: Logger | false;
 }
@@ -117,6 +122,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     inFlight: { count: 0 },
     shutdown: shutdown.signal,
     rateLimitHeaders: options.rateLimitHeaders ?? true,
+    contactIdOffset: parseOffset(options.contactIdOffset),
   };
   for (const s of options.sites ?? []) ctx.store.addSite(s.dealerId, s.siteId);
   const controls = createControls(ctx);
@@ -161,6 +167,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       await app.close();
     },
   };
+}
+
+function parseOffset(value: string | undefined): bigint {
+  if (value === undefined) return 0n;
+  if (!/^[0-9]{1,25}$/.test(value)) throw new RangeError(`contactIdOffset must be decimal digits, got ${JSON.stringify(value)}`);
+  return BigInt(value);
 }
 
 /** Keeps only the contact fields (a caller may pass a wider object, e.g. one read back with `contact_id`). */

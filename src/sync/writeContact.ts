@@ -1,3 +1,4 @@
+import { compareContactIds } from '../domain/contactId.js';
 import { ChektBadRequestError, ChektConflictError } from '../chekt/errors/index.js';
 import type { ChektContact, ChektContactsApi, SiteRef, UpdateContactBody } from '../chekt/types.js';
 import { changedFields, remoteKeys, toCreateBody, toUpdateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
@@ -89,5 +90,5 @@ export async function findByExternalId(chekt: ChektContactsApi, site: SiteRef, e
   const list = await chekt.listContacts(site);
   return list
     .filter((c) => c.externalContactId?.normalize('NFC') === key)
-    .sort((a, b) => Number(a.contactId) - Number(b.contactId))[0];
+    .sort((a, b) => compareContactIds(a.contactId, b.contactId))[0];
 }

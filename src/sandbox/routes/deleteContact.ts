@@ -11,7 +11,7 @@ export function deleteContact(app: FastifyInstance, ctx: SandboxContext): void {
   app.delete<{ Params: ContactParams }>(CONTACT_PATH, async (request, reply) => {
     if (!resolveSite(ctx, request.params, reply)) return reply;
     const { dealerId, siteId, contactId } = request.params;
-    const id = parseContactId(contactId);
+    const id = parseContactId(contactId, ctx.contactIdOffset);
     if (id === undefined || !ctx.store.remove(dealerId, siteId, id)) return sendContactNotFound(reply, contactId);
     if (ctx.faults.shouldDropWrite()) return dropConnection(ctx, request, reply);
     return reply.code(204).send();

@@ -36,11 +36,23 @@ export function resolveSite(ctx: SandboxContext, params: SiteParams, reply: Fast
 
 /**
  * Parses a path `contactId`: CHeKT's `contact_id` is a number (seed "Response Fields"), so anything but a
- * decimal integer cannot name a contact and gets the same 404 as an unknown id.
+ * decimal integer cannot name a contact and gets the same 404 as an unknown id. The wire id is the store's
+ * id plus `offset` ({@link SandboxContext.contactIdOffset}), compared exactly (BigInt).
  */
-export function parseContactId(raw: string): number | undefined {
-  if (!/^[0-9]{1,15}$/.test(raw)) return undefined;
-  return Number(raw);
+export function parseContactId(raw: string, offset = 0n): number | undefined {
+  if (!/^[0-9]{1,30}$/.test(raw)) return undefined;
+  const id = BigInt(raw) - offset;
+  return id >= 0n && id <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(id) : undefined;
+}
+
+/**
+ * Serialises a `/partner` reply with every `"contact_id":<n>` shifted by `offset`, written as exact digits
+ * (JSON.stringify cannot write an integer beyond 2^53). Keys only: quotes inside strings are escaped.
+ */
+export function renderContactIds(payload: unknown, offset: bigint): string {
+  const text = JSON.stringify(payload);
+  if (offset === 0n) return text;
+  return text.replace(/"contact_id":([0-9]+)/g, (_m, d: string) => `"contact_id":${(BigInt(d) + offset).toString()}`);
 }
 
 /**
@@ -49,7 +61,7 @@ export function parseContactId(raw: string): number | undefined {
  */
 export function findContact(ctx: SandboxContext, params: ContactParams, reply: FastifyReply): { id: number; contact: SandboxContact } | undefined {
   if (!resolveSite(ctx, params, reply)) return undefined;
-  const id = parseContactId(params.contactId);
+  const id = parseContactId(params.contactId, ctx.contactIdOffset);
   const contact = id === undefined ? undefined : ctx.store.get(params.dealerId, params.siteId, id);
   if (id === undefined || !contact) {
     sendContactNotFound(reply, params.contactId);

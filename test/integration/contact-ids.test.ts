@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { runSync } from '../../src/cli/runSync.js';
+import { toJsonReport } from '../../src/cli/report.js';
+import { startRun } from '../../src/sync/startRun.js';
+import { waitForRun } from '../../src/sync/waitForRun.js';
+import { createHarness, seedCrm, type Harness } from './support/harness.js';
+
+/**
+ * CHeKT ids beyond 2^53 (issue 12, item 10). The sandbox shifts every `contact_id` on the wire by 2^53, so the
+ * first contact is 9007199254740993: `JSON.parse` reads it as 9007199254740992, a neighbouring id. Before the
+ * fix the site's list failed the schema on every run and the site never synced. Now the id is read as exact
+ * digits, kept as a string in the ledger, and the update goes to that exact path.
+ */
+
+const OFFSET = 9_007_199_254_740_992n;
+let h: Harness;
+const wireId = (storeId: number) => (OFFSET + BigInt(storeId)).toString();
+
+beforeAll(async () => {
+  h = await createHarness('bigids', { sandbox: { contactIdOffset: OFFSET.toString() } });
+  await seedCrm(h, [{ id: 'site', dealerId: '5', siteId: '50' }], [
+    { id: 'b1', siteId: 'site', firstName: 'Ada', lastName: 'Lovelace', phoneNumber: '+1 201 555 0101' },
+    { id: 'b2', siteId: 'site', firstName: 'Bob', lastName: 'Byte', phoneNumber: '+1 201 555 0102' },
+  ]);
+  // b1 already exists in CHeKT (store id 1 → wire id 9007199254740993): the reconcile adopts it.
+  h.sandbox.seedContact('5', '50', { external_contact_id: 'b1', first_name: 'Ada', last_name: 'Lovelace', phone_number: '+12015550101', email: null });
+  await h.app.startWorkers();
+}, 60_000);
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('contact_id beyond 2^53', () => {
+  test('the sandbox really answers with an id a double cannot hold', async () => {
+    const list = await h.app.planDeps.chekt.listContacts({ dealerId: '5', siteId: '50' });
+    expect(list.map((c) => c.contactId)).toEqual(['9007199254740993']);
+    expect(Number('9007199254740993')).toBe(9_007_199_254_740_992);
+  });
+
+  test('a reconcile syncs the site: no site error, the adopted id is kept exactly in the ledger', async () => {
+    const report = await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
+    expect(report.sites.errors).toEqual([]);
+    expect(report.status).toBe('completed');
+    expect(report.counts).toEqual({ create: { succeeded: 1 } });
+    const ledger = await h.app.db.syncLedger.findMany({ orderBy: { externalContactId: 'asc' } });
+    expect(ledger.map((l) => [l.externalContactId, l.chektContactId])).toEqual([
+      ['b1', wireId(1)],
+      ['b2', wireId(2)],
+    ]);
+  });
+
+  test('a CRM edit is a PUT to the exact id, and changes that contact only', async () => {
+    await h.app.db.contact.update({ where: { id: 'b1' }, data: { lastName: 'King' } });
+    h.sandbox.resetStats();
+    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions }));
+    expect(report.counts).toEqual({ update: { succeeded: 1 } });
+    const puts = h.sandbox.requests().filter((r) => r.method === 'PUT');
+    expect(puts.map((r) => [r.path, r.status])).toEqual([[`/partner/v1/dealers/5/sites/50/contacts/${wireId(1)}`, 200]]);
+    expect(h.sandbox.contacts('5', '50').map((c) => [c.contact_id, c.external_contact_id, c.last_name])).toEqual([
+      [1, 'b1', 'King'],
+      [2, 'b2', 'Byte'],
+    ]);
+  });
+
+  test('a change tick with nothing changed lists nothing: the site is not "never seen" any more', async () => {
+    h.sandbox.resetStats();
+    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+    await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions });
+    expect(h.sandbox.stats().total).toBe(0);
+  });
+});
