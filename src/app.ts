@@ -98,6 +98,9 @@ export function createApp(options: CreateAppOptions): App {
     auth: config.chekt.auth,
     timeoutMs: config.chekt.timeoutMs,
     refreshSkewSeconds: config.chekt.tokenRefreshSkewSeconds,
+    clockMarginSeconds: config.chekt.assertionClockMarginSeconds,
+    backoffMs: config.chekt.tokenBackoffMs,
+    backoffMaxMs: config.chekt.tokenBackoffMaxMs,
     // Token calls count against CHeKT's budget only when CHeKT's API host serves them (not an Auth0 tenant).
     ...(new URL(config.chekt.tokenUrl).host === new URL(config.chekt.apiUrl).host ? { rateLimiter } : {}),
     logger: logger.child({ component: 'chekt-token' }),

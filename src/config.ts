@@ -53,6 +53,9 @@ const envSchema = z.object({
   CHEKT_TOKEN_REFRESH_SKEW_SECONDS: int(0, 3600).default(60),
   CHEKT_MAX_RETRY_AFTER_SECONDS: int(1, 3600).default(30),
   CHEKT_MAX_RATE_LIMITED_RETRIES: int(0, 100).default(5),
+  CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS: int(0, 240).default(30),
+  CHEKT_TOKEN_BACKOFF_MS: int(100, 600_000).default(2_000),
+  CHEKT_TOKEN_BACKOFF_MAX_MS: int(100, 3_600_000).default(60_000),
   SYNC_INTERVAL_SECONDS: int(5, 86_400).default(300),
   RECONCILE_CRON: z
     .string()
@@ -120,6 +123,16 @@ export interface Config {
     readonly tokenRefreshSkewSeconds: number;
     readonly maxRetryAfterSeconds: number;
     readonly maxRateLimitedRetries: number;
+    /**
+     * `iat`/`nbf` of a signed client assertion are back-dated this many seconds, so a token server whose clock
+     * is behind ours by less still accepts it (`CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS`, default 30, at most
+     * 240; `exp − iat` stays 300 s). docs/CHEKT-AUTH-AND-IDS.md.
+     */
+    readonly assertionClockMarginSeconds: number;
+    /** First wait after a transient token failure, in ms (`CHEKT_TOKEN_BACKOFF_MS`, default 2000); doubles per failure. */
+    readonly tokenBackoffMs: number;
+    /** Longest wait between failed token requests, in ms (`CHEKT_TOKEN_BACKOFF_MAX_MS`, default 60000). */
+    readonly tokenBackoffMaxMs: number;
   };
   readonly sync: {
     /** Change tick: CRM against the ledger, no CHeKT list (default 300 s; notifications act sooner). */
@@ -219,6 +232,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       tokenRefreshSkewSeconds: e.CHEKT_TOKEN_REFRESH_SKEW_SECONDS,
       maxRetryAfterSeconds: e.CHEKT_MAX_RETRY_AFTER_SECONDS,
       maxRateLimitedRetries: e.CHEKT_MAX_RATE_LIMITED_RETRIES,
+      assertionClockMarginSeconds: e.CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS,
+      tokenBackoffMs: e.CHEKT_TOKEN_BACKOFF_MS,
+      tokenBackoffMaxMs: Math.max(e.CHEKT_TOKEN_BACKOFF_MAX_MS, e.CHEKT_TOKEN_BACKOFF_MS),
     },
     sync: {
       intervalSeconds: e.SYNC_INTERVAL_SECONDS,

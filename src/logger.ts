@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { createScrubber } from './scrub.js';
 
 export type { Logger } from 'pino';
 
@@ -15,17 +16,30 @@ export const REDACT_PATHS: readonly string[] = [
   'err.response.body', 'err.options', 'err.request',
 ];
 
+/** Options of {@link createLogger}. */
+export interface LoggerOptions {
+  /**
+   * Literal secrets scrubbed from every finished log line, whatever field or message holds them (scrub.ts;
+   * pass `configSecrets(config)`). Credential shapes (`client_secret=…`, `Bearer …`, JWTs) are scrubbed even
+   * without it. Default none.
+   */
+  readonly secrets?: ReadonlyArray<string | undefined>;
+}
+
 /**
  * Creates the one root pino logger (JSON to stdout). Children add `runId`, `jobId`, `dealerId`, `siteId`,
- * `externalContactId`, `traceId`. `destination` is for tests capturing output.
+ * `externalContactId`, `traceId`. `destination` is for tests capturing output. Besides the redacted paths,
+ * every serialised line goes through scrub.ts (docs/CHEKT-AUTH-AND-IDS.md, "What is scrubbed").
  */
-export function createLogger(level: string, destination?: DestinationStream): Logger {
+export function createLogger(level: string, destination?: DestinationStream, options: LoggerOptions = {}): Logger {
+  const scrub = createScrubber(options.secrets);
   return pino(
     {
       level,
       base: { service: 'chekt-contact-sync' },
       redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      hooks: { streamWrite: scrub },
     },
     destination,
   );

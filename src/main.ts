@@ -5,6 +5,7 @@ import { credentialsFromConfig } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { checkConnections, checkCredentials, PreflightError, redact } from './preflight.js';
+import { configSecrets } from './scrub.js';
 
 /**
  * `npm start`: the long-lived service. Applies pending migrations, then runs the job scheduler, the workers
@@ -19,7 +20,7 @@ try {
   console.error(err.message);
   process.exit(2);
 }
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets(config) });
 try {
   await migrate({ databaseUrl: config.databaseUrl, createDatabase: false });
 } catch (err) {

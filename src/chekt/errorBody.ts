@@ -1,3 +1,5 @@
+import { scrubCredentialShapes } from '../scrub.js';
+
 /**
  * Defensive parsing of CHeKT error bodies. The Partner API's error shape is not documented (chekt-api.md §4:
  * "NOT FOUND"), so every shape seen in CHeKT's other docs is accepted:
@@ -6,6 +8,7 @@
  * - RFC 6749 §5.2 `{"error":"invalid_client","error_description":"..."}` (token endpoint, chekt-api.md §1),
  * - CHeKT internal text `"<status>|<message>"` (chekt-api.md §4, sample `parse-error.js`),
  * - plain text or HTML (whitespace collapsed), and an empty body.
+ * Every string kept is scrubbed of credential shapes (../scrub.ts) and of personal data before it is capped.
  */
 
 /** Longest `message` kept, in characters: error text goes to logs and job failure reasons. */
@@ -107,12 +110,12 @@ function build(raw: { code: unknown; message: unknown; field: unknown; requestId
 
 function token(v: unknown): string | undefined {
   const s = scalar(v);
-  return s === undefined || s.trim() === '' ? undefined : cap(s.trim(), MAX_ERROR_TOKEN_LENGTH);
+  return s === undefined || s.trim() === '' ? undefined : cap(scrubCredentialShapes(s.trim()), MAX_ERROR_TOKEN_LENGTH);
 }
 
 function capText(s: string): string | undefined {
   // Collapse whitespace so HTML error pages and stack traces stay one short log line.
-  const flat = scrubPersonalData(s.replace(/<[^>]{0,200}>/g, ' ').replace(/\s+/g, ' ').trim());
+  const flat = scrubPersonalData(scrubCredentialShapes(s).replace(/<[^>]{0,200}>/g, ' ').replace(/\s+/g, ' ').trim());
   return flat === '' ? undefined : cap(flat, MAX_ERROR_MESSAGE_LENGTH);
 }
 

@@ -3,6 +3,8 @@ import { SignJWT } from 'jose';
 import ky, { TimeoutError } from 'ky';
 import type { ChektAuthConfig } from '../config.js';
 import type { Logger } from '../logger.js';
+import { createScrubber } from '../scrub.js';
+import { describeSkew, isReportableSkew, looksLikeClockComplaint, measureSkewMs } from './clockSkew.js';
 import { parseErrorBody } from './errorBody.js';
 import { ChektTokenError } from './errors/index.js';
 import type { RateLimiter } from './rateLimiter.js';
@@ -11,8 +13,17 @@ import { DEFAULT_TOKEN_TTL_SECONDS, parseTokenResponse } from './schemas.js';
 
 /** RFC 7523 §2.2 client assertion type for `private_key_jwt`. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
-/** Lifetime of a signed client assertion, in seconds (chekt-api.md §1 sample: "expires in 5 min"). */
+/**
+ * Lifetime of a signed client assertion, `exp − iat`, in seconds (CHeKT's sample: "expires in 5 min"). With the
+ * clock margin, `exp` is `now + ASSERTION_TTL_SECONDS − margin`: the assertion stays short-lived.
+ */
 export const ASSERTION_TTL_SECONDS = 300;
+/** Default back-dating of `iat`/`nbf`, in seconds (config `CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS`). */
+export const DEFAULT_ASSERTION_CLOCK_MARGIN_SECONDS = 30;
+/** Default first wait after a failed token request, in ms (config `CHEKT_TOKEN_BACKOFF_MS`). */
+export const DEFAULT_TOKEN_BACKOFF_MS = 2_000;
+/** Default longest wait between failed token requests, in ms (config `CHEKT_TOKEN_BACKOFF_MAX_MS`). */
+export const DEFAULT_TOKEN_BACKOFF_MAX_MS = 60_000;
 
 /** Options of {@link TokenProvider}. */
 export interface TokenProviderOptions {
@@ -32,6 +43,30 @@ export interface TokenProviderOptions {
   readonly now?: () => number;
   /** Called once per token request with its outcome (metrics). Must not throw. Default: none. */
   readonly onRenew?: (outcome: 'succeeded' | 'failed') => void;
+  /**
+   * `iat` and `nbf` of a client assertion are this many seconds before now, so a token server whose clock is
+   * behind ours by less than that still accepts it. Default {@link DEFAULT_ASSERTION_CLOCK_MARGIN_SECONDS}.
+   */
+  readonly clockMarginSeconds?: number;
+  /**
+   * After a transient failure (5xx, 429, timeout, network), no token request is sent for a growing wait:
+   * `min(backoffMaxMs, backoffMs × 2^(n−1))` for the n-th failure in a row, half of it fixed and half random.
+   * Callers meanwhile get a retryable {@link ChektTokenError} at once. Defaults {@link DEFAULT_TOKEN_BACKOFF_MS}
+   * and {@link DEFAULT_TOKEN_BACKOFF_MAX_MS}, in ms.
+   */
+  readonly backoffMs?: number;
+  readonly backoffMaxMs?: number;
+  /** Random source in [0, 1) for the backoff jitter. Default `Math.random`. */
+  readonly random?: () => number;
+}
+
+/** What a failed token request leaves behind for the backoff. */
+interface FailureState {
+  /** Transient failures in a row. */
+  readonly streak: number;
+  /** Epoch ms before which no token request is sent. */
+  readonly retryAt: number;
+  readonly last: ChektTokenError;
 }
 
 interface CachedToken {
@@ -53,6 +88,12 @@ interface CachedToken {
  *
  * A token is reused until `expires_in − refreshSkewSeconds`, but always for at least half its lifetime so a
  * skew larger than the lifetime cannot cause a renewal per call.
+ *
+ * Clock skew (docs/CHEKT-AUTH-AND-IDS.md): `iat`/`nbf` are back-dated by `clockMarginSeconds`. When the token
+ * server refuses an assertion (400/401) and its `Date` header shows a skew of 5 s or more, the provider learns
+ * the offset, logs it, and signs one more assertion on the server's time; an error that remains says so.
+ * Transient failures back off (see {@link TokenProviderOptions.backoffMs}). Error text is scrubbed of the secret,
+ * the assertion and any credential shape (../scrub.ts) before it reaches an error, a log or the ledger.
  */
 export class TokenProvider {
   readonly #options: TokenProviderOptions;
@@ -63,11 +104,21 @@ export class TokenProvider {
   #renewals = 0;
   #failures = 0;
   #signingKey: KeyObject | undefined;
+  #failure: FailureState | undefined;
+  /** The assertion of the latest request, scrubbed from that request's error text. */
+  #lastAssertion: string | undefined;
+  /** The token server's clock minus ours, in ms, once a reportable skew was measured; else 0. */
+  #clockOffsetMs = 0;
 
   constructor(options: TokenProviderOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#fallbackTtlSeconds = options.fallbackTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+  }
+
+  /** The clock offset applied to assertions (server minus ours, ms): 0 until a skew was detected. */
+  get clockOffsetMs(): number {
+    return this.#clockOffsetMs;
   }
 
   /** Token requests sent to the token endpoint so far (successful or not). */
@@ -110,37 +161,65 @@ export class TokenProvider {
 
   #renew(): Promise<string> {
     if (this.#inFlight) return this.#inFlight;
-    const p = this.#fetchToken().finally(() => {
-      this.#inFlight = undefined;
-    });
+    const failure = this.#failure;
+    const now = this.#now();
+    if (failure && now < failure.retryAt) {
+      const waitS = Math.ceil((failure.retryAt - now) / 1000);
+      return Promise.reject(
+        new ChektTokenError({
+          status: failure.last.status,
+          code: failure.last.code ?? 'token_backoff',
+          transient: true,
+          detail: `not retried for ${waitS} s after ${failure.streak} failed token request(s) in a row; last: ${failure.last.message}`,
+        }),
+      );
+    }
+    const p = this.#fetchToken()
+      .then(
+        (token) => {
+          this.#failure = undefined;
+          return token;
+        },
+        (err: ChektTokenError) => {
+          this.#failure = err.retryable ? this.#nextFailure(err) : undefined;
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.#inFlight = undefined;
+      });
     this.#inFlight = p;
     return p;
   }
 
+  #nextFailure(err: ChektTokenError): FailureState {
+    const streak = (this.#failure?.streak ?? 0) + 1;
+    const base = this.#options.backoffMs ?? DEFAULT_TOKEN_BACKOFF_MS;
+    const max = this.#options.backoffMaxMs ?? DEFAULT_TOKEN_BACKOFF_MAX_MS;
+    const full = Math.min(max, base * 2 ** Math.min(streak - 1, 30));
+    // "Equal jitter": never less than half the step, so the waits really grow; the random half spreads processes.
+    const waitMs = full / 2 + (this.#options.random ?? Math.random)() * (full / 2);
+    return { streak, retryAt: this.#now() + waitMs, last: err };
+  }
+
   async #fetchToken(): Promise<string> {
-    const { tokenUrl, auth, timeoutMs, logger, rateLimiter } = this.#options;
+    const { auth, logger, rateLimiter } = this.#options;
     await rateLimiter?.acquire();
-    this.#renewals += 1;
     const started = this.#now();
     // Like every CHeKT request, the token request carries its own trace id (chekt-api.md §7).
     const traceId = randomUUID();
     let status: number | undefined;
     try {
-      const form = await this.#form();
-      const res = await ky.post(tokenUrl, {
-        body: form,
-        headers: { 'x-partner-trace-id': traceId },
-        timeout: timeoutMs,
-        retry: 0,
-        throwHttpErrors: false,
-      });
-      status = res.status;
-      const text = await res.text();
-      if (!res.ok) {
-        const body = parseErrorBody(text);
-        throw new ChektTokenError({ status, code: body.code, detail: body.message, traceId });
+      let answer = await this.#post(traceId);
+      status = answer.status;
+      if (!answer.ok && this.#learnSkew(answer)) {
+        // The server refused an assertion signed on a clock it disagrees with: sign once more on its time.
+        this.#failures += 1;
+        answer = await this.#post(traceId);
+        status = answer.status;
       }
-      const token = parseTokenResponse(safeJson(text), this.#fallbackTtlSeconds);
+      if (!answer.ok) throw this.#refusal(answer, traceId);
+      const token = parseTokenResponse(safeJson(answer.text), this.#fallbackTtlSeconds);
       if (!token) throw new ChektTokenError({ status, detail: 'response has no access_token' });
       const ttlMs = token.expiresInSeconds * 1000;
       const reuseMs = Math.max(ttlMs - this.#options.refreshSkewSeconds * 1000, ttlMs / 2);
@@ -153,9 +232,9 @@ export class TokenProvider {
       return token.accessToken;
     } catch (e) {
       this.#failures += 1;
-      const err = toTokenError(e, status, timeoutMs);
+      const err = toTokenError(e, status, this.#options.timeoutMs, this.#scrubber());
       logger.warn(
-        { endpoint: 'POST token', traceId, mode: auth.mode, status: err.status, code: err.code, retryable: err.retryable, durationMs: this.#now() - started },
+        { endpoint: 'POST token', traceId, mode: auth.mode, status: err.status, code: err.code, retryable: err.retryable, durationMs: this.#now() - started, reason: err.message },
         'chekt token request failed',
       );
       this.#options.onRenew?.('failed');
@@ -163,31 +242,88 @@ export class TokenProvider {
     }
   }
 
-  async #form(): Promise<URLSearchParams> {
+  /** One token request: the form (with a fresh assertion), the answer, and the skew its `Date` header shows. */
+  async #post(traceId: string): Promise<TokenAnswer> {
+    this.#renewals += 1;
+    const { tokenUrl, timeoutMs } = this.#options;
+    const { form, assertion } = await this.#form();
+    this.#lastAssertion = assertion;
+    const sentAt = this.#now();
+    const res = await ky.post(tokenUrl, { body: form, headers: { 'x-partner-trace-id': traceId }, timeout: timeoutMs, retry: 0, throwHttpErrors: false });
+    const text = await res.text();
+    return { ok: res.ok, status: res.status, text, skewMs: measureSkewMs(res.headers.get('date'), sentAt, this.#now()) };
+  }
+
+  /**
+   * After a refusal: whether a skew explains it and was not corrected yet (then the offset is learned and
+   * logged, and the caller retries once). Only assertions carry our clock; a secret does not.
+   */
+  #learnSkew(answer: TokenAnswer): boolean {
+    if (this.#options.auth.mode !== 'private_key_jwt' || (answer.status !== 400 && answer.status !== 401)) return false;
+    if (!isReportableSkew(answer.skewMs)) return false;
+    if (!isReportableSkew(answer.skewMs - this.#clockOffsetMs)) return false;
+    this.#clockOffsetMs = Math.round(answer.skewMs);
+    this.#options.logger.warn(
+      { endpoint: 'POST token', status: answer.status, clockSkewMs: this.#clockOffsetMs },
+      `clock skew: ${describeSkew(answer.skewMs)}; the token server refused the assertion, signing again on its time`,
+    );
+    return true;
+  }
+
+  /** The error for a refused token request, scrubbed, with the clock named when the clock is the likely cause. */
+  #refusal(answer: TokenAnswer, traceId: string): ChektTokenError {
+    const body = parseErrorBody(this.#scrubber()(answer.text));
+    const notes: string[] = [];
+    if (isReportableSkew(answer.skewMs)) notes.push(describeSkew(answer.skewMs));
+    else if (this.#options.auth.mode === 'private_key_jwt' && looksLikeClockComplaint(body.message)) {
+      notes.push(`the token server blames the assertion's time: check this machine's clock (NTP); iat/nbf are back-dated ${this.#margin()} s`);
+    }
+    const detail = [body.message, ...notes].filter(Boolean).join('; ') || undefined;
+    return new ChektTokenError({ status: answer.status, code: body.code, detail, traceId });
+  }
+
+  /** Scrubs the configured secret and the last assertion sent, in any encoding, plus credential shapes. */
+  #scrubber(): (text: string) => string {
+    const { auth } = this.#options;
+    return createScrubber([auth.mode === 'client_secret' ? auth.clientSecret : undefined, this.#lastAssertion]);
+  }
+
+  #margin(): number {
+    return this.#options.clockMarginSeconds ?? DEFAULT_ASSERTION_CLOCK_MARGIN_SECONDS;
+  }
+
+  async #form(): Promise<{ form: URLSearchParams; assertion: string | undefined }> {
     const { auth } = this.#options;
     if (auth.mode === 'client_secret') {
-      return new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret });
+      return { form: new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret }), assertion: undefined };
     }
-    return new URLSearchParams({
+    const assertion = await this.#assertion(auth);
+    const form = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: auth.clientId,
       client_assertion_type: JWT_BEARER_ASSERTION_TYPE,
-      client_assertion: await this.#assertion(auth),
+      client_assertion: assertion,
       audience: auth.audience,
     });
+    return { form, assertion };
   }
 
+  /**
+   * RS256 assertion. `iat` = `nbf` = now − margin, `exp` = `iat` + {@link ASSERTION_TTL_SECONDS}; "now" is the
+   * token server's time when a skew was learned (our clock plus {@link clockOffsetMs}).
+   */
   async #assertion(auth: Extract<ChektAuthConfig, { mode: 'private_key_jwt' }>): Promise<string> {
     try {
       // node:crypto reads both PKCS#8 ("BEGIN PRIVATE KEY") and PKCS#1 ("BEGIN RSA PRIVATE KEY") PEM.
       this.#signingKey ??= createPrivateKey(auth.privateKeyPem);
-      const iat = Math.floor(this.#now() / 1000);
+      const iat = Math.floor((this.#now() + this.#clockOffsetMs) / 1000) - this.#margin();
       return await new SignJWT({})
         .setProtectedHeader({ alg: 'RS256', kid: auth.keyId, typ: 'JWT' })
         .setIssuer(auth.clientId)
         .setSubject(auth.clientId)
         .setAudience(auth.audience)
         .setIssuedAt(iat)
+        .setNotBefore(iat)
         .setExpirationTime(iat + ASSERTION_TTL_SECONDS)
         .setJti(randomUUID())
         .sign(this.#signingKey);
@@ -198,10 +334,19 @@ export class TokenProvider {
   }
 }
 
-function toTokenError(e: unknown, status: number | undefined, timeoutMs: number): ChektTokenError {
+/** One answer of the token endpoint. */
+interface TokenAnswer {
+  readonly ok: boolean;
+  readonly status: number;
+  readonly text: string;
+  /** Server clock minus ours, in ms, from its `Date` header; undefined without one. */
+  readonly skewMs: number | undefined;
+}
+
+function toTokenError(e: unknown, status: number | undefined, timeoutMs: number, scrub: (text: string) => string): ChektTokenError {
   if (e instanceof ChektTokenError) return e;
   if (e instanceof TimeoutError || (e as { name?: unknown } | null)?.name === 'TimeoutError') return new ChektTokenError({ code: 'timeout', detail: `no response within ${timeoutMs} ms` });
   // fetch() rejects with TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' | 'ECONNRESET' | ... } }).
   // Also reached when the body is cut off after the status line: transient whatever the status.
-  return new ChektTokenError({ status, code: networkCode(e) ?? 'network_error', detail: String((e as { message?: unknown } | null)?.message ?? e), transient: true, cause: e });
+  return new ChektTokenError({ status, code: networkCode(e) ?? 'network_error', detail: scrub(String((e as { message?: unknown } | null)?.message ?? e)), transient: true, cause: e });
 }

@@ -3,6 +3,7 @@ import { createApp } from '../app.js';
 import type { SiteRef } from '../chekt/types.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { configSecrets } from '../scrub.js';
 import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
 import { selectSites } from '../source/crm.js';
 import { parseSiteRef } from '../sync/startRun.js';
@@ -83,7 +84,7 @@ async function main(): Promise<number> {
     throw err;
   }
   // Logs go to stderr so stdout carries only the report (JSON with --json).
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr, { secrets: configSecrets(config) });
   const app = createApp({ config, logger });
   try {
     await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });

@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate.js';
 import { credentialsFromConfig } from '../http/auth.js';
 import { buildHttpServer } from '../http/server.js';
 import { createLogger } from '../logger.js';
+import { configSecrets } from '../scrub.js';
 import { checkConnections, redact } from '../preflight.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { readLiveContacts, selectSites } from '../source/crm.js';
@@ -60,7 +61,7 @@ try {
   say(`chekt-contact-sync demo\n  database ${redact(config.databaseUrl)}, redis ${redact(config.redisUrl)}, CHeKT sandbox ${sandbox.url}`);
   say(`  rate limit ${config.chekt.rateLimitPerMinute}/min (sandbox enforces the same), default phone region ${config.sync.phoneDefaultRegion}`);
   await migrate({ databaseUrl: config.databaseUrl });
-  app = createApp({ config, logger: createLogger(config.logLevel, process.stderr) });
+  app = createApp({ config, logger: createLogger(config.logLevel, process.stderr, { secrets: configSecrets(config) }) });
   await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
   await resetDemoState(app);
   await app.db.site.createMany({ data: data.sites });

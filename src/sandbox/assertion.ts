@@ -37,13 +37,16 @@ export type AssertionCheck = { readonly ok: true; readonly payload: JWTPayload }
 /**
  * Checks an assertion for `clientId`. With `key`, the signature is verified (RS256 only); without one, claims
  * are only decoded (a sandbox client with no registered key). Either way: `kid` header present, `iss` and `sub`
- * equal to `clientId`, `aud`, `iat`, `jti` present, and `exp` in the future by `nowMs`.
+ * equal to `clientId`, `aud`, `iat`, `jti` present, `exp` in the future by `nowMs`, and neither `iat` nor `nbf`
+ * more than `leewaySeconds` in the future ("issued in the future": what a token server whose clock is behind
+ * the client's answers; RFC 7519 §4.1.5, Auth0 refuses such assertions too).
  */
 export async function checkAssertion(
   assertion: string,
   clientId: string,
   key: PublicKey | undefined,
   nowMs: number,
+  leewaySeconds = 0,
 ): Promise<AssertionCheck> {
   let payload: JWTPayload;
   try {
@@ -54,6 +57,7 @@ export async function checkAssertion(
           await jwtVerify(assertion, key, {
             algorithms: ['RS256'],
             currentDate: new Date(nowMs),
+            clockTolerance: leewaySeconds,
             requiredClaims: ['iss', 'sub', 'aud', 'iat', 'exp', 'jti'],
           })
         ).payload
@@ -66,6 +70,9 @@ export async function checkAssertion(
     if (payload[claim] === undefined) return { ok: false, reason: `assertion has no ${claim} claim` };
   }
   if (typeof payload.exp !== 'number') return { ok: false, reason: 'assertion has no exp claim' };
+  const latest = Math.floor(nowMs / 1000) + leewaySeconds;
+  if (typeof payload.iat === 'number' && payload.iat > latest) return { ok: false, reason: 'assertion iat is in the future (issued in the future)' };
+  if (typeof payload.nbf === 'number' && payload.nbf > latest) return { ok: false, reason: 'assertion nbf is in the future (not yet valid)' };
   if (payload.exp * 1000 <= nowMs) return { ok: false, reason: 'assertion expired' };
   return { ok: true, payload };
 }
@@ -74,6 +81,7 @@ function describeJoseError(err: unknown): string {
   if (err instanceof joseErrors.JWTExpired) return 'assertion expired';
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'assertion signature does not verify';
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'assertion must be signed with RS256';
+  if (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf') return 'assertion nbf is in the future (not yet valid)';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `assertion claim ${err.claim}: ${err.reason}`;
   return 'assertion is not a valid JWT';
 }

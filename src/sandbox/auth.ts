@@ -40,6 +40,8 @@ export interface TokenServiceOptions {
   readonly ttlSeconds: number;
   /** Clock, epoch milliseconds. */
   readonly now: () => number;
+  /** How far in the future an assertion's `iat`/`nbf` may be, in seconds. Default 0 (none). */
+  readonly assertionLeewaySeconds?: number;
 }
 
 /** Beyond this many stored tokens, expired ones are purged on the next issue. */
@@ -147,7 +149,7 @@ export class TokenService {
       return fail(401, 'invalid_client', 'unknown client (client_id or assertion iss)');
     }
     const now = this.options.now();
-    const checked = await checkAssertion(assertion, clientId, this.keys.get(clientId), now);
+    const checked = await checkAssertion(assertion, clientId, this.keys.get(clientId), now, this.options.assertionLeewaySeconds ?? 0);
     if (!checked.ok) return fail(401, 'invalid_client', checked.reason);
     for (const [jti, exp] of this.usedJtis) if (exp <= now) this.usedJtis.delete(jti);
     const jti = String(checked.payload.jti);

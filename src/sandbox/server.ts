@@ -57,6 +57,14 @@ export interface SandboxOptions {
    * contact `9007199254740993`, an id a double cannot hold (see {@link SandboxContext.contactIdOffset}).
    */
   contactIdOffset?: string;
+  /**
+   * The sandbox's clock minus the real one, in ms (default 0). -10000 makes the sandbox 10 s slow, as a token
+   * server would look from a client whose clock is 10 s fast: token expiry, assertion checks and the `Date`
+   * header of the token endpoint all use it.
+   */
+  clockOffsetMs?: number;
+  /** How far in the future an assertion's `iat`/`nbf` may be, in seconds; default 0 (see auth.ts). */
+  assertionLeewaySeconds?: number;
   /** pino logger for fastify's request logs; default false (silent). */
   logger?: Logger | false;
 }
@@ -105,7 +113,8 @@ export interface Sandbox {
  *   the port cannot be bound.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
-  const now = (): number => Date.now();
+  const clockOffsetMs = options.clockOffsetMs ?? 0;
+  const now = (): number => Date.now() + clockOffsetMs;
   const ttlSeconds = options.tokenTtlSeconds ?? 3600;
   if (!(ttlSeconds > 0) || !Number.isFinite(ttlSeconds)) throw new RangeError(`tokenTtlSeconds must be > 0, got ${ttlSeconds}`);
   const shutdown = new AbortController();
@@ -113,7 +122,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   setMaxListeners(0, shutdown.signal);
   const ctx: SandboxContext = {
     store: new SandboxStore({ now }),
-    tokens: await createTokenService({ clients: options.clients ?? [{ ...DEFAULT_SANDBOX_CLIENT }], ttlSeconds, now }),
+    tokens: await createTokenService({
+      clients: options.clients ?? [{ ...DEFAULT_SANDBOX_CLIENT }],
+      ttlSeconds,
+      now,
+      ...(options.assertionLeewaySeconds === undefined ? {} : { assertionLeewaySeconds: options.assertionLeewaySeconds }),
+    }),
     limiter: new RateLimiter({ perMinute: options.rateLimitPerMinute ?? 0, burst: options.rateLimitBurst, now }),
     faults: new FaultInjector({ seed: options.seed ?? 1, faults: options.faults }),
     recorder: new RequestRecorder(),
@@ -123,6 +137,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     shutdown: shutdown.signal,
     rateLimitHeaders: options.rateLimitHeaders ?? true,
     contactIdOffset: parseOffset(options.contactIdOffset),
+    now,
   };
   for (const s of options.sites ?? []) ctx.store.addSite(s.dealerId, s.siteId);
   const controls = createControls(ctx);

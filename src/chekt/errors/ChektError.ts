@@ -1,3 +1,5 @@
+import { scrubCredentialShapes } from '../../scrub.js';
+
 /**
  * What every CHeKT failure carries. `endpoint` names the call in the form `'POST contacts'`, `'GET contacts/{id}'`
  * or `'POST token'`; the other fields are `undefined` when the response (or lack of one) did not provide them.
@@ -62,5 +64,6 @@ function formatMessage(init: ChektErrorInit, summary: string): string {
   let msg = parts.join(', ');
   if (init.detail) msg += ` - ${init.detail}`;
   if (init.traceId) msg += ` (trace ${init.traceId})`;
-  return msg;
+  // Details come from response bodies and transport errors: never let a credential through (../../scrub.ts).
+  return scrubCredentialShapes(msg);
 }

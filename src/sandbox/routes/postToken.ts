@@ -18,6 +18,8 @@ export async function postToken(app: FastifyInstance, ctx: SandboxContext): Prom
       done(null, Object.fromEntries(new URLSearchParams(String(body))));
     });
     scope.post(TOKEN_PATH, async (request, reply) => {
+      // RFC 9110 §6.6.1: the answer's Date is the server's own clock (which a client can compare with its own).
+      reply.header('date', new Date(ctx.now()).toUTCString());
       const form = typeof request.body === 'object' && request.body !== null ? (request.body as Record<string, unknown>) : {};
       const clientId = ctx.tokens.claimedClientId(form);
       const decision = clientId === undefined ? undefined : ctx.limiter.take(clientId);

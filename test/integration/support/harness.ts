@@ -6,6 +6,7 @@ import { loadConfig, type Config } from '../../../src/config.js';
 import { migrate } from '../../../src/db/migrate.js';
 import { deleteKeysWithPrefix } from '../../../src/queue/connection.js';
 import { createLogger } from '../../../src/logger.js';
+import { configSecrets } from '../../../src/scrub.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.js';
 import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
 
@@ -96,7 +97,7 @@ export async function createHarness(label: string, options: HarnessOptions = {})
       cb();
     },
   });
-  const logger = createLogger(config.logLevel, sink);
+  const logger = createLogger(config.logLevel, sink, { secrets: configSecrets(config) });
   const app = createApp({ config, logger });
   let closed = false;
   return {
