@@ -85,7 +85,7 @@ function fromJson(value: unknown, raw: string): ParsedErrorBody {
     field: value['field'],
     requestId: value['request_id'] ?? value['requestId'],
   });
-  if (parsed.code === undefined && parsed.message === undefined) return { ...parsed, message: cap(raw, MAX_ERROR_MESSAGE_LENGTH) };
+  if (parsed.code === undefined && parsed.message === undefined) return { ...parsed, message: capText(raw) };
   return parsed;
 }
 
