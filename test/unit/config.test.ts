@@ -30,6 +30,9 @@ describe('loadConfig: defaults', () => {
         tokenRefreshSkewSeconds: 60,
         maxRetryAfterSeconds: 30,
         maxRateLimitedRetries: 5,
+        assertionClockMarginSeconds: 30,
+        tokenBackoffMs: 2_000,
+        tokenBackoffMaxMs: 60_000,
       },
       dbStatementTimeoutMs: 30_000,
       sync: {
