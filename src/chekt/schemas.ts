@@ -55,10 +55,37 @@ export const chektContactSchema = z
   );
 
 /**
- * The contact list: a bare array (seed "List All Contacts"), or defensively `{data:[...]}`, `{contacts:[...]}` or
- * `{data:{contacts:[...]}}` (the Dealer API's shape, chekt-api.md §5).
+ * A list item: as {@link chektContactSchema}, except that a `contact_id` that cannot be used is kept, flagged
+ * `unaddressable` with the reason, instead of failing the whole list. The item stays in the list, so the
+ * plan never mistakes it for a deletion; it is never written to (domain/plan.ts).
  */
-export const chektContactListSchema = z.preprocess(unwrapList, z.array(chektContactSchema));
+const chektListedContactSchema = z
+  .looseObject({ contact_id: z.unknown().optional() })
+  .transform((c, ctx): ChektContact => {
+    const rest = chektContactSchema.safeParse({ ...c, contact_id: 'placeholder' });
+    if (!rest.success) {
+      for (const issue of rest.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    }
+    const id = contactId.safeParse(c.contact_id);
+    if (id.success) return { ...rest.data, contactId: id.data };
+    const raw = c.contact_id === undefined ? '' : typeof c.contact_id === 'string' ? c.contact_id : (JSON.stringify(c.contact_id) ?? '');
+    return { ...rest.data, contactId: raw, unaddressable: unaddressableReason(c.contact_id, raw) };
+  });
+
+function unaddressableReason(value: unknown, raw: string): string {
+  if (value === undefined || value === null || raw.trim() === '') return 'CHeKT listed this contact without a contact_id: it cannot be addressed';
+  const shown = raw.length > 40 ? `${raw.slice(0, 39)}…` : raw;
+  if (typeof value === 'number') return `CHeKT listed this contact with contact_id ${shown}, not a whole number that can be kept exactly: it cannot be addressed`;
+  return `CHeKT listed this contact with contact_id ${shown}, neither a number nor a string: it cannot be addressed`;
+}
+
+/**
+ * The contact list: a bare array (seed "List All Contacts"), or defensively `{data:[...]}`, `{contacts:[...]}` or
+ * `{data:{contacts:[...]}}` (the Dealer API's shape, chekt-api.md §5). Items with an unusable `contact_id` are
+ * flagged `unaddressable` rather than failing the list.
+ */
+export const chektContactListSchema = z.preprocess(unwrapList, z.array(chektListedContactSchema));
 
 function unwrapList(body: unknown): unknown {
   if (Array.isArray(body) || typeof body !== 'object' || body === null) return body;

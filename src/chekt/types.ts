@@ -22,6 +22,12 @@ export interface ChektContact {
   readonly phoneNumber: string | null;
   readonly email: string | null;
   readonly createdAt: string | null;
+  /**
+   * Set only on a listed contact whose `contact_id` cannot name it in a path (missing, empty, a fraction, a
+   * number already rounded): the reason. `contactId` then holds the raw value as text. Such a contact is
+   * never written to, and no copy of it is created (docs/CHEKT-AUTH-AND-IDS.md, "Contact ids").
+   */
+  readonly unaddressable?: string;
 }
 
 /** Body of `POST .../contacts` (seed "Create a Contact"). Optional fields are omitted when absent. */

@@ -22,6 +22,11 @@ import { duplicateOpKey, opKey } from './opKey.js';
  * `external_contact_id` is a soft-deleted CRM contact of this same site. Anything else (a dealer's portal
  * entry, another integration's contact whose id collides with a CRM contact of another site, a contact
  * without an `external_contact_id`) is "unmanaged" and never changed or deleted.
+ *
+ * Unaddressable rule (docs/CHEKT-AUTH-AND-IDS.md): a CHeKT contact listed with a `contact_id` that cannot name
+ * it (`ChektContact.unaddressable`) is never written to. A CRM contact it holds is left out of the plan (no
+ * update, and no create, which would duplicate it) and reported in `skipped` and `unaddressable`; the other
+ * contacts of the site sync as usual.
  */
 
 /** A CHeKT site as the CRM maps it. */
@@ -112,6 +117,8 @@ export interface SitePlan {
   readonly unmanaged: number;
   /** `external_contact_id`s (CRM spelling) of desired contacts CHeKT already holds (no write needed). */
   readonly inSync: readonly string[];
+  /** Desired contacts CHeKT holds under an unaddressable `contact_id`: left alone, reason given (also in `skipped`). */
+  readonly unaddressable: readonly SkippedContact[];
 }
 
 /** Diffs one site. See the module comment for the rules. */
@@ -126,6 +133,7 @@ export function planSite(input: PlanSiteInput): SitePlan {
   const warnings: SkippedContact[] = [];
   const desiredIds = new Set<string>();
   const inSync: string[] = [];
+  const unaddressable: SkippedContact[] = [];
   let unchanged = 0;
   const op = (kind: PlannedOperation['kind'], ext: string, chektContactId: string | null, reason: OperationReason, fields: readonly ContactField[] = []) =>
     operations.push({
@@ -150,6 +158,13 @@ export function planSite(input: PlanSiteInput): SitePlan {
     const key = idKey(crm.id);
     desiredIds.add(key);
     const copies = remoteByExt.get(key) ?? [];
+    const blocked = copies.find((c) => c.unaddressable !== undefined);
+    if (blocked?.unaddressable !== undefined) {
+      const note = { externalContactId: crm.id, reason: blocked.unaddressable };
+      skipped.push(note);
+      unaddressable.push(note);
+      continue;
+    }
     const known = ledger.get(key);
     const keep = pickKept(copies, known?.chektContactId ?? null);
     for (const extra of copies) if (extra !== keep) op('delete', crm.id, extra.contactId, 'duplicate_in_chekt');
@@ -179,8 +194,11 @@ export function planSite(input: PlanSiteInput): SitePlan {
   }
 
   let unmanaged = 0;
-  for (const [key, copies] of remoteByExt) {
+  for (const [key, listed] of remoteByExt) {
     if (desiredIds.has(key)) continue;
+    const copies = listed.filter((c) => c.unaddressable === undefined);
+    unmanaged += listed.length - copies.length;
+    if (copies.length === 0) continue;
     const entry = ledger.get(key);
     // The ledger's spelling of the id (the CRM's) keeps one job id per contact.
     const ext = entry?.externalContactId ?? copies[0]?.externalContactId ?? '';
@@ -193,7 +211,7 @@ export function planSite(input: PlanSiteInput): SitePlan {
     const keep = pickKept(copies, entry?.chektContactId ?? null);
     for (const c of copies) op('delete', ext, c.contactId, c === keep ? 'removed_from_crm' : 'duplicate_in_chekt');
   }
-  return { site, operations, adoptions, skipped, warnings, unchanged, unmanaged, inSync };
+  return { site, operations, adoptions, skipped, warnings, unchanged, unmanaged, inSync, unaddressable };
 }
 
 /**

@@ -53,7 +53,7 @@ export async function buildSandboxApp(
   await postToken(app, ctx);
   await app.register(async (scope) => {
     scope.addHook('onRequest', partnerGuard(ctx));
-    scope.setReplySerializer((payload) => renderContactIds(payload, ctx.contactIdOffset));
+    scope.setReplySerializer((payload) => renderContactIds(payload, ctx.contactIdOffset, ctx.fractionalContactIds));
     postContact(scope, ctx);
     getContacts(scope, ctx);
     getContact(scope, ctx);

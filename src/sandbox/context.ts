@@ -26,6 +26,8 @@ export interface SandboxContext {
    * double keeps exactly. The store keeps its small ids; only the wire sees the large ones.
    */
   readonly contactIdOffset: bigint;
+  /** `external_contact_id`s whose `contact_id` the API writes as a fraction (`<n>.5`), an unusable id. */
+  readonly fractionalContactIds: ReadonlySet<string>;
   /** The sandbox's clock, epoch ms (the real clock plus `clockOffsetMs`); stamps the token endpoint's `Date`. */
   readonly now: () => number;
   /** Send `X-RateLimit-*` on limited responses (default true); false imitates a CHeKT that sends only `Retry-After`. */

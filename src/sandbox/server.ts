@@ -57,6 +57,8 @@ export interface SandboxOptions {
    * contact `9007199254740993`, an id a double cannot hold (see {@link SandboxContext.contactIdOffset}).
    */
   contactIdOffset?: string;
+  /** `external_contact_id`s whose `contact_id` is written as `<n>.5` (an id no client can address). Default none. */
+  fractionalContactIds?: string[];
   /**
    * The sandbox's clock minus the real one, in ms (default 0). -10000 makes the sandbox 10 s slow, as a token
    * server would look from a client whose clock is 10 s fast: token expiry, assertion checks and the `Date`
@@ -137,6 +139,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     shutdown: shutdown.signal,
     rateLimitHeaders: options.rateLimitHeaders ?? true,
     contactIdOffset: parseOffset(options.contactIdOffset),
+    fractionalContactIds: new Set(options.fractionalContactIds ?? []),
     now,
   };
   for (const s of options.sites ?? []) ctx.store.addSite(s.dealerId, s.siteId);

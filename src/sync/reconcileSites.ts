@@ -40,6 +40,12 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
         const fp = fingerprints.get(ext);
         if (fp && known.get(ext) !== fp) settled.push({ dealerId: p.plan.site.dealerId, siteId: p.plan.site.siteId, externalContactId: ext, fingerprint: fp, outcome: 'succeeded', reason: null });
       }
+      // Recorded as skipped with the reason, so change ticks leave the contact alone until its CRM row changes:
+      // it is reported by each reconcile, not on every tick.
+      for (const u of p.plan.unaddressable) {
+        const fp = fingerprints.get(u.externalContactId);
+        if (fp) settled.push({ dealerId: p.plan.site.dealerId, siteId: p.plan.site.siteId, externalContactId: u.externalContactId, fingerprint: fp, outcome: 'skipped', reason: u.reason });
+      }
     }
   }
   const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) =>

@@ -1,5 +1,5 @@
 import { compareContactIds } from '../domain/contactId.js';
-import { ChektBadRequestError, ChektConflictError } from '../chekt/errors/index.js';
+import { ChektBadRequestError, ChektConflictError, ChektResponseError } from '../chekt/errors/index.js';
 import type { ChektContact, ChektContactsApi, SiteRef, UpdateContactBody } from '../chekt/types.js';
 import { changedFields, remoteKeys, toCreateBody, toUpdateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 
@@ -84,11 +84,16 @@ async function adopt(chekt: ChektContactsApi, rules: NormalizeRules, site: SiteR
   return { ...updated, adopted: true };
 }
 
-/** CHeKT's copy of a contact by `external_contact_id` (compared in NFC), the oldest when several. */
+/**
+ * CHeKT's copy of a contact by `external_contact_id` (compared in NFC), the oldest when several.
+ * @throws {ChektResponseError} (not retryable) when CHeKT holds it under a `contact_id` that cannot be
+ * addressed: adopting it is impossible and creating another would duplicate it.
+ */
 export async function findByExternalId(chekt: ChektContactsApi, site: SiteRef, externalContactId: string): Promise<ChektContact | undefined> {
   const key = externalContactId.normalize('NFC');
   const list = await chekt.listContacts(site);
-  return list
-    .filter((c) => c.externalContactId?.normalize('NFC') === key)
-    .sort((a, b) => compareContactIds(a.contactId, b.contactId))[0];
+  const copies = list.filter((c) => c.externalContactId?.normalize('NFC') === key);
+  const blocked = copies.find((c) => c.unaddressable !== undefined);
+  if (blocked) throw new ChektResponseError({ endpoint: 'GET contacts', code: 'unaddressable_contact_id', detail: blocked.unaddressable });
+  return copies.sort((a, b) => compareContactIds(a.contactId, b.contactId))[0];
 }

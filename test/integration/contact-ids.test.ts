@@ -71,3 +71,50 @@ describe('contact_id beyond 2^53', () => {
     expect(h.sandbox.stats().total).toBe(0);
   });
 });
+
+/**
+ * A contact_id that truly cannot be addressed (a fraction, `1.5`): only that contact is refused. The site syncs,
+ * no copy is created, the contact is recorded as skipped with the reason, and change ticks do not report it
+ * (or list the site) again.
+ */
+describe('a contact_id that cannot be addressed', () => {
+  let u: Harness;
+  beforeAll(async () => {
+    u = await createHarness('oddids', { sandbox: { fractionalContactIds: ['u1'] } });
+    await seedCrm(u, [{ id: 'site', dealerId: '6', siteId: '60' }], [
+      { id: 'u1', siteId: 'site', firstName: 'Una', lastName: 'Odd', phoneNumber: '+1 201 555 0121' },
+      { id: 'u2', siteId: 'site', firstName: 'Vic', lastName: 'Even', phoneNumber: '+1 201 555 0122' },
+    ]);
+    u.sandbox.seedContact('6', '60', { external_contact_id: 'u1', first_name: 'Una', last_name: 'Odd', phone_number: '+12015550121', email: null });
+    await u.app.startWorkers();
+  }, 60_000);
+  afterAll(async () => {
+    await u?.close();
+  });
+
+  test('the reconcile syncs the rest of the site and reports that one contact with the reason', async () => {
+    const list = await u.app.planDeps.chekt.listContacts({ dealerId: '6', siteId: '60' });
+    expect(list.map((c) => [c.contactId, c.unaddressable !== undefined])).toEqual([['1.5', true]]);
+    const report = await runSync(u.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
+    expect(report.sites.errors).toEqual([]);
+    expect(report.counts).toEqual({ create: { succeeded: 1 } });
+    expect(report.invalid).toEqual([{ site: '6/60', externalContactId: 'u1', reason: expect.stringMatching(/contact_id 1\.5, not a whole number .*cannot be addressed/) }]);
+    expect(u.sandbox.contacts('6', '60').map((c) => c.external_contact_id).sort()).toEqual(['u1', 'u2']);
+    const row = await u.app.db.syncLedger.findFirst({ where: { externalContactId: 'u1' } });
+    expect(row).toMatchObject({ lastOutcome: 'skipped', chektContactId: null, lastError: expect.stringMatching(/cannot be addressed/) });
+  });
+
+  test('change ticks neither list the site nor report the contact again; the others still sync', async () => {
+    u.sandbox.resetStats();
+    const idle = await startRun(u.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+    const idleReport = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, idle.runId, { jobOptions: u.app.planDeps.jobOptions }));
+    expect(idleReport.invalid).toEqual([]);
+    expect(u.sandbox.stats().total).toBe(0);
+    await u.app.db.contact.update({ where: { id: 'u2' }, data: { lastName: 'Evener' } });
+    const { runId } = await startRun(u.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+    const report = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, runId, { jobOptions: u.app.planDeps.jobOptions }));
+    expect(report.counts).toEqual({ update: { succeeded: 1 } });
+    expect(report.invalid).toEqual([]);
+    expect(u.sandbox.contacts('6', '60').find((c) => c.external_contact_id === 'u2')?.last_name).toBe('Evener');
+  });
+});

@@ -68,10 +68,20 @@ describe('chektContactListSchema', () => {
   });
 
   it('fails the whole list when one item is bad, and rejects other shapes', () => {
-    expect(chektContactListSchema.safeParse([seedContact, { first_name: 'x' }]).success).toBe(false);
+    expect(chektContactListSchema.safeParse([seedContact, { contact_id: 2, first_name: { x: 1 } }]).success).toBe(false);
     expect(chektContactListSchema.safeParse({ items: [] }).success).toBe(false);
     expect(chektContactListSchema.safeParse(null).success).toBe(false);
     expect(chektContactListSchema.safeParse(seedContact).success).toBe(false);
+  });
+
+  it('keeps an item without a usable contact_id in the list, flagged unaddressable (never dropped: it would look deleted)', () => {
+    const list = chektContactListSchema.parse([seedContact, { first_name: 'x', external_contact_id: 'e' }, { contact_id: null }, { contact_id: { id: 1 } }]);
+    expect(list.map((c) => [c.contactId, c.unaddressable?.replace(/,.*$/, '')])).toEqual([
+      ['1', undefined],
+      ['', 'CHeKT listed this contact without a contact_id: it cannot be addressed'],
+      ['null', 'CHeKT listed this contact without a contact_id: it cannot be addressed'],
+      ['{"id":1}', 'CHeKT listed this contact with contact_id {"id":1}'],
+    ]);
   });
 });
 

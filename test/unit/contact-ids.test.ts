@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { safeJsonExact } from '../../src/chekt/http.js';
-import { chektContactListSchema } from '../../src/chekt/schemas.js';
+import { chektContactListSchema, chektContactSchema } from '../../src/chekt/schemas.js';
 import { compareContactIds } from '../../src/domain/contactId.js';
 
 /** contact_id precision (issue 12, item 10): ids are exact digit strings from the body to the ledger. */
@@ -22,8 +22,9 @@ describe('safeJsonExact', () => {
     expect(list.map((c) => c.contactId)).toEqual(['9007199254740993', '9007199254740992']);
   });
 
-  test('a fraction is still refused: it cannot name a contact', () => {
-    expect(chektContactListSchema.safeParse(safeJsonExact('[{"contact_id":12.5}]')).success).toBe(false);
+  test('a fraction cannot name a contact: refused in a single answer, flagged in a list', () => {
+    expect(chektContactSchema.safeParse(safeJsonExact('{"contact_id":12.5}')).success).toBe(false);
+    expect(chektContactListSchema.parse(safeJsonExact('[{"contact_id":12.5}]'))[0]?.unaddressable).toMatch(/contact_id 12\.5, not a whole number/);
   });
 });
 

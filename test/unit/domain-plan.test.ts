@@ -234,3 +234,20 @@ describe('planSite: external_contact_id that cannot be a key', () => {
     ]);
   });
 });
+
+describe('planSite: unaddressable contact_id (docs/CHEKT-AUTH-AND-IDS.md)', () => {
+  const odd = (ext: string | null) => remote('1.5', ext, { unaddressable: 'contact_id 1.5 cannot be addressed' });
+
+  it('leaves a desired contact CHeKT holds under an unaddressable id alone: no create, no update, reported', () => {
+    const p = plan({ desired: [crm('a'), crm('b')], remote: [odd('a')], ledger: [ledger('a', '7')] });
+    expect(p.operations.map((o) => [o.kind, o.externalContactId])).toEqual([['create', 'b']]);
+    expect(p.unaddressable).toEqual([{ externalContactId: 'a', reason: 'contact_id 1.5 cannot be addressed' }]);
+    expect(p.skipped).toEqual(p.unaddressable);
+  });
+
+  it('never deletes an unaddressable copy, even of a contact removed from the CRM; usable copies still go', () => {
+    const p = plan({ desired: [], remote: [odd('gone'), remote('9', 'gone')], ledger: [ledger('gone', '9')] });
+    expect(p.operations.map((o) => [o.kind, o.chektContactId])).toEqual([['delete', '9']]);
+    expect(p.unmanaged).toBe(1);
+  });
+});

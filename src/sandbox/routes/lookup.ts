@@ -48,11 +48,20 @@ export function parseContactId(raw: string, offset = 0n): number | undefined {
 /**
  * Serialises a `/partner` reply with every `"contact_id":<n>` shifted by `offset`, written as exact digits
  * (JSON.stringify cannot write an integer beyond 2^53). Keys only: quotes inside strings are escaped.
+ * Contacts whose `external_contact_id` is in `fractional` get `contact_id` `<n>.5`: an id no client can use.
  */
-export function renderContactIds(payload: unknown, offset: bigint): string {
-  const text = JSON.stringify(payload);
-  if (offset === 0n) return text;
-  return text.replace(/"contact_id":([0-9]+)/g, (_m, d: string) => `"contact_id":${(BigInt(d) + offset).toString()}`);
+export function renderContactIds(payload: unknown, offset: bigint, fractional: ReadonlySet<string> = new Set()): string {
+  const text = JSON.stringify(payload, (_k, v: unknown) =>
+    fractional.size > 0 && isListedContact(v) && fractional.has(v.external_contact_id) ? { ...v, contact_id: `fraction:${v.contact_id}` } : v,
+  );
+  if (offset === 0n && fractional.size === 0) return text;
+  return text
+    .replace(/"contact_id":([0-9]+)/g, (_m, d: string) => `"contact_id":${(BigInt(d) + offset).toString()}`)
+    .replace(/"contact_id":"fraction:([0-9]+)"/g, (_m, d: string) => `"contact_id":${(BigInt(d) + offset).toString()}.5`);
+}
+
+function isListedContact(v: unknown): v is SandboxContact {
+  return typeof v === 'object' && v !== null && typeof (v as { contact_id?: unknown }).contact_id === 'number' && typeof (v as { external_contact_id?: unknown }).external_contact_id === 'string';
 }
 
 /**
