@@ -342,7 +342,8 @@ describe('ChektClient against odd responses', () => {
     });
 
   it('a 200 body failing the schema → ChektResponseError, not retryable', async () => {
-    reply = { status: 200, body: JSON.stringify([{ first_name: 'x' }]) };
+    // (An item without a contact_id is kept, flagged unaddressable: schemas.ts. A field of the wrong type fails.)
+    reply = { status: 200, body: JSON.stringify([{ contact_id: 1, first_name: { x: 1 } }]) };
     const err = await errorOf(client().listContacts(site));
     expect(err).toBeInstanceOf(ChektResponseError);
     expect(err).toMatchObject({ status: 200, retryable: false, code: 'invalid_response' });
