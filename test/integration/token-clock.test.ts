@@ -1,12 +1,18 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { ChektTokenError } from '../../src/chekt/errors/index.js';
 import { TokenProvider, type TokenProviderOptions } from '../../src/chekt/token.js';
 import { createLogger } from '../../src/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqueId } from './support/harness.js';
+import { run } from './support/spawn.js';
 
 /**
  * Signed-assertion mode against a token server whose clock differs from ours (issue 12, item 6), over real
@@ -143,4 +149,37 @@ describe('token requests after a 5xx back off', () => {
     expect(err.message).toMatch(/not retried for [12] s after 1 failed token request\(s\) in a row; last: CHeKT POST token: token request failed, status 503/);
     expect(arrivals).toHaveLength(1);
   });
+});
+
+describe('npm run sync in signed-assertion mode on a clock 10 s fast', () => {
+  test('exits 0 and syncs (it exited 2 blaming the credentials); with no margin it still syncs and warns about the clock', async () => {
+    const s = await startSandbox({ clients: [{ clientId: 'jwt-client', publicKeyPem }], clockOffsetMs: -10_000, sites: [{ dealerId: '3', siteId: '30' }] });
+    sandboxes.push(s);
+    const databaseUrl = await createTestDatabase('clockcli');
+    const prefix = uniqueId('t-clockcli');
+    const dir = mkdtempSync(join(tmpdir(), 'cks-key-'));
+    try {
+      const db = new pg.Client({ connectionString: databaseUrl });
+      await db.connect();
+      await db.query(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('s', '3', '30', 'Clock St')`);
+      await db.query(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number) VALUES ('k1', 's', 'Kit', 'Clock', '+1 201 555 0131')`);
+      await db.end();
+      writeFileSync(join(dir, 'key.pem'), privateKeyPem);
+      const { CHEKT_CLIENT_SECRET: _unused, ...base } = testEnv(s, databaseUrl, prefix, { LOG_LEVEL: 'warn' });
+      const env = { ...base, CHEKT_CLIENT_ID: 'jwt-client', CHEKT_PRIVATE_KEY_FILE: join(dir, 'key.pem'), CHEKT_KEY_ID: 'k1', CHEKT_AUDIENCE: 'https://chekt.example/' };
+      const r = await run('src/cli/sync.ts', [], env, 40_000);
+      expect(r.stderr).not.toMatch(/rejected by the token endpoint/);
+      expect(r.code).toBe(0);
+      expect(s.contacts('3', '30').map((c) => c.external_contact_id)).toEqual(['k1']);
+
+      const noMargin = await run('src/cli/sync.ts', [], { ...env, CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS: '0' }, 40_000);
+      expect(noMargin.code).toBe(0);
+      expect(noMargin.stderr).toMatch(/clock skew: this machine's clock is (9|10|11) s ahead of the token server's/);
+      expect(tokenCalls(s).slice(-2)).toEqual([401, 200]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await deleteRedisPrefix(prefix);
+      await dropTestDatabase(databaseUrl);
+    }
+  }, 90_000);
 });
