@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
-import { buildHttpServer } from '../../src/http/server.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
+import { basic, CREDENTIALS, startHttp } from './support/http.js';
 
 /**
  * Inputs of the HTTP API that would reach PostgreSQL unchecked (issue 12, item 12): text PostgreSQL cannot
@@ -12,7 +12,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 let h: Harness;
 let server: FastifyInstance;
 let base: string;
-const auth = `Basic ${Buffer.from('ops:correct horse battery').toString('base64')}`;
+const auth = basic(CREDENTIALS.admin.user, CREDENTIALS.admin.password);
 const authed = (path: string, init: RequestInit = {}) =>
   fetch(`${base}${path}`, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 const resync = (body: string) => authed('/api/resync', { method: 'POST', body });
@@ -20,10 +20,7 @@ const resync = (body: string) => authed('/api/resync', { method: 'POST', body })
 beforeAll(async () => {
   h = await createHarness('httpin');
   await seedCrm(h, [{ id: 's1', dealerId: '7', siteId: '70' }], []);
-  server = await buildHttpServer(h.app, { admin: { user: 'ops', password: 'correct horse battery' } });
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  const addr = server.server.address();
-  base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  ({ server, base } = await startHttp(h.app));
 }, 60_000);
 
 afterAll(async () => {
