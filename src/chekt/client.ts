@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import ky from 'ky';
 import type { z } from 'zod';
 import type { Logger } from '../logger.js';
+import { createScrubber } from '../scrub.js';
 import { parseErrorBody } from './errorBody.js';
 import {
   ChektNetworkError,
@@ -150,7 +151,9 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
         await sleep(waitMs);
         continue;
       }
-      throw errorForStatus({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, body: parseErrorBody(ex.text), retryAfterMs });
+      // CHeKT may echo the access token it refused: scrub it (and any credential shape) before keeping the text.
+      const body = parseErrorBody(createScrubber([token])(ex.text));
+      throw errorForStatus({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, body, retryAfterMs });
     }
   }
 

@@ -109,6 +109,7 @@ export class TokenProvider {
   #lastAssertion: string | undefined;
   /** The token server's clock minus ours, in ms, once a reportable skew was measured; else 0. */
   #clockOffsetMs = 0;
+  #skewNoticed = false;
 
   constructor(options: TokenProviderOptions) {
     this.#options = options;
@@ -219,6 +220,7 @@ export class TokenProvider {
         status = answer.status;
       }
       if (!answer.ok) throw this.#refusal(answer, traceId);
+      this.#noticeSkew(answer.skewMs);
       const token = parseTokenResponse(safeJson(answer.text), this.#fallbackTtlSeconds);
       if (!token) throw new ChektTokenError({ status, detail: 'response has no access_token' });
       const ttlMs = token.expiresInSeconds * 1000;
@@ -268,6 +270,16 @@ export class TokenProvider {
       `clock skew: ${describeSkew(answer.skewMs)}; the token server refused the assertion, signing again on its time`,
     );
     return true;
+  }
+
+  /** Warns once per provider when an accepted answer still shows a skew: it is absorbed now, but may not be later. */
+  #noticeSkew(skewMs: number | undefined): void {
+    if (this.#skewNoticed || skewMs === undefined || !isReportableSkew(skewMs - this.#clockOffsetMs)) return;
+    this.#skewNoticed = true;
+    this.#options.logger.warn(
+      { endpoint: 'POST token', clockSkewMs: Math.round(skewMs), clockMarginSeconds: this.#margin() },
+      `clock skew: ${describeSkew(skewMs)}; the token was issued (assertions are back-dated ${this.#margin()} s)`,
+    );
   }
 
   /** The error for a refused token request, scrubbed, with the clock named when the clock is the likely cause. */

@@ -341,6 +341,22 @@ describe('ChektClient against odd responses', () => {
       logger: createLogger('silent'),
     });
 
+  it('an error body echoing the access token keeps none of it (scrub.ts)', async () => {
+    const echoing = createChektClient({
+      apiUrl: url,
+      tokens: { getToken: async () => 'tok_live_0123456789', renew: async () => 'tok_live_0123456789' },
+      rateLimiter: createUnlimitedRateLimiter(),
+      timeoutMs: 2000,
+      maxRetryAfterMs: 50,
+      maxRateLimitedRetries: 0,
+      logger: createLogger('silent'),
+    });
+    reply = { status: 403, body: JSON.stringify({ error: { code: 'forbidden', message: 'token tok_live_0123456789 lacks create:site_contacts (sent Authorization: Bearer tok_live_0123456789)' } }) };
+    const err = await errorOf(echoing.listContacts(site));
+    expect(err.message).toMatch(/forbidden, status 403, code forbidden - token \[redacted\] lacks create:site_contacts \(sent Authorization: Bearer \[redacted\]\)/);
+    expect(err.message).not.toContain('tok_live');
+  });
+
   it('a 200 body failing the schema → ChektResponseError, not retryable', async () => {
     // (An item without a contact_id is kept, flagged unaddressable: schemas.ts. A field of the wrong type fails.)
     reply = { status: 200, body: JSON.stringify([{ contact_id: 1, first_name: { x: 1 } }]) };
