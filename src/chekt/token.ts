@@ -10,6 +10,7 @@ import { ChektTokenError } from './errors/index.js';
 import type { RateLimiter } from './rateLimiter.js';
 import { networkCode, safeJson } from './http.js';
 import { DEFAULT_TOKEN_TTL_SECONDS, parseTokenResponse } from './schemas.js';
+import { TokenBackoff } from './tokenBackoff.js';
 
 /** RFC 7523 §2.2 client assertion type for `private_key_jwt`. */
 export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -20,10 +21,6 @@ export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion
 export const ASSERTION_TTL_SECONDS = 300;
 /** Default back-dating of `iat`/`nbf`, in seconds (config `CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS`). */
 export const DEFAULT_ASSERTION_CLOCK_MARGIN_SECONDS = 30;
-/** Default first wait after a failed token request, in ms (config `CHEKT_TOKEN_BACKOFF_MS`). */
-export const DEFAULT_TOKEN_BACKOFF_MS = 2_000;
-/** Default longest wait between failed token requests, in ms (config `CHEKT_TOKEN_BACKOFF_MAX_MS`). */
-export const DEFAULT_TOKEN_BACKOFF_MAX_MS = 60_000;
 
 /** Options of {@link TokenProvider}. */
 export interface TokenProviderOptions {
@@ -51,22 +48,13 @@ export interface TokenProviderOptions {
   /**
    * After a transient failure (5xx, 429, timeout, network), no token request is sent for a growing wait:
    * `min(backoffMaxMs, backoffMs × 2^(n−1))` for the n-th failure in a row, half of it fixed and half random.
-   * Callers meanwhile get a retryable {@link ChektTokenError} at once. Defaults {@link DEFAULT_TOKEN_BACKOFF_MS}
-   * and {@link DEFAULT_TOKEN_BACKOFF_MAX_MS}, in ms.
+   * Callers meanwhile get a retryable {@link ChektTokenError} at once (./tokenBackoff.ts). Defaults 2000 and
+   * 60000, in ms.
    */
   readonly backoffMs?: number;
   readonly backoffMaxMs?: number;
   /** Random source in [0, 1) for the backoff jitter. Default `Math.random`. */
   readonly random?: () => number;
-}
-
-/** What a failed token request leaves behind for the backoff. */
-interface FailureState {
-  /** Transient failures in a row. */
-  readonly streak: number;
-  /** Epoch ms before which no token request is sent. */
-  readonly retryAt: number;
-  readonly last: ChektTokenError;
 }
 
 interface CachedToken {
@@ -104,7 +92,7 @@ export class TokenProvider {
   #renewals = 0;
   #failures = 0;
   #signingKey: KeyObject | undefined;
-  #failure: FailureState | undefined;
+  readonly #backoff: TokenBackoff;
   /** The assertion of the latest request, scrubbed from that request's error text. */
   #lastAssertion: string | undefined;
   /** The token server's clock minus ours, in ms, once a reportable skew was measured; else 0. */
@@ -115,6 +103,11 @@ export class TokenProvider {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#fallbackTtlSeconds = options.fallbackTtlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS;
+    this.#backoff = new TokenBackoff({
+      ...(options.backoffMs === undefined ? {} : { baseMs: options.backoffMs }),
+      ...(options.backoffMaxMs === undefined ? {} : { maxMs: options.backoffMaxMs }),
+      ...(options.random === undefined ? {} : { random: options.random }),
+    });
   }
 
   /** The clock offset applied to assertions (server minus ours, ms): 0 until a skew was detected. */
@@ -162,27 +155,16 @@ export class TokenProvider {
 
   #renew(): Promise<string> {
     if (this.#inFlight) return this.#inFlight;
-    const failure = this.#failure;
-    const now = this.#now();
-    if (failure && now < failure.retryAt) {
-      const waitS = Math.ceil((failure.retryAt - now) / 1000);
-      return Promise.reject(
-        new ChektTokenError({
-          status: failure.last.status,
-          code: failure.last.code ?? 'token_backoff',
-          transient: true,
-          detail: `not retried for ${waitS} s after ${failure.streak} failed token request(s) in a row; last: ${failure.last.message}`,
-        }),
-      );
-    }
+    const blocked = this.#backoff.blocked(this.#now());
+    if (blocked) return Promise.reject(blocked);
     const p = this.#fetchToken()
       .then(
         (token) => {
-          this.#failure = undefined;
+          this.#backoff.record(undefined, this.#now());
           return token;
         },
         (err: ChektTokenError) => {
-          this.#failure = err.retryable ? this.#nextFailure(err) : undefined;
+          this.#backoff.record(err, this.#now());
           throw err;
         },
       )
@@ -191,16 +173,6 @@ export class TokenProvider {
       });
     this.#inFlight = p;
     return p;
-  }
-
-  #nextFailure(err: ChektTokenError): FailureState {
-    const streak = (this.#failure?.streak ?? 0) + 1;
-    const base = this.#options.backoffMs ?? DEFAULT_TOKEN_BACKOFF_MS;
-    const max = this.#options.backoffMaxMs ?? DEFAULT_TOKEN_BACKOFF_MAX_MS;
-    const full = Math.min(max, base * 2 ** Math.min(streak - 1, 30));
-    // "Equal jitter": never less than half the step, so the waits really grow; the random half spreads processes.
-    const waitMs = full / 2 + (this.#options.random ?? Math.random)() * (full / 2);
-    return { streak, retryAt: this.#now() + waitMs, last: err };
   }
 
   async #fetchToken(): Promise<string> {

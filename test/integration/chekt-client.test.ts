@@ -352,7 +352,7 @@ describe('ChektClient against odd responses', () => {
       logger: createLogger('silent'),
     });
     reply = { status: 403, body: JSON.stringify({ error: { code: 'forbidden', message: 'token tok_live_0123456789 lacks create:site_contacts (sent Authorization: Bearer tok_live_0123456789)' } }) };
-    const err = await errorOf(echoing.listContacts(site));
+    const err = (await errorOf(echoing.listContacts(site))) as Error;
     expect(err.message).toMatch(/forbidden, status 403, code forbidden - token \[redacted\] lacks create:site_contacts \(sent Authorization: Bearer \[redacted\]\)/);
     expect(err.message).not.toContain('tok_live');
   });
