@@ -19,6 +19,8 @@ import type { SandboxOptions } from './server.js';
  * | SANDBOX_SITES | — | known sites, `dealer/site,dealer/site` |
  * | SANDBOX_LATENCY_MS, SANDBOX_ERROR_RATE, SANDBOX_DROP_AFTER_COMMIT_RATE | 0 | faults |
  * | SANDBOX_SEED | 1 | fault PRNG seed |
+ * | SANDBOX_CLOCK_OFFSET_SECONDS | 0 | the sandbox's clock minus the real one (token checks, `Date`); negative = slow |
+ * | SANDBOX_CONTACT_ID_OFFSET | 0 | decimal digits added to every `contact_id` (e.g. 9007199254740992) |
  * | SANDBOX_LOG_LEVEL | info | pino level |
  */
 
@@ -46,6 +48,8 @@ const envSchema = z.object({
   SANDBOX_ERROR_RATE: rate.default(0),
   SANDBOX_DROP_AFTER_COMMIT_RATE: rate.default(0),
   SANDBOX_SEED: int(0, 4_294_967_295).default(1),
+  SANDBOX_CLOCK_OFFSET_SECONDS: z.coerce.number().int().min(-86_400).max(86_400).optional(),
+  SANDBOX_CONTACT_ID_OFFSET: z.string().trim().regex(/^[0-9]{1,25}$/, 'must be decimal digits').optional(),
   SANDBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -102,6 +106,8 @@ export function loadSandboxConfig(
       dropAfterCommitRate: e.SANDBOX_DROP_AFTER_COMMIT_RATE,
     },
     seed: e.SANDBOX_SEED,
+    ...(e.SANDBOX_CLOCK_OFFSET_SECONDS === undefined ? {} : { clockOffsetMs: e.SANDBOX_CLOCK_OFFSET_SECONDS * 1000 }),
+    ...(e.SANDBOX_CONTACT_ID_OFFSET === undefined ? {} : { contactIdOffset: e.SANDBOX_CONTACT_ID_OFFSET }),
   };
   return deepFreeze({ options, logLevel: e.SANDBOX_LOG_LEVEL });
 }
