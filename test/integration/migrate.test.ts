@@ -95,6 +95,23 @@ describe('migrate', () => {
       expect(await db.syncHold.create({ data: hold })).toEqual(hold);
       await db.syncRun.delete({ where: { id: run.id } });
       expect(await db.syncOperation.count()).toBe(0); // cascade
+      const audit = {
+        id: '00000000-0000-4000-8000-000000000002', at: t, actor: 'ops', role: 'operator', action: 'hold.approve', target: 'd/1',
+        params: { deletes: ['c'] }, outcome: 'succeeded', detail: 'run x', finishedAt: t,
+      };
+      expect(await db.syncAudit.create({ data: audit })).toEqual(audit);
+      const auditDefaults = await db.syncAudit.create({ data: { id: '00000000-0000-4000-8000-000000000003', actor: 'a', role: 'viewer', action: 'x', target: 'y', outcome: 'started' } });
+      expect(auditDefaults).toMatchObject({ params: {}, detail: null, finishedAt: null });
+      expect(auditDefaults.at).toBeInstanceOf(Date);
+      const state = { key: 'hold:d/1', since: t, data: { deletes: 2 } };
+      expect(await db.syncAlertState.create({ data: state })).toEqual(state);
+      const alert = {
+        id: '00000000-0000-4000-8000-000000000004', event: 'hold.created', body: { site: 'd/1' }, createdAt: t, attempts: 3, nextAttemptAt: t,
+        claimedUntil: t, deliveredAt: t, deadAt: t, lastError: 'HTTP 500',
+      };
+      expect(await db.syncAlert.create({ data: alert })).toEqual(alert);
+      const alertDefaults = await db.syncAlert.create({ data: { id: '00000000-0000-4000-8000-000000000005', event: 'e', body: {} } });
+      expect(alertDefaults).toMatchObject({ attempts: 0, claimedUntil: null, deliveredAt: null, deadAt: null, lastError: null });
     } finally {
       await db.$disconnect();
     }
