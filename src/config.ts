@@ -93,6 +93,15 @@ const envSchema = z.object({
   CONTACT_MAX_NAME_LENGTH: int(1, 10_000).default(100),
   PHONE_FORMAT: z.enum(['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL']).default('E164'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // Alerts (docs/CONSOLE.md "Alerts").
+  ALERT_WEBHOOK_URL: url.optional(),
+  ALERT_WEBHOOK_SECRET: nonEmpty.optional(),
+  ALERT_BEHIND_SECONDS: int(1, 30 * 86_400).default(900),
+  ALERT_CHECK_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  ALERT_FAILURE_BATCH_SECONDS: int(1, 3600).default(60),
+  ALERT_MAX_ATTEMPTS: int(1, 100).default(10),
+  ALERT_RETRY_BACKOFF_MS: int(10, 3_600_000).default(2_000),
+  ALERT_TIMEOUT_MS: int(100, 120_000).default(5_000),
 });
 
 /** How the service authenticates to CHeKT's token endpoint (../shared/notes/chekt-api.md §1). */
@@ -177,6 +186,25 @@ export interface Config {
     readonly viewerPassword: string | undefined;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** State-change alerts to a webhook (docs/CONSOLE.md "Alerts"). */
+  readonly alerts: {
+    /** `ALERT_WEBHOOK_URL`: receives one JSON POST per state change; undefined = no alerts are sent. */
+    readonly webhookUrl: string | undefined;
+    /** `ALERT_WEBHOOK_SECRET`: when set, each POST carries `X-Chekt-Sync-Signature: sha256=<hex HMAC of the body>`. */
+    readonly webhookSecret: string | undefined;
+    /** The oldest unsynced change older than this many seconds is `sync.behind`, and fails `npm run status` (default 900). */
+    readonly behindSeconds: number;
+    /** How often each process looks for state changes and undelivered alerts, in ms (default 10,000). */
+    readonly checkIntervalMs: number;
+    /** Contacts failed for good are gathered this many seconds into one `operations.failed` alert (default 60). */
+    readonly failureBatchSeconds: number;
+    /** Delivery attempts before an alert is given up as dead (default 10). */
+    readonly maxAttempts: number;
+    /** First retry delay in ms, doubled per attempt up to 10 minutes (default 2,000). */
+    readonly retryBackoffMs: number;
+    /** Timeout of one webhook POST, in ms (default 5,000). */
+    readonly timeoutMs: number;
+  };
 }
 
 /** Thrown when the environment is invalid; `message` names every bad variable, one per line. */
@@ -264,7 +292,29 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       viewerPassword: e.VIEWER_PASSWORD,
     },
     logLevel: e.LOG_LEVEL,
+    alerts: {
+      webhookUrl: e.ALERT_WEBHOOK_URL,
+      webhookSecret: e.ALERT_WEBHOOK_SECRET,
+      behindSeconds: e.ALERT_BEHIND_SECONDS,
+      checkIntervalMs: e.ALERT_CHECK_INTERVAL_MS,
+      failureBatchSeconds: e.ALERT_FAILURE_BATCH_SECONDS,
+      maxAttempts: e.ALERT_MAX_ATTEMPTS,
+      retryBackoffMs: e.ALERT_RETRY_BACKOFF_MS,
+      timeoutMs: e.ALERT_TIMEOUT_MS,
+    },
   });
+}
+
+/**
+ * Parses `ALERT_BEHIND_SECONDS` alone (same rule and default as {@link loadConfig}), for `npm run status`, which
+ * must not require CHeKT credentials.
+ * @throws {ConfigError} naming `ALERT_BEHIND_SECONDS` when it is invalid.
+ */
+export function loadBehindSeconds(env: Record<string, string | undefined>): number {
+  const raw = env.ALERT_BEHIND_SECONDS?.trim() ? env.ALERT_BEHIND_SECONDS : undefined;
+  const parsed = envSchema.shape.ALERT_BEHIND_SECONDS.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `ALERT_BEHIND_SECONDS: ${i.message}`));
+  return parsed.data;
 }
 
 /**

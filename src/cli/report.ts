@@ -1,3 +1,4 @@
+import { reportedRunStatus } from '../domain/runStatus.js';
 import type { RunReport } from '../source/runs.js';
 import type { PlanSummary } from '../sync/planRun.js';
 
@@ -9,6 +10,7 @@ import type { PlanSummary } from '../sync/planRun.js';
 /** The `--json` object: one per run. */
 export interface JsonRunReport {
   runId: string;
+  /** The reported status word (domain/runStatus.ts): `completed`, `completed_with_failures`, `held`, `failed`, ... */
   status: string;
   dryRun: boolean;
   durationMs: number | null;
@@ -35,9 +37,11 @@ export interface JsonRunReport {
 export function toJsonReport(run: RunReport): JsonRunReport {
   const p = (run.planned ?? null) as PlanSummary | null;
   const end = run.finishedAt ? Date.parse(run.finishedAt) : null;
+  const failed = Object.values(run.counts).reduce((n, o) => n + (o.failed ?? 0), 0);
+  const held = Math.max(p?.held?.length ?? 0, run.counts.delete?.held ?? 0);
   return {
     runId: run.id,
-    status: run.status,
+    status: reportedRunStatus(run.status, { failed, held }),
     dryRun: run.dryRun,
     durationMs: end === null ? null : end - Date.parse(run.startedAt),
     sites: { planned: p?.totals.sites ?? 0, rejected: p?.rejectedSites ?? [], errors: p?.siteErrors ?? [] },
@@ -69,7 +73,7 @@ export function formatReport(r: JsonRunReport): string {
   const lines: string[] = [];
   const secs = r.durationMs === null ? '?' : (r.durationMs / 1000).toFixed(1);
   const failed = countOf(r, 'failed');
-  const outcome = r.status === 'completed' && failed > 0 ? `completed with ${failed} failed operation${failed === 1 ? '' : 's'}` : r.status;
+  const outcome = failed > 0 && r.status !== 'failed' ? `${r.status} (${failed} failed operation${failed === 1 ? '' : 's'})` : r.status;
   lines.push(`Run ${r.runId}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${outcome} in ${secs} s`);
   if (r.error) lines.push(`  error: ${r.error}`);
   const t = r.planned;

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadDatabaseUrl } from '../config.js';
+import { ConfigError, loadBehindSeconds, loadDatabaseUrl } from '../config.js';
 import { redact } from '../preflight.js';
 import { createPrisma, type PrismaClient } from '../source/db.js';
+import { assessHealth, type Health } from '../source/health.js';
 import { getStatusOverview } from '../source/overview.js';
 import { getSiteStatus } from '../source/siteState.js';
 import { parseSiteRef } from '../sync/startRun.js';
@@ -10,8 +11,10 @@ import { formatOverview, formatSite } from './statusReport.js';
 /**
  * `npm run status -- [--site <dealerId>/<siteId>] [--json]`: what an operator asks first, read straight from
  * PostgreSQL (only `DATABASE_URL` is needed; no Redis, no CHeKT credentials). Queries are the API's
- * (source/overview.ts, source/siteState.ts). Exit codes: 0 printed; 2 bad usage, an invalid `DATABASE_URL`, a
- * database that cannot be reached or was never migrated, or a site no CRM site maps to.
+ * (source/overview.ts, source/siteState.ts). Exit codes (docs/CONSOLE.md "Exit codes"): 0 healthy; 1 a site on
+ * hold, a contact failed for good, or the oldest unsynced change older than `ALERT_BEHIND_SECONDS` (with `--site`:
+ * of that site); 2 bad usage, an invalid `DATABASE_URL`, a database that cannot be reached or was never migrated,
+ * or a site no CRM site maps to.
  */
 
 const USAGE = `Usage: npm run status -- [options]
@@ -24,7 +27,9 @@ Options:
   --json                      print one JSON object instead of tables
   -h, --help                  show this help
 
-Exit codes: 0 printed, 2 bad usage, configuration or database.`;
+Exit codes: 0 healthy; 1 a site on hold, a contact failed for good, or the oldest
+unsynced change older than ALERT_BEHIND_SECONDS (default 900); 2 bad usage,
+configuration or database.`;
 
 /** How long PostgreSQL may take to answer the first query, in ms. */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -48,8 +53,10 @@ async function main(): Promise<number> {
     return 0;
   }
   let databaseUrl: string;
+  let behindSeconds: number;
   try {
     databaseUrl = loadDatabaseUrl(process.env);
+    behindSeconds = loadBehindSeconds(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
@@ -68,18 +75,34 @@ async function main(): Promise<number> {
         console.error(`site ${site.dealerId}/${site.siteId}: no CRM site has this chekt_dealer_id/chekt_site_id`);
         return 2;
       }
-      console.log(args.json ? JSON.stringify(status, null, 2) : formatSite(status));
-      return 0;
+      const failed = status.contacts.filter((c) => c.state === 'failed').length;
+      const age = status.oldestUnsyncedChangeAgeSeconds;
+      const health = assessHealth(
+        {
+          holds: status.hold ? [{ site: `${status.dealerId}/${status.siteId}`, ...status.hold }] : [],
+          failures: { total: failed, items: [] },
+          oldestUnsyncedChange: age === null ? null : { site: `${status.dealerId}/${status.siteId}`, externalContactId: '(oldest)', since: '', ageSeconds: age },
+        },
+        behindSeconds,
+      );
+      console.log(args.json ? JSON.stringify({ ...status, health }, null, 2) : `${formatHealth(health)}\n${formatSite(status)}`);
+      return health.healthy ? 0 : 1;
     }
     const overview = await getStatusOverview(db);
-    console.log(args.json ? JSON.stringify(overview, null, 2) : formatOverview(overview));
-    return 0;
+    const health = assessHealth(overview, behindSeconds);
+    console.log(args.json ? JSON.stringify({ ...overview, health }, null, 2) : `${formatHealth(health)}\n\n${formatOverview(overview)}`);
+    return health.healthy ? 0 : 1;
   } catch (err) {
     console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${(err as Error).message}`);
     return 2;
   } finally {
     await db.$disconnect();
   }
+}
+
+/** The first line of the report: "Health: OK", or "Health: NEEDS AN OPERATOR" and one line per problem. */
+function formatHealth(h: Health): string {
+  return h.healthy ? 'Health: OK' : ['Health: NEEDS AN OPERATOR (exit 1)', ...h.problems.map((p) => `  - ${p}`)].join('\n');
 }
 
 /** Null when PostgreSQL answers and holds this service's tables; else the message naming `DATABASE_URL`. */

@@ -1,3 +1,4 @@
+import { reportedRunStatus } from '../domain/runStatus.js';
 import type { PrismaClient } from './db.js';
 
 /**
@@ -26,6 +27,7 @@ export interface RunListItem {
   readonly mode: string;
   readonly dryRun: boolean;
   readonly approveDeletes: boolean;
+  /** The reported status word (domain/runStatus.ts): e.g. `completed_with_failures` or `held`, not just `completed`. */
   readonly status: string;
   readonly startedAt: string;
   readonly finishedAt: string | null;
@@ -76,19 +78,21 @@ export async function listRuns(db: PrismaClient, page: { limit: number; before?:
   const [counts, drift] = await Promise.all([countOutcomes(db, ids), countDriftRepaired(db, ids)]);
   const items = runs.map((r) => {
     const byKind = counts.get(r.id) ?? {};
+    const failures = Object.values(byKind).reduce((n, o) => n + (o.failed ?? 0), 0);
+    const held = plannedHeld(r.planned)?.length ?? 0;
     return {
       id: r.id,
       trigger: r.trigger,
       mode: r.mode,
       dryRun: r.dryRun,
       approveDeletes: r.approveDeletes,
-      status: r.status,
+      status: reportedRunStatus(r.status, { failed: failures, held: Math.max(held, byKind.delete?.held ?? 0) }),
       startedAt: r.startedAt.toISOString(),
       finishedAt: r.finishedAt?.toISOString() ?? null,
       totals: plannedTotals(r.planned),
       counts: byKind,
-      held: plannedHeld(r.planned)?.length ?? 0,
-      failures: Object.values(byKind).reduce((n, o) => n + (o.failed ?? 0), 0),
+      held,
+      failures,
       driftRepaired: drift.get(r.id) ?? 0,
     };
   });

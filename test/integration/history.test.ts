@@ -79,7 +79,7 @@ describe('GET /api/runs', () => {
     expect(body.items.map((r: { id: string }) => r.id)).toEqual([third.runId, second.runId, first.runId]);
     expect(body.nextCursor).toBeNull();
     const [, two, one] = body.items;
-    expect(one).toMatchObject({ trigger: 'cli', mode: 'reconcile', dryRun: false, status: 'completed', failures: 1, held: 0, driftRepaired: 0 });
+    expect(one).toMatchObject({ trigger: 'cli', mode: 'reconcile', dryRun: false, status: 'completed_with_failures', failures: 1, held: 0, driftRepaired: 0 });
     expect(one.counts).toEqual({ create: { succeeded: 2, failed: 1 } });
     expect(one.totals).toMatchObject({ sites: 2, creates: 3, invalid: 1 });
     expect(Date.parse(one.startedAt)).toBeLessThanOrEqual(Date.parse(one.finishedAt));
@@ -124,7 +124,7 @@ describe('GET /api/runs/:id', () => {
     expect(status).toBe(200);
     expectNoPersonalData(text);
     // Today's fields are still there.
-    expect(body).toMatchObject({ runId: first.runId, status: 'completed', trigger: 'cli', counts: { create: { succeeded: 2, failed: 1 } } });
+    expect(body).toMatchObject({ runId: first.runId, status: 'completed_with_failures', trigger: 'cli', counts: { create: { succeeded: 2, failed: 1 } } });
     expect(body.invalid).toEqual([{ site: '9/1', externalContactId: 'inv-1', reason: 'first_name is empty' }]);
     expect(body.unmanagedBySite).toEqual({ '9/1': 1 });
     expect(body).toMatchObject({ mode: 'reconcile', approveDeletes: false, held: [], driftRepaired: 0 });

@@ -39,7 +39,7 @@ afterAll(async () => {
 describe('npm run status', () => {
   test('--json prints holds, failures, the oldest unsynced change and the last runs', async () => {
     const r = await status(['--json']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     for (const p of PERSONAL) expect(r.stdout).not.toContain(p);
     const o = JSON.parse(r.stdout);
     expect(o.holds).toEqual([{ site: '55/1', reason: 'the CRM lists no live contact for this site', deletes: 2, managed: 2, heldAt: expect.any(String) }]);
@@ -49,13 +49,14 @@ describe('npm run status', () => {
     expect(o.oldestUnsyncedChange.ageSeconds).toBeGreaterThanOrEqual(3600);
     expect(o.oldestUnsyncedChange.ageSeconds).toBeLessThan(3700);
     expect(o.runs).toHaveLength(1);
-    expect(o.runs[0]).toMatchObject({ id: syncRunId, trigger: 'cli', mode: 'reconcile', status: 'completed', failures: 1, counts: { create: { succeeded: 1, failed: 1 } } });
+    expect(o.runs[0]).toMatchObject({ id: syncRunId, trigger: 'cli', mode: 'reconcile', status: 'completed_with_failures', failures: 1, counts: { create: { succeeded: 1, failed: 1 } } });
     expect(o.runs[0].totals).toMatchObject({ sites: 1, creates: 2, invalid: 1 });
   }, 60_000);
 
   test('prints the same as tables, without personal data', async () => {
     const r = await status([]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n')[0]).toBe('Health: NEEDS AN OPERATOR (exit 1)');
     for (const p of PERSONAL) expect(r.stdout).not.toContain(p);
     expect(r.stdout).toMatch(/Sites on hold \(1\)/);
     expect(r.stdout).toMatch(/│ 55\/1 +│ the CRM lists no live contact for this site +│ 2\/2/);
@@ -68,14 +69,15 @@ describe('npm run status', () => {
 
   test('--site shows one site like the API', async () => {
     const r = await status(['--site', '55/1', '--json']);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
     for (const p of PERSONAL) expect(r.stdout).not.toContain(p);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({ dealerId: '55', siteId: '1', name: 'Depot', syncEnabled: true, hold: { deletes: 2, managed: 2 } });
     const states = Object.fromEntries(s.contacts.map((c: { externalContactId: string; state: string }) => [c.externalContactId, c.state]));
     expect(states).toEqual({ x1: 'synced', x2: 'failed', x3: 'invalid' });
+    expect(s.health).toMatchObject({ healthy: false, problems: [expect.stringMatching(/on hold: 55\/1/), '1 contact(s) failed for good'] });
     const table = await status(['--site', '55/1']);
-    expect(table.code).toBe(0);
+    expect(table.code).toBe(1);
     expect(table.stdout).toMatch(/│ x2 +│ live +│ failed +│/);
   }, 60_000);
 
@@ -97,5 +99,30 @@ describe('npm run status', () => {
     const usage = await status(['--frobnicate']);
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/Usage: npm run status/);
+  }, 90_000);
+
+  // Last: it clears the hold and the failure the tests above read.
+  test('exit 1 on a hold, a contact failed for good, or a change older than ALERT_BEHIND_SECONDS; 0 when none', async () => {
+    const env = (behind: string) => ({ DATABASE_URL: fx.env.DATABASE_URL!, ALERT_BEHIND_SECONDS: behind });
+    const all = await status(['--json'], env('7200'));
+    expect(all.code).toBe(1);
+    expect(JSON.parse(all.stdout).health).toEqual({
+      healthy: false,
+      behindSeconds: 7200,
+      problems: ['1 site(s) on hold: 55/1', '1 contact(s) failed for good'],
+    });
+    await db.syncHold.deleteMany({});
+    expect((await status([], env('7200'))).code).toBe(1); // the failure remains
+    await db.syncLedger.updateMany({ where: { lastOutcome: 'failed' }, data: { lastOutcome: 'succeeded' } });
+    const healthy = await status([], env('7200'));
+    expect(healthy.code).toBe(0);
+    expect(healthy.stdout.split('\n')[0]).toBe('Health: OK');
+    // late-1 has waited an hour: over the default 900 s.
+    const behind = await status(['--json'], { DATABASE_URL: fx.env.DATABASE_URL! });
+    expect(behind.code).toBe(1);
+    expect(JSON.parse(behind.stdout).health.problems).toEqual([expect.stringMatching(/^the oldest unsynced change \(55\/9 late-1\) is 36\d\d s old, over ALERT_BEHIND_SECONDS=900$/)]);
+    const bad = await status([], env('soon'));
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/ALERT_BEHIND_SECONDS: must be a whole number/);
   }, 90_000);
 });

@@ -2,7 +2,7 @@ import { formatReport, runSucceeded, type JsonRunReport } from '../../src/cli/re
 
 const base: JsonRunReport = {
   runId: 'r1',
-  status: 'completed',
+  status: 'completed_with_failures',
   dryRun: false,
   durationMs: 1234,
   sites: { planned: 2, rejected: [], errors: [] },
@@ -22,7 +22,7 @@ const base: JsonRunReport = {
 describe('formatReport', () => {
   test('says how many operations failed, with each failure, invalid contact and warning', () => {
     const text = formatReport(base);
-    expect(text.split('\n')[0]).toBe('Run r1: completed with 1 failed operation in 1.2 s');
+    expect(text.split('\n')[0]).toBe('Run r1: completed_with_failures (1 failed operation) in 1.2 s');
     expect(text).toContain('  create              1          1          0          0');
     expect(text).toContain('    d/s c9 create: CHeKT POST contacts: bad request, status 400');
     expect(text).toContain('    d/s c7: first_name is empty');
@@ -35,6 +35,7 @@ describe('formatReport', () => {
     const text = formatReport({
       ...base,
       dryRun: true,
+      status: 'completed',
       counts: { delete: { planned: 1 } },
       failures: [],
       plannedOperations: [{ dealerId: 'd', siteId: 's', externalContactId: 'c1', kind: 'delete', reason: 'removed_from_crm' }],
@@ -44,7 +45,7 @@ describe('formatReport', () => {
   });
 
   test('a clean run succeeds', () => {
-    expect(runSucceeded({ ...base, failures: [], counts: { create: { succeeded: 2 } } })).toBe(true);
+    expect(runSucceeded({ ...base, status: 'completed', failures: [], counts: { create: { succeeded: 2 } } })).toBe(true);
     expect(runSucceeded({ ...base, failures: [], counts: {}, sites: { planned: 1, rejected: [], errors: [{ site: 'd/s', error: 'x' }] } })).toBe(false);
   });
 });
