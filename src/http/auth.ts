@@ -38,6 +38,15 @@ const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /** The role each authenticated request has (set by basic-auth's `validate`, read by the hook right after). */
 const roles = new WeakMap<FastifyRequest, Role>();
+/** The user name each authenticated request proved (for the audit trail). */
+const users = new WeakMap<FastifyRequest, string>();
+
+/** Who sent an authenticated request: its user name and role; undefined before (or without) authentication. */
+export function requestActor(req: FastifyRequest): { user: string; role: Role } | undefined {
+  const role = roles.get(req);
+  const user = users.get(req);
+  return role && user !== undefined ? { user, role } : undefined;
+}
 
 /**
  * Puts every request reaching `scope` (its 404s included) behind HTTP Basic auth (RFC 7617) and the role and CSRF
@@ -53,6 +62,7 @@ export async function requireAuth(scope: FastifyInstance, credentials: HttpCrede
       const role = roleFor(user, password, credentials);
       if (!role) throw new Error('invalid credentials');
       roles.set(req, role);
+      users.set(req, user);
     },
   });
   // Answer here rather than through the error handler, which a child plugin may replace (bull-board does).

@@ -3,13 +3,20 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { App } from '../app.js';
+import { auditBoardWrites } from './audit.js';
 import { requireAuth, type HttpCredentials } from './auth.js';
 import { handleError, handleFrameworkError, notFound } from './errors.js';
+import { getAudit } from './routes/getAudit.js';
+import { getConsole } from './routes/getConsole.js';
+import { getHolds } from './routes/getHolds.js';
 import { getMetrics } from './routes/getMetrics.js';
 import { getReady } from './routes/getReady.js';
 import { getRun } from './routes/getRun.js';
 import { getRuns } from './routes/getRuns.js';
 import { getSite } from './routes/getSite.js';
+import { getStatus } from './routes/getStatus.js';
+import { postConsole } from './routes/postConsole.js';
+import { postHoldApprove } from './routes/postHoldApprove.js';
 import { postResync } from './routes/postResync.js';
 
 /**
@@ -54,18 +61,35 @@ export async function buildHttpServer(app: App, credentials: HttpCredentials): P
       getRun(api, app);
       getRuns(api, app);
       getSite(api, app);
+      getStatus(api, app);
+      getHolds(api, app);
+      postHoldApprove(api, app);
+      getAudit(api, app);
     },
     { prefix: '/api' },
+  );
+  // The operator console (docs/CONSOLE.md): server-rendered pages and form actions, same auth and roles.
+  await server.register(
+    async (scope) => {
+      await requireAuth(scope, credentials);
+      scope.setNotFoundHandler(notFound);
+      getConsole(scope, app);
+      postConsole(scope, app);
+    },
+    { prefix: '/console' },
   );
   await server.register(
     async (admin) => {
       await requireAuth(admin, credentials);
       admin.setNotFoundHandler(notFound);
+      // bull-board's writes (retry, promote, clean, remove, ...) are audited before they run (http/audit.ts).
+      auditBoardWrites(admin, app.db);
+      admin.addHook('onSend', async (_req, reply, payload) => withoutRemoteFonts(reply.getHeader('content-type'), payload));
       const board = new FastifyAdapter();
       createBullBoard({
         queues: [new BullMQAdapter(app.operationsQueue, { readOnlyMode: false }), new BullMQAdapter(app.controlQueue)],
         serverAdapter: board,
-        options: { uiConfig: { boardTitle: 'chekt-contact-sync' } },
+        options: { uiConfig: { boardTitle: 'chekt-contact-sync', miscLinks: [{ text: 'Console', url: '/console' }], hideDocsLink: true } },
       });
       board.setBasePath('/admin/queues');
       await admin.register(board.registerPlugin(), { prefix: '/queues' });
@@ -73,4 +97,14 @@ export async function buildHttpServer(app: App, credentials: HttpCredentials): P
     { prefix: '/admin' },
   );
   return server;
+}
+
+/**
+ * bull-board's page links Google Fonts (`fonts.googleapis.com`), a request to another host that fails offline
+ * and tells a third party who opens the dashboard: the link is removed from its HTML, and the page falls back to
+ * system fonts (its CSS names fallbacks). Other payloads pass unchanged.
+ */
+export function withoutRemoteFonts(contentType: unknown, payload: unknown): unknown {
+  if (typeof payload !== 'string' || !String(contentType ?? '').startsWith('text/html')) return payload;
+  return payload.replace(/<link[^>]+href="https:\/\/fonts\.(googleapis|gstatic)\.com[^"]*"[^>]*>/g, '');
 }

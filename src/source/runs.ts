@@ -9,7 +9,7 @@ import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
  */
 
 /** What started a run. */
-export type RunTrigger = 'schedule' | 'notify' | 'reconcile_schedule' | 'cli' | 'api' | 'demo';
+export type RunTrigger = 'schedule' | 'notify' | 'reconcile_schedule' | 'cli' | 'api' | 'console' | 'demo';
 /** Lifecycle of a run. */
 export type RunStatus = 'planning' | 'running' | 'completed' | 'failed';
 /** Outcome of one operation; `queued` until a worker finishes it, `planned` in a dry run. */

@@ -101,7 +101,7 @@ describe('client_secret mode: a full sync, then the HTTP surface', () => {
   };
   const concrete = (path: string) => path.replace(/:(\w+)/g, (_, n: string) => SAMPLES[n] ?? 'x').replace(/\*$/, 'x');
   const isWrite = (r: RouteEntry) => r.method !== 'GET' && r.method !== 'HEAD';
-  const protectedRoutes = () => routes.filter((r) => /^\/(api|admin|metrics)(\/|$)/.test(r.path));
+  const protectedRoutes = () => routes.filter((r) => /^\/(api|admin|metrics|console)(\/|$)/.test(r.path));
 
   beforeAll(async () => {
     h = await createHarness('security');

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { selectSites } from '../../source/crm.js';
-import { createRun } from '../../source/runs.js';
+import { requestResync } from '../../sync/requestResync.js';
 import { formatSiteRef, parseSiteRef } from '../../sync/startRun.js';
+import { AUDIT_UNAVAILABLE, audited } from '../audit.js';
 import { apiError } from '../errors.js';
 
 const bodySchema = z
@@ -34,6 +34,7 @@ function describeRejected(rejected: ReadonlyArray<{ ref: string; reason: string 
  * 400 with `error.field` for a bad body, and with `field: "sites"` when a requested site is missing from the CRM
  * or has `sync_enabled = false` (the message names the first {@link MAX_REJECTED_LISTED} and why, then how many
  * more; `npm run sync` exits 2 in that case). A site holding a NUL or a lone surrogate is a 400 on `sites` too.
+ * Audited as `resync` before the run is queued (503 `audit_unavailable` if the audit row cannot be written).
  */
 export function postResync(scope: FastifyInstance, app: App): void {
   scope.post('/resync', async (req, reply) => {
@@ -59,14 +60,13 @@ export function postResync(scope: FastifyInstance, app: App): void {
     if (approveDeletes && sites.length === 0) {
       return reply.code(400).send(apiError('invalid_request', 'approveDeletes needs the sites whose deletes are approved', 'sites'));
     }
-    const runId = randomUUID();
     const dryRun = parsed.data.dryRun ?? false;
-    await createRun(app.db, { id: runId, trigger: 'api', dryRun, sites: sites.map(formatSiteRef), mode: 'reconcile', approveDeletes, now: new Date() });
-    await app.controlQueue.add(
-      'resync',
-      { type: 'resync', runId, sites: sites.map(formatSiteRef), dryRun, approveDeletes },
-      { jobId: `resync-${runId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-    );
-    return reply.code(202).send({ runId, status: 'planning', href: `/api/runs/${runId}` });
+    const target = sites.length === 0 ? 'all enabled sites' : sites.map(formatSiteRef).join(',');
+    const done = await audited(app.db, req, { action: 'resync', target, params: { sites: sites.map(formatSiteRef), dryRun, approveDeletes, via: 'api' } }, async () => {
+      const r = await requestResync(app, { trigger: 'api', sites, dryRun, approveDeletes });
+      return { value: r.runId, detail: `run ${r.runId}` };
+    });
+    if (!done.ran) return reply.code(503).send(AUDIT_UNAVAILABLE);
+    return reply.code(202).send({ runId: done.value, status: 'planning', href: `/api/runs/${done.value}` });
   });
 }
