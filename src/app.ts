@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { startAlerter, type Alerter } from './alerts/alerter.js';
 import { createChektClient, type ChektClient } from './chekt/client.js';
 import { createRedisRateLimiter, createUnlimitedRateLimiter, type RateLimiter } from './chekt/rateLimiter.js';
 import { TokenProvider } from './chekt/token.js';
@@ -60,6 +61,11 @@ export interface App {
    * `RECONCILE_CRON`) and listens for CRM change notifications (sync/notifications.ts).
    */
   startScheduler(): Promise<void>;
+  /**
+   * Starts this process's alerter when `ALERT_WEBHOOK_URL` is set (alerts/alerter.ts; every service process runs
+   * one, deduplicated through PostgreSQL) and returns it; undefined without a webhook. Idempotent.
+   */
+  startAlerts(): Alerter | undefined;
   /** Number of workers (any process) currently connected to the operations queue. */
   countOperationWorkers(): Promise<number>;
   /** True once {@link stop} was called. */
@@ -158,6 +164,7 @@ export function createApp(options: CreateAppOptions): App {
   planDeps = { ...planDeps, reconcileLimiter };
   const workers: Worker[] = [];
   let listener: ChangeListener | undefined;
+  let alerter: Alerter | undefined;
   const workerConnections: Redis[] = [];
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -250,6 +257,11 @@ export function createApp(options: CreateAppOptions): App {
       await listener.ready;
       logger.info({ tickEverySeconds: config.sync.intervalSeconds, reconcileCron: config.sync.reconcileCron }, 'job schedulers ready; listening for CRM changes');
     },
+    startAlerts() {
+      const webhookUrl = config.alerts.webhookUrl;
+      if (webhookUrl && !alerter) alerter = startAlerter({ db, config: { ...config.alerts, webhookUrl }, logger, registry: metrics.registry });
+      return alerter;
+    },
     async countOperationWorkers() {
       return (await operationsQueue.getWorkers()).length;
     },
@@ -257,6 +269,7 @@ export function createApp(options: CreateAppOptions): App {
       stopping = true;
       stopped ??= (async () => {
         await listener?.close();
+        await alerter?.stop();
         if (opts.force) {
           await Promise.all(workers.map((w) => w.close(true)));
           for (const c of [redis, ...workerConnections]) c.disconnect();

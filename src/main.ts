@@ -52,6 +52,7 @@ try {
 }
 await app.startWorkers();
 await app.startScheduler();
+app.startAlerts();
 logger.info({ port: config.http.port, rateLimitPerMinute: config.chekt.rateLimitPerMinute, chektApiUrl: config.chekt.apiUrl }, 'chekt-contact-sync started');
 
 let shuttingDown = false;

@@ -89,7 +89,7 @@ export async function getStatusOverview(db: PrismaClient, limits: { runs?: numbe
  * The oldest of: the ledger's earliest `pending_since`, and the earliest still-queued operation of a running
  * run (a run waits on it even when the ledger has no `pending_since`).
  */
-async function oldestUnsynced(db: PrismaClient): Promise<{ dealer: string; site: string; ext: string; since: Date } | null> {
+export async function oldestUnsynced(db: Pick<PrismaClient, '$queryRaw'>): Promise<{ dealer: string; site: string; ext: string; since: Date } | null> {
   const rows = await db.$queryRaw<Array<{ dealer: string; site: string; ext: string; since: Date }>>`
     (SELECT chekt_dealer_id AS dealer, chekt_site_id AS site, external_contact_id AS ext, pending_since AS since
        FROM sync_ledger WHERE pending_since IS NOT NULL ORDER BY pending_since LIMIT 1)

@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import type { PrismaClient } from '../source/db.js';
+import { oldestUnsynced } from '../source/overview.js';
+import { alertBody, FAILED_ITEMS_LIMIT, type AlertFacts, type FailedItem } from './events.js';
+
+/**
+ * Finds state changes and writes one outbox row (`sync_alerts`) per change (docs/CONSOLE.md "Alerts").
+ *
+ * Exactly once across processes: every process runs this on its own timer, but each run holds a transaction-level
+ * advisory lock (skipping when another process holds it), and a change is announced only by the statement that
+ * changes `sync_alert_state` (insert of a new key, delete of a gone one, move of the failure watermark), in the
+ * same transaction as the outbox row. Two processes therefore never announce one change twice.
+ */
+
+/** Advisory lock key of the detector (any constant unique to this project). */
+const DETECT_LOCK_KEY = 72_707_365_472;
+
+/** Rules of {@link detectChanges}. */
+export interface DetectRules {
+  /** `ALERT_BEHIND_SECONDS`: the oldest unsynced change older than this is `sync.behind`. */
+  readonly behindSeconds: number;
+  /** `ALERT_FAILURE_BATCH_SECONDS`: failures are gathered this long into one `operations.failed`. */
+  readonly failureBatchSeconds: number;
+}
+
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/**
+ * One detection pass. Returns the events it queued (empty when nothing changed or another process was
+ * detecting at that moment). Unreachable sites (issue 10) are not detected yet: add their state keys here.
+ * @throws the Prisma/pg error when PostgreSQL fails (the caller logs it; the sync is not affected).
+ */
+export async function detectChanges(db: PrismaClient, rules: DetectRules): Promise<AlertFacts[]> {
+  return db.$transaction(async (tx) => {
+    const [lock] = await tx.$queryRaw<Array<{ ok: boolean }>>`SELECT pg_try_advisory_xact_lock(${DETECT_LOCK_KEY}::bigint) AS ok`;
+    if (!lock?.ok) return [];
+    const facts = [...(await holdChanges(tx)), ...(await behindChange(tx, rules.behindSeconds)), ...(await failedBatch(tx, rules.failureBatchSeconds))];
+    const [now] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+    for (const f of facts) {
+      const id = randomUUID();
+      await tx.syncAlert.create({ data: { id, event: f.event, body: alertBody(id, now!.now.toISOString(), f) as object } });
+    }
+    return facts;
+  });
+}
+
+/** `hold.created` for each `sync_holds` row not announced yet; `hold.cleared` for each announced one now gone. */
+async function holdChanges(tx: Tx): Promise<AlertFacts[]> {
+  const created = await tx.$queryRaw<Array<{ site: string; reason: string; deletes: number; managed: number; since: Date }>>`
+    WITH ins AS (
+      INSERT INTO sync_alert_state (key, since, data)
+      SELECT 'hold:' || chekt_dealer_id || '/' || chekt_site_id, held_at, jsonb_build_object('reason', reason, 'deletes', deletes, 'managed', managed)
+        FROM sync_holds
+      ON CONFLICT (key) DO NOTHING
+      RETURNING key, since, data)
+    SELECT substr(key, 6) AS site, data->>'reason' AS reason, (data->>'deletes')::int AS deletes, (data->>'managed')::int AS managed, since
+      FROM ins ORDER BY 1`;
+  const cleared = await tx.$queryRaw<Array<{ site: string; reason: string }>>`
+    DELETE FROM sync_alert_state a
+     WHERE a.key LIKE 'hold:%'
+       AND NOT EXISTS (SELECT 1 FROM sync_holds h WHERE 'hold:' || h.chekt_dealer_id || '/' || h.chekt_site_id = a.key)
+    RETURNING substr(a.key, 6) AS site, a.data->>'reason' AS reason`;
+  return [
+    ...created.map((c): AlertFacts => ({ event: 'hold.created', site: c.site, reason: c.reason, deletes: c.deletes, managed: c.managed, since: c.since.toISOString() })),
+    ...cleared.sort((a, b) => a.site.localeCompare(b.site)).map((c): AlertFacts => ({ event: 'hold.cleared', site: c.site, reason: c.reason })),
+  ];
+}
+
+/** `sync.behind` when the oldest unsynced change passes `behindSeconds`; `sync.caught_up` when it falls under again. */
+async function behindChange(tx: Tx, behindSeconds: number): Promise<AlertFacts[]> {
+  const oldest = await oldestUnsynced(tx);
+  const [now] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+  const age = oldest ? Math.floor((now!.now.getTime() - oldest.since.getTime()) / 1000) : 0;
+  if (oldest && age > behindSeconds) {
+    const n = await tx.$executeRaw`INSERT INTO sync_alert_state (key, data) VALUES ('sync.behind', ${JSON.stringify({ site: `${oldest.dealer}/${oldest.site}` })}::jsonb) ON CONFLICT (key) DO NOTHING`;
+    return n === 1 ? [{ event: 'sync.behind', site: `${oldest.dealer}/${oldest.site}`, externalContactId: oldest.ext, ageSeconds: age, thresholdSeconds: behindSeconds }] : [];
+  }
+  const n = await tx.$executeRaw`DELETE FROM sync_alert_state WHERE key = 'sync.behind'`;
+  return n === 1 ? [{ event: 'sync.caught_up', thresholdSeconds: behindSeconds }] : [];
+}
+
+/**
+ * `operations.failed`: operations that failed for good since the watermark (`sync_alert_state` key
+ * `operations.failed`), once the watermark is `batchSeconds` old. The first pass only sets the watermark, so
+ * failures from before the alerter existed are not announced.
+ */
+async function failedBatch(tx: Tx, batchSeconds: number): Promise<AlertFacts[]> {
+  const moved = await tx.$queryRaw<Array<{ from: Date | null; to: Date }>>`
+    WITH old AS (SELECT since FROM sync_alert_state WHERE key = 'operations.failed'),
+    ins AS (
+      INSERT INTO sync_alert_state (key, since) SELECT 'operations.failed', clock_timestamp() WHERE NOT EXISTS (SELECT 1 FROM old)
+      RETURNING since),
+    upd AS (
+      UPDATE sync_alert_state SET since = clock_timestamp()
+       WHERE key = 'operations.failed' AND since <= clock_timestamp() - make_interval(secs => ${batchSeconds})
+      RETURNING since)
+    SELECT (SELECT since FROM old) AS from, since AS to FROM upd`;
+  const m = moved[0];
+  if (!m?.from) return [];
+  const rows = await tx.$queryRaw<Array<{ site: string; ext: string; kind: string; error: string | null; total: bigint }>>`
+    SELECT chekt_dealer_id || '/' || chekt_site_id AS site, external_contact_id AS ext, COALESCE(applied_kind, kind) AS kind, error,
+           count(*) OVER () AS total
+      FROM sync_operations
+     WHERE outcome = 'failed' AND finished_at > ${m.from} AND finished_at <= ${m.to}
+     ORDER BY finished_at, 1, 2 LIMIT ${FAILED_ITEMS_LIMIT}`;
+  if (rows.length === 0) return [];
+  const items: FailedItem[] = rows.map((r) => ({ site: r.site, externalContactId: r.ext, kind: r.kind, error: r.error }));
+  return [{ event: 'operations.failed', total: Number(rows[0]!.total), items, from: m.from.toISOString(), to: m.to.toISOString() }];
+}
