@@ -153,4 +153,32 @@ describe('operator API', () => {
     expect((await as('viewer', '/console/sites/61/404')).status).toBe(404);
     expect((await as('viewer', '/console/runs/nope')).status).toBe(404);
   });
+
+  test('console actions: a dry-run preview, then the real resync, and a retry of failed contacts; each 303 to its run and audited', async () => {
+    const form = (path: string, body: string) =>
+      as('admin', path, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: http.base }, body });
+    const preview = await form('/console/sites/61/2/resync', 'dryRun=true');
+    expect(preview.status).toBe(303);
+    const previewRun = preview.headers.get('location')!.replace('/console/runs/', '');
+    expect(await settled(previewRun)).toMatchObject({ dryRun: true, trigger: 'console', plannedOperations: [{ externalContactId: 'f1', kind: 'create' }] });
+    const previewPage = await (await as('admin', `/console/runs/${previewRun}`)).text();
+    expect(previewPage).toContain('action="/console/sites/61/2/resync"');
+    expect(previewPage).toContain('name="dryRun" value="false"');
+    h.sandbox.setFaults({ rejectExternalContactIds: [] });
+    const retry = await form('/console/sites/61/2/retry', '');
+    expect(retry.status).toBe(303);
+    const retryRun = retry.headers.get('location')!.replace('/console/runs/', '');
+    expect(await settled(retryRun)).toMatchObject({ status: 'completed', dryRun: false, counts: { create: { succeeded: 1 } } });
+    expect(h.sandbox.contacts('61', '2').map((c) => c.external_contact_id)).toEqual(['f1']);
+    const items = ((await (await as('admin', '/api/audit?limit=2')).json()) as { items: Array<Record<string, unknown>> }).items;
+    expect(items).toEqual([
+      expect.objectContaining({ action: 'site.retry_failed', target: '61/2', outcome: 'succeeded', detail: `run ${retryRun}`, params: { dryRun: false, via: 'console', externalContactIds: ['f1'] } }),
+      expect.objectContaining({ action: 'site.resync', target: '61/2', outcome: 'succeeded', detail: `run ${previewRun}`, params: { dryRun: true, via: 'console' } }),
+    ]);
+    // The viewer's form post is refused before anything is recorded.
+    const audits = await h.app.db.syncAudit.count();
+    const viewer = await as('viewer', '/console/sites/61/2/retry', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
+    expect(viewer.status).toBe(403);
+    expect(await h.app.db.syncAudit.count()).toBe(audits);
+  }, 60_000);
 });

@@ -89,7 +89,7 @@ ${canAct ? actionForm(`${base}/approve`, `Approve ${held.length} delete(s) of ${
     ? html`<h2>Actions</h2>${actionForm(`${base}/resync`, 'Preview a resync (dry run)', { dryRun: 'true' })}${failed > 0 ? actionForm(`${base}/retry`, `Retry ${failed} failed contact(s)`) : ''}`
     : '';
   const counts = Object.entries(s.counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
-  return html`<p>CRM site <code>${s.crmSiteId}</code>${s.syncEnabled ? '' : html` · <span class="badge bad">sync_enabled is false</span>`} · contacts: ${counts}${s.oldestUnsyncedChangeAgeSeconds !== null ? ` · oldest unsynced change ${s.oldestUnsyncedChangeAgeSeconds} s old` : ''}</p>
+  return html`<p>CRM site <code>${s.crmSiteId}</code> “${s.name}”${s.syncEnabled ? '' : html` · <span class="badge bad">sync_enabled is false</span>`} · contacts: ${counts}${s.oldestUnsyncedChangeAgeSeconds !== null ? ` · oldest unsynced change ${s.oldestUnsyncedChangeAgeSeconds} s old` : ''}</p>
 ${hold}${actions}
 <h2>Contacts (${s.contacts.length})</h2>
 ${table(
