@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
-import { createApp } from '../app.js';
+import { hostname, userInfo } from 'node:os';
+import { createApp, type App } from '../app.js';
+import { finishAudit, startAudit } from '../source/audit.js';
+import { listHeldDeletes } from '../source/heldDeletes.js';
 import type { SiteRef } from '../chekt/types.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { configSecrets } from '../scrub.js';
 import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
 import { selectSites } from '../source/crm.js';
-import { parseSiteRef } from '../sync/startRun.js';
+import { formatSiteRef, parseSiteRef } from '../sync/startRun.js';
 import { createProgress, createRateMeter, type Progress } from './progress.js';
 import { formatReport, runSucceeded } from './report.js';
 import { runSync } from './runSync.js';
@@ -101,6 +104,17 @@ async function main(): Promise<number> {
     await app.stop();
     return 2;
   }
+  // Approving deletes is an operator action with legal weight: recorded before it runs (docs/CONSOLE.md "Audit").
+  let auditId: string | undefined;
+  if (args['approve-deletes']) {
+    try {
+      auditId = await auditCliApproval(app, sites, args['dry-run']);
+    } catch (err) {
+      console.error(`sync failed: the audit trail cannot be written, so nothing was approved: ${(err as Error).message}`);
+      await app.stop();
+      return 1;
+    }
+  }
   let progress: Progress | undefined;
   try {
     const calls = createRateMeter();
@@ -119,16 +133,39 @@ async function main(): Promise<number> {
       },
     });
     progress?.stop();
+    if (auditId) await finishAudit(app.db, auditId, 'succeeded', `run ${report.runId}`).catch(() => undefined);
     console.log(args.json ? JSON.stringify(report, null, 2) : formatReport(report));
     if (report.sites.rejected.length > 0) return 2;
     return runSucceeded(report) ? 0 : 1;
   } catch (err) {
     progress?.stop();
+    if (auditId) await finishAudit(app.db, auditId, 'failed', (err as Error).message).catch(() => undefined);
     console.error(`sync failed: ${(err as Error).message}`);
     return 1;
   } finally {
     await app.stop();
   }
+}
+
+/**
+ * Writes the `hold.approve` audit row of `--approve-deletes` (actor: the OS user and host, role `cli`), with each
+ * site's hold reason and held deletes. Returns its id.
+ * @throws the Prisma/pg error when the row cannot be written (then nothing is approved).
+ */
+async function auditCliApproval(app: App, sites: readonly SiteRef[], dryRun: boolean): Promise<string> {
+  const holds = [];
+  for (const ref of sites) {
+    const hold = await app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } });
+    const deletes = hold ? await listHeldDeletes(app.db, ref) : [];
+    holds.push({ site: formatSiteRef(ref), reason: hold?.reason ?? null, externalContactIds: deletes.map((d) => d.externalContactId) });
+  }
+  return startAudit(app.db, {
+    actor: `${userInfo().username}@${hostname()}`,
+    role: 'cli',
+    action: 'hold.approve',
+    target: sites.map(formatSiteRef).join(','),
+    params: { holds, dryRun, via: 'cli' },
+  });
 }
 
 process.exitCode = await main();

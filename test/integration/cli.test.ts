@@ -112,4 +112,26 @@ describe('npm run sync', () => {
     expect(JSON.parse(again.stdout).counts).toEqual({});
     expect(sandbox.stats().writes).toBe(0);
   }, 60_000);
+
+  test('held deletes: the header says held; --approve-deletes is audited (OS user, role cli) before it runs', async () => {
+    await db.contact.updateMany({ where: { id: { in: ['x2', 'x3'] } }, data: { deletedAt: new Date() } });
+    const held = await run('src/cli/sync.ts', [], env, 60_000);
+    expect(held.code).toBe(1);
+    expect(held.stdout.split('\n')[0]).toMatch(/^Run [0-9a-f-]{36}: held in [0-9.]+ s$/);
+    expect(held.stdout).toMatch(/site 55\/1 ON HOLD, 2 delete\(s\) not made/);
+    const approved = await run('src/cli/sync.ts', ['--site', '55/1', '--approve-deletes', '--json'], env, 60_000);
+    expect(approved.code).toBe(0);
+    const report = JSON.parse(approved.stdout);
+    expect(report).toMatchObject({ status: 'completed', counts: { delete: { succeeded: 2 } } });
+    expect(sandbox.contacts('55', '1').map((c) => c.external_contact_id)).toEqual(['x1']);
+    const audit = await db.syncAudit.findMany();
+    expect(audit).toEqual([
+      expect.objectContaining({
+        role: 'cli', action: 'hold.approve', target: '55/1', outcome: 'succeeded', detail: `run ${report.runId}`,
+        actor: expect.stringMatching(/^.+@.+$/),
+        params: { holds: [{ site: '55/1', reason: expect.stringMatching(/2 of 3/), externalContactIds: ['x2', 'x3'] }], dryRun: false, via: 'cli' },
+      }),
+    ]);
+  }, 120_000);
 });
+
