@@ -55,14 +55,25 @@ async function holdChanges(tx: Tx): Promise<AlertFacts[]> {
       RETURNING key, since, data)
     SELECT substr(key, 6) AS site, data->>'reason' AS reason, (data->>'deletes')::int AS deletes, (data->>'managed')::int AS managed, since
       FROM ins ORDER BY 1`;
+  // A hold lifted and held again between two passes has a new held_at: announced as cleared, then created.
+  const renewed = await tx.$queryRaw<Array<{ site: string; old_reason: string; reason: string; deletes: number; managed: number; since: Date }>>`
+    UPDATE sync_alert_state a
+       SET since = h.held_at, data = jsonb_build_object('reason', h.reason, 'deletes', h.deletes, 'managed', h.managed)
+      FROM sync_holds h, sync_alert_state o
+     WHERE a.key = 'hold:' || h.chekt_dealer_id || '/' || h.chekt_site_id AND o.key = a.key AND a.since <> h.held_at
+    RETURNING substr(a.key, 6) AS site, o.data->>'reason' AS old_reason, h.reason, h.deletes, h.managed, h.held_at AS since`;
   const cleared = await tx.$queryRaw<Array<{ site: string; reason: string }>>`
     DELETE FROM sync_alert_state a
      WHERE a.key LIKE 'hold:%'
        AND NOT EXISTS (SELECT 1 FROM sync_holds h WHERE 'hold:' || h.chekt_dealer_id || '/' || h.chekt_site_id = a.key)
     RETURNING substr(a.key, 6) AS site, a.data->>'reason' AS reason`;
+  const createdFact = (c: { site: string; reason: string; deletes: number; managed: number; since: Date }): AlertFacts => ({
+    event: 'hold.created', site: c.site, reason: c.reason, deletes: c.deletes, managed: c.managed, since: c.since.toISOString(),
+  });
   return [
-    ...created.map((c): AlertFacts => ({ event: 'hold.created', site: c.site, reason: c.reason, deletes: c.deletes, managed: c.managed, since: c.since.toISOString() })),
     ...cleared.sort((a, b) => a.site.localeCompare(b.site)).map((c): AlertFacts => ({ event: 'hold.cleared', site: c.site, reason: c.reason })),
+    ...renewed.sort((a, b) => a.site.localeCompare(b.site)).flatMap((r): AlertFacts[] => [{ event: 'hold.cleared', site: r.site, reason: r.old_reason }, createdFact(r)]),
+    ...created.map(createdFact),
   ];
 }
 

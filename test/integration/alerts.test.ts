@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { detectChanges } from '../../src/alerts/detect.js';
 import { runSync } from '../../src/cli/runSync.js';
 import { createHarness, createProcessFixture, seedCrm, type Harness, type ProcessFixture } from './support/harness.js';
 import { start, waitExit } from './support/spawn.js';
@@ -80,7 +81,8 @@ describe('alerts from two service processes', () => {
 
   afterAll(async () => {
     for (const c of children) c.kill('SIGTERM');
-    for (const c of children) await waitExit(c, 30_000);
+    // Both at once: waitExit listens for 'exit' from when it is called.
+    await Promise.all(children.map((c) => waitExit(c, 30_000)));
     await new Promise((r) => hook?.server.close(r));
     await fx?.close();
   });
@@ -155,4 +157,20 @@ describe('a dead webhook', () => {
     await alerter.tick();
     expect((await h.app.db.syncAlert.findUniqueOrThrow({ where: { id: row.id } })).attempts).toBe(2);
   }, 60_000);
+
+  test('detection: concurrent passes announce a change once; a hold lifted and held again is cleared then created', async () => {
+    const rules = { behindSeconds: 3600, failureBatchSeconds: 60 };
+    await h.app.db.syncAlertState.deleteMany({});
+    await h.app.db.syncHold.deleteMany({});
+    await h.app.db.syncHold.create({ data: { chektDealerId: '72', chektSiteId: '6', reason: 'first', deletes: 3, managed: 4 } });
+    const passes = await Promise.all(Array.from({ length: 6 }, () => detectChanges(h.app.db, rules)));
+    expect(passes.flat().filter((f) => f.event.startsWith('hold.'))).toEqual([expect.objectContaining({ event: 'hold.created', site: '72/6', reason: 'first' })]);
+    expect(await detectChanges(h.app.db, rules)).toEqual([]);
+    await h.app.db.syncHold.deleteMany({});
+    await h.app.db.syncHold.create({ data: { chektDealerId: '72', chektSiteId: '6', reason: 'second', deletes: 4, managed: 4, heldAt: new Date(Date.now() + 1000) } });
+    expect((await detectChanges(h.app.db, rules)).map((f) => [f.event, 'reason' in f ? f.reason : null])).toEqual([['hold.cleared', 'first'], ['hold.created', 'second']]);
+    await h.app.db.syncHold.deleteMany({});
+    expect((await detectChanges(h.app.db, rules)).map((f) => f.event)).toEqual(['hold.cleared']);
+  });
 });
+
