@@ -1,43 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectChanges } from '../../src/alerts/detect.js';
 import { runSync } from '../../src/cli/runSync.js';
 import { createHarness, createProcessFixture, seedCrm, type Harness, type ProcessFixture } from './support/harness.js';
 import { start, waitExit } from './support/spawn.js';
+import { receiver } from './support/webhook.js';
 
 /**
  * Alerts (issue 11, point 3; docs/CONSOLE.md "Alerts") against a local webhook receiver: two real service
  * processes (`src/main.ts`) on one PostgreSQL and Redis produce exactly one POST per state change, signed with
  * HMAC-SHA256, retried after a 500; a dead webhook is given up, logged and counted, and never blocks a sync.
  */
-
-interface Received {
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly raw: string;
-  readonly body: Record<string, any>;
-  readonly answered: number;
-}
-
-/** A webhook receiver on 127.0.0.1 that answers 500 to the first `failFirst` requests, then 204. */
-async function receiver(failFirst: number): Promise<{ url: string; got: Received[]; server: Server }> {
-  const got: Received[] = [];
-  let n = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const answered = n++ < failFirst ? 500 : 204;
-      got.push({ headers: req.headers, raw, body: JSON.parse(raw), answered });
-      res.writeHead(answered).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`, got, server };
-}
 
 async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;

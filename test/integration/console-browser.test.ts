@@ -4,18 +4,21 @@ import { runSync } from '../../src/cli/runSync.js';
 import { foreignRequests, launchChromium, screenshot, SKIP_BROWSER } from './support/browser.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
+import { receiver } from './support/webhook.js';
 
 /**
  * The operator console in a real headless Chromium (issue 11, point 6; docs/CONSOLE.md), against the running
  * service (real PostgreSQL, Redis, the sandbox over HTTP): the console renders a held site; the viewer sees no
  * button and a forged POST is refused; the operator approves with a click and sees the deletes run; the audit
- * names them; no page asks another host. `npm run docs:screenshots` saves docs/screenshots/console-*.png.
+ * names them; no page asks another host; and, as a new operator meets it, the hold's alert arrives before they
+ * act and its clearing after. `npm run docs:screenshots` saves docs/screenshots/console-*.png.
  */
 
 const skip = SKIP_BROWSER;
 let h: Harness;
 let http: RunningServer;
 let browser: Browser;
+let hook: Awaited<ReturnType<typeof receiver>>;
 const contexts: BrowserContext[] = [];
 
 async function context(who: { user: string; password: string }): Promise<BrowserContext> {
@@ -26,7 +29,8 @@ async function context(who: { user: string; password: string }): Promise<Browser
 
 (skip ? describe.skip : describe)('console in Chromium', () => {
   beforeAll(async () => {
-    h = await createHarness('console_browser');
+    hook = await receiver();
+    h = await createHarness('console_browser', { env: { ALERT_WEBHOOK_URL: hook.url, ALERT_CHECK_INTERVAL_MS: '200' } });
     await seedCrm(h, [{ id: 'a', dealerId: '81', siteId: '1', name: 'Harbour Depot' }], [
       { id: 'c1', siteId: 'a', firstName: 'Aiko', lastName: 'Mori' },
       { id: 'c2', siteId: 'a', firstName: 'Bram', lastName: 'Visser' },
@@ -36,6 +40,7 @@ async function context(who: { user: string; password: string }): Promise<Browser
     await h.app.db.contact.updateMany({ where: { id: { in: ['c2', 'c3'] } }, data: { deletedAt: new Date() } });
     expect((await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 })).status).toBe('held');
     await h.app.startWorkers();
+    h.app.startAlerts();
     http = await startHttp(h.app);
     browser = await launchChromium();
   }, 120_000);
@@ -45,6 +50,7 @@ async function context(who: { user: string; password: string }): Promise<Browser
     await browser?.close();
     await http?.server.close();
     await h?.close();
+    await new Promise((r) => hook?.server.close(r));
   });
 
   test('the viewer sees the held site and no button; a forged POST is refused; nothing from another host', async () => {
@@ -81,6 +87,9 @@ async function context(who: { user: string; password: string }): Promise<Browser
   });
 
   test('the operator approves with a click, sees the deletes run, and the audit names them', async () => {
+    // The on-call engineer was told first.
+    for (let i = 0; i < 100 && hook.got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(hook.got.map((g) => [g.body.event, g.body.site])).toEqual([['hold.created', '81/1']]);
     const page = await (await context(CREDENTIALS.admin)).newPage();
     const foreign = foreignRequests(page, http.base);
     await page.goto('/console');
@@ -105,5 +114,7 @@ async function context(who: { user: string; password: string }): Promise<Browser
     expect(await entry.innerText()).toMatch(new RegExp(`${CREDENTIALS.admin.user}\\s+operator\\s+hold.approve\\s+81/1.*"externalContactIds":\\["c2","c3"\\].*succeeded`, 's'));
     await screenshot(page, 'console-audit');
     expect(foreign).toEqual([]);
+    for (let i = 0; i < 100 && hook.got.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(hook.got.map((g) => [g.body.event, g.body.site])).toEqual([['hold.created', '81/1'], ['hold.cleared', '81/1']]);
   }, 60_000);
 });

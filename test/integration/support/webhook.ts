@@ -1,0 +1,30 @@
+import { createServer, type Server } from 'node:http';
+
+/** A local webhook receiver for the alert tests: every request it got, and what it answered. */
+
+export interface Received {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly raw: string;
+  readonly body: Record<string, any>;
+  readonly answered: number;
+}
+
+/** A receiver on 127.0.0.1 that answers 500 to the first `failFirst` requests, then 204. */
+export async function receiver(failFirst = 0): Promise<{ url: string; got: Received[]; server: Server }> {
+  const got: Received[] = [];
+  let n = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const answered = n++ < failFirst ? 500 : 204;
+      got.push({ headers: req.headers, raw, body: JSON.parse(raw), answered });
+      res.writeHead(answered).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`, got, server };
+}
+
