@@ -181,4 +181,15 @@ describe('operator API', () => {
     expect(viewer.status).toBe(403);
     expect(await h.app.db.syncAudit.count()).toBe(audits);
   }, 60_000);
+
+  test('the audit trail outlives cleaned jobs and deleted runs', async () => {
+    const before = ((await (await as('viewer', '/api/audit?limit=200')).json()) as { items: unknown[] }).items;
+    expect(before.length).toBe(7); // 1 approval, 4 bull-board writes, 1 preview, 1 retry
+    await h.app.operationsQueue.clean(0, 10_000, 'completed');
+    await h.app.db.syncRun.deleteMany({});
+    const after = ((await (await as('viewer', '/api/audit?limit=200')).json()) as { items: unknown[] }).items;
+    // The clean above was not made over HTTP, so the trail is exactly what it was.
+    expect(after).toEqual(before);
+  });
 });
+

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, type LoadConfigOptions } from '../../src/config.js';
+import { ConfigError, loadBehindSeconds, loadConfig, type LoadConfigOptions } from '../../src/config.js';
 
 const MINIMAL = { CHEKT_CLIENT_ID: 'client-1', CHEKT_CLIENT_SECRET: 's3cret' } as const;
 const FAKE_PEM = '-----BEGIN PRIVATE KEY-----\nMIIfake\n-----END PRIVATE KEY-----\n';
@@ -56,7 +56,30 @@ describe('loadConfig: defaults', () => {
       },
       http: { port: 3000, host: '0.0.0.0', adminUser: undefined, adminPassword: undefined, viewerUser: undefined, viewerPassword: undefined },
       logLevel: 'info',
+      alerts: {
+        webhookUrl: undefined,
+        webhookSecret: undefined,
+        behindSeconds: 900,
+        checkIntervalMs: 10_000,
+        failureBatchSeconds: 60,
+        maxAttempts: 10,
+        retryBackoffMs: 2_000,
+        timeoutMs: 5_000,
+      },
     });
+  });
+
+  it('reads the alert variables, and names each bad one (docs/CONSOLE.md "Alerts")', () => {
+    const c = loadConfig({ ...MINIMAL, ALERT_WEBHOOK_URL: 'https://hooks.example.com/T1', ALERT_WEBHOOK_SECRET: 'whsec', ALERT_BEHIND_SECONDS: '60' });
+    expect(c.alerts).toMatchObject({ webhookUrl: 'https://hooks.example.com/T1', webhookSecret: 'whsec', behindSeconds: 60 });
+    const e = configError({ ...MINIMAL, ALERT_WEBHOOK_URL: 'ftp://x', ALERT_BEHIND_SECONDS: '0', ALERT_CHECK_INTERVAL_MS: '5', ALERT_MAX_ATTEMPTS: 'many' });
+    expect(problemVars(e).sort()).toEqual(['ALERT_BEHIND_SECONDS', 'ALERT_CHECK_INTERVAL_MS', 'ALERT_MAX_ATTEMPTS', 'ALERT_WEBHOOK_URL']);
+  });
+
+  it('loadBehindSeconds reads ALERT_BEHIND_SECONDS alone (npm run status needs no CHeKT credentials)', () => {
+    expect(loadBehindSeconds({})).toBe(900);
+    expect(loadBehindSeconds({ ALERT_BEHIND_SECONDS: ' 120 ' })).toBe(120);
+    expect(() => loadBehindSeconds({ ALERT_BEHIND_SECONDS: '1e3' })).toThrow(/ALERT_BEHIND_SECONDS: must be a whole number/);
   });
 
   it('derives the token URL from CHEKT_API_URL (trailing slashes dropped) unless CHEKT_TOKEN_URL is set', () => {
