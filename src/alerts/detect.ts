@@ -93,7 +93,10 @@ async function behindChange(tx: Tx, behindSeconds: number): Promise<AlertFacts[]
 /**
  * `operations.failed`: operations that failed for good since the watermark (`sync_alert_state` key
  * `operations.failed`), once the watermark is `batchSeconds` old. The first pass only sets the watermark, so
- * failures from before the alerter existed are not announced.
+ * failures from before the alerter existed are not announced. Windows are contiguous on the database clock while
+ * `finished_at` is written by the worker's clock, so this assumes the machines' clocks agree within a few seconds
+ * (NTP); a failure stamped into a window already announced would be left out of the alerts (it still shows in
+ * `npm run status`, the console and `/api/status`).
  */
 async function failedBatch(tx: Tx, batchSeconds: number): Promise<AlertFacts[]> {
   const moved = await tx.$queryRaw<Array<{ from: Date | null; to: Date }>>`

@@ -75,13 +75,15 @@ async function main(): Promise<number> {
         console.error(`site ${site.dealerId}/${site.siteId}: no CRM site has this chekt_dealer_id/chekt_site_id`);
         return 2;
       }
+      const siteRef = `${status.dealerId}/${status.siteId}`;
       const failed = status.contacts.filter((c) => c.state === 'failed').length;
       const age = status.oldestUnsyncedChangeAgeSeconds;
+      const oldest = status.contacts.filter((c) => c.pendingSince).sort((a, b) => a.pendingSince!.localeCompare(b.pendingSince!))[0];
       const health = assessHealth(
         {
-          holds: status.hold ? [{ site: `${status.dealerId}/${status.siteId}`, ...status.hold }] : [],
+          holds: status.hold ? [{ site: siteRef, ...status.hold }] : [],
           failures: { total: failed, items: [] },
-          oldestUnsyncedChange: age === null ? null : { site: `${status.dealerId}/${status.siteId}`, externalContactId: '(oldest)', since: '', ageSeconds: age },
+          oldestUnsyncedChange: age === null || !oldest ? null : { site: siteRef, externalContactId: oldest.externalContactId, since: oldest.pendingSince!, ageSeconds: age },
         },
         behindSeconds,
       );

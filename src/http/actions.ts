@@ -5,7 +5,7 @@ import { selectSites } from '../source/crm.js';
 import { listHeldDeletes } from '../source/heldDeletes.js';
 import { requestResync } from '../sync/requestResync.js';
 import { formatSiteRef } from '../sync/startRun.js';
-import { audited } from './audit.js';
+import { AUDIT_UNAVAILABLE, audited } from './audit.js';
 
 /**
  * The operator's site actions, shared by `/api` and `/console` (docs/CONSOLE.md "Actions"). Each is audited
@@ -19,7 +19,7 @@ export type ActionResult =
 
 type Trigger = 'api' | 'console';
 
-const auditUnavailable: ActionResult = { ok: false, status: 503, code: 'audit_unavailable', message: 'the audit trail cannot be written, so the action was not run' };
+const auditUnavailable: ActionResult = { ok: false, status: 503, ...AUDIT_UNAVAILABLE.error };
 
 /** 409 when the CRM has no enabled site for `ref` (the planner never touches such a site). */
 async function checkSite(app: App, ref: SiteRef): Promise<ActionResult | null> {

@@ -109,7 +109,7 @@ export function runPage(r: JsonRunReport & { trigger: string; startedAt: string 
   const prev = ops.offset > 0 ? html`<a href="?opsOffset=${Math.max(0, ops.offset - ops.limit)}">← previous</a>` : '';
   const oneSite = d.operations.items.length > 0 && new Set(d.operations.items.map((o) => `${o.dealerId}/${o.siteId}`)).size === 1 ? d.operations.items[0] : undefined;
   const realRun =
-    canAct && r.dryRun && oneSite && r.status === 'completed'
+    canAct && r.dryRun && oneSite && ['completed', 'completed_with_failures', 'held'].includes(r.status)
       ? actionForm(`${sitePath(oneSite.dealerId, oneSite.siteId)}/resync`, `Run this resync of ${oneSite.dealerId}/${oneSite.siteId} for real`, { dryRun: 'false' })
       : '';
   return html`<p>${badge(r.status)} · trigger ${r.trigger} · mode ${d.mode}${r.dryRun ? ' · dry run: nothing written' : ''}${d.approveDeletes ? ' · deletes approved' : ''} · started ${when(r.startedAt)}${r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}</p>
