@@ -61,8 +61,9 @@ export function postResync(scope: FastifyInstance, app: App): void {
       return reply.code(400).send(apiError('invalid_request', 'approveDeletes needs the sites whose deletes are approved', 'sites'));
     }
     const dryRun = parsed.data.dryRun ?? false;
-    const target = sites.length === 0 ? 'all enabled sites' : sites.map(formatSiteRef).join(',');
-    const done = await audited(app.db, req, { action: 'resync', target, params: { sites: sites.map(formatSiteRef), dryRun, approveDeletes, via: 'api' } }, async () => {
+    const refs = sites.map(formatSiteRef);
+    const target = refs.length === 0 ? 'all enabled sites' : refs.length <= 10 ? refs.join(',') : `${refs.slice(0, 10).join(',')} and ${refs.length - 10} more`;
+    const done = await audited(app.db, req, { action: 'resync', target, params: { sites: refs, dryRun, approveDeletes, via: 'api' } }, async () => {
       const r = await requestResync(app, { trigger: 'api', sites, dryRun, approveDeletes });
       return { value: r.runId, detail: `run ${r.runId}` };
     });
