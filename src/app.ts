@@ -11,7 +11,11 @@ import type { NormalizeRules } from './domain/contact.js';
 import type { Logger } from './logger.js';
 import { createMetrics, observeOperationWorker, type Metrics } from './metrics.js';
 import { createRedis } from './queue/connection.js';
-import { CONTROL_QUEUE, OPERATIONS_QUEUE, RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID, type ControlJobData, type OperationJobData } from './queue/jobs.js';
+import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from './queue/jobs.js';
+import { registerRecoveryMetrics } from './recovery/metrics.js';
+import { recordCompletion, upsertSchedulers } from './recovery/schedulers.js';
+import { guardOperationData, repairDroppedJobs } from './recovery/unreadableJobs.js';
+import { startWatchdog, type Watchdog } from './recovery/watchdog.js';
 import { createPrisma, type PrismaClient } from './source/db.js';
 import { listStaleRuns } from './source/runs.js';
 import { recordCall } from './sync/callContext.js';
@@ -68,6 +72,14 @@ export interface App {
   startAlerts(): Alerter | undefined;
   /** Number of workers (any process) currently connected to the operations queue. */
   countOperationWorkers(): Promise<number>;
+  /**
+   * Readiness of the recovery parts started by {@link startScheduler} (none before): `schedulers` (both job
+   * schedulers stored in Redis), `listener` (the CRM-change listener's heartbeat comes back), `redisPolicy`
+   * (Redis' `maxmemory-policy` may not evict). `checks` values other than `ok` fail `/readyz`; `warnings` do not.
+   * docs/OPERATIONS-FAULTS.md.
+   * @throws when Redis does not answer.
+   */
+  readiness(): Promise<{ checks: Record<string, string>; warnings: string[] }>;
   /** True once {@link stop} was called. */
   readonly stopping: boolean;
   /**
@@ -132,6 +144,7 @@ export function createApp(options: CreateAppOptions): App {
   // Connection errors are already logged (throttled) by the connection itself (queue/connection.ts).
   for (const q of [operationsQueue, controlQueue]) q.on('error', () => undefined);
   const metrics = createMetrics({ db, queues: [operationsQueue, controlQueue] });
+  const recoveryMetrics = registerRecoveryMetrics(metrics.registry, { redis, prefix });
   const rules: NormalizeRules = {
     defaultRegion: config.sync.phoneDefaultRegion,
     phoneFormat: config.sync.phoneFormat,
@@ -165,6 +178,8 @@ export function createApp(options: CreateAppOptions): App {
   const workers: Worker[] = [];
   let listener: ChangeListener | undefined;
   let alerter: Alerter | undefined;
+  let watchdog: Watchdog | undefined;
+  const schedulerSpec = { tickEveryMs: config.sync.intervalSeconds * 1000, reconcileCron: config.sync.reconcileCron };
   const workerConnections: Redis[] = [];
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -229,32 +244,54 @@ export function createApp(options: CreateAppOptions): App {
       };
       const opsWorker = new Worker<OperationJobData>(
         OPERATIONS_QUEUE,
-        createOperationProcessor({ deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts }, logger }),
+        // A job whose data Redis lost is dropped before it reads or writes anything, and rebuilt from PostgreSQL.
+        guardOperationData(createOperationProcessor({ deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts }, logger }), logger),
         { connection: blocking(), prefix, concurrency: config.sync.workerConcurrency, autorun: true },
       );
       observeOperationWorker(opsWorker, metrics);
+      repairDroppedJobs(opsWorker, { db, queue: operationsQueue, jobOptions: planDeps.jobOptions, logger, onRepaired: () => recoveryMetrics.recoveries.inc({ what: 'dropped_job' }) });
       workers.push(opsWorker);
       if (opts.control ?? true) {
         // Several control jobs at once, so a long scheduled reconcile never delays change plans.
         const controlWorker = new Worker<ControlJobData>(CONTROL_QUEUE, controlProcessor, { connection: blocking(), prefix, concurrency: 4 });
         controlWorker.on('failed', (job, err) => logger.error({ err, jobId: job?.id, type: job?.data.type }, 'control job failed'));
+        controlWorker.on('completed', (job) => {
+          const type = job.data.type;
+          if (type === 'tick' || type === 'reconcile') recordCompletion(redis, prefix, type, new Date()).catch((err: unknown) => logger.warn({ err }, 'cannot record the completion time'));
+        });
         workers.push(controlWorker);
       }
       for (const w of workers) w.on('error', (err) => logger.error({ err, queue: w.name }, 'worker error'));
       await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
     async startScheduler() {
-      const keep = { removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } };
-      await controlQueue.upsertJobScheduler(TICK_SCHEDULER_ID, { every: config.sync.intervalSeconds * 1000 }, { name: 'tick', data: { type: 'tick' }, opts: keep });
-      await controlQueue.upsertJobScheduler(RECONCILE_SCHEDULER_ID, { pattern: config.sync.reconcileCron, tz: 'UTC' }, { name: 'reconcile', data: { type: 'reconcile' }, opts: keep });
+      await upsertSchedulers(controlQueue, schedulerSpec, logger);
       listener ??= listenForChanges({
-        databaseUrl: config.databaseUrl,
+        databaseUrl: config.listenDatabaseUrl,
         debounceMs: config.sync.notifyDebounceMs,
+        heartbeatMs: config.listenHeartbeatMs,
         logger,
         onSites: enqueueChanges,
-        onReconnect: async () => void (await controlQueue.add('tick', { type: 'tick' }, { removeOnComplete: true, removeOnFail: { count: 100 } })),
+        onReconnect: async () => {
+          recoveryMetrics.listenerReconnects.inc();
+          await controlQueue.add('tick', { type: 'tick' }, { removeOnComplete: true, removeOnFail: { count: 100 } });
+        },
+        onState: (state) => recoveryMetrics.listenerUp.set(state === 'listening' ? 1 : 0),
       });
       await listener.ready;
+      watchdog ??= startWatchdog({
+        db,
+        redis,
+        controlQueue,
+        operationsQueue,
+        prefix,
+        spec: schedulerSpec,
+        jobOptions: planDeps.jobOptions,
+        allowEviction: config.redisAllowEviction,
+        intervalMs: config.recoveryIntervalSeconds * 1000,
+        logger,
+        onRepair: (what, n) => recoveryMetrics.recoveries.inc({ what }, n),
+      });
       logger.info({ tickEverySeconds: config.sync.intervalSeconds, reconcileCron: config.sync.reconcileCron }, 'job schedulers ready; listening for CRM changes');
     },
     startAlerts() {
@@ -265,9 +302,26 @@ export function createApp(options: CreateAppOptions): App {
     async countOperationWorkers() {
       return (await operationsQueue.getWorkers()).length;
     },
+    async readiness() {
+      if (!watchdog || !listener) return { checks: {}, warnings: [] };
+      const present = await watchdog.schedulers();
+      const policy = watchdog.policy;
+      const warnings: string[] = [];
+      if (policy?.status === 'allowed') warnings.push(`redisPolicy: ${policy.policy} (allowed by REDIS_ALLOW_EVICTION)`);
+      if (policy?.status === 'unknown') warnings.push(`redisPolicy: unknown (${policy.reason})`);
+      return {
+        checks: {
+          schedulers: present.tick === 'ok' && present.reconcile === 'ok' ? 'ok' : 'missing',
+          listener: listener.state === 'listening' ? 'ok' : 'down',
+          redisPolicy: policy?.status === 'evicting' ? policy.policy : 'ok',
+        },
+        warnings,
+      };
+    },
     stop(opts = {}) {
       stopping = true;
       stopped ??= (async () => {
+        watchdog?.stop();
         await listener?.close();
         await alerter?.stop();
         if (opts.force) {

@@ -41,6 +41,10 @@ const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default(DEFAULT_DATABASE_URL),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default(DEFAULT_REDIS_URL),
+  REDIS_ALLOW_EVICTION: z.enum(['true', 'false']).default('false'),
+  LISTEN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  LISTEN_HEARTBEAT_MS: int(100, 600_000).default(5_000),
+  RECOVERY_INTERVAL_SECONDS: int(1, 3600).default(30),
   CHEKT_API_URL: url.default('https://api.chekt.com'),
   CHEKT_TOKEN_URL: url.optional(),
   CHEKT_CLIENT_ID: nonEmpty,
@@ -122,6 +126,23 @@ export interface Config {
   /** PostgreSQL `statement_timeout` of the service's sessions, in ms (default 30,000; 0 = none). */
   readonly dbStatementTimeoutMs: number;
   readonly redisUrl: string;
+  /**
+   * Start even though Redis may evict keys (`maxmemory-policy` other than `noeviction`): `REDIS_ALLOW_EVICTION`,
+   * default false (start-up is refused). docs/OPERATIONS-FAULTS.md.
+   */
+  readonly redisAllowEviction: boolean;
+  /** Connection of the CRM-change listener (`LISTEN_DATABASE_URL`, default `DATABASE_URL`): session pooling only. */
+  readonly listenDatabaseUrl: string;
+  /**
+   * The listener proves its connection alive with a self-`NOTIFY` every this many ms; one not back within the
+   * same time reconnects it (`LISTEN_HEARTBEAT_MS`, default 5,000).
+   */
+  readonly listenHeartbeatMs: number;
+  /**
+   * How often each `npm start` checks that the job schedulers exist, repairs runs whose jobs were lost and reads
+   * Redis' eviction policy, in seconds (`RECOVERY_INTERVAL_SECONDS`, default 30). Also checked on every Redis reconnect.
+   */
+  readonly recoveryIntervalSeconds: number;
   readonly chekt: {
     readonly apiUrl: string;
     readonly tokenUrl: string;
@@ -251,6 +272,10 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     databaseUrl: e.DATABASE_URL,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
     redisUrl: e.REDIS_URL,
+    redisAllowEviction: e.REDIS_ALLOW_EVICTION === 'true',
+    listenDatabaseUrl: e.LISTEN_DATABASE_URL ?? e.DATABASE_URL,
+    listenHeartbeatMs: e.LISTEN_HEARTBEAT_MS,
+    recoveryIntervalSeconds: e.RECOVERY_INTERVAL_SECONDS,
     chekt: {
       apiUrl,
       tokenUrl: e.CHEKT_TOKEN_URL ?? `${apiUrl}/oauth/token`,

@@ -4,6 +4,7 @@ import { migrate } from './db/migrate.js';
 import { credentialsFromConfig } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
+import { checkEvictionPolicy } from './recovery/evictionPolicy.js';
 import { checkConnections, checkCredentials, PreflightError, redact } from './preflight.js';
 import { configSecrets } from './scrub.js';
 
@@ -31,6 +32,8 @@ try {
 const app = createApp({ config, logger });
 try {
   await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  // Redis must not evict the queues unless REDIS_ALLOW_EVICTION=true (docs/OPERATIONS-FAULTS.md).
+  await checkEvictionPolicy(app.redis, config.redisAllowEviction, logger);
   await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode).catch((err: unknown) => {
     if (err instanceof PreflightError) throw err;
     // CHeKT unreachable right now: start anyway; every tick and job retries.

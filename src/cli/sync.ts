@@ -6,6 +6,7 @@ import { listHeldDeletes } from '../source/heldDeletes.js';
 import type { SiteRef } from '../chekt/types.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { checkEvictionPolicy } from '../recovery/evictionPolicy.js';
 import { configSecrets } from '../scrub.js';
 import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
 import { selectSites } from '../source/crm.js';
@@ -91,6 +92,8 @@ async function main(): Promise<number> {
   const app = createApp({ config, logger });
   try {
     await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+    // Redis must not evict the queues unless REDIS_ALLOW_EVICTION=true (docs/OPERATIONS-FAULTS.md).
+    await checkEvictionPolicy(app.redis, config.redisAllowEviction, logger);
     await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode);
   } catch (err) {
     console.error(`sync failed: ${(err as Error).message}`);

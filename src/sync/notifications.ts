@@ -1,44 +1,77 @@
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
 
 /**
  * Near real time (issue "Performance", point 2): the migration's triggers send the CRM `sites.id` of every
  * committed change of `contacts` or `sites` on channel {@link CHANNEL}. This listener gathers them for
- * `debounceMs`, then hands the distinct site ids to `onSites` once (coalesced per site). A lost connection is
- * opened again with backoff, and `onReconnect` is called because notifications sent meanwhile are lost
- * (the caller plans every site then; the scheduled tick remains the safety net).
+ * `debounceMs`, then hands the distinct site ids to `onSites` once (coalesced per site).
+ *
+ * A LISTEN connection can die without a sign: a NAT or firewall that drops its state, or a failover, leaves the
+ * socket open with nothing arriving (no FIN, no RST), and a listener only receives, so it never notices (issue 12
+ * item 4). Hence a heartbeat: every `heartbeatMs` the listener sends itself a `NOTIFY` on a channel of its own
+ * through the same connection, and when one has not come back `heartbeatMs` later, the connection is destroyed
+ * and opened again. TCP keepalive is on as well. After every reconnect `onReconnect` is called, because
+ * notifications sent meanwhile are lost (the caller plans a change tick at once). The heartbeat also catches a
+ * pooler that cannot carry LISTEN (PgBouncer in transaction mode): the self-notification never arrives, the
+ * listener reports `down` and says so (docs/OPERATIONS-FAULTS.md).
  */
 
 /** The NOTIFY channel the migration's triggers use. */
 export const CHANNEL = 'chekt_contact_sync';
 
+/** `listening`: LISTEN is in place and the last heartbeat came back; `down`: connecting again. */
+export type ListenerState = 'listening' | 'down';
+
 /** Options of {@link listenForChanges}. */
 export interface ListenOptions {
+  /** Config `LISTEN_DATABASE_URL` (default `DATABASE_URL`): a direct or session-pooled connection. */
   readonly databaseUrl: string;
   /** Gathering window in ms (config `NOTIFY_DEBOUNCE_MS`, default 500). */
   readonly debounceMs: number;
+  /** Heartbeat period and timeout in ms (config `LISTEN_HEARTBEAT_MS`, default 5,000). */
+  readonly heartbeatMs?: number;
   readonly logger: Logger;
   /** Receives the distinct CRM site ids of one window. Errors are logged; the ids are not retried (the tick is). */
   readonly onSites: (crmSiteIds: string[]) => Promise<void>;
   /** Called after the connection was lost and opened again. */
   readonly onReconnect: () => Promise<void>;
+  /** Called on every state change (metrics). */
+  readonly onState?: (state: ListenerState) => void;
 }
 
 /** A running listener. */
 export interface ChangeListener {
-  /** Resolves once LISTEN is in place. */
+  /** Resolves once the first connection attempt finished (LISTEN in place, or reconnecting in the background). */
   readonly ready: Promise<void>;
+  /** The current state. */
+  readonly state: ListenerState;
   close(): Promise<void>;
 }
 
 /** Starts listening; see the module comment. */
 export function listenForChanges(options: ListenOptions): ChangeListener {
   const log = options.logger.child({ component: 'crm-notifications' });
+  const heartbeatMs = options.heartbeatMs ?? 5_000;
+  // A channel of this process's own: other processes' heartbeats never reach it.
+  const heartbeatChannel = `chekt_contact_sync_hb_${randomBytes(6).toString('hex')}`;
   const pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   let client: pg.Client | undefined;
   let closed = false;
   let failures = 0;
+  let state: ListenerState = 'down';
+  let beat: NodeJS.Timeout | undefined;
+  /** The heartbeat in flight: its payload and when it was sent (ms). */
+  let outstanding: { payload: string; sentAt: number } | undefined;
+  /** Heartbeats answered on the current connection (0 = never: a pooler may be eating them). */
+  let answered = 0;
+
+  const setState = (next: ListenerState) => {
+    if (next === state) return;
+    state = next;
+    options.onState?.(next);
+  };
 
   const flush = () => {
     timer = undefined;
@@ -47,38 +80,102 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
     if (ids.length > 0) options.onSites(ids).catch((err) => log.error({ err, sites: ids.length }, 'cannot plan notified changes'));
   };
 
+  /** Drops a connection at once: a black-holed socket would make `end()` wait for an answer that never comes. */
+  const destroy = (c: pg.Client) => {
+    (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+    void c.end().catch(() => undefined);
+  };
+
+  const lose = (c: pg.Client, why: string, fields: Record<string, unknown> = {}) => {
+    if (client !== c) return;
+    client = undefined;
+    if (beat) clearInterval(beat);
+    beat = undefined;
+    outstanding = undefined;
+    setState('down');
+    if (!closed) log.warn({ ...fields, reason: why }, 'CRM notification connection lost; reconnecting (the change tick covers the gap)');
+    destroy(c);
+    reconnect();
+  };
+
+  const heartbeat = (c: pg.Client) => {
+    if (client !== c) return;
+    if (outstanding) {
+      const silentMs = Date.now() - outstanding.sentAt;
+      if (silentMs < heartbeatMs) return;
+      const pooled = answered === 0;
+      lose(c, `no heartbeat for ${silentMs} ms`, {
+        silentMs,
+        ...(pooled ? { hint: 'no heartbeat ever came back on this connection: a pooler in transaction mode (PgBouncer) cannot carry LISTEN; point LISTEN_DATABASE_URL at PostgreSQL or a session pool' } : {}),
+      });
+      return;
+    }
+    outstanding = { payload: randomBytes(6).toString('hex'), sentAt: Date.now() };
+    c.query('SELECT pg_notify($1, $2)', [heartbeatChannel, outstanding.payload]).catch((err: Error) => lose(c, `heartbeat failed: ${err.message}`));
+  };
+
   const connect = async (isReconnect: boolean): Promise<void> => {
-    const c = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 10_000 });
+    const c = new pg.Client({
+      connectionString: options.databaseUrl,
+      connectionTimeoutMillis: Math.max(2 * heartbeatMs, 5_000),
+      // A query unanswered this long means the connection is gone (pg destroys nothing by itself: lose() does).
+      query_timeout: Math.max(2 * heartbeatMs, 5_000),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: heartbeatMs,
+    });
     c.on('notification', (msg) => {
+      if (msg.channel === heartbeatChannel) {
+        if (outstanding && msg.payload === outstanding.payload) {
+          outstanding = undefined;
+          answered += 1;
+          if (client === c) setState('listening');
+        }
+        return;
+      }
       if (msg.channel !== CHANNEL || !msg.payload) return;
       pending.add(msg.payload);
       timer ??= setTimeout(flush, options.debounceMs);
     });
-    c.on('error', (err) => {
-      log.warn({ err }, 'notification connection lost; reconnecting');
-      void c.end().catch(() => undefined);
-      if (client === c) reconnect();
-    });
-    await c.connect();
-    await c.query(`LISTEN ${CHANNEL}`);
+    c.on('error', (err) => lose(c, err.message));
+    c.on('end', () => lose(c, 'connection closed'));
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CHANNEL}`);
+      await c.query(`LISTEN ${pg.escapeIdentifier(heartbeatChannel)}`);
+    } catch (err) {
+      destroy(c);
+      throw err;
+    }
+    if (closed) {
+      destroy(c);
+      return;
+    }
     client = c;
     failures = 0;
+    answered = 0;
+    outstanding = undefined;
+    beat = setInterval(() => heartbeat(c), heartbeatMs);
+    beat.unref();
+    setState('listening');
     if (isReconnect) {
-      log.info('listening for CRM changes again; planning every site once');
+      log.info('listening for CRM changes again; planning a change tick for what was missed');
       await options.onReconnect().catch((err) => log.error({ err }, 'cannot plan after reconnecting'));
+    } else {
+      log.info({ heartbeatMs }, 'listening for CRM changes');
     }
   };
 
   const reconnect = () => {
-    client = undefined;
     if (closed) return;
     failures += 1;
-    const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6));
+    const delay = Math.min(30_000, 250 * 2 ** Math.min(failures - 1, 7));
     setTimeout(() => {
-      if (!closed) connect(true).catch((err) => {
-        log.warn({ err, retryInMs: delay }, 'cannot listen for CRM changes');
-        reconnect();
-      });
+      if (!closed) {
+        connect(true).catch((err: Error) => {
+          log.warn({ err: { message: err.message }, retryInMs: delay }, 'cannot listen for CRM changes');
+          reconnect();
+        });
+      }
     }, delay).unref();
   };
 
@@ -89,10 +186,17 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
 
   return {
     ready,
+    get state() {
+      return state;
+    },
     async close() {
       closed = true;
       if (timer) clearTimeout(timer);
-      await client?.end().catch(() => undefined);
+      if (beat) clearInterval(beat);
+      const c = client;
+      client = undefined;
+      if (c) await Promise.race([c.end().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+      if (c) destroy(c);
     },
   };
 }

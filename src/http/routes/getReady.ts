@@ -14,18 +14,26 @@ export const READY_TIMEOUT_MS = 1000;
  * `timeoutMs` (default {@link READY_TIMEOUT_MS}) and this process's workers run and it is not stopping; else 503
  * with `status: 'not_ready'`, the failing check's value (`timeout`, `error`, `stopping`, `not_running`) and an
  * error envelope naming it. `/healthz` stays a liveness check that touches nothing.
+ * Once the service runs its job schedulers, `checks` also holds `schedulers` (`missing`), `listener` (`down`) and
+ * `redisPolicy` (the evicting policy's name) from `app.readiness()`, and `warnings` lists what does not fail
+ * readiness (docs/OPERATIONS-FAULTS.md, "Readiness").
  */
 export function getReady(server: FastifyInstance, app: App, timeoutMs = READY_TIMEOUT_MS): void {
   server.get('/readyz', async (_req, reply) => {
+    let recovery: Awaited<ReturnType<App['readiness']>> = { checks: {}, warnings: [] };
     const [postgres, redis] = await Promise.all([
       probe(() => app.db.$queryRaw`SELECT 1`, timeoutMs),
       probe(() => app.redis.ping(), timeoutMs),
+      probe(async () => (recovery = await app.readiness()), timeoutMs).then((r) => {
+        if (r !== 'ok') recovery = { checks: { schedulers: r }, warnings: [] };
+      }),
     ]);
-    const checks = { postgres, redis, workers: workersCheck(app) };
+    const checks: Record<string, string> = { postgres, redis, workers: workersCheck(app), ...recovery.checks };
+    const warnings = recovery.warnings.length > 0 ? { warnings: recovery.warnings } : {};
     const failing = Object.entries(checks).filter(([, v]) => v !== 'ok');
-    if (failing.length === 0) return { status: 'ready', checks };
+    if (failing.length === 0) return { status: 'ready', checks, ...warnings };
     const message = failing.map(([k, v]) => `${k}: ${v}`).join('; ');
-    return reply.code(503).send({ status: 'not_ready', checks, ...apiError('not_ready', message) });
+    return reply.code(503).send({ status: 'not_ready', checks, ...warnings, ...apiError('not_ready', message) });
   });
 }
 
