@@ -35,6 +35,8 @@ export interface HarnessOptions {
   readonly sandbox?: SandboxOptions;
   /** Extra environment for loadConfig. */
   readonly env?: Record<string, string>;
+  /** Sets `LISTEN_DATABASE_URL` from the test database's URL (e.g. through a proxy). */
+  readonly listenVia?: (databaseUrl: string) => string;
 }
 
 /** A unique lowercase id for database names and queue prefixes. */
@@ -89,7 +91,8 @@ export async function createHarness(label: string, options: HarnessOptions = {})
   const databaseUrl = await createTestDatabase(label);
   const sandbox = await startSandbox({ autoCreateSites: false, ...options.sandbox });
   const prefix = uniqueId(`t-${label}`);
-  const config = loadConfig(testEnv(sandbox, databaseUrl, prefix, options.env));
+  const listen = options.listenVia ? { LISTEN_DATABASE_URL: options.listenVia(databaseUrl) } : {};
+  const config = loadConfig(testEnv(sandbox, databaseUrl, prefix, { ...options.env, ...listen }));
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
