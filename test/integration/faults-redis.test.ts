@@ -36,8 +36,8 @@ async function expectConverged(h: Harness): Promise<void> {
 describe('Redis loses the queues while the service runs', () => {
   test('Redis killed and restarted empty mid-backlog: the running service re-upserts its job schedulers and every pending change reaches CHeKT within about one tick', async () => {
     const redis: PrivateRedis = await privateRedis();
-    await redis.start();
     cleanups.push(() => redis.kill());
+    await redis.start();
     const h = await backlog('rempty', 10, 100, { REDIS_URL: redis.url }, 61);
     h.sandbox.setFaults({ latencyMs: 60 });
     const port = await freePort();

@@ -39,8 +39,8 @@ export interface PrivateRedis {
   dbsize(): Promise<number>;
 }
 
-/** Creates (does not start) a private Redis on a free port. */
-export async function privateRedis(): Promise<PrivateRedis> {
+/** Creates (does not start) a private Redis on a free port; `extraArgs` go to `redis-server` (e.g. `--maxmemory-policy volatile-lru`). */
+export async function privateRedis(extraArgs: readonly string[] = []): Promise<PrivateRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -60,7 +60,7 @@ export async function privateRedis(): Promise<PrivateRedis> {
     port,
     url,
     async start() {
-      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''], { stdio: 'ignore' });
+      const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '', ...extraArgs], { stdio: 'ignore' });
       child = proc;
       for (let i = 0; i < 100; i++) {
         if (await ping()) return;
