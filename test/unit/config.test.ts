@@ -21,6 +21,10 @@ describe('loadConfig: defaults', () => {
     expect(loadConfig(MINIMAL)).toEqual({
       databaseUrl: 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync',
       redisUrl: 'redis://127.0.0.1:6379',
+      redisAllowEviction: false,
+      listenDatabaseUrl: 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync',
+      listenHeartbeatMs: 5000,
+      recoveryIntervalSeconds: 30,
       chekt: {
         apiUrl: 'https://api.chekt.com',
         tokenUrl: 'https://api.chekt.com/oauth/token',
@@ -302,3 +306,22 @@ describe('loadConfig: user names and schedules', () => {
     expect(() => loadConfig({ ...base, DELETE_HOLD_SHARE_PERCENT: '150' })).toThrow(/DELETE_HOLD_SHARE_PERCENT: must be a whole number between 0 and 100/);
   });
 });
+
+describe('loadConfig: recovery settings (docs/OPERATIONS-FAULTS.md)', () => {
+  it('reads REDIS_ALLOW_EVICTION, LISTEN_DATABASE_URL, LISTEN_HEARTBEAT_MS and RECOVERY_INTERVAL_SECONDS', () => {
+    const c = loadConfig({ ...MINIMAL, REDIS_ALLOW_EVICTION: 'true', LISTEN_DATABASE_URL: 'postgresql://db:5432/crm', LISTEN_HEARTBEAT_MS: '2000', RECOVERY_INTERVAL_SECONDS: '5' });
+    expect([c.redisAllowEviction, c.listenDatabaseUrl, c.listenHeartbeatMs, c.recoveryIntervalSeconds]).toEqual([true, 'postgresql://db:5432/crm', 2000, 5]);
+  });
+
+  it('names each bad value: REDIS_ALLOW_EVICTION other than true/false, a non-postgres LISTEN_DATABASE_URL, a heartbeat under 100 ms, an interval of 0', () => {
+    let err: unknown;
+    try {
+      loadConfig({ ...MINIMAL, REDIS_ALLOW_EVICTION: 'yes', LISTEN_DATABASE_URL: 'mysql://x', LISTEN_HEARTBEAT_MS: '50', RECOVERY_INTERVAL_SECONDS: '0' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(problemVars(err as ConfigError).sort()).toEqual(['LISTEN_DATABASE_URL', 'LISTEN_HEARTBEAT_MS', 'RECOVERY_INTERVAL_SECONDS', 'REDIS_ALLOW_EVICTION']);
+  });
+});
+
