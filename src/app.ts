@@ -321,7 +321,7 @@ export function createApp(options: CreateAppOptions): App {
     stop(opts = {}) {
       stopping = true;
       stopped ??= (async () => {
-        watchdog?.stop();
+        await watchdog?.stop();
         await listener?.close();
         await alerter?.stop();
         if (opts.force) {

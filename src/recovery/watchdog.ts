@@ -56,7 +56,8 @@ export interface Watchdog {
   readonly policy: PolicyVerdict | undefined;
   /** Live presence of the job schedulers (two to four Redis reads). @throws when Redis does not answer. */
   schedulers(): Promise<SchedulerPresence>;
-  stop(): void;
+  /** Stops the timer and waits (at most 3 s) for a pass in progress, so nothing touches closed connections. */
+  stop(): Promise<void>;
 }
 
 /** Starts the loop; the first check runs right away. */
@@ -112,7 +113,7 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
       try {
         await step();
       } catch (err) {
-        log.warn({ err, check: what }, 'recovery check failed; trying again next interval');
+        if (!stopped) log.warn({ err, check: what }, 'recovery check failed; trying again next interval');
       }
     }
   };
@@ -145,10 +146,11 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
       return policy;
     },
     schedulers: () => readSchedulerPresence(options.controlQueue),
-    stop() {
+    async stop() {
       stopped = true;
       clearInterval(timer);
       options.redis.off('ready', onReady);
+      if (running) await Promise.race([running, new Promise((r) => setTimeout(r, 3000).unref())]);
     },
   };
 }

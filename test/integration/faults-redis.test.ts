@@ -69,7 +69,6 @@ describe('Redis loses the queues while the service runs', () => {
       return cmp.mismatches.length === 0 && cmp.inChekt === cmp.expected && cmp.duplicates.length === 0;
     }, { timeoutMs: (tickSeconds + 20) * 1000, intervalMs: 250 });
     const tookMs = Date.now() - lostAt;
-    process.stderr.write(`recovered after Redis loss in ${tookMs} ms\n`);
     await expectConverged(h);
     expect(service.exitCode).toBeNull();
     // About one tick: the recovery loop notices at once (a Redis reconnect), not at the next tick.
@@ -107,4 +106,49 @@ describe('Redis loses the queues while the service runs', () => {
     await expectConverged(h);
     expect(committedWrites(h.sandbox).POST).toBe(total);
   }, 60_000);
+
+  test('real eviction (allkeys-lru, maxmemory reached) after planning: repaired from PostgreSQL, CHeKT ends equal, no ledger row from lost data', async () => {
+    const redis = await privateRedis(['--maxmemory', '3mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-samples', '10']);
+    cleanups.push(() => redis.kill());
+    await redis.start();
+    const h = await backlog('rlru', 20, 300, { REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: 'true', RECOVERY_INTERVAL_SECONDS: '1', SYNC_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'info' }, 63);
+    const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
+    const total = summary.totals.creates;
+    expect(total).toBeGreaterThan(290);
+    const jobKeys = (await h.app.db.syncOperation.findMany({ where: { runId }, select: { opKey: true } })).map((o) => `${h.prefix}:contact-operations:${o.opKey}`);
+
+    // Memory pressure: newer keys push the least recently used ones (the queued jobs) out.
+    const admin = new Redis(redis.url);
+    cleanups.push(async () => admin.disconnect());
+    const junk = 'x'.repeat(2048);
+    for (let i = 0; i < 4000; i++) await admin.set(`junk:${i}`, junk);
+    const evicted = Number(/evicted_keys:(\d+)/.exec(await admin.info('stats'))?.[1]);
+    let gone = 0;
+    for (const k of jobKeys) gone += (await admin.exists(k)) === 0 ? 1 : 0;
+    expect(evicted).toBeGreaterThan(0);
+    expect(gone).toBeGreaterThan(0);
+    // The pressure passes (an operator raises maxmemory); the lost jobs are not coming back by themselves.
+    await admin.config('SET', 'maxmemory', '0');
+    for (let i = 0; i < 4000; i += 500) await admin.del(...Array.from({ length: 500 }, (_, j) => `junk:${i + j}`));
+
+    // A minute passed since planning (rewound rather than waited): the recovery loop treats the run as stale.
+    await h.app.db.syncRun.update({ where: { id: runId }, data: { plannedAt: new Date(Date.now() - 120_000) } });
+    await h.app.startWorkers();
+    await h.app.startScheduler();
+    await pollUntil('the run to complete', async () => (await h.app.db.syncRun.findUnique({ where: { id: runId } }))?.status === 'completed', { timeoutMs: 45_000, intervalMs: 250 });
+    const outcomes = await h.app.db.syncOperation.groupBy({ by: ['outcome'], where: { runId }, _count: { _all: true } });
+    expect(outcomes.map((c) => [c.outcome, c._count._all])).toEqual([['succeeded', total]]);
+    // Rebuilt by the worker (an unreadable job), the recovery loop, or the start-up tick, whichever came first.
+    const repairs = ['operation job rebuilt from PostgreSQL', 'enqueued lost operations of a run again (rebuilt from PostgreSQL)', 'enqueued orphaned operations again'];
+    const repaired = h.logs.filter((l) => repairs.includes(String(l.msg)));
+    expect(repaired.length).toBeGreaterThan(0);
+    // Every ledger row names its site and contact; the created ones hold a contact_id, the rest are invalid contacts skipped.
+    const ledger = await h.app.db.syncLedger.findMany();
+    expect(ledger.filter((l) => !l.chektDealerId || !l.chektSiteId || !l.externalContactId)).toEqual([]);
+    expect(ledger.filter((l) => l.lastOutcome === 'succeeded' && l.chektContactId).length).toBe(total);
+    expect(ledger.filter((l) => !(l.lastOutcome === 'succeeded' && l.chektContactId)).map((l) => l.lastKind)).toEqual(ledger.filter((l) => l.lastKind === 'skip').map(() => 'skip'));
+    await expectConverged(h);
+    expect(committedWrites(h.sandbox).POST).toBe(total);
+  }, 90_000);
 });
+
