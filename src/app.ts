@@ -270,6 +270,8 @@ export function createApp(options: CreateAppOptions): App {
         databaseUrl: config.listenDatabaseUrl,
         debounceMs: config.sync.notifyDebounceMs,
         heartbeatMs: config.listenHeartbeatMs,
+        // From the pool, as the CRM's triggers notify: proves that other sessions' notifications reach the listener.
+        sendHeartbeat: (channel, payload) => db.$queryRaw`SELECT pg_notify(${channel}, ${payload})::text AS sent`,
         logger,
         onSites: enqueueChanges,
         onReconnect: async () => {

@@ -4,7 +4,7 @@ import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
-import { newestQueuedByOpKey } from '../source/queuedByKey.js';
+import { newestQueuedByOpKey } from '../source/runs.js';
 
 /**
  * Operation jobs whose data Redis no longer holds. When Redis evicts (or someone deletes) a job's hash while its id

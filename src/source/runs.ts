@@ -213,7 +213,30 @@ export async function countQueued(db: PrismaClient, runId: string): Promise<numb
 /** A run's operations still queued, as planned operations (at most `limit`), to enqueue their jobs again. */
 export async function listQueuedOperations(db: PrismaClient, runId: string, limit = 10_000): Promise<PlannedOperation[]> {
   const rows = await db.syncOperation.findMany({ where: { runId, outcome: 'queued' }, take: limit });
-  return rows.map((r) => ({
+  return rows.map(toPlanned);
+}
+
+/**
+ * The newest operation still `queued` under one job id (`op_key`) in a running run, so its job can be enqueued
+ * again after Redis lost or mangled it (recovery/unreadableJobs.ts); null when every operation of that key is
+ * settled. `approveDeletes`: the run was an operator's approval. Older runs waiting on the same key are settled
+ * by the new job ({@link finishOperation} settles every queued row of the key whose run read the CRM no later).
+ */
+export async function newestQueuedByOpKey(
+  db: PrismaClient,
+  opKey: string,
+): Promise<{ runId: string; approveDeletes: boolean; operation: PlannedOperation } | null> {
+  const r = await db.syncOperation.findFirst({
+    where: { opKey, outcome: 'queued', run: { status: 'running' } },
+    orderBy: { createdAt: 'desc' },
+    include: { run: { select: { approveDeletes: true } } },
+  });
+  return r ? { runId: r.runId, approveDeletes: r.run.approveDeletes, operation: toPlanned(r) } : null;
+}
+
+/** A `sync_operations` row as the planned operation it records (enough to enqueue its job again). */
+function toPlanned(r: { kind: string; opKey: string; chektDealerId: string; chektSiteId: string; crmSiteId: string | null; externalContactId: string; chektContactId: string | null; reason: string | null }): PlannedOperation {
+  return {
     kind: r.kind as PlannedOperation['kind'],
     opKey: r.opKey,
     dealerId: r.chektDealerId,
@@ -223,7 +246,7 @@ export async function listQueuedOperations(db: PrismaClient, runId: string, limi
     chektContactId: r.chektContactId,
     reason: (r.reason ?? 'missing_in_chekt') as PlannedOperation['reason'],
     fields: [],
-  }));
+  };
 }
 
 /** Runs still `running` whose plan was recorded more than `olderThanMs` ago (newest first, at most 50). */

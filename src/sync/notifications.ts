@@ -9,18 +9,23 @@ import type { Logger } from '../logger.js';
  *
  * A LISTEN connection can die without a sign: a NAT or firewall that drops its state, or a failover, leaves the
  * socket open with nothing arriving (no FIN, no RST), and a listener only receives, so it never notices (issue 12
- * item 4). Hence a heartbeat: every `heartbeatMs` the listener sends itself a `NOTIFY` on a channel of its own
- * through the same connection, and when one has not come back `heartbeatMs` later, the connection is destroyed
- * and opened again. TCP keepalive is on as well. After every reconnect `onReconnect` is called, because
+ * item 4). Hence a heartbeat: every `heartbeatMs` a `NOTIFY` on a channel of this listener's own is sent from
+ * another session (`sendHeartbeat`: the service's pool), as the CRM's triggers do, and when one has not arrived
+ * `heartbeatMs` later, the connection is destroyed and opened again. Another session, not the listener's own:
+ * behind PgBouncer in transaction mode a self-`NOTIFY` comes back (it runs on the very server connection that
+ * holds the LISTEN) while every other session's notifications are lost, measured with PgBouncer 1.18. TCP keepalive is on as well. After every reconnect `onReconnect` is called, because
  * notifications sent meanwhile are lost (the caller plans a change tick at once). The heartbeat also catches a
- * pooler that cannot carry LISTEN (PgBouncer in transaction mode): the self-notification never arrives, the
- * listener reports `down` and says so (docs/OPERATIONS-FAULTS.md).
+ * pooler that cannot carry LISTEN (PgBouncer in transaction mode): the heartbeat never arrives, the listener
+ * reports `down` and says so (docs/OPERATIONS-FAULTS.md).
  */
 
 /** The NOTIFY channel the migration's triggers use. */
 export const CHANNEL = 'chekt_contact_sync';
 
-/** `listening`: LISTEN is in place and the last heartbeat came back; `down`: connecting again. */
+/**
+ * `listening`: LISTEN is in place and a heartbeat sent from another session arrived on it; `down`: connecting, or
+ * connected but not (yet) proven by a heartbeat.
+ */
 export type ListenerState = 'listening' | 'down';
 
 /** Options of {@link listenForChanges}. */
@@ -31,6 +36,11 @@ export interface ListenOptions {
   readonly debounceMs: number;
   /** Heartbeat period and timeout in ms (config `LISTEN_HEARTBEAT_MS`, default 5,000). */
   readonly heartbeatMs?: number;
+  /**
+   * Sends `NOTIFY channel, payload` from a session other than the listener's (`SELECT pg_notify($1, $2)` on the
+   * service's pool). Default: the listener's own connection, which cannot see a transaction-mode pooler.
+   */
+  readonly sendHeartbeat?: (channel: string, payload: string) => Promise<unknown>;
   readonly logger: Logger;
   /** Receives the distinct CRM site ids of one window. Errors are logged; the ids are not retried (the tick is). */
   readonly onSites: (crmSiteIds: string[]) => Promise<void>;
@@ -62,10 +72,12 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
   let failures = 0;
   let state: ListenerState = 'down';
   let beat: NodeJS.Timeout | undefined;
-  /** The heartbeat in flight: its payload and when it was sent (ms). */
-  let outstanding: { payload: string; sentAt: number } | undefined;
+  /** The heartbeat in flight: its payload, whether its NOTIFY committed, and since when it is awaited (ms). */
+  let outstanding: { payload: string; sent: boolean; since: number } | undefined;
   /** Heartbeats answered on the current connection (0 = never: a pooler may be eating them). */
   let answered = 0;
+  /** The current connection replaces a lost one: plan a change tick once a heartbeat proves it. */
+  let replacing = false;
 
   const setState = (next: ListenerState) => {
     if (next === state) return;
@@ -101,8 +113,9 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
   const heartbeat = (c: pg.Client) => {
     if (client !== c) return;
     if (outstanding) {
-      const silentMs = Date.now() - outstanding.sentAt;
-      if (silentMs < heartbeatMs) return;
+      // Judged only once its NOTIFY committed: a slow pool must not look like a dead listener.
+      const silentMs = Date.now() - outstanding.since;
+      if (!outstanding.sent || silentMs < heartbeatMs) return;
       const pooled = answered === 0;
       lose(c, `no heartbeat for ${silentMs} ms`, {
         silentMs,
@@ -110,8 +123,22 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
       });
       return;
     }
-    outstanding = { payload: randomBytes(6).toString('hex'), sentAt: Date.now() };
-    c.query('SELECT pg_notify($1, $2)', [heartbeatChannel, outstanding.payload]).catch((err: Error) => lose(c, `heartbeat failed: ${err.message}`));
+    const sent = { payload: randomBytes(6).toString('hex'), sent: false, since: Date.now() };
+    outstanding = sent;
+    const own = !options.sendHeartbeat;
+    const send = options.sendHeartbeat ?? ((channel: string, payload: string) => c.query('SELECT pg_notify($1, $2)', [channel, payload]));
+    send(heartbeatChannel, sent.payload).then(
+      () => {
+        if (outstanding === sent) Object.assign(sent, { sent: true, since: Date.now() });
+      },
+      (err: Error) => {
+        // On its own connection a failed send is the connection's failure; from the pool (PostgreSQL or the pool
+        // down, which /readyz reports as postgres) it proves nothing about the listener: skip this beat.
+        if (own) return lose(c, `heartbeat failed: ${err.message}`);
+        if (outstanding === sent) outstanding = undefined;
+        log.debug({ err: { message: err.message } }, 'cannot send the listener heartbeat');
+      },
+    );
   };
 
   const connect = async (isReconnect: boolean): Promise<void> => {
@@ -125,10 +152,10 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
     });
     c.on('notification', (msg) => {
       if (msg.channel === heartbeatChannel) {
-        if (outstanding && msg.payload === outstanding.payload) {
+        if (client === c && outstanding && msg.payload === outstanding.payload) {
           outstanding = undefined;
           answered += 1;
-          if (client === c) setState('listening');
+          if (answered === 1) proven();
         }
         return;
       }
@@ -151,18 +178,29 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
       return;
     }
     client = c;
-    failures = 0;
     answered = 0;
     outstanding = undefined;
+    replacing = isReconnect;
     beat = setInterval(() => heartbeat(c), heartbeatMs);
     beat.unref();
+    // The first heartbeat right away: the connection counts as listening once one arrives.
+    heartbeat(c);
+  };
+
+  /**
+   * The first heartbeat arrived on the current connection. Only now does the backoff reset and a replacing connection plan its change
+   * tick: behind a pooler that eats notifications the listener keeps backing off instead of ticking every few seconds.
+   */
+  const proven = () => {
+    failures = 0;
     setState('listening');
-    if (isReconnect) {
-      log.info('listening for CRM changes again; planning a change tick for what was missed');
-      await options.onReconnect().catch((err) => log.error({ err }, 'cannot plan after reconnecting'));
-    } else {
+    if (!replacing) {
       log.info({ heartbeatMs }, 'listening for CRM changes');
+      return;
     }
+    replacing = false;
+    log.info('listening for CRM changes again; planning a change tick for what was missed');
+    void options.onReconnect().catch((err) => log.error({ err }, 'cannot plan after reconnecting'));
   };
 
   const reconnect = () => {

@@ -4,8 +4,8 @@ import pg from 'pg';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
-import { committedWrites, compareWithCrm, generateCrm, pollUntil } from './support/convergence.js';
-import { createHarness, deleteRedisPrefix, PG_ADMIN_URL, seedCrm, testEnv, type Harness } from './support/harness.js';
+import { committedWrites, compareWithCrm, pollUntil } from './support/convergence.js';
+import { createBacklog, deleteRedisPrefix, PG_ADMIN_URL, testEnv, type Harness } from './support/harness.js';
 import { serviceEnv, freePort, privateRedis, startNode, type PrivateRedis } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
 
@@ -25,10 +25,8 @@ afterEach(async () => {
 
 /** A harness with `contacts` generated contacts on `sites` sites, seeded in the CRM and the sandbox. */
 async function backlog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {
-  const h = await createHarness(label, { sandbox: { seed }, env: { LOG_LEVEL: 'warn', ...env } });
+  const h = await createBacklog(label, sites, contacts, env, seed);
   cleanups.push(() => h.close());
-  const data = generateCrm({ sites, contacts, idPrefix: label });
-  await seedCrm(h, data.sites, data.contacts);
   return h;
 }
 

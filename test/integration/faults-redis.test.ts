@@ -2,8 +2,8 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
-import { compareWithCrm, committedWrites, generateCrm, pollUntil } from './support/convergence.js';
-import { createHarness, seedCrm, testEnv, type Harness } from './support/harness.js';
+import { compareWithCrm, committedWrites, pollUntil } from './support/convergence.js';
+import { createBacklog, testEnv, type Harness } from './support/harness.js';
 import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
 
 /**
@@ -19,10 +19,8 @@ afterEach(async () => {
 });
 
 async function backlog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {
-  const h = await createHarness(label, { sandbox: { seed }, env: { LOG_LEVEL: 'warn', ...env } });
+  const h = await createBacklog(label, sites, contacts, env, seed);
   cleanups.push(() => h.close());
-  const data = generateCrm({ sites, contacts, idPrefix: label });
-  await seedCrm(h, data.sites, data.contacts);
   return h;
 }
 

@@ -4,7 +4,7 @@ import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createHarness, seedCrm, testEnv, type Harness } from './support/harness.js';
-import { basic, CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
+import { basic, CREDENTIALS, scrapeMetrics, startHttp, type RunningServer } from './support/http.js';
 
 /** `GET /metrics` (Prometheus text format, prom-client) and `GET /readyz` over a real sync (issue 5, points 4 and 5). */
 
@@ -12,18 +12,8 @@ let h: Harness;
 let http: RunningServer;
 const viewer = basic(CREDENTIALS.viewer.user, CREDENTIALS.viewer.password);
 
-/** Scrapes `/metrics` as the viewer and returns `name{labels} value` lines as a map (comments dropped). */
-async function scrape(): Promise<Map<string, number>> {
-  const res = await fetch(`${http.base}/metrics`, { headers: { authorization: viewer } });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-  const samples = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    const m = /^(\S+(?:\{.*\})?) (\S+)$/.exec(line);
-    if (m && !line.startsWith('#')) samples.set(m[1]!, Number(m[2]));
-  }
-  return samples;
-}
+/** Scrapes `/metrics` as the viewer (support/http.ts). */
+const scrape = () => scrapeMetrics(http.base);
 
 beforeAll(async () => {
   h = await createHarness('metrics');

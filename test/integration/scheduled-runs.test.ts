@@ -5,7 +5,7 @@ import { RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID } from '../../src/queue/jobs.
 import { upsertSchedulers } from '../../src/recovery/schedulers.js';
 import { pollUntil } from './support/convergence.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
-import { basic, CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
+import { scrapeMetrics, startHttp, type RunningServer } from './support/http.js';
 
 /**
  * Issue 12, items 2 and 9: the job schedulers are entries in Redis. `/readyz` says when they are missing, the
@@ -15,18 +15,8 @@ import { basic, CREDENTIALS, startHttp, type RunningServer } from './support/htt
 
 let h: Harness;
 let http: RunningServer;
-const viewer = basic(CREDENTIALS.viewer.user, CREDENTIALS.viewer.password);
 
-async function scrape(): Promise<Map<string, number>> {
-  const res = await fetch(`${http.base}/metrics`, { headers: { authorization: viewer } });
-  expect(res.status).toBe(200);
-  const samples = new Map<string, number>();
-  for (const line of (await res.text()).split('\n')) {
-    const m = /^(\S+(?:\{.*\})?) (\S+)$/.exec(line);
-    if (m && !line.startsWith('#')) samples.set(m[1]!, Number(m[2]));
-  }
-  return samples;
-}
+const scrape = () => scrapeMetrics(http.base);
 
 async function readyz(): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${http.base}/readyz`);

@@ -9,6 +9,7 @@ import { createLogger } from '../../../src/logger.js';
 import { configSecrets } from '../../../src/scrub.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.js';
 import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
+import { generateCrm } from './convergence.js';
 
 /**
  * Integration test harness: a throwaway PostgreSQL database (migrated), a unique BullMQ queue prefix on the
@@ -152,6 +153,18 @@ export async function seedCrm(h: Harness, sites: SeedSite[], contacts: SeedConta
     data: contacts.map((c) => ({ id: c.id, siteId: c.siteId, firstName: c.firstName, lastName: c.lastName, phoneNumber: c.phoneNumber ?? null, email: c.email ?? null })),
   });
   for (const s of sites) h.sandbox.addSite(s.dealerId, s.siteId);
+}
+
+/**
+ * A harness (log level `warn` unless `env` says otherwise) whose CRM holds `contacts` generated contacts on `sites`
+ * sites (support/convergence.ts `generateCrm`, ids prefixed with `label`), also registered in the sandbox.
+ * The caller closes it.
+ */
+export async function createBacklog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {
+  const h = await createHarness(label, { sandbox: { seed }, env: { LOG_LEVEL: 'warn', ...env } });
+  const data = generateCrm({ sites, contacts, idPrefix: label });
+  await seedCrm(h, data.sites, data.contacts);
+  return h;
 }
 
 /** What a test of a separate process (CLI, service) needs: a database, the sandbox, an environment. */

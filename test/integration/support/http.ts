@@ -25,6 +25,21 @@ export async function startHttp(app: App, credentials: HttpCredentials = CREDENT
   return { server, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
 }
 
+/**
+ * Scrapes `GET /metrics` at `base` with the viewer's credentials and returns `name{labels} value` lines as a map
+ * (comments dropped). Throws unless it answers 200 in Prometheus text format.
+ */
+export async function scrapeMetrics(base: string): Promise<Map<string, number>> {
+  const res = await fetch(`${base}/metrics`, { headers: { authorization: basic(CREDENTIALS.viewer.user, CREDENTIALS.viewer.password) } });
+  if (res.status !== 200 || !/^text\/plain; version=0\.0\.4/.test(res.headers.get('content-type') ?? '')) throw new Error(`GET /metrics answered ${res.status} ${res.headers.get('content-type')}`);
+  const samples = new Map<string, number>();
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^(\S+(?:\{.*\})?) (\S+)$/.exec(line);
+    if (m && !line.startsWith('#')) samples.set(m[1]!, Number(m[2]));
+  }
+  return samples;
+}
+
 /** An `Authorization: Basic …` header value (RFC 7617). */
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
