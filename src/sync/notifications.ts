@@ -188,8 +188,9 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
   };
 
   /**
-   * The first heartbeat arrived on the current connection. Only now does the backoff reset and a replacing connection plan its change
-   * tick: behind a pooler that eats notifications the listener keeps backing off instead of ticking every few seconds.
+   * The first heartbeat arrived on the current connection. Only now does the backoff reset and a replacing
+   * connection plan its change tick: behind a pooler that eats notifications the listener keeps backing off
+   * instead of ticking every few seconds.
    */
   const proven = () => {
     failures = 0;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { afterEach, describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
@@ -106,6 +106,11 @@ describe('Redis loses the queues while the service runs', () => {
   }, 60_000);
 
   test('real eviction (allkeys-lru, maxmemory reached) after planning: repaired from PostgreSQL, CHeKT ends equal, no ledger row from lost data', async () => {
+    // BullMQ warns about the policy on every connection it opens; that warning is what this test is about.
+    const warn = jest.spyOn(console, 'warn').mockImplementation((...args: unknown[]) => {
+      if (!/Eviction policy is allkeys-lru/.test(String(args[0]))) process.stderr.write(`${args.map(String).join(' ')}\n`);
+    });
+    cleanups.push(async () => warn.mockRestore());
     const redis = await privateRedis(['--maxmemory', '3mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-samples', '10']);
     cleanups.push(() => redis.kill());
     await redis.start();
