@@ -134,8 +134,8 @@ export interface Config {
   /** Connection of the CRM-change listener (`LISTEN_DATABASE_URL`, default `DATABASE_URL`): session pooling only. */
   readonly listenDatabaseUrl: string;
   /**
-   * The listener proves its connection alive with a self-`NOTIFY` every this many ms; one not back within the
-   * same time reconnects it (`LISTEN_HEARTBEAT_MS`, default 5,000).
+   * The listener's connection is proven alive by a `NOTIFY` the service's pool sends it every this many ms; one
+   * not arrived within the same time reconnects it (`LISTEN_HEARTBEAT_MS`, default 5,000).
    */
   readonly listenHeartbeatMs: number;
   /**
