@@ -24,10 +24,11 @@ export async function requeueOrphans(
   const first = await orphans(queue, await listQueuedOperations(db, runId));
   if (first.size === 0) return 0;
   await new Promise((r) => setTimeout(r, options.confirmAfterMs ?? 2000));
-  const again = [...(await orphans(queue, await listQueuedOperations(db, runId))).keys()].filter((k) => first.has(k));
+  const second = await orphans(queue, await listQueuedOperations(db, runId));
+  const again = [...second.keys()].filter((k) => first.has(k));
   if (again.length === 0) return 0;
   const keys = new Set(again);
-  await pMap(again, async (k) => (first.get(k) === 'unknown' ? queue.remove(k) : 0), { concurrency: 64 });
+  await pMap(again, async (k) => (first.get(k) === 'unknown' && second.get(k) === 'unknown' ? queue.remove(k) : 0), { concurrency: 64 });
   const ops = (await listQueuedOperations(db, runId)).filter((o) => keys.has(o.opKey));
   await enqueueOperations(queue, runId, ops, options.jobOptions);
   return ops.length;
