@@ -46,6 +46,8 @@ async function expectConverged(h: Harness, valid: number, stalled: number): Prom
   expect(cmp.inChekt).toBe(valid);
   // One committed create per contact: a job cut off after CHeKT committed its create looked it up before sending.
   expect(committedWrites(h.sandbox).POST).toBe(valid);
+  // The run completes in PostgreSQL inside the last job, just before BullMQ marks that job completed: wait for it.
+  await pollUntil('every job completed in Redis', async () => (await h.app.operationsQueue.getJobCounts('completed')).completed === valid, { timeoutMs: 10_000, intervalMs: 50 }).catch(() => undefined);
   const jobs = await h.app.operationsQueue.getJobs(['completed'], 0, -1);
   expect(jobs).toHaveLength(valid);
   expect(jobs.filter((j) => j.stalledCounter > 0)).toHaveLength(stalled);
