@@ -10,7 +10,9 @@ import type { Config } from './config.js';
 import type { NormalizeRules } from './domain/contact.js';
 import type { Logger } from './logger.js';
 import { createMetrics, observeOperationWorker, type Metrics } from './metrics.js';
+import { createBackoffStrategy } from './queue/backoff.js';
 import { createRedis } from './queue/connection.js';
+import { holdsJobLock } from './queue/fence.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from './queue/jobs.js';
 import { registerRecoveryMetrics } from './recovery/metrics.js';
 import { recordCompletion, upsertSchedulers } from './recovery/schedulers.js';
@@ -18,7 +20,7 @@ import { guardOperationData, repairDroppedJobs } from './recovery/unreadableJobs
 import { startWatchdog, type Watchdog } from './recovery/watchdog.js';
 import { createPrisma, type PrismaClient } from './source/db.js';
 import { listStaleRuns } from './source/runs.js';
-import { recordCall } from './sync/callContext.js';
+import { guardWrite, recordCall } from './sync/callContext.js';
 import { createOperationProcessor } from './sync/operationProcessor.js';
 import { listenForChanges, type ChangeListener } from './sync/notifications.js';
 import { planRun, type PlanRunDeps } from './sync/planRun.js';
@@ -124,6 +126,8 @@ export function createApp(options: CreateAppOptions): App {
     logger: logger.child({ component: 'chekt-token' }),
     onRenew: (outcome) => metrics.tokenRenewals.inc({ outcome }),
   });
+  // Aborted by stop(): from then on no CHeKT request starts, and jobs waiting on CHeKT give their slot back.
+  const shutdown = new AbortController();
   const chekt = createChektClient({
     apiUrl: config.chekt.apiUrl,
     tokens,
@@ -132,6 +136,8 @@ export function createApp(options: CreateAppOptions): App {
     maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
     maxRateLimitedRetries: config.chekt.maxRateLimitedRetries,
     logger: logger.child({ component: 'chekt' }),
+    signal: shutdown.signal,
+    beforeSend: (r) => guardWrite(r.method),
     onCall: (i) => {
       recordCall({ endpoint: i.endpoint, status: i.status, traceId: i.traceId, durationMs: i.durationMs });
       metrics.chektCalls.inc({ endpoint: i.endpoint, status: i.status === undefined ? 'none' : String(i.status) });
@@ -155,7 +161,7 @@ export function createApp(options: CreateAppOptions): App {
     db,
     chekt,
     operations: operationsQueue,
-    jobOptions: { attempts: config.sync.jobAttempts, backoffMs: config.sync.backoffMs },
+    jobOptions: { backoffMs: config.sync.backoffMs },
     rules,
     holdRules: {
       maxDeleteSharePercent: config.sync.deleteHoldSharePercent,
@@ -245,8 +251,27 @@ export function createApp(options: CreateAppOptions): App {
       const opsWorker = new Worker<OperationJobData>(
         OPERATIONS_QUEUE,
         // A job whose data Redis lost is dropped before it reads or writes anything, and rebuilt from PostgreSQL.
-        guardOperationData(createOperationProcessor({ deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts }, logger }), logger),
-        { connection: blocking(), prefix, concurrency: config.sync.workerConcurrency, autorun: true },
+        guardOperationData(
+          createOperationProcessor({
+            deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts },
+            logger,
+            ownsJob: (job, token) => holdsJobLock(redis, job, token),
+            maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
+            rateLimitQueue: (ms) => operationsQueue.rateLimit(ms),
+            signal: shutdown.signal,
+          }),
+          logger,
+        ),
+        {
+          connection: blocking(),
+          prefix,
+          concurrency: config.sync.workerConcurrency,
+          autorun: true,
+          settings: { backoffStrategy: createBackoffStrategy(config.sync.backoffMaxMs) },
+          // BullMQ honours queue.rateLimit() (a 429 handed back) only on workers with a limiter; this one never
+          // limits by itself (CHeKT's rate limit is chekt/rateLimiter.ts, per HTTP call).
+          limiter: { max: Number.MAX_SAFE_INTEGER, duration: 1000 },
+        },
       );
       observeOperationWorker(opsWorker, metrics);
       repairDroppedJobs(opsWorker, { db, queue: operationsQueue, jobOptions: planDeps.jobOptions, logger, onRepaired: () => recoveryMetrics.recoveries.inc({ what: 'dropped_job' }) });
@@ -261,7 +286,13 @@ export function createApp(options: CreateAppOptions): App {
         });
         workers.push(controlWorker);
       }
-      for (const w of workers) w.on('error', (err) => logger.error({ err, queue: w.name }, 'worker error'));
+      for (const w of workers) {
+        w.on('error', (err) => {
+          // A worker that lost a job's lock (fenced out, queue/fence.ts) cannot settle it: expected, not an error.
+          if (/\b(Missing lock|Lock mismatch)\b/.test(err.message)) logger.warn({ err: { message: err.message }, queue: w.name }, 'job settled by another worker');
+          else logger.error({ err, queue: w.name }, 'worker error');
+        });
+      }
       await Promise.all(workers.map((w) => w.waitUntilReady()));
     },
     async startScheduler() {
@@ -322,6 +353,7 @@ export function createApp(options: CreateAppOptions): App {
     },
     stop(opts = {}) {
       stopping = true;
+      shutdown.abort(new Error('stopping'));
       stopped ??= (async () => {
         await watchdog?.stop();
         await listener?.close();

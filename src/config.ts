@@ -73,8 +73,8 @@ const envSchema = z.object({
   SITE_MIN_CONTACTS: int(0, 1000).default(1),
   FAILED_RETRY_COOLDOWN_SECONDS: int(0, 30 * 86_400).default(3600),
   NOTIFY_DEBOUNCE_MS: int(0, 60_000).default(500),
-  SYNC_JOB_ATTEMPTS: int(1, 50).default(5),
   SYNC_BACKOFF_MS: int(10, 3_600_000).default(2_000),
+  SYNC_BACKOFF_MAX_MS: int(10, 3_600_000).default(60_000),
   WORKER_CONCURRENCY: int(1, 256).default(8),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000).default(30_000),
   QUEUE_PREFIX: z
@@ -186,8 +186,13 @@ export interface Config {
     readonly failedRetryCooldownSeconds: number;
     /** CRM change notifications are gathered this long (ms) before one plan covers their sites (default 500). */
     readonly notifyDebounceMs: number;
-    readonly jobAttempts: number;
+    /** First backoff window after a transient failure, in ms (default 2,000); doubles per attempt (docs/RETRIES.md). */
     readonly backoffMs: number;
+    /**
+     * Largest backoff window, in ms (default 60,000): after an outage every pending change is retried within it.
+     * Below `backoffMs` it wins (every window is then `backoffMaxMs`).
+     */
+    readonly backoffMaxMs: number;
     readonly workerConcurrency: number;
     readonly shutdownTimeoutMs: number;
     readonly queuePrefix: string;
@@ -299,8 +304,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       siteMinContacts: e.SITE_MIN_CONTACTS,
       failedRetryCooldownSeconds: e.FAILED_RETRY_COOLDOWN_SECONDS,
       notifyDebounceMs: e.NOTIFY_DEBOUNCE_MS,
-      jobAttempts: e.SYNC_JOB_ATTEMPTS,
       backoffMs: e.SYNC_BACKOFF_MS,
+      backoffMaxMs: e.SYNC_BACKOFF_MAX_MS,
       workerConcurrency: e.WORKER_CONCURRENCY,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
       queuePrefix: e.QUEUE_PREFIX,

@@ -7,16 +7,24 @@ import type { Logger } from '../logger.js';
 import { createScrubber } from '../scrub.js';
 import { parseErrorBody } from './errorBody.js';
 import {
+  ChektCancelledError,
   ChektNetworkError,
+  ChektRateLimitedError,
   ChektResponseError,
   ChektTimeoutError,
   errorForStatus,
 } from './errors/index.js';
 import { isFetchFailure, networkCode, parseRetryAfter, safeJsonExact } from './http.js';
-import type { RateLimiter } from './rateLimiter.js';
+import { RateLimitPausedError, type RateLimiter } from './rateLimiter.js';
 import { chektContactListSchema, chektContactSchema } from './schemas.js';
 import type { TokenProvider } from './token.js';
 import type { ChektContact, ChektContactsApi, CreateContactBody, SiteRef, UpdateContactBody } from './types.js';
+
+/**
+ * Longest shared pause a single 429 can impose on every process, in ms (1 h): a `Retry-After` far in the future
+ * (a wrong clock behind an HTTP-date) must not stop the sync for days.
+ */
+export const MAX_SHARED_PAUSE_MS = 3_600_000;
 
 /** The five Contacts endpoints as they appear in logs, metrics and `ChektError.endpoint`. */
 export type ChektEndpoint =
@@ -54,6 +62,16 @@ export interface ChektClientOptions {
   readonly logger: Logger;
   /** Metrics hook, called once per HTTP exchange; exceptions it throws are ignored. */
   readonly onCall?: (info: ChektCallInfo) => void;
+  /**
+   * Awaited right before every HTTP request, after the rate limit and the token (the last await before the
+   * request leaves). Throwing stops the request: the fencing of job writes (queue/fence.ts) uses it.
+   */
+  readonly beforeSend?: (request: { readonly endpoint: ChektEndpoint; readonly method: Method }) => Promise<void>;
+  /**
+   * Aborted when the process stops: no request starts afterwards and every wait (rate limit, 429) ends at once
+   * with {@link ChektCancelledError}. Requests already sent finish.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** Counters of one client instance. */
@@ -106,9 +124,12 @@ interface Exchange {
  * token or contact data. Success bodies are validated with ./schemas.ts.
  *
  * Retries done here, and only these: one retry after a 401 with a renewed token (`tokens.renew(usedToken)`), and up
- * to `maxRateLimitedRetries` retries after consecutive 429s, each after `Retry-After` (seconds or HTTP-date;
- * missing → 1 s; capped at `maxRetryAfterMs`) and `rateLimiter.pause(ms)` so every process backs off.
- * Everything else is thrown for the job to decide (chekt-api.md §4).
+ * to `maxRateLimitedRetries` retries after consecutive 429s whose `Retry-After` (seconds or HTTP-date; missing →
+ * 1 s) is at most `maxRetryAfterMs`, each after that wait and `rateLimiter.pause(ms)` so every process backs off.
+ * A longer `Retry-After` is not waited out here: every process is paused for it (at most
+ * {@link MAX_SHARED_PAUSE_MS}) and {@link ChektRateLimitedError} is thrown at once, so a job hands the wait back
+ * to its queue (docs/RETRIES.md "429"). Likewise a shared pause longer than `maxRetryAfterMs` found before sending
+ * throws it (code `paused`). Everything else is thrown for the job to decide (chekt-api.md §4).
  *
  * Every method throws a {@link ChektError} subclass: `ChektBadRequestError` (400/422), `ChektAuthError` (401 after
  * the renewal retry; not retryable), `ChektForbiddenError` (403), `ChektNotFoundError` (404),
@@ -117,7 +138,7 @@ interface Exchange {
  * schema), `ChektTokenError` (from the token provider).
  */
 export function createChektClient(options: ChektClientOptions): ChektClient {
-  const { tokens, rateLimiter, timeoutMs, maxRetryAfterMs, maxRateLimitedRetries, logger, onCall } = options;
+  const { tokens, rateLimiter, timeoutMs, maxRetryAfterMs, maxRateLimitedRetries, logger, onCall, beforeSend, signal } = options;
   const baseUrl = options.apiUrl.replace(/\/+$/, '');
   const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: timeoutMs });
   const counters = { requests: 0, authRetries: 0, rateLimitedRetries: 0 };
@@ -130,8 +151,12 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     let renewed = false;
     let rateLimited = 0;
     for (;;) {
-      await rateLimiter.acquire();
-      const token = await tokens.getToken();
+      const token = await whenAllowed(spec, async () => {
+        await rateLimiter.acquire({ maxWaitMs: maxRetryAfterMs, ...(signal ? { signal } : {}) });
+        return tokens.getToken();
+      });
+      await beforeSend?.({ endpoint: spec.endpoint, method: spec.method });
+      if (signal?.aborted) throw new ChektCancelledError({ endpoint: spec.endpoint });
       const ex = await send(spec, token);
       await rateLimiter.observe?.({ limitPerMinute: headerInt(ex.headers.get('x-ratelimit-limit')), rateLimited: ex.status === 429 });
       if (spec.success.includes(ex.status)) return parseSuccess(spec, ex);
@@ -143,17 +168,35 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
         continue;
       }
       const retryAfterMs = ex.status === 429 ? parseRetryAfter(ex.headers.get('retry-after'), Date.now()) : undefined;
-      if (ex.status === 429 && rateLimited < maxRateLimitedRetries) {
-        rateLimited += 1;
-        counters.rateLimitedRetries += 1;
-        const waitMs = Math.min(retryAfterMs ?? 1000, maxRetryAfterMs);
-        await rateLimiter.pause?.(waitMs);
-        await sleep(waitMs);
-        continue;
+      if (ex.status === 429) {
+        const waitMs = retryAfterMs ?? 1000;
+        if (waitMs > maxRetryAfterMs) {
+          // Past the cap: pause everyone for the whole wait and hand it back to the caller's queue.
+          await rateLimiter.pause?.(Math.min(waitMs, MAX_SHARED_PAUSE_MS));
+        } else if (rateLimited < maxRateLimitedRetries) {
+          rateLimited += 1;
+          counters.rateLimitedRetries += 1;
+          await rateLimiter.pause?.(waitMs);
+          await whenAllowed(spec, () => sleep(waitMs, undefined, signal ? { signal } : {}));
+          continue;
+        }
       }
       // CHeKT may echo the access token it refused: scrub it (and any credential shape) before keeping the text.
       const body = parseErrorBody(createScrubber([token])(ex.text));
       throw errorForStatus({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, body, retryAfterMs });
+    }
+  }
+
+  /** Runs a wait, turning a shared pause past the cap and a shutdown into the client's typed errors. */
+  async function whenAllowed<T>(spec: RequestSpec<unknown>, wait: () => Promise<T>): Promise<T> {
+    try {
+      return await wait();
+    } catch (e) {
+      if (e instanceof RateLimitPausedError) {
+        throw new ChektRateLimitedError({ endpoint: spec.endpoint, code: 'paused', detail: e.message, retryAfterMs: e.remainingMs });
+      }
+      if (signal?.aborted) throw new ChektCancelledError({ endpoint: spec.endpoint, cause: e });
+      throw e;
     }
   }
 

@@ -7,8 +7,13 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
  * (chekt-api.md §3), so the production limiter is shared by every worker through Redis.
  */
 export interface RateLimiter {
-  /** Resolves when one request may be sent; waits (never rejects for being over the limit). */
-  acquire(): Promise<void>;
+  /**
+   * Resolves when one request may be sent; waits (never rejects for being over the limit), except as
+   * {@link AcquireOptions} say.
+   * @throws {RateLimitPausedError} when a shared pause lasts longer than `maxWaitMs`.
+   * @throws the signal's reason when `signal` aborts while waiting.
+   */
+  acquire(options?: AcquireOptions): Promise<void>;
   /**
    * Makes every `acquire()` sharing this limiter wait `ms` milliseconds from now (after a 429; chekt-api.md §3).
    * A shorter pause never shortens a longer one already in place.
@@ -25,6 +30,26 @@ export interface RateLimiter {
   currentPerMinute?(): number;
   /** Counters of this instance (this process only). */
   stats?(): RateLimiterStats;
+}
+
+/** Options of {@link RateLimiter.acquire}. */
+export interface AcquireOptions {
+  /**
+   * Longest shared pause (after a 429) to wait out in place, in ms. A longer one throws
+   * {@link RateLimitPausedError} instead, so a job can hand the wait back to its queue (docs/RETRIES.md "429").
+   * Default: wait whatever it takes.
+   */
+  readonly maxWaitMs?: number;
+  /** Stops waiting when aborted (the process is stopping). */
+  readonly signal?: AbortSignal;
+}
+
+/** The shared pause (after a 429) lasts longer than the caller agreed to wait: `remainingMs` more. */
+export class RateLimitPausedError extends Error {
+  override readonly name = 'RateLimitPausedError';
+  constructor(readonly remainingMs: number) {
+    super(`CHeKT rate limit paused for ${Math.ceil(remainingMs / 1000)} s more (a 429's Retry-After)`);
+  }
 }
 
 /** Counters of one limiter instance. */
@@ -125,14 +150,16 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     return learned.perMinute;
   };
 
-  async function acquire(): Promise<void> {
+  async function acquire(opts: AcquireOptions = {}): Promise<void> {
     const started = Date.now();
     let waited = false;
     for (;;) {
+      opts.signal?.throwIfAborted();
       const pausedMs = await redis.pttl(pauseKey);
       if (pausedMs > 0) {
+        if (opts.maxWaitMs !== undefined && pausedMs > opts.maxWaitMs) throw new RateLimitPausedError(pausedMs);
         waited = true;
-        await sleep(pausedMs);
+        await sleep(pausedMs, undefined, { signal: opts.signal });
         continue;
       }
       try {
@@ -141,7 +168,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
       } catch (e) {
         if (!(e instanceof RateLimiterRes)) throw e;
         waited = true;
-        await sleep(Math.max(e.msBeforeNext, 1) + Math.floor(Math.random() * 50));
+        await sleep(Math.max(e.msBeforeNext, 1) + Math.floor(Math.random() * 50), undefined, { signal: opts.signal });
       }
     }
     counters.record(waited, Date.now() - started);
@@ -195,13 +222,16 @@ export function createUnlimitedRateLimiter(options: { onWait?: (ms: number) => v
   let pausedUntil = 0;
   const counters = newCounters(options.onWait);
   return {
-    async acquire() {
+    async acquire(opts: AcquireOptions = {}) {
       const started = Date.now();
       let waited = false;
       while (Date.now() < pausedUntil) {
+        opts.signal?.throwIfAborted();
+        if (opts.maxWaitMs !== undefined && pausedUntil - Date.now() > opts.maxWaitMs) throw new RateLimitPausedError(pausedUntil - Date.now());
         waited = true;
-        await sleep(pausedUntil - Date.now());
+        await sleep(pausedUntil - Date.now(), undefined, { signal: opts.signal });
       }
+      opts.signal?.throwIfAborted();
       counters.record(waited, Date.now() - started);
     },
     async pause(ms: number) {

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import pMap from 'p-map';
 import type { PlannedOperation } from '../domain/plan.js';
+import { BACKOFF_TYPE, RETRY_FOREVER, STACK_TRACE_LIMIT } from './backoff.js';
 import { toJobData, type OperationJobData } from './jobs.js';
 
 /**
@@ -14,11 +15,12 @@ import { toJobData, type OperationJobData } from './jobs.js';
  * - absent: added.
  */
 
-/** Job options: attempts with exponential backoff and jitter (BullMQ `backoff.jitter`, 0..1). */
+/**
+ * Job options. A job retries transient failures for as long as it exists, with capped exponential backoff and
+ * full jitter (queue/backoff.ts, docs/RETRIES.md); the cap is the workers' setting.
+ */
 export interface OperationJobOptions {
-  /** Attempts per job (config `SYNC_JOB_ATTEMPTS`, default 5). */
-  readonly attempts: number;
-  /** First backoff delay in ms (config `SYNC_BACKOFF_MS`, default 2000), doubled per attempt. */
+  /** First backoff window in ms (config `SYNC_BACKOFF_MS`, default 2000), doubled per attempt up to the cap. */
   readonly backoffMs: number;
 }
 
@@ -75,8 +77,9 @@ async function addChunk(
       data: toJobData(runId, op, extra.approveDeletes?.has(`${op.dealerId}/${op.siteId}`) ?? false),
       opts: {
         jobId: op.opKey,
-        attempts: options.attempts,
-        backoff: { type: 'exponential', delay: options.backoffMs, jitter: 0.5 },
+        attempts: RETRY_FOREVER,
+        backoff: { type: BACKOFF_TYPE, delay: options.backoffMs },
+        stackTraceLimit: STACK_TRACE_LIMIT,
         removeOnComplete: { age: 24 * 3600, count: 1000 },
         removeOnFail: false,
       },

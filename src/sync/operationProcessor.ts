@@ -1,7 +1,8 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import pRetry from 'p-retry';
-import { isChektError } from '../chekt/errors/index.js';
+import { ChektCancelledError, ChektRateLimitedError, isChektError } from '../chekt/errors/index.js';
 import type { Logger } from '../logger.js';
+import { JobLockLostError } from '../queue/fence.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { DELETE_FAILED } from '../source/changes.js';
 import { readOperationContext } from '../source/operationContext.js';
@@ -10,11 +11,20 @@ import { applyOperation, type ApplyDeps, type ApplyResult } from './applyOperati
 import { withCallLog } from './callContext.js';
 
 /**
- * The queue edge for operation jobs: retries transient failures inside the attempt (p-retry, exponential
- * backoff with jitter), lets BullMQ retry across attempts (its own exponential backoff with jitter), and
- * gives up at once with `UnrecoverableError` when retrying cannot help (400, 403, 404 on create, 409 that
- * cannot be adopted, bad response), keeping the reason in the ledger, the run and the job. A contact that
- * failed for good is planned again only when its CRM row changes or after `FAILED_RETRY_COOLDOWN_SECONDS`.
+ * The queue edge for operation jobs (docs/RETRIES.md):
+ * - **transient** failures (5xx, 429, timeouts, network errors, the token endpoint or PostgreSQL or Redis down,
+ *   anything not known to be permanent) are retried inside the attempt (p-retry, a few quick tries), then thrown
+ *   to BullMQ, which tries again after capped exponential backoff with full jitter (queue/backoff.ts) for as
+ *   long as the job exists: a transient failure never marks a contact failed;
+ * - **permanent** failures (a ChektError that is not `retryable`: 400, 403, 404 on create, 409 that cannot be
+ *   adopted, 422, an invalid response) give up at once with `UnrecoverableError`, keeping the reason in the
+ *   ledger, the run and the job. Such a contact is planned again only when its CRM row changes or after
+ *   `FAILED_RETRY_COOLDOWN_SECONDS`;
+ * - a 429 whose wait is longer than `CHEKT_MAX_RETRY_AFTER_SECONDS` is handed back: the whole queue is rate
+ *   limited for it (BullMQ `queue.rateLimit`) and the job goes back to waiting (`RateLimitError`, which does not
+ *   count as an attempt), so no worker slot sleeps through it;
+ * - **fencing**: before every CHeKT write and the ledger write, the worker checks that it still holds the job's
+ *   lock (queue/fence.ts); a worker that lost it drops the attempt and writes nothing.
  */
 
 /** Settings of {@link createOperationProcessor}. */
@@ -27,6 +37,17 @@ export interface ProcessorOptions {
   readonly innerMinTimeoutMs?: number;
   /** Delay before a delete that waits for creates looks again, in ms. Default 1000. */
   readonly deleteWaitMs?: number;
+  /**
+   * Whether the worker still holds the job's lock under `token` (queue/fence.ts `holdsJobLock`). Default: always
+   * (no fencing; tests of the processor alone).
+   */
+  readonly ownsJob?: (job: Job<OperationJobData>, token: string) => Promise<boolean>;
+  /** Longest 429 wait a job sits through in place, in ms (config `CHEKT_MAX_RETRY_AFTER_SECONDS` × 1000). Default 30,000. */
+  readonly maxRetryAfterMs?: number;
+  /** Stops every worker of the queue for `ms` (BullMQ `queue.rateLimit`). Default: none (the job is retried with backoff). */
+  readonly rateLimitQueue?: (ms: number) => Promise<void>;
+  /** Aborted when the process stops: inner retries end, and the job is left to another worker. */
+  readonly signal?: AbortSignal;
 }
 
 /** Builds the BullMQ processor function for the operations queue. */
@@ -36,10 +57,17 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
     const d = job.data;
     const log = logger.child({ runId: d.runId, jobId: job.id, dealerId: d.dealerId, siteId: d.siteId, externalContactId: d.externalContactId });
     const started = Date.now();
+    // Any earlier start may have reached CHeKT (a create then looks up first): a retry, a stalled job taken over,
+    // a job handed back after a 429.
     const earlierTry = job.attemptsStarted > 1 || job.attemptsMade > 0;
-    const attempts = job.opts.attempts ?? 1;
     const state: PassState = { fingerprint: null, readAt: new Date(0) };
-    const { calls, result } = withCallLog(() => applyUntilCurrent(options, { ...d, opKey: String(job.id), enqueuedAt: job.timestamp }, earlierTry, job.attemptsMade + 1, state));
+    const assertOwner = async () => {
+      if (token && options.ownsJob && !(await options.ownsJob(job, token))) throw new JobLockLostError(String(job.id));
+    };
+    const { calls, result } = withCallLog(
+      () => applyUntilCurrent(options, { ...d, opKey: String(job.id), enqueuedAt: job.timestamp }, earlierTry, job.attemptsMade + 1, state, assertOwner),
+      assertOwner,
+    );
     const traceIds = () => calls.map((c) => c.traceId);
     try {
       const r = await result;
@@ -52,38 +80,56 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
       return r;
     } catch (err) {
       if (err instanceof DelayedError) throw err;
-      const retryable = isChektError(err) ? err.retryable : true;
-      const final = !retryable || job.attemptsMade + 1 >= attempts;
-      const reason = err instanceof Error ? err.message : String(err);
-      const fields = { kind: d.kind, outcome: final ? 'failed' : 'retrying', attempt: job.attemptsMade + 1, attempts, traceIds: traceIds(), durationMs: Date.now() - started, err };
-      if (!final) {
-        log.warn(fields, 'operation failed; will retry');
+      const fields = { kind: d.kind, attempt: job.attemptsMade + 1, traceIds: traceIds(), durationMs: Date.now() - started };
+      if (err instanceof JobLockLostError) {
+        log.warn({ ...fields, outcome: 'dropped' }, 'operation dropped: another worker holds its job now; nothing written');
         throw err;
       }
-      log.warn(fields, 'operation failed');
-      // The ledger's failure record goes in the statement that settles the operation.
-      await finishOperation(deps.db, {
-        opKey: String(job.id),
-        outcome: 'failed',
-        appliedKind: d.kind,
-        error: reason,
-        attempts: job.attemptsMade + 1,
-        readAt: state.readAt,
-        now: deps.now(),
-        ledger: {
-          site: { dealerId: d.dealerId, siteId: d.siteId },
-          externalContactId: d.externalContactId,
-          kind: d.kind,
-          outcome: 'failed',
-          error: reason,
-          failedHash: d.kind === 'delete' ? DELETE_FAILED : (state.fingerprint ?? DELETE_FAILED),
-          runId: d.runId,
-          now: deps.now(),
-        },
-      });
-      throw new UnrecoverableError(reason);
+      const handBackMs = err instanceof ChektRateLimitedError ? (err.retryAfterMs ?? 0) : 0;
+      if (options.rateLimitQueue && handBackMs > (options.maxRetryAfterMs ?? 30_000)) {
+        await options.rateLimitQueue(handBackMs);
+        log.warn({ ...fields, outcome: 'rate_limited', retryAfterMs: handBackMs }, 'CHeKT rate limit: the queue waits, the job goes back to waiting');
+        throw Worker.RateLimitError();
+      }
+      if (err instanceof ChektCancelledError || options.signal?.aborted) {
+        log.info({ ...fields, outcome: 'retrying' }, 'operation cut by shutdown before its next CHeKT request; another worker retries it');
+        throw err;
+      }
+      if (!isChektError(err) || err.retryable) {
+        log.warn({ ...fields, outcome: 'retrying', err }, 'operation failed; will retry');
+        throw err;
+      }
+      log.warn({ ...fields, outcome: 'failed', err }, 'operation failed');
+      await assertOwner();
+      await recordFailure(options, job, err.message, state);
+      throw new UnrecoverableError(err.message);
     }
   };
+}
+
+/** Records a permanent failure: the ledger's failure record goes in the statement that settles the operation. */
+async function recordFailure(options: ProcessorOptions, job: Job<OperationJobData>, reason: string, state: PassState): Promise<void> {
+  const d = job.data;
+  const now = options.deps.now();
+  await finishOperation(options.deps.db, {
+    opKey: String(job.id),
+    outcome: 'failed',
+    appliedKind: d.kind,
+    error: reason,
+    attempts: job.attemptsMade + 1,
+    readAt: state.readAt,
+    now,
+    ledger: {
+      site: { dealerId: d.dealerId, siteId: d.siteId },
+      externalContactId: d.externalContactId,
+      kind: d.kind,
+      outcome: 'failed',
+      error: reason,
+      failedHash: d.kind === 'delete' ? DELETE_FAILED : (state.fingerprint ?? DELETE_FAILED),
+      runId: d.runId,
+      now,
+    },
+  });
 }
 
 /** How often one job applies again because a run planned newer CRM data while it ran. */
@@ -99,7 +145,7 @@ interface PassState {
  * Applies the operation (with in-attempt retries) and settles the runs waiting on it. When a run planned
  * newer CRM data while this job was running, its operation is still queued afterwards: apply again (the
  * worker re-reads the CRM), up to {@link MAX_PASSES} times. Latest CRM state wins; no run reports success on
- * older values.
+ * older values. `assertOwner` runs before the ledger write (fencing).
  */
 async function applyUntilCurrent(
   options: ProcessorOptions,
@@ -107,6 +153,7 @@ async function applyUntilCurrent(
   earlierTry: boolean,
   attempt: number,
   state: PassState,
+  assertOwner: () => Promise<void>,
 ): Promise<ApplyResult & { passes: number }> {
   const { deps } = options;
   let last: ApplyResult | undefined;
@@ -126,11 +173,18 @@ async function applyUntilCurrent(
         minTimeout: options.innerMinTimeoutMs ?? 250,
         maxTimeout: 5_000,
         randomize: true,
-        shouldRetry: ({ error }) => isChektError(error) && error.retryable,
+        // A handed-back 429, a lost lock and a shutdown end the attempt at once.
+        shouldRetry: ({ error }) =>
+          isChektError(error) &&
+          error.retryable &&
+          !(error instanceof ChektCancelledError) &&
+          !(error instanceof ChektRateLimitedError && (error.retryAfterMs ?? 0) > (options.maxRetryAfterMs ?? 30_000)),
+        ...(options.signal ? { signal: options.signal } : {}),
       },
     );
     last = applied.result;
     if (last.outcome === 'wait') return { ...last, passes };
+    await assertOwner();
     const { stillQueued } = await finishOperation(deps.db, {
       opKey: op.opKey,
       outcome: last.outcome,

@@ -2,6 +2,7 @@
 export { ChektError, isChektError, type ChektErrorInit } from './ChektError.js';
 export { ChektAuthError } from './ChektAuthError.js';
 export { ChektBadRequestError } from './ChektBadRequestError.js';
+export { ChektCancelledError } from './ChektCancelledError.js';
 export { ChektConflictError } from './ChektConflictError.js';
 export { ChektForbiddenError } from './ChektForbiddenError.js';
 export { ChektNetworkError } from './ChektNetworkError.js';
