@@ -15,6 +15,9 @@ export const DEFAULT_FAULTS: Readonly<SandboxFaults> = Object.freeze({
   rejectExternalContactIds: [],
   storePhoneDigitsOnly: false,
   listLimit: 0,
+  tokenLatencyMs: 0,
+  tokenErrorRate: 0,
+  retryAfterSeconds: 0,
 });
 
 /**
@@ -44,9 +47,14 @@ export function mergeFaults(base: SandboxFaults, patch: Partial<SandboxFaults>):
     rejectExternalContactIds: [...(patch.rejectExternalContactIds ?? base.rejectExternalContactIds)],
     storePhoneDigitsOnly: patch.storePhoneDigitsOnly ?? base.storePhoneDigitsOnly,
     listLimit: patch.listLimit ?? base.listLimit,
+    tokenLatencyMs: patch.tokenLatencyMs ?? base.tokenLatencyMs,
+    tokenErrorRate: patch.tokenErrorRate ?? base.tokenErrorRate,
+    retryAfterSeconds: patch.retryAfterSeconds ?? base.retryAfterSeconds,
   };
-  if (!Number.isFinite(next.latencyMs) || next.latencyMs < 0) throw new RangeError(`latencyMs must be >= 0, got ${next.latencyMs}`);
-  for (const key of ['errorRate', 'dropAfterCommitRate'] as const) {
+  for (const key of ['latencyMs', 'tokenLatencyMs', 'retryAfterSeconds'] as const) {
+    if (!Number.isFinite(next[key]) || next[key] < 0) throw new RangeError(`${key} must be >= 0, got ${next[key]}`);
+  }
+  for (const key of ['errorRate', 'dropAfterCommitRate', 'tokenErrorRate'] as const) {
     const v = next[key];
     if (!Number.isFinite(v) || v < 0 || v > 1) throw new RangeError(`${key} must be within 0..1, got ${v}`);
   }
@@ -83,6 +91,11 @@ export class FaultInjector {
   /** Decides whether this `/partner` request is answered 503. */
   shouldFailRequest(): boolean {
     return this.draw(this.current.errorRate);
+  }
+
+  /** Decides whether this `/oauth/token` request is answered 503. */
+  shouldFailToken(): boolean {
+    return this.draw(this.current.tokenErrorRate);
   }
 
   /** Decides whether this committed write is answered by destroying the socket. */

@@ -27,6 +27,9 @@ const faultsSchema = z.strictObject({
   rejectExternalContactIds: z.array(z.string()).optional(),
   storePhoneDigitsOnly: z.boolean().optional(),
   listLimit: z.number().int().min(0).optional(),
+  tokenLatencyMs: z.number().min(0).optional(),
+  tokenErrorRate: z.number().min(0).max(1).optional(),
+  retryAfterSeconds: z.number().min(0).optional(),
 });
 const rateLimitSchema = z.strictObject({ perMinute: z.number().min(0), burst: z.number().min(1).optional() });
 const siteSchema = z.strictObject({ dealerId: z.string().min(1), siteId: z.string().min(1) });

@@ -29,6 +29,15 @@ export interface SandboxFaults {
   storePhoneDigitsOnly: boolean;
   /** Return at most this many contacts from a list, silently (an undocumented page size). 0 = all. Default 0. */
   listLimit: number;
+  /** Added delay per `/oauth/token` request, in milliseconds (a slow token server). Default 0. */
+  tokenLatencyMs: number;
+  /** 0..1 share of `/oauth/token` requests answered 503 (the token server down). Default 0. */
+  tokenErrorRate: number;
+  /**
+   * When above 0, every authenticated `/partner` request is answered 429 `rate_limited` with `Retry-After` of this
+   * many seconds (a CHeKT that throttles the client for minutes), before the bucket is consulted. Default 0.
+   */
+  retryAfterSeconds: number;
 }
 
 /**

@@ -96,6 +96,33 @@ describe('CHeKT sandbox: limits, faults, inspection', () => {
       await expect(pending).rejects.toThrow('fetch failed');
     });
 
+    it('retryAfterSeconds answers every /partner request 429 with that Retry-After', async () => {
+      await withSandbox({ autoCreateSites: true }, async (s) => {
+        const t = await tokenFor(s);
+        s.setFaults({ retryAfterSeconds: 300 });
+        const limited = await call(contactsUrl(s), { token: t });
+        expect(limited.status).toBe(429);
+        expect(limited.headers.get('retry-after')).toBe('300');
+        expect((limited.body as { error: { code: string } }).error.code).toBe('rate_limited');
+        s.setFaults({ retryAfterSeconds: 0 });
+        expect((await call(contactsUrl(s), { token: t })).status).toBe(200);
+      });
+    });
+
+    it('tokenErrorRate 1 answers the token endpoint 503; tokenLatencyMs delays it', async () => {
+      await withSandbox({ autoCreateSites: true }, async (s) => {
+        const form = { grant_type: 'client_credentials', client_id: 'sandbox-client', client_secret: 'sandbox-secret' };
+        s.setFaults({ tokenErrorRate: 1 });
+        const down = await call(`${s.url}/oauth/token`, { method: 'POST', form });
+        expect(down.status).toBe(503);
+        expect((down.body as { error: string }).error).toBe('temporarily_unavailable');
+        s.setFaults({ tokenErrorRate: 0, tokenLatencyMs: 300 });
+        const started = performance.now();
+        expect((await call(`${s.url}/oauth/token`, { method: 'POST', form })).status).toBe(200);
+        expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+      });
+    });
+
     it('decides errorRate faults reproducibly from the seed', async () => {
       const statuses = async (s: Sandbox): Promise<number[]> => {
         const t = await tokenFor(s);
@@ -165,7 +192,7 @@ describe('CHeKT sandbox: limits, faults, inspection', () => {
         stats: { total: 0, byRoute: {}, byStatus: {}, writes: 0, tokens: 0, rateLimited: 0, dropped: 0 },
       });
       expect((await call(`${base}/faults`, { method: 'PUT', json: { errorRate: 2 } })).body).toMatchObject({ error: { code: 'invalid_field', field: 'errorRate' } });
-      expect((await call(`${base}/faults`, { method: 'PUT', json: { latencyMs: 5 } })).body).toEqual({ latencyMs: 5, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [], storePhoneDigitsOnly: false, listLimit: 0 });
+      expect((await call(`${base}/faults`, { method: 'PUT', json: { latencyMs: 5 } })).body).toEqual({ latencyMs: 5, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [], storePhoneDigitsOnly: false, listLimit: 0, tokenLatencyMs: 0, tokenErrorRate: 0, retryAfterSeconds: 0 });
       expect((await call(`${base}/rate-limit`, { method: 'PUT', json: { perMinute: 600 } })).body).toEqual({ perMinute: 600, burst: 50 });
       expect((await call(contactsUrl(sb), { token })).headers.get('x-ratelimit-limit')).toBe('600');
       expect((await call(`${base}/rate-limit`, { method: 'PUT', json: { perMinute: 0 } })).status).toBe(200);

@@ -54,10 +54,13 @@ describe('mergeFaults', () => {
       rejectExternalContactIds: [],
       storePhoneDigitsOnly: false,
       listLimit: 0,
+      tokenLatencyMs: 0,
+      tokenErrorRate: 0,
+      retryAfterSeconds: 0,
     });
   });
 
-  it.each([{ errorRate: 1.5 }, { errorRate: -0.1 }, { dropAfterCommitRate: Number.NaN }, { latencyMs: -1 }])(
+  it.each([{ errorRate: 1.5 }, { errorRate: -0.1 }, { dropAfterCommitRate: Number.NaN }, { latencyMs: -1 }, { tokenErrorRate: 2 }, { tokenLatencyMs: -5 }, { retryAfterSeconds: -1 }])(
     'throws RangeError for %j',
     (patch) => {
       expect(() => mergeFaults({ ...DEFAULT_FAULTS, rejectExternalContactIds: [] }, patch)).toThrow(RangeError);

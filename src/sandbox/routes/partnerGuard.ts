@@ -12,7 +12,7 @@ const UNAUTHORIZED_MESSAGES = {
 /**
  * onRequest for every `/partner` route, in CHeKT's order (notes §4 [api]: verify token, then the rest):
  * 1. bearer token → 401 `invalid_api_key` (the code notes §4 lists for 401) with `WWW-Authenticate` (RFC 6750 §3);
- * 2. the client's token bucket → 429 `rate_limited` + `Retry-After`;
+ * 2. fault `retryAfterSeconds`, then the client's token bucket → 429 `rate_limited` + `Retry-After`;
  * 3. `latencyMs` delay, then `errorRate` → 503 `service_unavailable`, before any state is read or changed.
  * Requests refused at step 1 have no known client and so are not counted by the rate limit.
  */
@@ -22,6 +22,11 @@ export function partnerGuard(ctx: SandboxContext) {
     if (!auth.ok) {
       reply.header('www-authenticate', `Bearer error="invalid_token", error_description="${UNAUTHORIZED_MESSAGES[auth.reason]}"`);
       return sendError(reply, 401, 'invalid_api_key', UNAUTHORIZED_MESSAGES[auth.reason]);
+    }
+    const { retryAfterSeconds } = ctx.faults.faults;
+    if (retryAfterSeconds > 0) {
+      reply.header('retry-after', String(Math.ceil(retryAfterSeconds)));
+      return sendError(reply, 429, 'rate_limited', `rate limited for ${retryAfterSeconds} s (sandbox fault: retryAfterSeconds)`);
     }
     const decision = ctx.limiter.take(auth.clientId);
     if (decision) {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { applyRateLimitHeaders, type SandboxContext } from '../context.js';
 import { sendError } from '../errors.js';
@@ -8,7 +9,7 @@ export const TOKEN_PATH = '/oauth/token';
 /**
  * `POST /oauth/token`, `application/x-www-form-urlencoded` (documented) or JSON (accepted). The request counts
  * against the named client's rate limit first (when `client_id`, or the assertion's `iss`, is a known client);
- * then see {@link TokenService.issue}. Success 200 with `Cache-Control: no-store` (RFC 6749 §5.1); failures
+ * then faults `tokenLatencyMs` and `tokenErrorRate` (503), then see {@link TokenService.issue}. Success 200 with `Cache-Control: no-store` (RFC 6749 §5.1); failures
  * `{error, error_description}` (RFC 6749 §5.2), except 429 which uses the envelope like every other route.
  * Registered in its own scope so the form parser does not apply to `/partner` routes (JSON only there).
  */
@@ -27,6 +28,17 @@ export async function postToken(app: FastifyInstance, ctx: SandboxContext): Prom
         applyRateLimitHeaders(reply, decision, ctx.rateLimitHeaders);
         if (!decision.allowed) return sendError(reply, 429, 'rate_limited', `rate limit of ${decision.limit}/min exceeded`);
       }
+      const { tokenLatencyMs } = ctx.faults.faults;
+      if (tokenLatencyMs > 0) {
+        try {
+          await sleep(tokenLatencyMs, undefined, { signal: ctx.shutdown });
+        } catch {
+          reply.hijack();
+          request.raw.destroy();
+          return reply;
+        }
+      }
+      if (ctx.faults.shouldFailToken()) return reply.code(503).send({ error: 'temporarily_unavailable', error_description: 'token server unavailable (sandbox fault: tokenErrorRate)' });
       const outcome = await ctx.tokens.issue(form);
       if (!outcome.ok) return reply.code(outcome.status).send({ error: outcome.error, error_description: outcome.description });
       return reply.code(200).header('cache-control', 'no-store').header('pragma', 'no-cache').send(outcome.response);
