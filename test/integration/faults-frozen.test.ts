@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, expect, test } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { planRun } from '../../src/sync/planRun.js';
+import { committedWrites, pollUntil } from './support/convergence.js';
+import { createHarness, seedCrm, testEnv, type Harness } from './support/harness.js';
+import { startNode } from './support/processes.js';
+import { waitExit } from './support/spawn.js';
+
+/**
+ * Issue 12, item 3: a frozen worker must not write after it lost its job. Worker process A takes a create and
+ * waits on a slow token endpoint; it is stopped (SIGSTOP) for longer than its BullMQ lock (30 s). Worker process B
+ * takes the stalled job over, looks the contact up, creates it and completes. When A resumes, it must prove it
+ * still owns the job before its POST (queue/fence.ts) and drop the attempt: one POST in all, one contact, and the
+ * ledger holds B's `contact_id`. Before fencing, A POSTed again without a lookup.
+ *
+ * Waits on BullMQ's own timers (lock expiry, then two stalled checks 30 s apart), so it takes 40 to 100 s.
+ */
+
+const children: Array<ReturnType<typeof startNode>> = [];
+afterAll(() => {
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    c.kill('SIGCONT');
+    c.kill('SIGKILL');
+  }
+});
+
+/** Starts test/integration/support/worker-entry.ts (the app's operation workers) and waits until it is connected. */
+async function startWorkerProcess(h: Harness): Promise<ReturnType<typeof startNode>> {
+  const before = await h.app.countOperationWorkers();
+  const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, { WORKER_CONCURRENCY: '1', LOG_LEVEL: 'info' }));
+  children.push(child);
+  await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, { timeoutMs: 30_000, intervalMs: 100 });
+  return child;
+}
+
+test('a worker frozen past its lock while its create waits on the token does not POST after another worker took the job over', async () => {
+  const h = await createHarness('frozen', { env: { LOG_LEVEL: 'warn' } });
+  try {
+    await seedCrm(h, [{ id: 's1', dealerId: '3', siteId: '1' }], [{ id: 'fz-1', siteId: 's1', firstName: 'Frozen', lastName: 'Worker', phoneNumber: '+1 201 555 0144' }]);
+    // The ledger knows the site (as after a first sync), so the change tick plans the create with no list call.
+    await h.app.db.syncLedger.create({ data: { chektDealerId: '3', chektSiteId: '1', externalContactId: 'seen-before', lastKind: 'delete', lastOutcome: 'succeeded' } });
+    const a = await startWorkerProcess(h);
+    h.sandbox.setFaults({ tokenLatencyMs: 8000 });
+    const runId = randomUUID();
+    const summary = await planRun(h.app.planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+    expect(summary.totals.creates).toBe(1);
+    // A has the job and waits on its token request.
+    await pollUntil('A to request a token', () => h.sandbox.inFlight() >= 1, { timeoutMs: 10_000, intervalMs: 20 });
+    expect((await h.app.operationsQueue.getJobCounts('active')).active).toBe(1);
+    a.kill('SIGSTOP');
+    h.sandbox.setFaults({ tokenLatencyMs: 0 });
+
+    const b = await startWorkerProcess(h);
+    const settled = () => h.app.db.syncOperation.findFirst({ where: { runId, outcome: { not: 'queued' } } });
+    const op = await pollUntil('B to take the stalled job over and settle it', settled, { timeoutMs: 120_000, intervalMs: 200 });
+    expect(op.outcome).toBe('succeeded');
+    expect(op.appliedKind).toBe('create');
+    expect(committedWrites(h.sandbox).POST).toBe(1);
+
+    a.kill('SIGCONT');
+    await pollUntil('A to drop its attempt', () => a.out.join('').includes('operation dropped: another worker holds its job now'), { timeoutMs: 30_000, intervalMs: 100 });
+    await sleep(1000);
+    // One POST in all (B's, after its lookup), one contact, and the ledger holds it.
+    expect(h.sandbox.requests().filter((r) => r.method === 'POST' && r.path.endsWith('/contacts'))).toHaveLength(1);
+    const inChekt = h.sandbox.contacts('3', '1');
+    expect(inChekt).toHaveLength(1);
+    const ledger = await h.app.db.syncLedger.findUniqueOrThrow({ where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '3', chektSiteId: '1', externalContactId: 'fz-1' } } });
+    expect(ledger.chektContactId).toBe(String(inChekt[0]!.contact_id));
+    expect(ledger.lastOutcome).toBe('succeeded');
+
+    for (const c of [a, b]) c.kill('SIGTERM');
+    for (const c of [a, b]) expect((await waitExit(c, 30_000)).code).toBe(0);
+  } finally {
+    await h.close();
+  }
+}, 180_000);
