@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -19,12 +20,18 @@ const app = createApp({ config, logger: createLogger(config.logLevel, process.st
 await dbNow(app.db);
 await app.redis.ping();
 const baseRssMb = process.memoryUsage().rss / 2 ** 20;
+// The worst block of the event loop while planning: in the service, operation jobs share this loop, and a block
+// longer than BullMQ's lock (30 s) would lose their locks (docs/RETRIES.md "Fencing").
+const lag = monitorEventLoopDelay({ resolution: 10 });
+lag.enable();
 const ticks: Array<{ planMs: number; planned: number }> = [];
 for (let i = 0; i < 2; i++) {
   const started = Date.now();
   const summary = await planRun(app.planDeps, { runId: randomUUID(), mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
   ticks.push({ planMs: Date.now() - started, planned: summary.totals.creates + summary.totals.updates + summary.totals.deletes });
 }
+lag.disable();
+const maxBlockMs = lag.max / 1e6;
 await app.stop();
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
-process.send({ baseRssMb, maxRssMb, ticks }, () => process.exit(0));
+process.send({ baseRssMb, maxRssMb, maxBlockMs, ticks }, () => process.exit(0));

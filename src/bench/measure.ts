@@ -43,6 +43,7 @@ export async function stopServices(services: readonly ServiceProcess[]): Promise
     cpuMs: usages.reduce((n, u) => n + u.cpuMs, 0),
     lagP50Ms: Math.max(...usages.map((u) => u.lagP50Ms)),
     lagP99Ms: Math.max(...usages.map((u) => u.lagP99Ms)),
+    lagMaxMs: Math.max(...usages.map((u) => u.lagMaxMs)),
   };
 }
 
@@ -88,7 +89,7 @@ export function measuredRow(
     p50: null,
     p95: null,
     rssMb: m.usage.maxRssMb,
-    notes: [split.join(', '), `plan ${(m.result.planMs / 1000).toFixed(1)} s`, ...extraNotes, ...problems].join('; '),
+    notes: [split.join(', '), `plan ${(m.result.planMs / 1000).toFixed(1)} s`, `worst event-loop block ${Math.round(m.usage.lagMaxMs)} ms`, ...extraNotes, ...problems].join('; '),
     ok: problems.length === 0,
   };
 }

@@ -38,6 +38,11 @@ export interface Usage {
   /** Event-loop delay over the process's life, p50 and p99, ms (how long a ready callback waited for the loop). */
   readonly lagP50Ms: number;
   readonly lagP99Ms: number;
+  /**
+   * The worst event-loop block, ms (`monitorEventLoopDelay().max`): a block longer than BullMQ's lock (30 s) loses
+   * the locks of the jobs running in the process (docs/RETRIES.md "Fencing").
+   */
+  readonly lagMaxMs: number;
 }
 
 /** A service process's answer. */

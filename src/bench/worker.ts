@@ -94,7 +94,7 @@ async function handle(req: BenchRequest): Promise<BenchReply> {
 
 function usage() {
   const u = process.resourceUsage();
-  return { maxRssMb: u.maxRSS / 1024, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, lagP50Ms: lag.percentile(50) / 1e6, lagP99Ms: lag.percentile(99) / 1e6 };
+  return { maxRssMb: u.maxRSS / 1024, cpuMs: (u.userCPUTime + u.systemCPUTime) / 1000, lagP50Ms: lag.percentile(50) / 1e6, lagP99Ms: lag.percentile(99) / 1e6, lagMaxMs: lag.max / 1e6 };
 }
 
 process.on('message', (req: BenchRequest) => {

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { RateLimiter } from '../chekt/rateLimiter.js';
 import type { ChektContactsApi, SiteRef } from '../chekt/types.js';
-import { planChanges, type SettledContact, type SiteNote } from '../domain/changes.js';
+import type { SettledContact, SiteNote } from '../domain/changes.js';
 import { externalIdProblem, type NormalizeRules } from '../domain/contact.js';
 import { planTotals, type PlannedOperation, type PlanTotals } from '../domain/plan.js';
 import { countSiteOperations, isHoldableDelete, resolveHolds, type Hold, type HoldRules } from '../domain/safety.js';
@@ -14,6 +14,7 @@ import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
 import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
 import { createRun, dbNow, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
+import { planChangesInSlices } from './planSlices.js';
 import { reconcileSites } from './reconcileSites.js';
 
 /**
@@ -203,7 +204,7 @@ async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest, log: Logge
   const unseenIds = new Set(unseen.map((s) => s.id));
   const changed = unseenIds.size === 0 ? allChanged : allChanged.filter((r) => !unseenIds.has(r.crmSiteId));
   const first = unseen.length === 0 ? null : await reconcileSites(deps, { ...req, mode: 'reconcile', sites: unseen, paceLists: false }, log);
-  const p = planChanges(changed, removed, deps.rules);
+  const p = await planChangesInSlices(changed, removed, deps.rules);
   const t = planTotals([]);
   t.sites = new Set([...p.operations.map((o) => `${o.dealerId}/${o.siteId}`), ...p.settled.map((s) => `${s.dealerId}/${s.siteId}`)]).size;
   for (const o of p.operations) t[o.kind === 'create' ? 'creates' : o.kind === 'update' ? 'updates' : 'deletes'] += 1;

@@ -96,7 +96,7 @@ async function drainOnce(ctx: BenchContext, env: BenchEnv, processes: number, co
       rssMb: usage.maxRssMb,
       notes: [
         `${Math.round(opsPerSecond)} operations/s over the drain, ${(elapsed / 1000).toFixed(1)} s (target ≥ 500: ${opsPerSecond >= 500 ? 'met' : 'MISSED'})`,
-        `worker event-loop delay p50 ${usage.lagP50Ms.toFixed(1)} ms, p99 ${usage.lagP99Ms.toFixed(1)} ms`,
+        `worker event-loop delay p50 ${usage.lagP50Ms.toFixed(1)} ms, p99 ${usage.lagP99Ms.toFixed(1)} ms, worst block ${usage.lagMaxMs.toFixed(0)} ms`,
         `plan ${(planned.planMs / 1000).toFixed(1)} s with ${calls.lists} lists; drain ${drained.writes} writes, ${drained.tokens} token`,
         `CPU per operation (and share of one core over the drain): workers ${cost(workerCpu)}, PostgreSQL backends ${cost(pgCpu)}, Redis ${cost(redisCpu)}, bench+sandbox ${cost(sandboxCpu)}; ${Math.round(((workerCpu + pgCpu + redisCpu + sandboxCpu) / elapsed / cpus().length) * 100)} % of ${cpus().length} cores busy`,
         `Redis per queued job: ${perJob(before.prefixBytes, after.prefixBytes)} B by MEMORY USAGE of the prefix's keys, ${perJob(before.usedMemory, after.usedMemory)} B by INFO used_memory (${planned.planned} jobs)`,

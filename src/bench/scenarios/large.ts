@@ -29,6 +29,8 @@ export interface LargeSetup {
 interface ChildResult {
   readonly baseRssMb: number;
   readonly maxRssMb: number;
+  /** The worst event-loop block while planning, ms. */
+  readonly maxBlockMs: number;
   readonly ticks: ReadonlyArray<{ planMs: number; planned: number }>;
 }
 
@@ -66,7 +68,7 @@ export async function runLargePlan(ctx: BenchContext, setup: LargeSetup, rows: R
         p50: null,
         p95: null,
         rssMb: r.maxRssMb,
-        notes: `planning only, no worker; ${first!.planned} jobs enqueued; next tick ${(second!.planMs / 1000).toFixed(2)} s (${second!.planned} planned); RSS ${Math.round(r.baseRssMb)} MB before planning${target}`,
+        notes: `planning only, no worker; ${first!.planned} jobs enqueued; next tick ${(second!.planMs / 1000).toFixed(2)} s (${second!.planned} planned); RSS ${Math.round(r.baseRssMb)} MB before planning; worst event-loop block ${Math.round(r.maxBlockMs)} ms${target}`,
         // Nothing changed must plan nothing; 1 % changed must plan about 1 % (enqueued again by the second tick: no worker).
         ok: round === 'nothing changed' ? first!.planned === 0 && second!.planned === 0 : first!.planned > 0,
       });
