@@ -393,6 +393,53 @@ describe('ChektClient against odd responses', () => {
     await expect(client().deleteContact(site, '7')).resolves.toBeUndefined();
   });
 
+  it('a 429 past the cap pauses every caller for the whole Retry-After; a pause past the cap found before sending sends nothing', async () => {
+    const limiter = createUnlimitedRateLimiter();
+    const c = createChektClient({ apiUrl: url, tokens: { getToken: async () => 't', renew: async () => 't2' }, rateLimiter: limiter, timeoutMs: 2000, maxRetryAfterMs: 50, maxRateLimitedRetries: 2, logger: createLogger('silent') });
+    reply = { status: 429, body: '', headers: { 'retry-after': '120' } };
+    expect(await errorOf(c.listContacts(site))).toMatchObject({ name: 'ChektRateLimitedError', retryAfterMs: 120_000 });
+    reply = { status: 200, body: '[]' };
+    // The next call finds the 120 s pause: it throws at once (code paused, the time left) without a request.
+    const paused = await errorOf(c.listContacts(site));
+    expect(paused).toMatchObject({ name: 'ChektRateLimitedError', code: 'paused', retryable: true });
+    expect((paused as { retryAfterMs: number }).retryAfterMs).toBeGreaterThan(119_000);
+    expect(c.stats().requests).toBe(1);
+  });
+
+  it('after the signal aborts, and when beforeSend throws, no request is sent', async () => {
+    const shutdown = new AbortController();
+    const refuse = new Error('fenced');
+    let guarded = 0;
+    const c = createChektClient({
+      apiUrl: url,
+      tokens: { getToken: async () => 't', renew: async () => 't2' },
+      rateLimiter: createUnlimitedRateLimiter(),
+      timeoutMs: 2000,
+      maxRetryAfterMs: 5000,
+      maxRateLimitedRetries: 2,
+      logger: createLogger('silent'),
+      signal: shutdown.signal,
+      beforeSend: async (r) => {
+        if (r.method === 'DELETE') throw refuse;
+        guarded += 1;
+      },
+    });
+    reply = { status: 204, body: '' };
+    expect(await errorOf(c.deleteContact(site, '1'))).toBe(refuse);
+    expect(c.stats().requests).toBe(0);
+    // A 429 wait within the cap (2 s) ends as soon as the process stops, with nothing sent after it.
+    reply = { status: 429, body: '', headers: { 'retry-after': '2' } };
+    const pending = errorOf(c.listContacts(site));
+    await new Promise((r) => setTimeout(r, 200));
+    const stopped = Date.now();
+    shutdown.abort();
+    expect(await pending).toMatchObject({ name: 'ChektCancelledError', retryable: true });
+    expect(Date.now() - stopped).toBeLessThan(500);
+    expect(await errorOf(c.listContacts(site))).toMatchObject({ name: 'ChektCancelledError' });
+    expect(c.stats().requests).toBe(1);
+    expect(guarded).toBe(1);
+  });
+
   it('internal "<status>|<message>" text and 429 caps are handled', async () => {
     reply = { status: 500, body: '500|db down', headers: { 'content-type': 'text/plain' } };
     const err = await errorOf(client().listContacts(site));
@@ -403,7 +450,10 @@ describe('ChektClient against odd responses', () => {
     const started = Date.now();
     const limited = await errorOf(c.listContacts(site));
     expect(limited).toMatchObject({ name: 'ChektRateLimitedError', retryAfterMs: 3_600_000 });
-    expect(Date.now() - started).toBeLessThan(2000); // waits were capped at maxRetryAfterMs (50 ms)
-    expect(c.stats().rateLimitedRetries).toBe(2);
+    expect(Date.now() - started).toBeLessThan(2000);
+    // Past the cap (maxRetryAfterMs, 50 ms) nothing is waited out in place: the caller's queue takes the wait
+    // (docs/RETRIES.md "429").
+    expect(c.stats().rateLimitedRetries).toBe(0);
+    expect(c.stats().requests).toBe(1);
   });
 });
