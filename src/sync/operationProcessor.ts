@@ -174,12 +174,14 @@ async function applyUntilCurrent(
         maxTimeout: 5_000,
         randomize: true,
         // A handed-back 429, a lost lock and a shutdown end the attempt at once.
+        // Not p-retry's `signal`: it rejects at once on abort, while a request already sent is still in flight
+        // (its answer would then go unrecorded). A stop only ends the quick retries.
         shouldRetry: ({ error }) =>
+          !options.signal?.aborted &&
           isChektError(error) &&
           error.retryable &&
           !(error instanceof ChektCancelledError) &&
           !(error instanceof ChektRateLimitedError && (error.retryAfterMs ?? 0) > (options.maxRetryAfterMs ?? 30_000)),
-        ...(options.signal ? { signal: options.signal } : {}),
       },
     );
     last = applied.result;

@@ -57,9 +57,9 @@ afterAll(async () => {
 /**
  * Runs a sync; when the first run reports failed operations or sites, runs exactly one more. At 20 % 503s a
  * site's list fails three tries in a row (0.8 %: over 120 lists, more likely than not once per run); the site is
- * then reported and left out of the run, as documented. An operation can likewise use up SYNC_JOB_ATTEMPTS under
- * 503s and 429s and is reported failed. Both are left to the next run by design, so one more run is allowed,
- * never more.
+ * then reported and left out of the run, as documented, and left to the next run by design, so one more run is
+ * allowed, never more. (An operation no longer gives up under 503s and 429s: it retries until it succeeds,
+ * docs/RETRIES.md.)
  */
 async function syncAtMostTwice(app: App): Promise<{ report: JsonRunReport; runs: number }> {
   const first = await runSync(app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 120_000 });

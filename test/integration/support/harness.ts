@@ -82,6 +82,8 @@ export function testEnv(sandbox: Sandbox, databaseUrl: string, prefix: string, e
     CHEKT_RATE_LIMIT_PER_MINUTE: '60000',
     QUEUE_PREFIX: prefix,
     SYNC_BACKOFF_MS: '50',
+    // Transient failures retry until they succeed (docs/RETRIES.md): a 2 s cap keeps a test's unlucky job quick.
+    SYNC_BACKOFF_MAX_MS: '2000',
     LOG_LEVEL: 'debug',
     ...extra,
   };
