@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { applyRateLimitHeaders, type SandboxContext } from '../context.js';
 import { sendError } from '../errors.js';
+import { holdRequest } from './latency.js';
 
 const UNAUTHORIZED_MESSAGES = {
   missing: 'missing bearer token',
@@ -33,17 +33,9 @@ export function partnerGuard(ctx: SandboxContext) {
       applyRateLimitHeaders(reply, decision, ctx.rateLimitHeaders);
       if (!decision.allowed) return sendError(reply, 429, 'rate_limited', `rate limit of ${decision.limit}/min exceeded`);
     }
-    const { latencyMs } = ctx.faults.faults;
-    if (latencyMs > 0) {
-      try {
-        await sleep(latencyMs, undefined, { signal: ctx.shutdown });
-      } catch {
-        // Closing: the socket is being destroyed; answer nothing.
-        reply.hijack();
-        request.raw.destroy();
-        return reply;
-      }
-    }
+    // Closing meanwhile: the socket is destroyed; answer nothing.
+    const closed = await holdRequest(ctx, request, reply, ctx.faults.faults.latencyMs);
+    if (closed) return closed;
     if (ctx.faults.shouldFailRequest()) {
       return sendError(reply, 503, 'service_unavailable', 'service temporarily unavailable (sandbox fault: errorRate)');
     }

@@ -1,7 +1,7 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import { applyRateLimitHeaders, type SandboxContext } from '../context.js';
 import { sendError } from '../errors.js';
+import { holdRequest } from './latency.js';
 
 /** Path of the token endpoint (notes §1 [api][ref]: `POST https://api.chekt.com/oauth/token`). */
 export const TOKEN_PATH = '/oauth/token';
@@ -28,16 +28,8 @@ export async function postToken(app: FastifyInstance, ctx: SandboxContext): Prom
         applyRateLimitHeaders(reply, decision, ctx.rateLimitHeaders);
         if (!decision.allowed) return sendError(reply, 429, 'rate_limited', `rate limit of ${decision.limit}/min exceeded`);
       }
-      const { tokenLatencyMs } = ctx.faults.faults;
-      if (tokenLatencyMs > 0) {
-        try {
-          await sleep(tokenLatencyMs, undefined, { signal: ctx.shutdown });
-        } catch {
-          reply.hijack();
-          request.raw.destroy();
-          return reply;
-        }
-      }
+      const closed = await holdRequest(ctx, request, reply, ctx.faults.faults.tokenLatencyMs);
+      if (closed) return closed;
       if (ctx.faults.shouldFailToken()) return reply.code(503).send({ error: 'temporarily_unavailable', error_description: 'token server unavailable (sandbox fault: tokenErrorRate)' });
       const outcome = await ctx.tokens.issue(form);
       if (!outcome.ok) return reply.code(outcome.status).send({ error: outcome.error, error_description: outcome.description });
