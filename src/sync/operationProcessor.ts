@@ -96,7 +96,10 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
         throw err;
       }
       if (!isChektError(err) || err.retryable) {
-        log.warn({ ...fields, outcome: 'retrying', err }, 'operation failed; will retry');
+        // A long outage retries every pending contact about once a minute: warn for the first attempts and every
+        // tenth, so the log shows the outage without one line per contact per minute.
+        const level = fields.attempt <= 5 || fields.attempt % 10 === 0 ? 'warn' : 'debug';
+        log[level]({ ...fields, outcome: 'retrying', err }, 'operation failed; will retry');
         throw err;
       }
       log.warn({ ...fields, outcome: 'failed', err }, 'operation failed');
