@@ -91,11 +91,12 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
         log.warn({ ...fields, outcome: 'rate_limited', retryAfterMs: handBackMs }, 'CHeKT rate limit: the queue waits, the job goes back to waiting');
         throw Worker.RateLimitError();
       }
-      if (err instanceof ChektCancelledError || options.signal?.aborted) {
+      const transient = !isChektError(err) || err.retryable;
+      if (err instanceof ChektCancelledError || (transient && options.signal?.aborted)) {
         log.info({ ...fields, outcome: 'retrying' }, 'operation cut by shutdown before its next CHeKT request; another worker retries it');
         throw err;
       }
-      if (!isChektError(err) || err.retryable) {
+      if (transient) {
         // A long outage retries every pending contact about once a minute: warn for the first attempts and every
         // tenth, so the log shows the outage without one line per contact per minute.
         const level = fields.attempt <= 5 || fields.attempt % 10 === 0 ? 'warn' : 'debug';
@@ -104,8 +105,9 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
       }
       log.warn({ ...fields, outcome: 'failed', err }, 'operation failed');
       await assertOwner();
-      await recordFailure(options, job, err.message, state);
-      throw new UnrecoverableError(err.message);
+      const reason = err instanceof Error ? err.message : String(err);
+      await recordFailure(options, job, reason, state);
+      throw new UnrecoverableError(reason);
     }
   };
 }
