@@ -35,6 +35,10 @@ async function startWorkerProcess(h: Harness): Promise<ReturnType<typeof startNo
   return child;
 }
 
+const t0 = Date.now();
+/** A phase line on stderr, so a run that times out shows where it waited. */
+const phase = (what: string) => process.stderr.write(`[faults-frozen ${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
+
 test('a worker frozen past its lock while its create waits on the token does not POST after another worker took the job over', async () => {
   const h = await createHarness('frozen', { env: { LOG_LEVEL: 'warn' } });
   try {
@@ -42,6 +46,7 @@ test('a worker frozen past its lock while its create waits on the token does not
     // The ledger knows the site (as after a first sync), so the change tick plans the create with no list call.
     await h.app.db.syncLedger.create({ data: { chektDealerId: '3', chektSiteId: '1', externalContactId: 'seen-before', lastKind: 'delete', lastOutcome: 'succeeded' } });
     const a = await startWorkerProcess(h);
+    phase('worker A connected');
     h.sandbox.setFaults({ tokenLatencyMs: 8000 });
     const runId = randomUUID();
     const summary = await planRun(h.app.planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
@@ -50,20 +55,24 @@ test('a worker frozen past its lock while its create waits on the token does not
     await pollUntil('A to request a token', () => h.sandbox.inFlight() >= 1, { timeoutMs: 10_000, intervalMs: 20 });
     expect((await h.app.operationsQueue.getJobCounts('active')).active).toBe(1);
     a.kill('SIGSTOP');
+    phase('A stopped (SIGSTOP) while it waits on its token');
     h.sandbox.setFaults({ tokenLatencyMs: 0 });
 
     const b = await startWorkerProcess(h);
+    phase('worker B connected');
     const settled = () => h.app.db.syncOperation.findFirst({ where: { runId, outcome: { not: 'queued' } } });
     // BullMQ's stalled check (every 30 s, one process at a time) marks the job, then moves it once A's lock expired.
-    const op = await pollUntil('B to take the stalled job over and settle it', settled, { timeoutMs: 150_000, intervalMs: 200 });
+    const op = await pollUntil('B to take the stalled job over and settle it', settled, { timeoutMs: 180_000, intervalMs: 200 });
     expect(op.outcome).toBe('succeeded');
     expect(op.appliedKind).toBe('create');
+    phase('B settled the job');
     expect(committedWrites(h.sandbox).POST).toBe(1);
     const writes = () => h.sandbox.requests().filter((r) => r.method !== 'GET' && r.path.startsWith('/partner')).length;
     const writesByB = writes();
     expect(writesByB).toBe(1);
 
     a.kill('SIGCONT');
+    phase('A resumed (SIGCONT)');
     const dropped = () => a.out.join('').includes('operation dropped: another worker holds its job now');
     await pollUntil('A to drop its attempt (or write)', () => dropped() || writes() > writesByB, { timeoutMs: 30_000, intervalMs: 100 });
     await sleep(1000);
@@ -71,6 +80,7 @@ test('a worker frozen past its lock while its create waits on the token does not
     // all, B's, one contact, and the ledger holds it.
     expect(writes()).toBe(writesByB);
     expect(dropped()).toBe(true);
+    phase('A dropped its attempt');
     const inChekt = h.sandbox.contacts('3', '1');
     expect(inChekt).toHaveLength(1);
     const ledger = await h.app.db.syncLedger.findUniqueOrThrow({ where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '3', chektSiteId: '1', externalContactId: 'fz-1' } } });
@@ -78,7 +88,8 @@ test('a worker frozen past its lock while its create waits on the token does not
     expect(ledger.lastOutcome).toBe('succeeded');
 
     for (const c of [a, b]) c.kill('SIGTERM');
-    for (const c of [a, b]) expect((await waitExit(c, 30_000)).code).toBe(0);
+    for (const c of [a, b]) expect((await waitExit(c, 20_000)).code).toBe(0);
+    phase('both workers stopped');
   } catch (err) {
     // What the workers said, to tell a slow machine from a wrong behaviour.
     for (const [name, c] of [['A', children[0]], ['B', children[1]]] as const) console.error(`worker ${name} output:\n${c?.out.join('').slice(-4000) ?? '(not started)'}`);
@@ -86,4 +97,4 @@ test('a worker frozen past its lock while its create waits on the token does not
   } finally {
     await h.close();
   }
-}, 240_000);
+}, 330_000);
