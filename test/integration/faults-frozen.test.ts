@@ -29,7 +29,9 @@ afterAll(() => {
 /** Starts test/integration/support/worker-entry.ts (the app's operation workers) and waits until it is connected. */
 async function startWorkerProcess(h: Harness): Promise<ReturnType<typeof startNode>> {
   const before = await h.app.countOperationWorkers();
-  const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, { WORKER_CONCURRENCY: '1', LOG_LEVEL: 'info' }));
+  // A request timeout longer than the freeze: the token answer that arrived meanwhile is read on resume (a
+  // timeout would end A's attempt before its write, through the token backoff, and prove nothing about fencing).
+  const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, { WORKER_CONCURRENCY: '1', LOG_LEVEL: 'info', CHEKT_TIMEOUT_MS: '200000' }));
   children.push(child);
   await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, { timeoutMs: 30_000, intervalMs: 100 });
   return child;
@@ -74,7 +76,9 @@ test('a worker frozen past its lock while its create waits on the token does not
     a.kill('SIGCONT');
     phase('A resumed (SIGCONT)');
     const dropped = () => a.out.join('').includes('operation dropped: another worker holds its job now');
-    await pollUntil('A to drop its attempt (or write)', () => dropped() || writes() > writesByB, { timeoutMs: 30_000, intervalMs: 100 });
+    // Whichever way A's attempt ends: dropped at the fence, a write, or BullMQ refusing A's settle of the job.
+    const ended = () => dropped() || writes() > writesByB || a.out.join('').includes('"msg":"job settled by another worker"');
+    await pollUntil('A to end its attempt', ended, { timeoutMs: 30_000, intervalMs: 100 });
     await sleep(1000);
     phase('checking CHeKT and the ledger');
     // A wrote nothing (before fencing it POSTed, or after a lookup PUT, on a job it no longer held): one POST in
