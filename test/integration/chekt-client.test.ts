@@ -330,7 +330,7 @@ describe('ChektClient against odd responses', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  const client = () =>
+  const client = (extra: Partial<Parameters<typeof createChektClient>[0]> = {}) =>
     createChektClient({
       apiUrl: url,
       tokens: { getToken: async () => 't', renew: async () => 't2' },
@@ -339,6 +339,7 @@ describe('ChektClient against odd responses', () => {
       maxRetryAfterMs: 50,
       maxRateLimitedRetries: 2,
       logger: createLogger('silent'),
+      ...extra,
     });
 
   it('an error body echoing the access token keeps none of it (scrub.ts)', async () => {
@@ -394,8 +395,7 @@ describe('ChektClient against odd responses', () => {
   });
 
   it('a 429 past the cap pauses every caller for the whole Retry-After; a pause past the cap found before sending sends nothing', async () => {
-    const limiter = createUnlimitedRateLimiter();
-    const c = createChektClient({ apiUrl: url, tokens: { getToken: async () => 't', renew: async () => 't2' }, rateLimiter: limiter, timeoutMs: 2000, maxRetryAfterMs: 50, maxRateLimitedRetries: 2, logger: createLogger('silent') });
+    const c = client();
     reply = { status: 429, body: '', headers: { 'retry-after': '120' } };
     expect(await errorOf(c.listContacts(site))).toMatchObject({ name: 'ChektRateLimitedError', retryAfterMs: 120_000 });
     reply = { status: 200, body: '[]' };
@@ -410,14 +410,8 @@ describe('ChektClient against odd responses', () => {
     const shutdown = new AbortController();
     const refuse = new Error('fenced');
     let guarded = 0;
-    const c = createChektClient({
-      apiUrl: url,
-      tokens: { getToken: async () => 't', renew: async () => 't2' },
-      rateLimiter: createUnlimitedRateLimiter(),
-      timeoutMs: 2000,
+    const c = client({
       maxRetryAfterMs: 5000,
-      maxRateLimitedRetries: 2,
-      logger: createLogger('silent'),
       signal: shutdown.signal,
       beforeSend: async (r) => {
         if (r.method === 'DELETE') throw refuse;
