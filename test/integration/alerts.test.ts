@@ -45,7 +45,6 @@ describe('alerts from two service processes', () => {
       ALERT_FAILURE_BATCH_SECONDS: '1',
       ALERT_RETRY_BACKOFF_MS: '100',
       ALERT_BEHIND_SECONDS: '3600',
-      SYNC_JOB_ATTEMPTS: '1',
     });
     await fx.db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('s', '71', '1', 'Depot')`);
     await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name) VALUES ('k1', 's', 'Ana', 'Ruiz'), ('k2', 's', 'Ben', 'Okafor'), ('k3', 's', 'Cai', 'Wen')`);
