@@ -48,14 +48,15 @@ export async function audited<T>(
   }
 }
 
-/** Audit ids of bull-board writes in flight, settled when the response is sent. */
+/** Audit ids of bull-board writes in flight, settled just before the response is sent. */
 const boardAudits = new WeakMap<FastifyRequest, string>();
 
 /**
  * Hooks bull-board's write routes (every method but GET/HEAD under its `api/`) in `scope`: a `preHandler` records
  * the action before bull-board runs it, named from the route pattern (`bullboard.job.retry`,
  * `bullboard.queue.clean`, `bullboard.job.remove`, ...), with the route params and the body as parameters; an
- * `onResponse` settles it by the status code. Register before bull-board's plugin so the hooks reach its routes.
+ * `onSend` settles it by the status code before the answer leaves, so a client that reads the audit after bull-board
+ * answered sees the outcome. Register before bull-board's plugin so the hooks reach its routes.
  */
 export function auditBoardWrites(scope: FastifyInstance, db: PrismaClient): void {
   scope.addHook('preHandler', async (req, reply) => {
@@ -77,10 +78,12 @@ export function auditBoardWrites(scope: FastifyInstance, db: PrismaClient): void
       return reply.code(503).send(AUDIT_UNAVAILABLE);
     }
   });
-  scope.addHook('onResponse', async (req, reply) => {
+  scope.addHook('onSend', async (req, reply, payload) => {
     const id = boardAudits.get(req);
-    if (!id) return;
+    if (!id) return payload;
+    boardAudits.delete(req);
     await finishAudit(db, id, reply.statusCode < 400 ? 'succeeded' : 'failed', `HTTP ${reply.statusCode}`).catch((err: unknown) => req.log.error({ err, auditId: id }, 'audit record not settled'));
+    return payload;
   });
 }
 
