@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ChektContact, CreateContactBody, UpdateContactBody } from '../chekt/types.js';
-import { parsePhone, type PhoneFormat } from './phone.js';
+import { parsePhone, type NumberKind, type PhoneFormat } from './phone.js';
 import { codePointLength, isWellFormedText, normalizeText, truncateText } from './text.js';
 
 /**
@@ -16,6 +16,7 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
  * - an unparseable or invalid phone, an invalid or over-long email, broken Unicode in either: that field is
  *   DROPPED (not sent, and not compared, so a working value already in CHeKT is never overwritten by it);
  *   the rest of the contact syncs, with a warning.
+ * - a phone with an extension: sent without it (an SMS cannot dial an extension), with a warning.
  */
 
 /** A contact row from the partner's CRM `contacts` table (camel-cased). */
@@ -51,7 +52,8 @@ export const DEFAULT_RULES: NormalizeRules = Object.freeze({
 
 /** An optional field's desired state: a value to send, absent (clear it in CHeKT), or invalid (leave it be). */
 export type DesiredField =
-  | { readonly state: 'value'; readonly value: string; readonly key: string }
+  /** `kind`: a phone's number type (domain/phone.ts), absent for an email. */
+  | { readonly state: 'value'; readonly value: string; readonly key: string; readonly kind?: NumberKind }
   | { readonly state: 'absent' }
   | { readonly state: 'invalid'; readonly reason: string };
 
@@ -89,9 +91,10 @@ export function prepareContact(crm: CrmContact, rules: NormalizeRules = DEFAULT_
     if (codePointLength(text) > rules.maxNameLength) warnings.push(`${field} truncated to ${rules.maxNameLength} characters`);
     names.push(cut);
   }
-  const phone = preparePhone(crm.phoneNumber, rules);
+  const { field: phone, extension } = preparePhone(crm.phoneNumber, rules);
   const email = prepareEmail(crm.email, rules);
   for (const f of [phone, email]) if (f.state === 'invalid') warnings.push(`${f.reason}; field not sent`);
+  if (extension) warnings.push(EXTENSION_WARNING);
   return {
     ok: true,
     contact: { externalContactId: crm.id, firstName: names[0]!, lastName: names[1]!, phone, email, warnings },
@@ -123,12 +126,17 @@ function skip(externalContactId: string, reason: string): PreparedContact {
   return { ok: false, externalContactId, reason };
 }
 
-function preparePhone(raw: string | null, rules: NormalizeRules): DesiredField {
-  if (raw !== null && !isWellFormedText(raw)) return { state: 'invalid', reason: 'phone_number contains broken Unicode' };
+/** The warning of a contact whose phone had an extension (no digits: reports carry no personal data). */
+export const EXTENSION_WARNING = 'phone_number has an extension; sent without it (an SMS cannot dial an extension)';
+
+function preparePhone(raw: string | null, rules: NormalizeRules): { field: DesiredField; extension: boolean } {
+  if (raw !== null && !isWellFormedText(raw)) return { field: { state: 'invalid', reason: 'phone_number contains broken Unicode' }, extension: false };
   const text = normalizeText(raw);
-  if (text === null) return { state: 'absent' };
+  if (text === null) return { field: { state: 'absent' }, extension: false };
   const parsed = parsePhone(text, rules.defaultRegion, rules.phoneFormat);
-  return parsed.ok ? { state: 'value', value: parsed.phone.formatted, key: parsed.phone.canonical } : { state: 'invalid', reason: parsed.reason };
+  if (!parsed.ok) return { field: { state: 'invalid', reason: parsed.reason }, extension: false };
+  const p = parsed.phone;
+  return { field: { state: 'value', value: p.formatted, key: p.canonical, kind: p.kind }, extension: p.extension !== undefined };
 }
 
 function prepareEmail(raw: string | null, rules: NormalizeRules): DesiredField {
@@ -165,7 +173,8 @@ export function remoteKeys(remote: ChektContact, rules: NormalizeRules = DEFAULT
 
 function remotePhoneKey(text: string, rules: NormalizeRules): string {
   const parsed = parsePhone(text, rules.defaultRegion, rules.phoneFormat);
-  if (parsed.ok) return parsed.phone.canonical;
+  // A CHeKT copy still holding an extension (sent by an older version) differs from the number without it.
+  if (parsed.ok) return parsed.phone.extension ? `${parsed.phone.canonical};ext=${parsed.phone.extension}` : parsed.phone.canonical;
   if (/^\d{8,15}$/.test(text)) {
     const international = parsePhone(`+${text}`, rules.defaultRegion, rules.phoneFormat);
     if (international.ok) return international.phone.canonical;

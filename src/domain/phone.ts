@@ -1,23 +1,46 @@
-import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
+import { parsePhoneNumberFromString, type CountryCode, type NumberType } from 'libphonenumber-js/max';
 
 /**
- * Phone numbers are compared in one canonical form (E.164 plus extension) parsed by libphonenumber-js with
- * its full ("max") metadata, so "(201) 555-0123", "201.555.0123" and "+1 201 555 0123" are one number.
- * The seed's best practice "Validate phone numbers before submission" (seed, "Best Practices").
+ * Phone numbers are compared in one canonical form (E.164) parsed by libphonenumber-js with its full ("max")
+ * metadata, so "(201) 555-0123", "201.555.0123" and "+1 201 555 0123" are one number. The seed's best
+ * practice "Validate phone numbers before submission" (seed, "Best Practices").
+ *
+ * Extensions (`ext 99`, `x12`, `;ext=5`) are parsed but never sent: CHeKT texts its verification link to the
+ * number, an SMS cannot dial an extension, and a strict CHeKT refuses `+12015550100 ext. 5` with a 400 on
+ * `phone_number` (docs/REACHABILITY.md). The caller warns that it was left out.
  */
 
 /** How phone numbers are written when sent to CHeKT (config `PHONE_FORMAT`, default E164). */
 export type PhoneFormat = 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL';
 
-/** A parsed phone: its canonical comparison key and the text to send. */
+/**
+ * libphonenumber-js's number type in snake case (`MOBILE` → `mobile`), `unknown` when its metadata cannot
+ * tell (a valid number outside every typed range).
+ */
+export type NumberKind =
+  | 'mobile'
+  | 'fixed_line'
+  | 'fixed_line_or_mobile'
+  | 'voip'
+  | 'toll_free'
+  | 'premium_rate'
+  | 'shared_cost'
+  | 'personal_number'
+  | 'pager'
+  | 'uan'
+  | 'voicemail'
+  | 'unknown';
+
+/** A parsed phone: its canonical comparison key, the text to send, its type and any extension left out. */
 export interface ParsedPhone {
-  /** E.164 plus `;ext=N` when there is an extension, e.g. `+12015550123;ext=5`. */
+  /** E.164, e.g. `+12015550123` (never an extension). */
   readonly canonical: string;
-  /**
-   * The number written in the configured {@link PhoneFormat} (NATIONAL_DIGITS falls back to E.164 outside the
-   * default region); an extension is appended as ` ext. N`.
-   */
+  /** The number written in the configured {@link PhoneFormat} (NATIONAL_DIGITS falls back to E.164 outside the default region). */
   readonly formatted: string;
+  /** The number's type by libphonenumber-js's metadata. */
+  readonly kind: NumberKind;
+  /** The extension written after the number, when there was one (not part of `canonical` or `formatted`). */
+  readonly extension?: string;
 }
 
 /** Result of {@link parsePhone}: a valid number, or the reason it is not one. */
@@ -34,16 +57,17 @@ export function parsePhone(raw: string, defaultRegion: string, format: PhoneForm
   const parsed = parsePhoneNumberFromString(text, { defaultCountry: defaultRegion as CountryCode, extract: false });
   if (!parsed) return { ok: false, reason: 'phone_number is not a phone number' };
   if (!parsed.isValid()) return { ok: false, reason: `phone_number is not a valid number (region ${parsed.country ?? defaultRegion})` };
-  const ext = parsed.ext ? String(parsed.ext) : undefined;
   // National digits are only unambiguous inside the default region; other numbers keep their country code.
-  const base =
+  const formatted =
     format === 'INTERNATIONAL'
-      ? parsed.formatInternational({ formatExtension: (number) => number }).trim()
+      ? parsed.formatInternational({ formatExtension: () => '' }).trim()
       : format === 'NATIONAL_DIGITS' && parsed.country === defaultRegion
         ? String(parsed.nationalNumber)
         : parsed.number;
-  return {
-    ok: true,
-    phone: { canonical: ext ? `${parsed.number};ext=${ext}` : parsed.number, formatted: ext ? `${base} ext. ${ext}` : base },
-  };
+  const phone: ParsedPhone = { canonical: parsed.number, formatted, kind: numberKind(parsed.getType()) };
+  return { ok: true, phone: parsed.ext ? { ...phone, extension: String(parsed.ext) } : phone };
+}
+
+function numberKind(type: NumberType): NumberKind {
+  return type === undefined ? 'unknown' : (type.toLowerCase() as NumberKind);
 }

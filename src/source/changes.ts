@@ -15,10 +15,11 @@ import type { PrismaClient } from './db.js';
 
 /**
  * The rules part of the fingerprint: changing `PHONE_DEFAULT_REGION`, `PHONE_FORMAT` or
- * `CONTACT_MAX_NAME_LENGTH` changes what CHeKT should hold, so every contact is planned again once.
+ * `CONTACT_MAX_NAME_LENGTH` changes what CHeKT should hold, so every contact is planned again once. The version
+ * changes with the rules themselves (v2: phone extensions are no longer sent).
  */
 export function rulesKey(rules: NormalizeRules): string {
-  return `|v1|${rules.defaultRegion}|${rules.phoneFormat}|${rules.maxNameLength}|${rules.maxEmailLength}`;
+  return `|v2|${rules.defaultRegion}|${rules.phoneFormat}|${rules.maxNameLength}|${rules.maxEmailLength}`;
 }
 
 /**
