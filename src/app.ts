@@ -167,6 +167,7 @@ export function createApp(options: CreateAppOptions): App {
       maxDeleteSharePercent: config.sync.deleteHoldSharePercent,
       minDeletesForShare: config.sync.deleteHoldMinDeletes,
       minContacts: config.sync.siteMinContacts,
+      minSmsContacts: config.sync.siteMinSmsContacts,
       windowSeconds: config.sync.deleteHoldWindowSeconds,
     },
     failedCooldownSeconds: config.sync.failedRetryCooldownSeconds,

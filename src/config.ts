@@ -71,6 +71,7 @@ const envSchema = z.object({
   DELETE_HOLD_MIN_DELETES: int(1, 1_000_000).default(2),
   DELETE_HOLD_WINDOW_SECONDS: int(0, 30 * 86_400).default(3600),
   SITE_MIN_CONTACTS: int(0, 1000).default(1),
+  SITE_MIN_SMS_CONTACTS: int(0, 1000).default(1),
   FAILED_RETRY_COOLDOWN_SECONDS: int(0, 30 * 86_400).default(3600),
   NOTIFY_DEBOUNCE_MS: int(0, 60_000).default(500),
   SYNC_BACKOFF_MS: int(10, 3_600_000).default(2_000),
@@ -182,6 +183,11 @@ export interface Config {
     readonly deleteHoldWindowSeconds: number;
     /** Fewest contacts a site keeps in CHeKT without approval (default 1). */
     readonly siteMinContacts: number;
+    /**
+     * A delete that would take a site from at least this many SMS-capable contacts to fewer is held (default 1;
+     * 0 turns the rule off; docs/REACHABILITY.md).
+     */
+    readonly siteMinSmsContacts: number;
     /** A contact whose operation failed for good is tried again after this many seconds unless it changes (default 3600). */
     readonly failedRetryCooldownSeconds: number;
     /** CRM change notifications are gathered this long (ms) before one plan covers their sites (default 500). */
@@ -302,6 +308,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       deleteHoldMinDeletes: e.DELETE_HOLD_MIN_DELETES,
       deleteHoldWindowSeconds: e.DELETE_HOLD_WINDOW_SECONDS,
       siteMinContacts: e.SITE_MIN_CONTACTS,
+      siteMinSmsContacts: e.SITE_MIN_SMS_CONTACTS,
       failedRetryCooldownSeconds: e.FAILED_RETRY_COOLDOWN_SECONDS,
       notifyDebounceMs: e.NOTIFY_DEBOUNCE_MS,
       backoffMs: e.SYNC_BACKOFF_MS,
@@ -357,6 +364,23 @@ export function loadDatabaseUrl(env: Record<string, string | undefined>): string
   const parsed = envSchema.shape.DATABASE_URL.safeParse(raw);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `DATABASE_URL: ${i.message}`));
   return parsed.data;
+}
+
+/**
+ * The phone rules alone (`PHONE_DEFAULT_REGION`, `PHONE_FORMAT`, `CONTACT_MAX_NAME_LENGTH`), for tools that need
+ * no other configuration (`npm run status` classifies phones: docs/REACHABILITY.md).
+ * @throws ConfigError naming each bad variable.
+ */
+export function loadPhoneRules(env: Record<string, string | undefined>): { defaultRegion: string; phoneFormat: 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL'; maxNameLength: number; maxEmailLength: number } {
+  const schema = envSchema.pick({ PHONE_DEFAULT_REGION: true, PHONE_FORMAT: true, CONTACT_MAX_NAME_LENGTH: true });
+  const blank = (v: string | undefined) => (v?.trim() ? v : undefined);
+  const parsed = schema.safeParse({
+    PHONE_DEFAULT_REGION: blank(env.PHONE_DEFAULT_REGION),
+    PHONE_FORMAT: blank(env.PHONE_FORMAT),
+    CONTACT_MAX_NAME_LENGTH: blank(env.CONTACT_MAX_NAME_LENGTH),
+  });
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  return { defaultRegion: parsed.data.PHONE_DEFAULT_REGION, phoneFormat: parsed.data.PHONE_FORMAT, maxNameLength: parsed.data.CONTACT_MAX_NAME_LENGTH, maxEmailLength: 254 };
 }
 
 /** The variables the cross-variable rules read: parsed values, or the raw ones when the schema failed. */

@@ -22,6 +22,11 @@ export interface HoldRules {
   readonly minContacts: number;
   /** Deletes of the last this many seconds count with the planned ones (config `DELETE_HOLD_WINDOW_SECONDS`, default 3600). */
   readonly windowSeconds: number;
+  /**
+   * Fewest SMS-capable contacts a site keeps without approval (config `SITE_MIN_SMS_CONTACTS`, default 1; 0 turns
+   * the rule off; domain/reach.ts, docs/REACHABILITY.md). Absent: off.
+   */
+  readonly minSmsContacts?: number;
 }
 
 /** A site's numbers for the hold decision. */
@@ -38,6 +43,13 @@ export interface SiteDeleteStats {
   readonly creates: number;
   /** Contacts deleted from the site within {@link HoldRules.windowSeconds}, outside approved runs (default 0). */
   readonly recentDeletes?: number;
+  /**
+   * SMS-capable contacts the site will have once the plan's creates and updates are applied and its deletes
+   * made (the CRM's live contacts, domain/reach.ts). Absent: the SMS rule does not apply.
+   */
+  readonly smsRemaining?: number;
+  /** SMS-capable contacts among the planned deletes (by the phone last sent to CHeKT). Default 0. */
+  readonly smsDeleted?: number;
 }
 
 /** A held site, as stored in `sync_holds` and shown to operators. */
@@ -54,9 +66,12 @@ const pct = (n: number, of: number) => (of === 0 ? 100 : Math.round((n / of) * 1
  * Which sites' deletes are held. Rules, in order, for sites not in `approved`:
  * 1. the CRM lists no live contact for a site while deletes are planned on it;
  * 2. the site would keep fewer than `minContacts` contacts in CHeKT (managed − deletes + creates);
- * 3. a site's deletes reach `minDeletesForShare` and exceed `maxDeleteSharePercent` of its managed contacts,
+ * 3. the deletes would take the site from at least `minSmsContacts` SMS-capable contacts (`smsRemaining` +
+ *    `smsDeleted`: creates and updates applied, the deleted contacts still there) to fewer (`smsRemaining`).
+ *    A site already below the minimum before its deletes is not held by this rule: its ordinary upkeep goes on;
+ * 4. a site's deletes reach `minDeletesForShare` and exceed `maxDeleteSharePercent` of its managed contacts,
  *    counting the deletes of the last `windowSeconds` too (against the contacts the site had before them);
- * 4. the run's deletes (all planned sites together) reach `minDeletesForShare` and exceed that share of
+ * 5. the run's deletes (all planned sites together) reach `minDeletesForShare` and exceed that share of
  *    `totalManaged`, the managed contacts of every planned site: every site with deletes is held.
  */
 export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: number, rules: HoldRules, approved: (site: string) => boolean): Hold[] {
@@ -72,6 +87,12 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
       hold(s, managed, `the CRM lists no live contact for this site while ${s.deletes} managed contact(s) would be deleted from CHeKT`);
     } else if (managed - s.deletes + s.creates < rules.minContacts) {
       hold(s, managed, `deleting ${s.deletes} contact(s) would leave ${managed - s.deletes + s.creates} in CHeKT, below SITE_MIN_CONTACTS=${rules.minContacts}`);
+    } else if (losesSmsReach(s, rules.minSmsContacts ?? 0)) {
+      hold(
+        s,
+        managed,
+        `deleting ${s.deletes} contact(s) (${s.smsDeleted} SMS-capable) would leave ${s.smsRemaining} SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=${rules.minSmsContacts}: CHeKT's verification text would reach ${s.smsRemaining === 0 ? 'nobody' : 'fewer people'} on this site`,
+      );
     } else if (s.deletes >= rules.minDeletesForShare && pct(s.deletes, managed) > share) {
       hold(s, managed, `${s.deletes} of ${managed} managed contacts (${pct(s.deletes, managed)} %) would be deleted, above DELETE_HOLD_SHARE_PERCENT=${share}`);
     } else if (s.recentDeletes) {
@@ -90,6 +111,12 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
     }
   }
   return [...holds.values()];
+}
+
+/** Rule 3 of {@link findHolds}: the deletes take the site from at least `min` SMS-capable contacts to fewer. */
+function losesSmsReach(s: SiteDeleteStats, min: number): boolean {
+  if (min <= 0 || s.smsRemaining === undefined || !s.smsDeleted) return false;
+  return s.smsRemaining < min && s.smsRemaining + s.smsDeleted >= min;
 }
 
 /** True for a delete that a hold applies to (a contact removed from the CRM, not an extra copy). */

@@ -46,6 +46,8 @@ export interface LedgerWrite {
   readonly echoHash?: string | null;
   /** CRM fingerprint CHeKT now reflects (undefined keeps the stored one; null forgets it). */
   readonly crmHash?: string | null;
+  /** The echo check's problem with CHeKT's copy (domain/reach.ts; undefined keeps the stored one, null clears it). */
+  readonly reachProblem?: string | null;
   /** The planned change is done (applied or found needless): clears `pending_since` and any failure. */
   readonly settled?: boolean;
   /** Failed for good on this fingerprint (or `DELETE_FAILED`): tried again when the row changes or after the cool-down. */
@@ -73,6 +75,7 @@ export function ledgerWriteSql(w: LedgerWrite): Prisma.Sql {
   }
   if (w.echoHash !== undefined) set('last_echo_hash', Prisma.sql`${w.echoHash}`);
   if (w.crmHash !== undefined) set('crm_hash', Prisma.sql`${w.crmHash}`);
+  if (w.reachProblem !== undefined) set('reach_problem', Prisma.sql`${w.reachProblem}`);
   if (w.settled) {
     set('pending_since', Prisma.sql`NULL`);
     if (w.failedHash === undefined) {

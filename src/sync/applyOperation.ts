@@ -2,6 +2,7 @@ import type { ChektContact, ChektContactsApi, SiteRef } from '../chekt/types.js'
 import { ChektNotFoundError } from '../chekt/errors/index.js';
 import { contentHash, echoHash, toCreateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 import { decideAction } from '../domain/decide.js';
+import { echoReachProblem } from '../domain/reach.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import { addHold } from '../source/holds.js';
@@ -81,7 +82,13 @@ export async function applyOperation(
       outcome: r.outcome === 'held' ? 'held' : r.outcome === 'wait' ? 'skipped' : r.outcome,
       error: r.outcome === 'succeeded' ? null : r.detail,
       ...(written
-        ? { sent: toCreateBody(written.contact), sentHash: contentHash(written.contact), echoHash: written.echo ? echoHash(written.echo) : null }
+        ? {
+            sent: toCreateBody(written.contact),
+            sentHash: contentHash(written.contact),
+            echoHash: written.echo ? echoHash(written.echo) : null,
+            // The echo check (docs/REACHABILITY.md): did CHeKT keep the phone it was sent?
+            reachProblem: written.echo ? echoReachProblem(written.contact, written.echo, deps.rules) : null,
+          }
         : {}),
       ...(r.outcome === 'held' ? {} : { settled: true }),
       ...(r.outcome !== 'held' && wanted ? { crmHash: ctx.fingerprint } : {}),
@@ -107,7 +114,7 @@ export async function applyOperation(
       const deleted: LedgerWrite = {
         site,
         externalContactId: job.externalContactId,
-        ...(own ? { chektContactId: null, crmHash: null } : {}),
+        ...(own ? { chektContactId: null, crmHash: null, reachProblem: null } : {}),
         kind: 'delete',
         outcome: 'succeeded',
         settled: own,

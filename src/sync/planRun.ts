@@ -12,6 +12,7 @@ import { countManaged, readChangedContacts, readRemovedContacts, readSiteCounts,
 import { selectSitesById } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
+import { countSmsCapableSent, readSentReach, readSiteReach, type SiteReachRow } from '../source/reach.js';
 import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
 import { createRun, dbNow, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
 import { planChangesInSlices } from './planSlices.js';
@@ -85,7 +86,28 @@ export interface PlanSummary {
   readonly unmappedSites: Array<{ site: string; contacts: number }>;
   /** Sites whose deletes are held, with the reason (domain/safety.ts). */
   readonly held: Hold[];
+  /**
+   * Planned sites that will have no SMS-capable contact once the plan is applied (docs/REACHABILITY.md), and
+   * planned sites that had none in CHeKT and will have one again. Capped at {@link NOTE_LIMIT} each.
+   */
+  readonly unreachableSites: UnreachableSite[];
+  readonly reachableAgainSites: Array<{ site: string; smsCapable: number }>;
   readonly enqueue: EnqueueResult | null;
+}
+
+/** An enabled site without an SMS-capable contact (`npm run status -- --json`, run reports). */
+export interface UnreachableSite {
+  /** "dealerId/siteId". */
+  readonly site: string;
+  readonly contacts: number;
+  readonly smsCapable: 0;
+  /** Why, in words: "2 contacts: 1 landline, 1 without a phone". */
+  readonly reason: string;
+}
+
+/** The {@link UnreachableSite}s among `rows`. */
+export function unreachableOf(rows: readonly SiteReachRow[]): UnreachableSite[] {
+  return rows.filter((r) => r.smsCapable === 0).map((r) => ({ site: r.site, contacts: r.contacts, smsCapable: 0, reason: r.reason }));
 }
 
 /** Longest list kept in a run summary. */
@@ -116,6 +138,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   let counts: Awaited<ReturnType<typeof readSiteCounts>>;
   let totalManaged: number;
   let stored: Awaited<ReturnType<typeof readHolds>>;
+  let reach: Awaited<ReturnType<typeof readRunReach>>;
   try {
     stored = await readHolds(deps.db);
     crmReadAt = await dbNow(deps.db);
@@ -123,6 +146,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     const withDeletes = countSiteOperations(plan.operations);
     counts = await readSiteCounts(deps.db, [...withDeletes.values()].map((s) => s.crmSiteId), deps.holdRules.windowSeconds);
     totalManaged = withDeletes.size === 0 ? 0 : await countManaged(deps.db, plan.crmSiteIds);
+    reach = await readRunReach(deps, req, plan);
   } catch (err) {
     if (!req.createRun) await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
     throw err;
@@ -134,6 +158,8 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     live: counts.get(site)?.live ?? 0,
     managed: counts.get(site)?.managed ?? 0,
     recentDeletes: counts.get(site)?.recentDeletes ?? 0,
+    smsRemaining: reach.after.get(site)?.smsCapable ?? 0,
+    smsDeleted: reach.smsDeleted.get(site) ?? 0,
   }));
   const { holds, approved } = resolveHolds({ stats, totalManaged, rules: deps.holdRules, stored, approvalRequested });
   const heldSites = new Set(holds.map((h) => h.site));
@@ -153,6 +179,11 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     unmanagedBySite: plan.unmanagedBySite,
     unmappedSites: unmapped,
     held: holds,
+    unreachableSites: unreachableOf([...reach.after.values()]).slice(0, NOTE_LIMIT),
+    reachableAgainSites: [...reach.after.values()]
+      .filter((r) => r.smsCapable > 0 && reach.before.get(r.site)?.smsCapable === 0)
+      .map((r) => ({ site: r.site, smsCapable: r.smsCapable }))
+      .slice(0, NOTE_LIMIT),
     enqueue: null,
   };
   const now = deps.now();
@@ -181,8 +212,28 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   const enqueue = await enqueueOperations(deps.operations, req.runId, toRun, deps.jobOptions, { approveDeletes: approved });
   await deps.db.syncRun.update({ where: { id: req.runId }, data: { planned: { ...summary, enqueue } as object } });
   if (holds.length > 0) log.warn({ held: holds.map((h) => h.site) }, 'deletes held until an operator approves them');
+  if (summary.unreachableSites.length > 0) {
+    log.warn({ unreachableSites: summary.unreachableSites.map((u) => u.site) }, 'sites without an SMS-capable contact: CHeKT cannot text their verification link to anyone');
+  }
   log.info({ ...summary.totals, siteErrors: summary.siteErrors.length, enqueue }, 'run planned');
   return { ...summary, enqueue };
+}
+
+/**
+ * Reachability of the planned sites (docs/REACHABILITY.md): `after`, once the plan is applied (the CRM's live
+ * contacts); `before`, what this service holds in CHeKT now (the phones last sent); and the SMS-capable contacts
+ * among the planned deletes (domain/safety.ts rule 3). A reconcile covers its sites (every enabled one when
+ * none is named); a change tick, the sites it has operations on.
+ */
+async function readRunReach(deps: PlanRunDeps, req: PlanRunRequest, plan: ModePlan) {
+  const scope = req.mode === 'reconcile' ? plan.crmSiteIds : [...new Set(plan.operations.map((o) => o.crmSiteId))];
+  const deletes = plan.operations.filter(isHoldableDelete);
+  const [after, before, smsDeleted] = await Promise.all([
+    readSiteReach(deps.db, deps.rules, scope),
+    readSentReach(deps.db, deps.rules, scope),
+    countSmsCapableSent(deps.db, deps.rules, deletes),
+  ]);
+  return { after: new Map(after.map((r) => [r.site, r])), before, smsDeleted };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { compareContactIds } from '../domain/contactId.js';
 import { ChektBadRequestError, ChektConflictError, ChektResponseError } from '../chekt/errors/index.js';
-import type { ChektContact, ChektContactsApi, SiteRef, UpdateContactBody } from '../chekt/types.js';
+import type { ChektContact, ChektContactsApi, CreateContactBody, SiteRef, UpdateContactBody } from '../chekt/types.js';
 import { changedFields, remoteKeys, toCreateBody, toUpdateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 
 /**
@@ -17,11 +17,48 @@ export interface WriteResult {
 }
 
 /**
+ * The fields a write may drop when CHeKT refuses one (400 with `error.field`, chekt/errorBody.ts): the optional
+ * ones of the seed's "Create a Contact". `external_contact_id` (the key that matches CRM and CHeKT) and the names
+ * (required at creation, and what identifies the person to an operator) are never dropped: a refusal of one of
+ * them fails the write, so the contact is reported rather than stored without its identity.
+ */
+export const DROPPABLE_FIELDS: ReadonlySet<string> = new Set(['phone_number', 'email']);
+
+/**
+ * Sends `body`; when CHeKT refuses one droppable field of it (400 naming the field), sends it once more
+ * without that field, so the person still reaches CHeKT. Returns CHeKT's answer and the field dropped.
+ * @throws the first error when it names no droppable field of `body`, or the second call's error.
+ */
+async function sendDroppingRefused<B extends CreateContactBody | UpdateContactBody>(
+  body: B,
+  send: (body: B) => Promise<ChektContact>,
+): Promise<{ echo: ChektContact; dropped: { field: string; reason: string } | null }> {
+  try {
+    return { echo: await send(body), dropped: null };
+  } catch (err) {
+    const field = err instanceof ChektBadRequestError ? err.field : undefined;
+    if (field === undefined || !DROPPABLE_FIELDS.has(field) || !(field in body)) throw err;
+    const { [field as keyof B]: _refused, ...rest } = body;
+    const echo = await send(rest as B);
+    // Status and code only: CHeKT's message may echo the refused value (personal data) into the run report.
+    const e = err as ChektBadRequestError;
+    return { echo, dropped: { field, reason: `status ${e.status ?? '?'}${e.code ? `, code ${e.code}` : ''}` } };
+  }
+}
+
+/** The note for a dropped field (no value: the report carries no personal data). */
+function droppedNote(dropped: { field: string; reason: string }, value: unknown, written: 'created' | 'updated'): string {
+  return value === ''
+    ? `CHeKT refused to clear ${dropped.field}; left as it is`
+    : `CHeKT refused ${dropped.field} (${dropped.reason}); ${written} without it`;
+}
+
+/**
  * Updates a contact. Two safeguards:
  * - a field that is invalid in the CRM is not sent by {@link toUpdateBody}; in case CHeKT's PUT replaces the
  *   whole contact, CHeKT's current value is read (GET) and sent back, so a working phone or email is kept;
- * - if CHeKT refuses `""` to clear a field (400 naming it), the update is sent again without that field and
- *   the note says so, instead of failing the whole update.
+ * - if CHeKT refuses a droppable field (400 naming it: a value it does not accept, or `""` to clear it), the
+ *   update is sent once more without that field and the note says so, instead of failing the whole update.
  * @throws the client's ChektError subclasses (a 404 means the contact vanished in CHeKT).
  */
 export async function updateContact(
@@ -38,15 +75,9 @@ export async function updateContact(
     if (contact.phone.state === 'invalid' && current.phoneNumber) body.phone_number = current.phoneNumber;
     if (contact.email.state === 'invalid' && current.email) body.email = current.email;
   }
-  try {
-    return { contactId, adopted: false, echo: await chekt.updateContact(site, contactId, body), note: null };
-  } catch (err) {
-    const field = err instanceof ChektBadRequestError ? err.field : undefined;
-    if ((field !== 'phone_number' && field !== 'email') || body[field] !== '') throw err;
-    const { [field]: _refused, ...rest } = body;
-    const echo = await chekt.updateContact(site, contactId, rest satisfies UpdateContactBody);
-    return { contactId, adopted: false, echo, note: `CHeKT refused to clear ${field}; left as it is` };
-  }
+  const { echo, dropped } = await sendDroppingRefused(body, (b) => chekt.updateContact(site, contactId, b));
+  const note = dropped ? droppedNote(dropped, body[dropped.field as keyof UpdateContactBody], 'updated') : null;
+  return { contactId, adopted: false, echo, note };
 }
 
 /**
@@ -66,8 +97,8 @@ export async function createOrAdopt(
     if (existing) return adopt(chekt, rules, site, contact, existing);
   }
   try {
-    const created = await chekt.createContact(site, toCreateBody(contact));
-    return { contactId: created.contactId, adopted: false, echo: created, note: null };
+    const { echo: created, dropped } = await sendDroppingRefused(toCreateBody(contact), (b) => chekt.createContact(site, b));
+    return { contactId: created.contactId, adopted: false, echo: created, note: dropped ? droppedNote(dropped, 'value', 'created') : null };
   } catch (err) {
     if (!(err instanceof ChektConflictError)) throw err;
     const existing = await findByExternalId(chekt, site, contact.externalContactId);

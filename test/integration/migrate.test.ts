@@ -75,7 +75,7 @@ describe('migrate', () => {
       expect(await db.contact.create({ data: contact })).toEqual(contact);
       await expect(db.contact.create({ data: { ...contact, id: 'c2', siteId: 'missing' } })).rejects.toThrow();
       const ledger = {
-        chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h', lastEchoHash: 'e',
+        chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h', lastEchoHash: 'e', reachProblem: 'CHeKT dropped the phone number it was sent',
         lastKind: 'create', lastOutcome: 'succeeded', lastError: 'e', lastRunId: '00000000-0000-4000-8000-000000000001', syncedAt: t, updatedAt: t,
         crmHash: 'f', failedHash: 'g', failedAt: t, pendingSince: t,
       };

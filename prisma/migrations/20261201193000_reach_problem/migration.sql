@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "sync_ledger" ADD COLUMN     "reach_problem" TEXT;

@@ -1,0 +1,117 @@
+import type { CrmContact, NormalizeRules } from '../domain/contact.js';
+import { prepareContact } from '../domain/contact.js';
+import { classifyPhone, contactReach, isSmsCapable, siteReach, type CountedContact, type SiteReach } from '../domain/reach.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { rowToContact } from './changes.js';
+import type { PrismaClient } from './db.js';
+
+/**
+ * Reachability reads (docs/REACHABILITY.md): how many SMS-capable contacts each CRM site has, or will have once
+ * the plan is applied. Computed when asked, from the CRM (the truth) and the ledger's echo checks
+ * (`sync_ledger.reach_problem`), so `npm run status` needs neither Redis nor a running service. Phones are
+ * classified in JavaScript (libphonenumber-js), about 13 µs a contact on this machine; long reads yield to the
+ * event loop every {@link YIELD_EVERY} contacts so a worker in the same process keeps its job locks.
+ */
+
+/** One site's reachability with its ids. */
+export interface SiteReachRow extends SiteReach {
+  /** "dealerId/siteId". */
+  readonly site: string;
+  readonly crmSiteId: string;
+}
+
+/** Contacts classified between two yields to the event loop. */
+const YIELD_EVERY = 2000;
+
+/**
+ * Reachability of CRM sites with `sync_enabled`: every one (`crmSiteIds` null) or the given ones. An enabled
+ * site without a live contact is listed too (0 contacts: unreachable). Ordered by dealer and site.
+ * @throws the Prisma/pg error when PostgreSQL cannot be read.
+ */
+export async function readSiteReach(db: PrismaClient, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<SiteReachRow[]> {
+  if (crmSiteIds !== null && crmSiteIds.length === 0) return [];
+  const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
+  const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
+    SELECT s.id AS crm_site_id, s.chekt_dealer_id AS dealer, s.chekt_site_id AS site,
+           c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email, c.deleted_at, c.updated_at,
+           l.reach_problem, l.last_sent->>'phone_number' AS sent_phone
+      FROM sites s
+      LEFT JOIN contacts c ON c.site_id = s.id AND c.deleted_at IS NULL
+      LEFT JOIN sync_ledger l
+        ON l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.external_contact_id = c.id
+     WHERE s.sync_enabled ${filter}
+     ORDER BY s.chekt_dealer_id, s.chekt_site_id`;
+  const bySite = new Map<string, { crmSiteId: string; contacts: CountedContact[] }>();
+  let n = 0;
+  for (const r of rows) {
+    const key = `${r.dealer as string}/${r.site as string}`;
+    let entry = bySite.get(key);
+    if (!entry) bySite.set(key, (entry = { crmSiteId: r.crm_site_id as string, contacts: [] }));
+    if (r.id === null) continue;
+    entry.contacts.push(countedContact(rowToContact(r), rules, r.reach_problem as string | null, r.sent_phone as string | null));
+    if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return [...bySite].map(([site, e]) => ({ site, crmSiteId: e.crmSiteId, ...siteReach(e.contacts) }));
+}
+
+/**
+ * One CRM contact as {@link siteReach} counts it. The ledger's reach problem counts only while it is about the
+ * phone the CRM still has (the echo check of the last write of this same value); a phone changed since waits
+ * for its own write and check.
+ */
+export function countedContact(crm: CrmContact, rules: NormalizeRules, reachProblem: string | null, sentPhone: string | null): CountedContact {
+  const prepared = prepareContact(crm, rules);
+  const current = prepared.ok && prepared.contact.phone.state === 'value' && prepared.contact.phone.value === sentPhone;
+  return { ...contactReach(crm, rules, current ? reachProblem : null), synced: prepared.ok };
+}
+
+/** The number of enabled sites without an SMS-capable contact (gauge `chekt_sync_sites_unreachable`). */
+export async function countUnreachableSites(db: PrismaClient, rules: NormalizeRules): Promise<number> {
+  return (await readSiteReach(db, rules, null)).filter((s) => s.smsCapable === 0).length;
+}
+
+/**
+ * SMS-capable contacts this service holds in CHeKT per site ("dealerId/siteId") among the given
+ * `external_contact_id`s, by the phone last sent (`sync_ledger.last_sent`) and its echo check. Used for the
+ * deletes a plan makes (domain/safety.ts rule 3).
+ */
+export async function countSmsCapableSent(
+  db: PrismaClient,
+  rules: NormalizeRules,
+  contacts: ReadonlyArray<{ dealerId: string; siteId: string; externalContactId: string }>,
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (contacts.length === 0) return out;
+  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; phone: string | null; problem: string | null }>>`
+    SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, l.last_sent->>'phone_number' AS phone, l.reach_problem AS problem
+      FROM sync_ledger l
+      JOIN unnest(${contacts.map((c) => c.dealerId)}::text[], ${contacts.map((c) => c.siteId)}::text[], ${contacts.map((c) => c.externalContactId)}::text[]) AS t(d, s, e)
+        ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s AND l.external_contact_id = t.e
+     WHERE l.chekt_contact_id IS NOT NULL`;
+  for (const r of rows) {
+    const key = `${r.dealer}/${r.site}`;
+    out.set(key, (out.get(key) ?? 0) + (r.problem === null && isSmsCapable(classifyPhone(r.phone, rules)) ? 1 : 0));
+  }
+  return out;
+}
+
+/**
+ * SMS-capable contacts this service held in CHeKT per site before a run, by the phones last sent (ledger)
+ * and their echo checks; only sites with at least one managed contact are listed.
+ */
+export async function readSentReach(db: PrismaClient, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<Map<string, { managed: number; smsCapable: number }>> {
+  const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
+  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; phone: string | null; problem: string | null }>>`
+    SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, l.last_sent->>'phone_number' AS phone, l.reach_problem AS problem
+      FROM sync_ledger l JOIN sites s ON s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id
+     WHERE l.chekt_contact_id IS NOT NULL AND s.sync_enabled ${filter}`;
+  const out = new Map<string, { managed: number; smsCapable: number }>();
+  for (const r of rows) {
+    const key = `${r.dealer}/${r.site}`;
+    const e = out.get(key) ?? { managed: 0, smsCapable: 0 };
+    e.managed += 1;
+    if (r.problem === null && isSmsCapable(classifyPhone(r.phone, rules))) e.smsCapable += 1;
+    out.set(key, e);
+  }
+  return out;
+}
