@@ -26,6 +26,7 @@ import { listenForChanges, type ChangeListener } from './sync/notifications.js';
 import { planRun, type PlanRunDeps } from './sync/planRun.js';
 import { requeueOrphans } from './sync/requeue.js';
 import { parseSiteRef } from './sync/startRun.js';
+import { unreachableSitesGauge } from './source/reach.js';
 
 /**
  * The composition root: builds every dependency from the config, starts the parts a process runs
@@ -149,14 +150,14 @@ export function createApp(options: CreateAppOptions): App {
   const controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, queueOpts);
   // Connection errors are already logged (throttled) by the connection itself (queue/connection.ts).
   for (const q of [operationsQueue, controlQueue]) q.on('error', () => undefined);
-  const metrics = createMetrics({ db, queues: [operationsQueue, controlQueue] });
-  const recoveryMetrics = registerRecoveryMetrics(metrics.registry, { redis, prefix });
   const rules: NormalizeRules = {
     defaultRegion: config.sync.phoneDefaultRegion,
     phoneFormat: config.sync.phoneFormat,
     maxNameLength: config.sync.maxNameLength,
     maxEmailLength: 254,
   };
+  const metrics = createMetrics({ db, queues: [operationsQueue, controlQueue], unreachableSites: unreachableSitesGauge(db, rules) });
+  const recoveryMetrics = registerRecoveryMetrics(metrics.registry, { redis, prefix });
   let planDeps: PlanRunDeps = {
     db,
     chekt,

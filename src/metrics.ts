@@ -39,6 +39,11 @@ export interface MetricsOptions {
   readonly db: PrismaClient;
   /** Queues whose job counts per state are read on scrape (`chekt_sync_queue_jobs`). */
   readonly queues: readonly CountedQueue[];
+  /**
+   * Counts enabled sites without an SMS-capable contact, read on scrape (`chekt_sync_sites_unreachable`;
+   * source/reach.ts). Absent: the gauge is not registered.
+   */
+  readonly unreachableSites?: () => Promise<number>;
   /** Also register prom-client's default process metrics (CPU, memory, event loop, GC). Default true. */
   readonly defaultMetrics?: boolean;
 }
@@ -84,6 +89,18 @@ export function createMetrics(options: MetricsOptions): Metrics {
       this.set(await oldestPendingAgeSeconds(db));
     },
   });
+
+  const countUnreachable = options.unreachableSites;
+  if (countUnreachable) {
+    new Gauge({
+      name: 'chekt_sync_sites_unreachable',
+      help: 'Enabled sites without a contact CHeKT can text its verification link to (no SMS-capable phone), read on scrape',
+      registers,
+      async collect() {
+        this.set(await countUnreachable());
+      },
+    });
+  }
 
   return {
     registry,

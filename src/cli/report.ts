@@ -30,6 +30,15 @@ export interface JsonRunReport {
   held: PlanSummary['held'];
   /** Operations that repaired drift made in CHeKT (contacts edited or deleted there), succeeded. */
   driftRepaired: number;
+  /**
+   * Reachability (docs/REACHABILITY.md): planned sites left without an SMS-capable contact, planned sites made
+   * reachable again, and contacts whose phone CHeKT did not keep as sent (the echo check).
+   */
+  unreachableSites: PlanSummary['unreachableSites'];
+  reachableAgainSites: PlanSummary['reachableAgainSites'];
+  reachProblems: RunReport['reachProblems'];
+  /** Succeeded operations with a note, e.g. a field CHeKT refused and the contact written without it. */
+  notes: RunReport['notes'];
   error: string | null;
 }
 
@@ -55,6 +64,10 @@ export function toJsonReport(run: RunReport): JsonRunReport {
     unmappedSites: p?.unmappedSites ?? [],
     held: p?.held ?? [],
     driftRepaired: run.driftRepaired,
+    unreachableSites: p?.unreachableSites ?? [],
+    reachableAgainSites: p?.reachableAgainSites ?? [],
+    reachProblems: run.reachProblems,
+    notes: run.notes,
     error: run.error,
   };
 }
@@ -98,6 +111,14 @@ export function formatReport(r: JsonRunReport): string {
   for (const s of r.unmappedSites) {
     lines.push(`  CHeKT site ${s.site} holds ${s.contacts} contact(s) this service created, but no CRM site maps to it any more; left as they are`);
   }
+  if (r.unreachableSites.length > 0) {
+    lines.push(`  UNREACHABLE sites (${r.unreachableSites.length}): no contact can receive CHeKT's verification text (docs/REACHABILITY.md):`);
+    for (const u of r.unreachableSites.slice(0, 20)) lines.push(`    ${u.site}: ${u.reason}`);
+    if (r.unreachableSites.length > 20) lines.push(`    … ${r.unreachableSites.length - 20} more (use --json)`);
+  }
+  for (const s of r.reachableAgainSites) lines.push(`  site ${s.site} reachable again: ${s.smsCapable} SMS-capable contact(s)`);
+  for (const x of r.reachProblems.slice(0, 20)) lines.push(`  contact ${x.site} ${x.externalContactId} not reachable by SMS: ${x.problem}`);
+  for (const n of r.notes.slice(0, 20)) lines.push(`  note ${n.dealerId}/${n.siteId} ${n.externalContactId} ${n.kind}: ${n.note}`);
   if (r.failures.length > 0) {
     lines.push(`  failures (${r.failures.length}):`);
     for (const f of r.failures.slice(0, 50)) lines.push(`    ${f.dealerId}/${f.siteId} ${f.externalContactId} ${f.kind}: ${f.error ?? 'unknown'}`);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadBehindSeconds, loadDatabaseUrl } from '../config.js';
+import { ConfigError, loadBehindSeconds, loadDatabaseUrl, loadPhoneRules } from '../config.js';
 import { redact } from '../preflight.js';
 import { createPrisma, type PrismaClient } from '../source/db.js';
 import { assessHealth, type Health } from '../source/health.js';
@@ -19,8 +19,9 @@ import { formatOverview, formatSite } from './statusReport.js';
 
 const USAGE = `Usage: npm run status -- [options]
 
-Prints sites on hold, recent failures, the oldest change not yet applied and the last runs,
-read from PostgreSQL (DATABASE_URL).
+Prints sites on hold, unreachable sites (no contact CHeKT can text), recent failures, the oldest
+change not yet applied and the last runs, read from PostgreSQL (DATABASE_URL; phones are classified
+under PHONE_DEFAULT_REGION).
 
 Options:
   --site <dealerId>/<siteId>  one site instead: its hold and every contact's sync state
@@ -54,9 +55,11 @@ async function main(): Promise<number> {
   }
   let databaseUrl: string;
   let behindSeconds: number;
+  let rules;
   try {
     databaseUrl = loadDatabaseUrl(process.env);
     behindSeconds = loadBehindSeconds(process.env);
+    rules = loadPhoneRules(process.env);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
@@ -70,7 +73,7 @@ async function main(): Promise<number> {
       return 2;
     }
     if (site) {
-      const status = await getSiteStatus(db, site);
+      const status = await getSiteStatus(db, site, rules);
       if (!status) {
         console.error(`site ${site.dealerId}/${site.siteId}: no CRM site has this chekt_dealer_id/chekt_site_id`);
         return 2;
@@ -90,7 +93,7 @@ async function main(): Promise<number> {
       console.log(args.json ? JSON.stringify({ ...status, health }, null, 2) : `${formatHealth(health)}\n${formatSite(status)}`);
       return health.healthy ? 0 : 1;
     }
-    const overview = await getStatusOverview(db);
+    const overview = await getStatusOverview(db, {}, rules);
     const health = assessHealth(overview, behindSeconds);
     console.log(args.json ? JSON.stringify({ ...overview, health }, null, 2) : `${formatHealth(health)}\n\n${formatOverview(overview)}`);
     return health.healthy ? 0 : 1;

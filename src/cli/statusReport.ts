@@ -37,6 +37,9 @@ export function formatOverview(o: StatusOverview): string {
   const out: string[] = [];
   out.push(o.holds.length === 0 ? 'Sites on hold: none' : `Sites on hold (${o.holds.length}): deletes wait for \`npm run sync -- --site <d/s> --approve-deletes\``);
   if (o.holds.length > 0) out.push(table(['site', 'reason', 'deletes/managed', 'since'], o.holds.map((h) => [h.site, h.reason, `${h.deletes}/${h.managed}`, when(h.heldAt)])));
+  const u0 = o.unreachableSites;
+  out.push('', u0.length === 0 ? 'Unreachable sites: none (every enabled site has a contact CHeKT can text)' : `UNREACHABLE sites (${u0.length}): no contact can receive CHeKT's verification text (docs/REACHABILITY.md)`);
+  if (u0.length > 0) out.push(table(['site', 'contacts', 'SMS-capable', 'reason'], u0.map((x) => [x.site, x.contacts, x.smsCapable, x.reason])));
   const f = o.failures;
   out.push('', f.total === 0 ? 'Failed contacts: none' : `Failed contacts (${f.total}${f.total > f.items.length ? `, latest ${f.items.length}` : ''}):`);
   if (f.items.length > 0) out.push(table(['site', 'external_contact_id', 'kind', 'reason', 'when'], f.items.map((x) => [x.site, x.externalContactId, x.kind ?? '-', x.reason ?? '-', when(x.at)])));
@@ -71,12 +74,23 @@ export function formatSite(s: SiteStatus): string {
   out.push(s.hold ? `  deletes held since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)` : '  no deletion hold');
   const counts = Object.entries(s.counts).map(([state, n]) => `${state} ${n}`).join(', ');
   out.push(`  contacts: ${counts || 'none'}`);
+  out.push(s.smsCapableContacts === 0 ? `  UNREACHABLE: no contact can receive CHeKT's verification text (${s.reach.reason})` : `  SMS-capable contacts: ${s.smsCapableContacts} (${s.reach.reason})`);
   if (s.oldestUnsyncedChangeAgeSeconds !== null) out.push(`  oldest unsynced change: ${formatAge(s.oldestUnsyncedChangeAgeSeconds)} ago`);
   if (s.contacts.length > 0) {
     out.push(
       table(
-        ['external_contact_id', 'crm', 'state', 'reason', 'CHeKT contact_id', 'synced', 'pending since'],
-        s.contacts.map((c) => [c.externalContactId, c.crm, c.state, c.reason ?? '', c.chektContactId ?? '-', when(c.syncedAt), when(c.pendingSince)]),
+        ['external_contact_id', 'crm', 'state', 'reason', 'phone type', 'SMS', 'CHeKT contact_id', 'synced', 'pending since'],
+        s.contacts.map((c) => [
+          c.externalContactId,
+          c.crm,
+          c.state,
+          [c.reason, c.reachProblem].filter(Boolean).join('; '),
+          c.phoneType ?? '-',
+          c.phoneType === null ? '-' : c.smsCapable ? 'yes' : 'no',
+          c.chektContactId ?? '-',
+          when(c.syncedAt),
+          when(c.pendingSince),
+        ]),
         60,
       ),
     );

@@ -18,6 +18,9 @@ export const DEFAULT_FAULTS: Readonly<SandboxFaults> = Object.freeze({
   tokenLatencyMs: 0,
   tokenErrorRate: 0,
   retryAfterSeconds: 0,
+  strictPhone: false,
+  rejectFields: [],
+  dropPhone: false,
 });
 
 /**
@@ -50,6 +53,9 @@ export function mergeFaults(base: SandboxFaults, patch: Partial<SandboxFaults>):
     tokenLatencyMs: patch.tokenLatencyMs ?? base.tokenLatencyMs,
     tokenErrorRate: patch.tokenErrorRate ?? base.tokenErrorRate,
     retryAfterSeconds: patch.retryAfterSeconds ?? base.retryAfterSeconds,
+    strictPhone: patch.strictPhone ?? base.strictPhone,
+    rejectFields: [...(patch.rejectFields ?? base.rejectFields)],
+    dropPhone: patch.dropPhone ?? base.dropPhone,
   };
   for (const key of ['latencyMs', 'tokenLatencyMs', 'retryAfterSeconds'] as const) {
     if (!Number.isFinite(next[key]) || next[key] < 0) throw new RangeError(`${key} must be >= 0, got ${next[key]}`);
@@ -74,13 +80,13 @@ export class FaultInjector {
   private random: () => number;
 
   constructor(private readonly options: FaultInjectorOptions) {
-    this.current = mergeFaults({ ...DEFAULT_FAULTS, rejectExternalContactIds: [] }, options.faults ?? {});
+    this.current = mergeFaults({ ...DEFAULT_FAULTS, rejectExternalContactIds: [], rejectFields: [] }, options.faults ?? {});
     this.random = mulberry32(options.seed);
   }
 
   /** A copy of the current faults. */
   get faults(): SandboxFaults {
-    return { ...this.current, rejectExternalContactIds: [...this.current.rejectExternalContactIds] };
+    return { ...this.current, rejectExternalContactIds: [...this.current.rejectExternalContactIds], rejectFields: [...this.current.rejectFields] };
   }
 
   /** Merges a partial change. @throws {RangeError} as {@link mergeFaults}. */
@@ -103,7 +109,6 @@ export class FaultInjector {
     return this.draw(this.current.dropAfterCommitRate);
   }
 
-  /** Whether writes for this `external_contact_id` are refused with 400. */
   /** The list as answered: all of it, or its first `listLimit` contacts. */
   page<T>(list: T[]): T[] {
     return this.current.listLimit > 0 ? list.slice(0, this.current.listLimit) : list;
@@ -111,10 +116,23 @@ export class FaultInjector {
 
   /** The phone as stored: unchanged, or digits only when `storePhoneDigitsOnly` is on. */
   storedPhone(phone: string | null | undefined): string | null | undefined {
+    if (this.current.dropPhone && phone !== undefined) return null;
     if (!this.current.storePhoneDigitsOnly || !phone) return phone;
     return phone.replace(/\D/g, '');
   }
 
+  /** The field of a write body refused by `strictPhone` or `rejectFields`, or undefined. */
+  refusedField(body: { readonly phone_number?: string | null | undefined; readonly email?: string | null | undefined }): string | undefined {
+    for (const field of ['phone_number', 'email'] as const) {
+      const v = body[field];
+      if (v && this.current.rejectFields.includes(field)) return field;
+    }
+    const phone = body.phone_number;
+    if (this.current.strictPhone && phone && !/^\+?\d{7,15}$/.test(phone)) return 'phone_number';
+    return undefined;
+  }
+
+  /** Whether writes for this `external_contact_id` are refused with 400. */
   rejects(externalContactId: string): boolean {
     return this.current.rejectExternalContactIds.includes(externalContactId);
   }

@@ -30,6 +30,9 @@ const faultsSchema = z.strictObject({
   tokenLatencyMs: z.number().min(0).optional(),
   tokenErrorRate: z.number().min(0).max(1).optional(),
   retryAfterSeconds: z.number().min(0).optional(),
+  strictPhone: z.boolean().optional(),
+  rejectFields: z.array(z.string()).optional(),
+  dropPhone: z.boolean().optional(),
 });
 const rateLimitSchema = z.strictObject({ perMinute: z.number().min(0), burst: z.number().min(1).optional() });
 const siteSchema = z.strictObject({ dealerId: z.string().min(1), siteId: z.string().min(1) });

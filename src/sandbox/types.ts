@@ -38,6 +38,15 @@ export interface SandboxFaults {
    * many seconds (a CHeKT that throttles the client for minutes), before the bucket is consulted. Default 0.
    */
   retryAfterSeconds: number;
+  /**
+   * Refuse a `phone_number` that is not E.164 or bare digits (`+12015550100`, `12015550100`; 7 to 15 digits)
+   * with 400 `invalid_field` on `phone_number`, as a strict CHeKT does with `+12015550100 ext. 5`. Default false.
+   */
+  strictPhone: boolean;
+  /** Refuse any non-empty value of these fields on create and update with 400 `invalid_field` naming it. Default []. */
+  rejectFields: string[];
+  /** Accept writes but store no phone (the echo then has none), as a CHeKT that drops a number it dislikes. Default false. */
+  dropPhone: boolean;
 }
 
 /**

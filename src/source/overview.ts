@@ -1,4 +1,6 @@
+import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
+import { readSiteReach, unreachableOf, type UnreachableSite } from './reach.js';
 import { listRuns, type RunListItem } from './history.js';
 import { dbNow } from './siteState.js';
 
@@ -48,6 +50,11 @@ export interface StatusOverview {
   readonly failures: { readonly total: number; readonly items: FailureRow[] };
   readonly oldestUnsyncedChange: OldestUnsynced | null;
   readonly runs: RunListItem[];
+  /**
+   * Enabled sites without a contact CHeKT can text, once the CRM's current contacts are synced
+   * (docs/REACHABILITY.md), ordered by site.
+   */
+  readonly unreachableSites: UnreachableSite[];
 }
 
 /**
@@ -55,9 +62,14 @@ export interface StatusOverview {
  * failures are listed.
  * @throws the Prisma/pg error when PostgreSQL cannot be read.
  */
-export async function getStatusOverview(db: PrismaClient, limits: { runs?: number; failures?: number } = {}): Promise<StatusOverview> {
+export async function getStatusOverview(
+  db: PrismaClient,
+  limits: { runs?: number; failures?: number } = {},
+  /** Phone rules for reachability (`PHONE_DEFAULT_REGION`...). Default: domain/contact.ts DEFAULT_RULES. */
+  rules: NormalizeRules = DEFAULT_RULES,
+): Promise<StatusOverview> {
   const now = await dbNow(db);
-  const [holds, failedTotal, failed, oldest, runs] = await Promise.all([
+  const [holds, failedTotal, failed, oldest, runs, reach] = await Promise.all([
     db.syncHold.findMany({ orderBy: [{ heldAt: 'asc' }, { chektDealerId: 'asc' }, { chektSiteId: 'asc' }] }),
     db.syncLedger.count({ where: { lastOutcome: 'failed' } }),
     db.$queryRaw<Array<{ dealer: string; site: string; ext: string; kind: string | null; error: string | null; at: Date }>>`
@@ -67,6 +79,7 @@ export async function getStatusOverview(db: PrismaClient, limits: { runs?: numbe
        ORDER BY 6 DESC, 1, 2, 3 LIMIT ${limits.failures ?? 20}`,
     oldestUnsynced(db),
     listRuns(db, { limit: limits.runs ?? 10 }),
+    readSiteReach(db, rules, null),
   ]);
   return {
     at: now.toISOString(),
@@ -82,6 +95,7 @@ export async function getStatusOverview(db: PrismaClient, limits: { runs?: numbe
       ageSeconds: Math.max(0, Math.floor((now.getTime() - oldest.since.getTime()) / 1000)),
     },
     runs: runs.items,
+    unreachableSites: unreachableOf(reach),
   };
 }
 

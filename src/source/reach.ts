@@ -20,6 +20,21 @@ export interface SiteReachRow extends SiteReach {
   readonly crmSiteId: string;
 }
 
+/** An enabled site without an SMS-capable contact (`npm run status -- --json`, run reports). */
+export interface UnreachableSite {
+  /** "dealerId/siteId". */
+  readonly site: string;
+  readonly contacts: number;
+  readonly smsCapable: 0;
+  /** Why, in words: "2 contacts: 1 landline, 1 without a phone". */
+  readonly reason: string;
+}
+
+/** The {@link UnreachableSite}s among `rows`. */
+export function unreachableOf(rows: readonly SiteReachRow[]): UnreachableSite[] {
+  return rows.filter((r) => r.smsCapable === 0).map((r) => ({ site: r.site, contacts: r.contacts, smsCapable: 0, reason: r.reason }));
+}
+
 /** Contacts classified between two yields to the event loop. */
 const YIELD_EVERY = 2000;
 
@@ -68,6 +83,26 @@ export function countedContact(crm: CrmContact, rules: NormalizeRules, reachProb
 /** The number of enabled sites without an SMS-capable contact (gauge `chekt_sync_sites_unreachable`). */
 export async function countUnreachableSites(db: PrismaClient, rules: NormalizeRules): Promise<number> {
   return (await readSiteReach(db, rules, null)).filter((s) => s.smsCapable === 0).length;
+}
+
+/**
+ * {@link countUnreachableSites} for the gauge: reads every enabled site's contacts, so one answer serves the
+ * scrapes of the next `ttlMs` (default 10,000 ms; several Prometheus servers may scrape every few seconds),
+ * and concurrent scrapes share one read.
+ */
+export function unreachableSitesGauge(db: PrismaClient, rules: NormalizeRules, ttlMs = 10_000, now: () => number = Date.now): () => Promise<number> {
+  let cached: { at: number; value: Promise<number> } | null = null;
+  return () => {
+    if (cached && now() - cached.at < ttlMs) return cached.value;
+    const value = countUnreachableSites(db, rules);
+    const entry = { at: now(), value };
+    cached = entry;
+    // A failed read is not cached: the scrape fails once and the next one reads again.
+    value.catch(() => {
+      if (cached === entry) cached = null;
+    });
+    return value;
+  };
 }
 
 /**

@@ -161,6 +161,13 @@ export interface RunReport {
   /** Succeeded operations that repaired drift (reason drift_edited or drift_deleted, or a recreate). */
   readonly driftRepaired: number;
   readonly failures: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; error: string | null }>;
+  /**
+   * Contacts whose last write, in this run, CHeKT did not keep as sent (the echo check, docs/REACHABILITY.md):
+   * it dropped the phone, changed its digits or stored a number that is not SMS-capable (at most 1000).
+   */
+  readonly reachProblems: Array<{ site: string; externalContactId: string; problem: string }>;
+  /** Succeeded operations with a note (e.g. a field CHeKT refused, dropped and reported; at most 1000). */
+  readonly notes: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; note: string }>;
   /** Dry runs only: what would be done, per contact (at most 1000). */
   readonly plannedOperations: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; reason: string | null }>;
 }
@@ -177,6 +184,15 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
   });
   const failed = await db.syncOperation.findMany({
     where: { runId: id, outcome: 'failed' },
+    orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
+    take: 1000,
+  });
+  const reachProblems = await db.$queryRaw<Array<{ dealer: string; site: string; ext: string; problem: string }>>`
+    SELECT chekt_dealer_id AS dealer, chekt_site_id AS site, external_contact_id AS ext, reach_problem AS problem
+      FROM sync_ledger WHERE last_run_id = ${id}::uuid AND reach_problem IS NOT NULL AND chekt_contact_id IS NOT NULL
+     ORDER BY 1, 2, 3 LIMIT 1000`;
+  const noted = await db.syncOperation.findMany({
+    where: { runId: id, outcome: 'succeeded', error: { not: null } },
     orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
     take: 1000,
   });
@@ -201,6 +217,8 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
     counts,
     driftRepaired,
     failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
+    reachProblems: reachProblems.map((r) => ({ site: `${r.dealer}/${r.site}`, externalContactId: r.ext, problem: r.problem })),
+    notes: noted.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.appliedKind ?? o.kind, note: o.error ?? '' })),
     plannedOperations: planned.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.kind, reason: o.reason })),
   };
 }

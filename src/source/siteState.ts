@@ -1,5 +1,9 @@
+import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
 import { opKey } from '../domain/opKey.js';
+import { siteReach, type PhoneType, type SiteReach } from '../domain/reach.js';
+import { rowToContact } from './changes.js';
 import type { PrismaClient } from './db.js';
+import { countedContact } from './reach.js';
 
 /**
  * Sync state per contact and per site, for operators (`GET /api/sites/:dealerId/:siteId`, `npm run status`).
@@ -34,6 +38,12 @@ export interface ContactStatus {
   readonly syncedAt: string | null;
   /** ISO 8601 time since when a change waits to be applied (`pending`, `failed` or `held`), or null. */
   readonly pendingSince: string | null;
+  /** Type of the CRM's phone (domain/reach.ts, docs/REACHABILITY.md); null for a contact not live in the CRM. */
+  readonly phoneType: PhoneType | null;
+  /** CHeKT can text this contact once synced: an SMS-capable type, kept by CHeKT as sent. False when not live. */
+  readonly smsCapable: boolean;
+  /** Why CHeKT's copy cannot be texted although the CRM's phone could (the echo check), or null. */
+  readonly reachProblem: string | null;
 }
 
 /** A site's deletion hold. */
@@ -60,6 +70,10 @@ export interface SiteStatus {
   readonly contacts: ContactStatus[];
   /** Age in whole seconds of the oldest change not yet applied on this site; null when none. */
   readonly oldestUnsyncedChangeAgeSeconds: number | null;
+  /** Live contacts CHeKT can text (0: the site is unreachable; docs/REACHABILITY.md). */
+  readonly smsCapableContacts: number;
+  /** The site's reachability: live contacts, SMS-capable ones, per phone type, and the reason in words. */
+  readonly reach: Omit<SiteReach, 'reachProblems' | 'notSynced'>;
 }
 
 /** How many recent runs are searched for a contact's `invalid` note. */
@@ -67,6 +81,15 @@ export const INVALID_RUNS_SCANNED = 200;
 
 interface Row {
   ext: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone_number: string | null;
+  email: string | null;
+  updated_at: Date | null;
+  site_id: string | null;
+  id: string | null;
+  reach_problem: string | null;
+  sent_phone: string | null;
   in_crm: boolean;
   deleted_at: Date | null;
   chekt_contact_id: string | null;
@@ -86,7 +109,12 @@ interface Row {
  * The status of the CHeKT site `dealerId/siteId` and of each of its contacts; null when no CRM site maps to it.
  * Ages are measured on the database clock.
  */
-export async function getSiteStatus(db: PrismaClient, ref: { dealerId: string; siteId: string }): Promise<SiteStatus | null> {
+export async function getSiteStatus(
+  db: PrismaClient,
+  ref: { dealerId: string; siteId: string },
+  /** Phone rules for reachability (`PHONE_DEFAULT_REGION`...). Default: domain/contact.ts DEFAULT_RULES. */
+  rules: NormalizeRules = DEFAULT_RULES,
+): Promise<SiteStatus | null> {
   const site = await db.site.findFirst({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } });
   if (!site) return null;
   const siteRef = `${ref.dealerId}/${ref.siteId}`;
@@ -98,7 +126,7 @@ export async function getSiteStatus(db: PrismaClient, ref: { dealerId: string; s
   const [hold, rows, now] = await Promise.all([
     db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } }),
     db.$queryRaw<Row[]>`
-      WITH crm AS (SELECT id, deleted_at FROM contacts WHERE site_id = ${site.id}),
+      WITH crm AS (SELECT * FROM contacts WHERE site_id = ${site.id}),
       led AS (SELECT * FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}),
       lastop AS (
         SELECT DISTINCT ON (external_contact_id) external_contact_id, outcome, reason, created_at
@@ -112,6 +140,8 @@ export async function getSiteStatus(db: PrismaClient, ref: { dealerId: string; s
          WHERE n->>'site' = ${siteRef}
          ORDER BY n->>'externalContactId', r.started_at DESC)
       SELECT COALESCE(crm.id, led.external_contact_id) AS ext, crm.id IS NOT NULL AS in_crm, crm.deleted_at,
+             crm.id, crm.site_id, crm.first_name, crm.last_name, crm.phone_number, crm.email, crm.updated_at,
+             led.reach_problem, led.last_sent->>'phone_number' AS sent_phone,
              led.chekt_contact_id, led.last_outcome, led.last_error, led.synced_at, led.pending_since, led.updated_at AS ledger_at,
              lastop.outcome AS op_outcome, lastop.reason AS op_reason, lastop.created_at AS op_created,
              invalid.reason AS invalid_reason, invalid.started_at AS invalid_at
@@ -122,7 +152,12 @@ export async function getSiteStatus(db: PrismaClient, ref: { dealerId: string; s
        ORDER BY 1`,
     dbNow(db),
   ]);
-  const contacts = rows.map((r) => contactStatus(r, hold?.reason ?? null, site.syncEnabled));
+  const reaches = rows.map((r) => (r.in_crm && !r.deleted_at ? countedContact(rowToContact(r as unknown as Record<string, unknown>), rules, r.reach_problem, r.sent_phone) : null));
+  const contacts = rows.map((r, i) => {
+    const reach = reaches[i];
+    return { ...contactStatus(r, hold?.reason ?? null, site.syncEnabled), phoneType: reach?.phoneType ?? null, smsCapable: reach?.smsCapable ?? false, reachProblem: reach?.reachProblem ?? null };
+  });
+  const { reachProblems: _p, notSynced: _n, ...reach } = siteReach(reaches.filter((r) => r !== null));
   const counts: SiteStatus['counts'] = {};
   for (const c of contacts) counts[c.state] = (counts[c.state] ?? 0) + 1;
   const oldest = contacts.reduce<number | null>((min, c) => {
@@ -139,13 +174,15 @@ export async function getSiteStatus(db: PrismaClient, ref: { dealerId: string; s
     counts,
     contacts,
     oldestUnsyncedChangeAgeSeconds: oldest === null ? null : Math.max(0, Math.floor((now.getTime() - oldest) / 1000)),
+    smsCapableContacts: reach.smsCapable,
+    reach,
   };
 }
 
 /** Applies the precedence of the module comment to one row. */
-function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean): ContactStatus {
+function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean): Omit<ContactStatus, 'phoneType' | 'smsCapable' | 'reachProblem'> {
   const pendingSince = r.pending_since ?? (r.op_outcome === 'queued' ? r.op_created : null);
-  const is = (state: ContactState, reason: string | null): ContactStatus => ({
+  const is = (state: ContactState, reason: string | null): ReturnType<typeof contactStatus> => ({
     externalContactId: r.ext,
     crm: r.in_crm ? (r.deleted_at ? 'deleted' : 'live') : 'absent',
     chektContactId: r.chekt_contact_id,

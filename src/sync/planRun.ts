@@ -12,7 +12,7 @@ import { countManaged, readChangedContacts, readRemovedContacts, readSiteCounts,
 import { selectSitesById } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
-import { countSmsCapableSent, readSentReach, readSiteReach, type SiteReachRow } from '../source/reach.js';
+import { countSmsCapableSent, readSentReach, readSiteReach, unreachableOf, type UnreachableSite } from '../source/reach.js';
 import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
 import { createRun, dbNow, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
 import { planChangesInSlices } from './planSlices.js';
@@ -93,21 +93,6 @@ export interface PlanSummary {
   readonly unreachableSites: UnreachableSite[];
   readonly reachableAgainSites: Array<{ site: string; smsCapable: number }>;
   readonly enqueue: EnqueueResult | null;
-}
-
-/** An enabled site without an SMS-capable contact (`npm run status -- --json`, run reports). */
-export interface UnreachableSite {
-  /** "dealerId/siteId". */
-  readonly site: string;
-  readonly contacts: number;
-  readonly smsCapable: 0;
-  /** Why, in words: "2 contacts: 1 landline, 1 without a phone". */
-  readonly reason: string;
-}
-
-/** The {@link UnreachableSite}s among `rows`. */
-export function unreachableOf(rows: readonly SiteReachRow[]): UnreachableSite[] {
-  return rows.filter((r) => r.smsCapable === 0).map((r) => ({ site: r.site, contacts: r.contacts, smsCapable: 0, reason: r.reason }));
 }
 
 /** Longest list kept in a run summary. */

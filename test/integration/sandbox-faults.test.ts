@@ -192,7 +192,7 @@ describe('CHeKT sandbox: limits, faults, inspection', () => {
         stats: { total: 0, byRoute: {}, byStatus: {}, writes: 0, tokens: 0, rateLimited: 0, dropped: 0 },
       });
       expect((await call(`${base}/faults`, { method: 'PUT', json: { errorRate: 2 } })).body).toMatchObject({ error: { code: 'invalid_field', field: 'errorRate' } });
-      expect((await call(`${base}/faults`, { method: 'PUT', json: { latencyMs: 5 } })).body).toEqual({ latencyMs: 5, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [], storePhoneDigitsOnly: false, listLimit: 0, tokenLatencyMs: 0, tokenErrorRate: 0, retryAfterSeconds: 0 });
+      expect((await call(`${base}/faults`, { method: 'PUT', json: { latencyMs: 5 } })).body).toEqual({ latencyMs: 5, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [], storePhoneDigitsOnly: false, listLimit: 0, tokenLatencyMs: 0, tokenErrorRate: 0, retryAfterSeconds: 0, strictPhone: false, rejectFields: [], dropPhone: false });
       expect((await call(`${base}/rate-limit`, { method: 'PUT', json: { perMinute: 600 } })).body).toEqual({ perMinute: 600, burst: 50 });
       expect((await call(contactsUrl(sb), { token })).headers.get('x-ratelimit-limit')).toBe('600');
       expect((await call(`${base}/rate-limit`, { method: 'PUT', json: { perMinute: 0 } })).status).toBe(200);

@@ -16,10 +16,28 @@ const base: JsonRunReport = {
   unmappedSites: [{ site: 'd/22', contacts: 4 }],
   held: [],
   driftRepaired: 0,
+  unreachableSites: [],
+  reachableAgainSites: [],
+  reachProblems: [],
+  notes: [],
   error: null,
 };
 
 describe('formatReport', () => {
+  test('names unreachable sites, sites reachable again, contacts CHeKT did not keep and notes', () => {
+    const text = formatReport({
+      ...base,
+      unreachableSites: [{ site: 'd/s', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }],
+      reachableAgainSites: [{ site: 'd/t', smsCapable: 1 }],
+      reachProblems: [{ site: 'd/t', externalContactId: 'c3', problem: 'CHeKT dropped the phone number it was sent' }],
+      notes: [{ dealerId: 'd', siteId: 't', externalContactId: 'c4', kind: 'create', note: 'CHeKT refused email (status 400, code invalid_field); created without it' }],
+    });
+    expect(text).toContain("  UNREACHABLE sites (1): no contact can receive CHeKT's verification text (docs/REACHABILITY.md):\n    d/s: 2 contacts: 1 landline, 1 toll-free");
+    expect(text).toContain('  site d/t reachable again: 1 SMS-capable contact(s)');
+    expect(text).toContain('  contact d/t c3 not reachable by SMS: CHeKT dropped the phone number it was sent');
+    expect(text).toContain('  note d/t c4 create: CHeKT refused email (status 400, code invalid_field); created without it');
+  });
+
   test('says how many operations failed, with each failure, invalid contact and warning', () => {
     const text = formatReport(base);
     expect(text.split('\n')[0]).toBe('Run r1: completed_with_failures (1 failed operation) in 1.2 s');

@@ -57,6 +57,9 @@ describe('mergeFaults', () => {
       tokenLatencyMs: 0,
       tokenErrorRate: 0,
       retryAfterSeconds: 0,
+      strictPhone: false,
+      rejectFields: [],
+      dropPhone: false,
     });
   });
 

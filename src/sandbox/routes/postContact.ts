@@ -15,6 +15,8 @@ export function postContact(app: FastifyInstance, ctx: SandboxContext): void {
     if (!resolveSite(ctx, request.params, reply)) return reply;
     const body = validateCreateBody(request.body);
     if (!body.ok) return sendFieldProblem(reply, body.problem);
+    const refused = ctx.faults.refusedField(body.value);
+    if (refused) return sendFieldProblem(reply, { code: 'invalid_field', message: `${refused} is not accepted`, field: refused });
     if (ctx.faults.rejects(body.value.external_contact_id)) return sendRejected(reply, body.value.external_contact_id);
     const { dealerId, siteId } = request.params;
     const created = ctx.store.create(dealerId, siteId, { ...body.value, phone_number: ctx.faults.storedPhone(body.value.phone_number) ?? null });

@@ -24,6 +24,8 @@ export function putContact(app: FastifyInstance, ctx: SandboxContext): void {
     const { dealerId, siteId, contactId } = request.params;
     const patch = validateUpdateBody(request.body);
     if (!patch.ok) return sendFieldProblem(reply, patch.problem);
+    const refused = ctx.faults.refusedField(patch.value);
+    if (refused) return sendFieldProblem(reply, { code: 'invalid_field', message: `${refused} is not accepted`, field: refused });
     if (ctx.faults.rejects(current.external_contact_id)) return sendRejected(reply, current.external_contact_id);
     const phone = ctx.faults.storedPhone(patch.value.phone_number);
     const updated = ctx.store.update(dealerId, siteId, id, phone === undefined ? patch.value : { ...patch.value, phone_number: phone });
