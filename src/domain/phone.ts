@@ -60,7 +60,7 @@ export function parsePhone(raw: string, defaultRegion: string, format: PhoneForm
   // National digits are only unambiguous inside the default region; other numbers keep their country code.
   const formatted =
     format === 'INTERNATIONAL'
-      ? parsed.formatInternational({ formatExtension: () => '' }).trim()
+      ? parsed.formatInternational({ formatExtension: (number) => number }).trim()
       : format === 'NATIONAL_DIGITS' && parsed.country === defaultRegion
         ? String(parsed.nationalNumber)
         : parsed.number;

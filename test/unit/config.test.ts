@@ -47,6 +47,7 @@ describe('loadConfig: defaults', () => {
         deleteHoldMinDeletes: 2,
         deleteHoldWindowSeconds: 3600,
         siteMinContacts: 1,
+        siteMinSmsContacts: 1,
         failedRetryCooldownSeconds: 3600,
         notifyDebounceMs: 500,
         backoffMs: 2_000,

@@ -64,7 +64,7 @@ describe('prepareContact', () => {
       externalContactId: 'c-1',
       firstName: 'Ann',
       lastName: 'Lee',
-      phone: { state: 'value', value: '+12015550123', key: '+12015550123' },
+      phone: { state: 'value', value: '+12015550123', key: '+12015550123', kind: 'fixed_line_or_mobile' },
       email: { state: 'value', value: 'ann@example.com', key: 'ann@example.com' },
       warnings: [],
     });
@@ -135,7 +135,16 @@ describe('prepareContact', () => {
 
   it('uses the rules for phone region and format', () => {
     const d = desired({ phoneNumber: '02-312-3456' }, { ...DEFAULT_RULES, defaultRegion: 'KR', phoneFormat: 'INTERNATIONAL' });
-    expect(d.phone).toEqual({ state: 'value', value: '+82 2 312 3456', key: '+8223123456' });
+    expect(d.phone).toEqual({ state: 'value', value: '+82 2 312 3456', key: '+8223123456', kind: 'fixed_line' });
+  });
+
+  it('sends a phone without its extension, with a warning that names no digits', () => {
+    const d = desired({ phoneNumber: '+1 (201) 555-0100 ext 99999999' });
+    expect([d.phone, d.warnings]).toEqual([
+      { state: 'value', value: '+12015550100', key: '+12015550100', kind: 'fixed_line_or_mobile' },
+      ['phone_number has an extension; sent without it (an SMS cannot dial an extension)'],
+    ]);
+    expect(toCreateBody(desired({ phoneNumber: '(201) 555-0199 x12' })).phone_number).toBe('+12015550199');
   });
 });
 
@@ -193,8 +202,9 @@ describe('changedFields', () => {
     expect(changedFields(desired({ phoneNumber: null, email: null }), remoteKeys(remote({ phoneNumber: '', email: ' ' })))).toEqual([]);
   });
 
-  it('treats a phone extension as part of the number', () => {
-    expect(changedFields(desired({ phoneNumber: '201-555-0123 ext. 5' }), remoteKeys(remote()))).toEqual(['phone_number']);
+  it('an extension in the CRM is not a difference (it is never sent); one still held by CHeKT is', () => {
+    expect(changedFields(desired({ phoneNumber: '201-555-0123 ext. 5' }), remoteKeys(remote()))).toEqual([]);
+    expect(changedFields(desired({}), remoteKeys(remote({ phoneNumber: '+12015550123 ext. 5' })))).toEqual(['phone_number']);
   });
 });
 

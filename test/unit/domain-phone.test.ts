@@ -1,7 +1,7 @@
 import { parsePhone, type PhoneParseResult } from '../../src/domain/phone.js';
 
 /** The parsed phone, or a failed expectation naming the reason. */
-function ok(result: PhoneParseResult): { canonical: string; formatted: string } {
+function ok(result: PhoneParseResult): { canonical: string; formatted: string; kind: string; extension?: string } {
   if (!result.ok) throw new Error(`expected a valid phone, got: ${result.reason}`);
   return result.phone;
 }
@@ -10,12 +10,12 @@ describe('parsePhone: one canonical form for many spellings', () => {
   it.each(['(201) 555-0123', '201.555.0123', '+1 201 555 0123', '2015550123', '+1 (201) 555-0123', 'tel:+1-201-555-0123'])(
     '%s -> +12015550123',
     (raw) => {
-      expect(ok(parsePhone(raw, 'US', 'E164'))).toEqual({ canonical: '+12015550123', formatted: '+12015550123' });
+      expect(ok(parsePhone(raw, 'US', 'E164'))).toEqual({ canonical: '+12015550123', formatted: '+12015550123', kind: 'fixed_line_or_mobile' });
     },
   );
 
   it('reads an RFC 3966 tel: URI with an extension', () => {
-    expect(ok(parsePhone('tel:+1-201-555-0123;ext=5', 'US', 'E164')).canonical).toBe('+12015550123;ext=5');
+    expect(ok(parsePhone('tel:+1-201-555-0123;ext=5', 'US', 'E164'))).toEqual({ canonical: '+12015550123', formatted: '+12015550123', kind: 'fixed_line_or_mobile', extension: '5' });
   });
 
   it('reads a KR number written with its country code under default region US', () => {
@@ -29,25 +29,22 @@ describe('parsePhone: one canonical form for many spellings', () => {
   });
 });
 
-describe('parsePhone: extensions', () => {
+describe('parsePhone: extensions are parsed, never sent (an SMS cannot dial an extension)', () => {
   it.each([
-    ['E164', '+12015550123 ext. 5'],
-    ['NATIONAL_DIGITS', '2015550123 ext. 5'],
-    ['INTERNATIONAL', '+1 201 555 0123 ext. 5'],
-  ] as const)('keeps the extension in canonical (;ext=5) and in %s text', (format, formatted) => {
-    expect(ok(parsePhone('201-555-0123 ext. 5', 'US', format))).toEqual({ canonical: '+12015550123;ext=5', formatted });
+    ['E164', '+12015550123'],
+    ['NATIONAL_DIGITS', '2015550123'],
+    ['INTERNATIONAL', '+1 201 555 0123'],
+  ] as const)('drops the extension from the canonical key and from %s text', (format, formatted) => {
+    expect(ok(parsePhone('201-555-0123 ext. 5', 'US', format))).toEqual({ canonical: '+12015550123', formatted, kind: 'fixed_line_or_mobile', extension: '5' });
   });
 
-  it('reads ";ext=" the same as " ext. "', () => {
-    expect(ok(parsePhone('201-555-0123;ext=5', 'US', 'E164'))).toEqual(ok(parsePhone('201-555-0123 ext. 5', 'US', 'E164')));
-  });
-
-  it('round-trips: every formatted extension parses back to the same canonical', () => {
-    for (const format of ['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL'] as const) {
-      const first = ok(parsePhone('201-555-0123 x 42', 'US', format));
-      expect(first.canonical).toBe('+12015550123;ext=42');
-      expect(ok(parsePhone(first.formatted, 'US', format)).canonical).toBe(first.canonical);
-    }
+  it.each([
+    ['+1 (201) 555-0100 ext 99999999', '+12015550100', '99999999'],
+    ['(201) 555-0199 x12', '+12015550199', '12'],
+    ['201-555-0123;ext=5', '+12015550123', '5'],
+  ])('%s is sent as %s (extension %s kept out)', (raw, e164, extension) => {
+    const p = ok(parsePhone(raw, 'US', 'E164'));
+    expect([p.formatted, p.canonical, p.extension]).toEqual([e164, e164, extension]);
   });
 });
 
@@ -63,7 +60,7 @@ describe('parsePhone: output formats', () => {
   });
 
   it('NATIONAL_DIGITS falls back to E.164 for a number outside the default region', () => {
-    expect(ok(parsePhone('+82 2-312-3456', 'US', 'NATIONAL_DIGITS'))).toEqual({ canonical: '+8223123456', formatted: '+8223123456' });
+    expect(ok(parsePhone('+82 2-312-3456', 'US', 'NATIONAL_DIGITS'))).toEqual({ canonical: '+8223123456', formatted: '+8223123456', kind: 'fixed_line' });
     // +1 204 is Canada: same country calling code, different region, so national digits would be ambiguous.
     expect(ok(parsePhone('+1 204 555 0123', 'US', 'NATIONAL_DIGITS')).formatted).toBe('+12045550123');
   });

@@ -93,3 +93,35 @@ describe('resolveHolds', () => {
     expect(unheld.holds.map((h) => h.site)).toEqual(['b']);
   });
 });
+
+describe('findHolds: rule 3, SITE_MIN_SMS_CONTACTS', () => {
+  const sms: HoldRules = { ...rules, minSmsContacts: 1 };
+  const approve = '; approve with: npm run sync -- --site 9/9 --approve-deletes';
+
+  it('holds the delete of the last SMS-capable contact, naming the rule', () => {
+    const [hold] = findHolds([stat('9/9', { deletes: 1, managed: 20, live: 19, smsRemaining: 0, smsDeleted: 1 })], 1000, sms, none);
+    expect(hold?.reason).toBe(
+      `deleting 1 contact(s) (1 SMS-capable) would leave 0 SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=1: CHeKT's verification text would reach nobody on this site${approve}`,
+    );
+  });
+
+  it('does not hold when another SMS-capable contact stays, or the deleted one was a landline', () => {
+    expect(findHolds([stat('9/9', { deletes: 1, managed: 20, live: 19, smsRemaining: 1, smsDeleted: 1 })], 1000, sms, none)).toEqual([]);
+    expect(findHolds([stat('9/9', { deletes: 1, managed: 20, live: 19, smsRemaining: 0, smsDeleted: 0 })], 1000, sms, none)).toEqual([]);
+  });
+
+  it('a site already below the minimum keeps its ordinary upkeep; with a minimum of 2, going from 2 to 1 is held', () => {
+    const two: HoldRules = { ...rules, minSmsContacts: 2 };
+    expect(findHolds([stat('9/9', { deletes: 1, managed: 20, live: 19, smsRemaining: 0, smsDeleted: 1 })], 1000, two, none)).toEqual([]);
+    expect(findHolds([stat('9/9', { deletes: 1, managed: 20, live: 19, smsRemaining: 1, smsDeleted: 1 })], 1000, two, none).map((h) => h.reason)).toEqual([
+      `deleting 1 contact(s) (1 SMS-capable) would leave 1 SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=2: CHeKT's verification text would reach fewer people on this site${approve}`,
+    ]);
+  });
+
+  it('0 (or no minimum) turns the rule off; approval lifts it', () => {
+    const s = stat('9/9', { deletes: 1, managed: 20, live: 19, smsRemaining: 0, smsDeleted: 1 });
+    expect(findHolds([s], 1000, { ...rules, minSmsContacts: 0 }, none)).toEqual([]);
+    expect(findHolds([s], 1000, rules, none)).toEqual([]);
+    expect(findHolds([s], 1000, sms, () => true)).toEqual([]);
+  });
+});
