@@ -43,7 +43,13 @@ const YIELD_EVERY = 2000;
  * site without a live contact is listed too (0 contacts: unreachable). Ordered by dealer and site.
  * @throws the Prisma/pg error when PostgreSQL cannot be read.
  */
-export async function readSiteReach(db: PrismaClient, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<SiteReachRow[]> {
+export async function readSiteReach(
+  db: PrismaClient,
+  rules: NormalizeRules,
+  crmSiteIds: readonly string[] | null,
+  /** "dealerId/siteId" and `external_contact_id` of contacts about to be written: their next echo check decides. */
+  rewritten?: (site: string, externalContactId: string) => boolean,
+): Promise<SiteReachRow[]> {
   if (crmSiteIds !== null && crmSiteIds.length === 0) return [];
   const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
   const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
@@ -63,7 +69,8 @@ export async function readSiteReach(db: PrismaClient, rules: NormalizeRules, crm
     let entry = bySite.get(key);
     if (!entry) bySite.set(key, (entry = { crmSiteId: r.crm_site_id as string, contacts: [] }));
     if (r.id === null) continue;
-    entry.contacts.push(countedContact(rowToContact(r), rules, r.reach_problem as string | null, r.sent_phone as string | null));
+    const problem = rewritten?.(key, r.id as string) ? null : (r.reach_problem as string | null);
+    entry.contacts.push(countedContact(rowToContact(r), rules, problem, r.sent_phone as string | null));
     if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   return [...bySite].map(([site, e]) => ({ site, crmSiteId: e.crmSiteId, ...siteReach(e.contacts) }));

@@ -206,15 +206,16 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
 
 /**
  * Reachability of the planned sites (docs/REACHABILITY.md): `after`, once the plan is applied (the CRM's live
- * contacts); `before`, what this service holds in CHeKT now (the phones last sent); and the SMS-capable contacts
+ * contacts; a contact the plan writes again is judged by its phone, its next echo check decides); `before`, what this service holds in CHeKT now (the phones last sent); and the SMS-capable contacts
  * among the planned deletes (domain/safety.ts rule 3). A reconcile covers its sites (every enabled one when
  * none is named); a change tick, the sites it has operations on.
  */
 async function readRunReach(deps: PlanRunDeps, req: PlanRunRequest, plan: ModePlan) {
   const scope = req.mode === 'reconcile' ? plan.crmSiteIds : [...new Set(plan.operations.map((o) => o.crmSiteId))];
   const deletes = plan.operations.filter(isHoldableDelete);
+  const writes = new Set(plan.operations.filter((o) => o.kind !== 'delete').map((o) => `${o.dealerId}/${o.siteId}\n${o.externalContactId}`));
   const [after, before, smsDeleted] = await Promise.all([
-    readSiteReach(deps.db, deps.rules, scope),
+    readSiteReach(deps.db, deps.rules, scope, (site, ext) => writes.has(`${site}\n${ext}`)),
     readSentReach(deps.db, deps.rules, scope),
     countSmsCapableSent(deps.db, deps.rules, deletes),
   ]);

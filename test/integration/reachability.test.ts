@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import type { FastifyInstance } from 'fastify';
+import { runSync } from '../../src/cli/runSync.js';
+import { buildHttpServer } from '../../src/http/server.js';
+import { createHarness, createProcessFixture, seedCrm, type Harness, type ProcessFixture } from './support/harness.js';
+import { run, start, waitExit } from './support/spawn.js';
+
+/**
+ * Reachability (docs/REACHABILITY.md) through the CLI processes and the HTTP API, against the sandbox:
+ * - 80/1 has only a landline and a toll-free number: unreachable in `status`, `status --json`, the site API,
+ *   the run report and `chekt_sync_sites_unreachable`; 80/2 has one US number: reachable;
+ * - phones with an extension reach a strict CHeKT without it (issue 12 item 11), with a warning;
+ * - a field CHeKT refuses is dropped and the contact written without it, and the run report says so;
+ * - the echo check flags a contact whose phone CHeKT dropped, and the site counts it as unreachable;
+ * - SITE_MIN_SMS_CONTACTS holds the delete of a site's last SMS-capable contact.
+ */
+
+const SITES = [
+  { dealerId: '80', siteId: '1' },
+  { dealerId: '80', siteId: '2' },
+  { dealerId: '80', siteId: '3' },
+];
+
+describe('through the CLI (npm run sync, npm run status)', () => {
+  let fx: ProcessFixture;
+  const status = (args: string[]) => waitExit(start('status', args, { DATABASE_URL: fx.env.DATABASE_URL! }, { npm: true }), 60_000);
+
+  beforeAll(async () => {
+    fx = await createProcessFixture('reach-cli', SITES, { LOG_LEVEL: 'warn' });
+    await fx.db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('a', '80', '1', 'Office'), ('b', '80', '2', 'Shop'), ('c', '80', '3', 'Depot')`);
+    await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number, email) VALUES
+      ('a1', 'a', 'Lena', 'Fix', '+44 20 7946 0958', NULL),
+      ('a2', 'a', 'Toni', 'Free', '1-800-555-0199', NULL),
+      ('b1', 'b', 'Uma', 'Cell', '(201) 555-0123', 'uma@example.com'),
+      ('b2', 'b', 'Ole', 'Desk', '+49 30 1234567', NULL),
+      ('c1', 'c', 'Eva', 'Ext', '+1 (201) 555-0100 ext 99999999', 'eva@example.com'),
+      ('c2', 'c', 'Xan', 'Ext', '(201) 555-0199 x12', NULL)`);
+    // A strict CHeKT: refuses "+12015550100 ext. 99999999" (400 on phone_number) and, here, every email.
+    fx.sandbox.setFaults({ strictPhone: true, rejectFields: ['email'] });
+  }, 90_000);
+
+  afterAll(async () => {
+    await fx?.close();
+  });
+
+  test('sync --json: every contact arrives, extensions left out; unreachable site and dropped fields reported', async () => {
+    const r = await run('src/cli/sync.ts', ['--json'], fx.env, 60_000);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.counts).toEqual({ create: { succeeded: 6 } });
+    expect(report.unreachableSites).toEqual([{ site: '80/1', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }]);
+    expect(report.reachableAgainSites).toEqual([]);
+    expect(report.warnings).toEqual([
+      { site: '80/3', externalContactId: 'c1', reason: 'phone_number has an extension; sent without it (an SMS cannot dial an extension)' },
+      { site: '80/3', externalContactId: 'c2', reason: 'phone_number has an extension; sent without it (an SMS cannot dial an extension)' },
+    ]);
+    const note = 'CHeKT refused email (status 400, code invalid_field); created without it';
+    expect(report.notes).toEqual([
+      { dealerId: '80', siteId: '2', externalContactId: 'b1', kind: 'create', note },
+      { dealerId: '80', siteId: '3', externalContactId: 'c1', kind: 'create', note },
+    ]);
+    const phones = fx.sandbox.contacts('80', '3').map((c) => [c.external_contact_id, c.phone_number, c.email]).sort();
+    expect(phones).toEqual([
+      ['c1', '+12015550100', null],
+      ['c2', '+12015550199', null],
+    ]);
+  }, 90_000);
+
+  test('status --json lists the site of landline and toll-free numbers, not the one with a US number', async () => {
+    const r = await status(['--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).unreachableSites).toEqual([{ site: '80/1', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }]);
+  }, 60_000);
+
+  test('status prints it as a table, and --site shows each contact\'s phone type', async () => {
+    const r = await status([]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("UNREACHABLE sites (1): no contact can receive CHeKT's verification text (docs/REACHABILITY.md)");
+    expect(r.stdout).toMatch(/│ 80\/1 +│ 2 +│ 0 +│ 2 contacts: 1 landline, 1 toll-free +│/);
+    const site = await status(['--site', '80/1']);
+    expect(site.stdout).toContain("  UNREACHABLE: no contact can receive CHeKT's verification text (2 contacts: 1 landline, 1 toll-free)");
+    expect(site.stdout).toMatch(/│ a1 +│ live +│ synced +│ +│ fixed_line +│ no +│/);
+    expect(site.stdout).toMatch(/│ a2 +│ live +│ synced +│ +│ toll_free +│ no +│/);
+    const other = JSON.parse((await status(['--site', '80/2', '--json'])).stdout);
+    expect([other.smsCapableContacts, other.reach.reason]).toEqual([1, '2 contacts: 1 mobile or landline (North America), 1 landline']);
+  }, 60_000);
+});
+
+describe('through the HTTP API and /metrics', () => {
+  let h: Harness;
+  let server: FastifyInstance;
+  let base: string;
+  const auth = { authorization: `Basic ${Buffer.from('ops:correct horse battery').toString('base64')}` };
+  const get = async (path: string) => (await fetch(`${base}${path}`, { headers: auth })).json() as Promise<Record<string, unknown>>;
+  const sync = () => runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
+  const gauge = async () => {
+    const text = await (await fetch(`${base}/metrics`, { headers: auth })).text();
+    return text.split('\n').find((l) => l.startsWith('chekt_sync_sites_unreachable '));
+  };
+
+  beforeAll(async () => {
+    h = await createHarness('reach-http');
+    await seedCrm(h, [{ id: 'a', ...SITES[0]! }, { id: 'b', ...SITES[1]! }, { id: 'c', ...SITES[2]! }], [
+      { id: 'a1', siteId: 'a', firstName: 'Lena', lastName: 'Fix', phoneNumber: '+44 20 7946 0958' },
+      { id: 'a2', siteId: 'a', firstName: 'Toni', lastName: 'Free', phoneNumber: '1-800-555-0199' },
+      { id: 'b1', siteId: 'b', firstName: 'Uma', lastName: 'Cell', phoneNumber: '(201) 555-0123' },
+      { id: 'c1', siteId: 'c', firstName: 'Mia', lastName: 'Mobile', phoneNumber: '+44 7911 123456' },
+      { id: 'c2', siteId: 'c', firstName: 'Dov', lastName: 'Desk', phoneNumber: '+33 1 42 68 53 00' },
+    ]);
+    await h.app.startWorkers();
+    server = await buildHttpServer(h.app, { admin: { user: 'ops', password: 'correct horse battery' } });
+    await server.listen({ port: 0, host: '127.0.0.1' });
+    const addr = server.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    expect((await sync()).counts).toEqual({ create: { succeeded: 5 } });
+  }, 90_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await h?.close();
+  });
+
+  test('the site API gives each contact its phone type and the site its SMS-capable count; the gauge counts 80/1', async () => {
+    const a = await get('/api/sites/80/1');
+    expect(a.smsCapableContacts).toBe(0);
+    expect((a.contacts as Array<Record<string, unknown>>).map((c) => [c.externalContactId, c.phoneType, c.smsCapable, c.reachProblem])).toEqual([
+      ['a1', 'fixed_line', false, null],
+      ['a2', 'toll_free', false, null],
+    ]);
+    expect(a.reach).toEqual({ contacts: 2, smsCapable: 0, phoneTypes: { fixed_line: 1, toll_free: 1 }, reason: '2 contacts: 1 landline, 1 toll-free' });
+    const b = await get('/api/sites/80/2');
+    expect(b.smsCapableContacts).toBe(1);
+    expect((b.contacts as Array<Record<string, unknown>>).map((c) => [c.phoneType, c.smsCapable])).toEqual([['fixed_line_or_mobile', true]]);
+    expect(await gauge()).toBe('chekt_sync_sites_unreachable 1');
+  }, 60_000);
+
+  test('the echo check: CHeKT dropping a mobile flags the contact, and the site becomes unreachable', async () => {
+    h.sandbox.setFaults({ dropPhone: true });
+    try {
+      await h.app.db.contact.update({ where: { id: 'c1' }, data: { lastName: 'Mobil' } });
+      const report = await sync();
+      expect(report.counts).toEqual({ update: { succeeded: 1 } });
+      expect(report.reachProblems).toEqual([{ site: '80/3', externalContactId: 'c1', problem: 'CHeKT dropped the phone number it was sent' }]);
+      const c = await get('/api/sites/80/3');
+      expect((c.contacts as Array<Record<string, unknown>>).map((x) => [x.externalContactId, x.phoneType, x.smsCapable, x.reachProblem])).toEqual([
+        ['c1', 'mobile', false, 'CHeKT dropped the phone number it was sent'],
+        ['c2', 'fixed_line', false, null],
+      ]);
+      expect(c.smsCapableContacts).toBe(0);
+      // No write loop: CHeKT still holds what it answered to the last write.
+      h.sandbox.resetStats();
+      expect((await sync()).counts).toEqual({});
+      expect(h.sandbox.stats().writes).toBe(0);
+    } finally {
+      h.sandbox.setFaults({ dropPhone: false });
+    }
+    // Fixed in CHeKT's portal: the reconcile repairs the drift, the check passes, the site is reachable again.
+    const copy = h.sandbox.contacts('80', '3').find((x) => x.external_contact_id === 'c1')!;
+    h.sandbox.updateContactDirect('80', '3', copy.contact_id, { phone_number: '+447911123456', last_name: 'Edited' });
+    const repaired = await sync();
+    expect(repaired.reachProblems).toEqual([]);
+    expect(repaired.reachableAgainSites).toEqual([{ site: '80/3', smsCapable: 1 }]);
+    expect((await get('/api/sites/80/3')).smsCapableContacts).toBe(1);
+  }, 90_000);
+
+  test('SITE_MIN_SMS_CONTACTS holds the delete of the last SMS-capable contact, naming the rule', async () => {
+    await h.app.db.contact.create({ data: { id: 'b2', siteId: 'b', firstName: 'Ole', lastName: 'Desk', phoneNumber: '+49 30 1234567' } });
+    expect((await sync()).counts).toEqual({ create: { succeeded: 1 } });
+    await h.app.db.contact.update({ where: { id: 'b1' }, data: { deletedAt: new Date() } });
+    const report = await sync();
+    expect(report.held.map((x) => [x.site, x.reason])).toEqual([
+      [
+        '80/2',
+        "deleting 1 contact(s) (1 SMS-capable) would leave 0 SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=1: CHeKT's verification text would reach nobody on this site; approve with: npm run sync -- --site 80/2 --approve-deletes",
+      ],
+    ]);
+    expect(h.sandbox.contacts('80', '2').map((x) => x.external_contact_id).sort()).toEqual(['b1', 'b2']);
+    expect(report.unreachableSites.map((u) => u.site)).toEqual(['80/1', '80/2']);
+  }, 90_000);
+});
