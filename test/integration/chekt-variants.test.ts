@@ -29,7 +29,7 @@ test('a CHeKT that stores phones as bare digits is written once, not on every ru
     const first = await sync();
     expect(first.counts).toEqual({ create: { succeeded: 3 } });
     const byExt = () => h.sandbox.contacts('4', '2').sort((a, b) => a.external_contact_id.localeCompare(b.external_contact_id));
-    expect(byExt().map((c) => c.phone_number)).toEqual(['33142685300', '8223123456', '1201555012612']);
+    expect(byExt().map((c) => c.phone_number)).toEqual(['33142685300', '8223123456', '12015550126']);
     for (let i = 0; i < 2; i++) {
       h.sandbox.resetStats();
       const again = await sync();
@@ -46,7 +46,7 @@ test('a CHeKT that stores phones as bare digits is written once, not on every ru
     expect(byExt().map((c) => [c.external_contact_id, c.last_name, c.phone_number])).toEqual([
       ['v1', 'Lyon', '33142685300'],
       ['v2', 'Seoul', '8223123456'],
-      ['v3', 'Office', '1201555012612'],
+      ['v3', 'Office', '12015550126'],
     ]);
   } finally {
     h.sandbox.setFaults({ storePhoneDigitsOnly: false });

@@ -52,10 +52,10 @@ describe.each([
     const created = report.counts.create?.succeeded ?? 0;
     expect(report.status).toBe('completed');
     expect(report.counts).toEqual({ create: { succeeded: created } });
-    expect(created).toBe(48);
-    expect(report.planned?.invalid).toBe(corpus.length - 48);
+    expect(created).toBe(56);
+    expect(report.planned?.invalid).toBe(corpus.length - 56);
     expect(report.invalid.every((n) => n.reason.length > 0)).toBe(true);
-    expect(h.sandbox.allContacts()).toHaveLength(48);
+    expect(h.sandbox.allContacts()).toHaveLength(56);
   });
 
   test('a reconcile right after makes zero write calls', async () => {

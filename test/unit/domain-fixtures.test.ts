@@ -4,6 +4,7 @@ import type { ChektContact } from '../../src/chekt/types.js';
 import { DEFAULT_RULES, prepareContact, toCreateBody, type CrmContact, type DesiredContact, type DesiredField, type NormalizeRules } from '../../src/domain/contact.js';
 import type { PhoneFormat } from '../../src/domain/phone.js';
 import { planSite, type PlanSiteInput } from '../../src/domain/plan.js';
+import { contactReach } from '../../src/domain/reach.js';
 
 /**
  * test/fixtures/awkward-contacts.json: one entry per awkward input, with what a teammate expects.
@@ -22,7 +23,7 @@ interface FixtureEntry {
   readonly lastName: string;
   readonly phoneNumber: string | null;
   readonly email: string | null;
-  readonly expect: { readonly valid: boolean; readonly phoneE164: string | null; readonly emailNormalised: string | null };
+  readonly expect: { readonly valid: boolean; readonly phoneE164: string | null; readonly emailNormalised: string | null; readonly phoneType?: string };
 }
 
 const FIXTURES: readonly FixtureEntry[] = JSON.parse(readFileSync(new URL('../fixtures/awkward-contacts.json', import.meta.url), 'utf8'));
@@ -54,7 +55,7 @@ function stateOf(f: DesiredField): string {
 
 describe('awkward-contacts.json', () => {
   it('has the shape this test reads, with unique ids', () => {
-    expect(FIXTURES.length).toBe(52);
+    expect(FIXTURES.length).toBe(60);
     expect(new Set(FIXTURES.map((f) => f.id)).size).toBe(FIXTURES.length);
     for (const f of FIXTURES) {
       expect(typeof f.case).toBe('string');
@@ -106,6 +107,12 @@ describe('awkward-contacts.json', () => {
       }
       expect(email).toMatchObject({ state: 'value', key: f.expect.emailNormalised });
     });
+  });
+
+  it('phone types (docs/REACHABILITY.md): each typed entry classifies as the fixture says', () => {
+    const typed = FIXTURES.filter((f) => f.expect.phoneType !== undefined);
+    expect(typed).toHaveLength(8);
+    for (const f of typed) expect([f.id, contactReach(toCrm(f), DEFAULT_RULES, null).phoneType]).toEqual([f.id, f.expect.phoneType]);
   });
 
   it('awk-025 is sent without its extension, with a warning', () => {
@@ -209,8 +216,8 @@ describe.each(['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL'] as const)('convergenc
     expect(plan.unchanged).toBe(synced);
   });
 
-  it('every valid fixture contact is counted (48 of 52 fixtures plus the extras sync)', () => {
+  it('every valid fixture contact is counted (56 of 60 fixtures plus the extras sync)', () => {
     const all = [...bySite.values()].flat();
-    expect(all.filter((c) => prepareContact(c, rules).ok)).toHaveLength(48 + EXTRA.length);
+    expect(all.filter((c) => prepareContact(c, rules).ok)).toHaveLength(56 + EXTRA.length);
   });
 });
