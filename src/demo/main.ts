@@ -12,6 +12,7 @@ import { configSecrets } from '../scrub.js';
 import { checkConnections, redact } from '../preflight.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { readLiveContacts, selectSites } from '../source/crm.js';
+import { readSiteReach, unreachableOf } from '../source/reach.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
 import { compareSites } from './verify.js';
 import type { SiteRef } from '../chekt/types.js';
@@ -85,6 +86,10 @@ try {
   say(`\nCHeKT vs CRM: ${mismatches.length === 0 ? 'CHeKT matches the CRM for every enabled site' : `${mismatches.length} differences`}`);
   for (const m of mismatches.slice(0, 20)) say(`  ${m.site} ${m.externalContactId}: ${m.problem}`);
   say(`CHeKT calls in the quiet change tick: ${third.calls}; write calls in the reconcile: ${fourth.writes}. Total time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+  // Reachability (docs/REACHABILITY.md): in sync is not enough when nobody on a site can receive CHeKT's text.
+  const unreachable = unreachableOf(await readSiteReach(app.db, app.planDeps.rules, null));
+  say(`Unreachable sites (no contact can receive CHeKT's verification text): ${unreachable.length}${unreachable.length > 0 ? ', e.g.' : ''}`);
+  for (const u of unreachable.slice(0, 10)) say(`  ${u.site}: ${u.reason}`);
   const ok = mismatches.length === 0 && writesInThird === 0 && [first, approval, third, fourth].every((r) => runSucceeded(r.report));
   if (args.serve) {
     await serve(app, sandbox);
