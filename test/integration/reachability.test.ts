@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import { runSync } from '../../src/cli/runSync.js';
+import { toJsonReport } from '../../src/cli/report.js';
 import { buildHttpServer } from '../../src/http/server.js';
+import { startRun } from '../../src/sync/startRun.js';
+import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, createProcessFixture, seedCrm, type Harness, type ProcessFixture } from './support/harness.js';
 import { run, start, waitExit } from './support/spawn.js';
 
@@ -93,6 +96,10 @@ describe('through the HTTP API and /metrics', () => {
   const auth = { authorization: `Basic ${Buffer.from('ops:correct horse battery').toString('base64')}` };
   const get = async (path: string) => (await fetch(`${base}${path}`, { headers: auth })).json() as Promise<Record<string, unknown>>;
   const sync = () => runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
+  const changeTick = async () => {
+    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+    return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 60_000 }));
+  };
   const gauge = async () => {
     const text = await (await fetch(`${base}/metrics`, { headers: auth })).text();
     return text.split('\n').find((l) => l.startsWith('chekt_sync_sites_unreachable '));
@@ -176,5 +183,33 @@ describe('through the HTTP API and /metrics', () => {
     ]);
     expect(h.sandbox.contacts('80', '2').map((x) => x.external_contact_id).sort()).toEqual(['b1', 'b2']);
     expect(report.unreachableSites.map((u) => u.site)).toEqual(['80/1', '80/2']);
+  }, 90_000);
+
+  test('in a change tick: an unreachable site keeps its upkeep; a mobile replaced by a landline keeps the mobile (held)', async () => {
+    // The previous test's held delete is withdrawn in the CRM, so this run's deletes are the only ones.
+    await h.app.db.contact.update({ where: { id: 'b1' }, data: { deletedAt: null } });
+    await h.app.db.site.create({ data: { id: 'd', chektDealerId: '80', chektSiteId: '4', name: 'd' } });
+    h.sandbox.addSite('80', '4');
+    await h.app.db.contact.create({ data: { id: 'd1', siteId: 'd', firstName: 'Moe', lastName: 'Bile', phoneNumber: '+61 412 345 678' } });
+    expect((await changeTick()).counts).toEqual({ create: { succeeded: 1 } });
+    // 80/1 is unreachable already (a landline and a toll-free number): removing its landline is ordinary upkeep.
+    await h.app.db.contact.update({ where: { id: 'a1' }, data: { deletedAt: new Date() } });
+    const upkeep = await changeTick();
+    expect([upkeep.counts, upkeep.held]).toEqual([{ delete: { succeeded: 1 } }, []]);
+    expect(upkeep.unreachableSites).toEqual([{ site: '80/1', contacts: 1, smsCapable: 0, reason: '1 contact: 1 toll-free' }]);
+    expect(h.sandbox.contacts('80', '1').map((x) => x.external_contact_id)).toEqual(['a2']);
+
+    await h.app.db.contact.update({ where: { id: 'd1' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.create({ data: { id: 'd2', siteId: 'd', firstName: 'Lan', lastName: 'Dline', phoneNumber: '+61 2 9876 5432' } });
+    const report = await changeTick();
+    expect(report.counts).toEqual({ create: { succeeded: 1 }, delete: { held: 1 } });
+    expect(report.held.map((x) => [x.site, x.reason])).toEqual([
+      [
+        '80/4',
+        "deleting 1 contact(s) (1 SMS-capable) would leave 0 SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=1: CHeKT's verification text would reach nobody on this site; approve with: npm run sync -- --site 80/4 --approve-deletes",
+      ],
+    ]);
+    expect(h.sandbox.contacts('80', '4').map((x) => x.external_contact_id).sort()).toEqual(['d1', 'd2']);
+    expect(report.unreachableSites).toEqual([{ site: '80/4', contacts: 1, smsCapable: 0, reason: '1 contact: 1 landline' }]);
   }, 90_000);
 });
