@@ -10,7 +10,7 @@ import {
   personName,
   type DemoFakers,
 } from './names.js';
-import { BLANK_PHONES, GARBAGE_PHONES, REGION_LOCALE, demoPhone, samePhone, type DemoRegion } from './phones.js';
+import { BLANK_PHONES, GARBAGE_PHONES, NON_SMS_PHONES, REGION_LOCALE, demoPhone, samePhone, type DemoRegion } from './phones.js';
 
 /**
  * A deterministic, realistic-looking CRM data set for the demo and for tests: pure (no I/O, no clock, no
@@ -121,7 +121,7 @@ export function generateDemoData(options: DemoDataOptions = {}): DemoDataset {
   const specials = assignSpecials(rng, slots.flatMap((slot, i) => (slot.anchor ? [] : [i])), opts.contacts);
 
   const contacts = slots.map((slot, i) => makeContact(fakers, slot.site, contactId(rng, i + 1), specials.get(i)));
-  return { sites, contacts };
+  return { sites, contacts: withNonSmsPhones(sites, contacts) };
 }
 
 /**
@@ -232,6 +232,29 @@ function contactsPerSite(rng: Faker, sites: number, total: number): number[] {
   }
   return counts;
 }
+
+/**
+ * Reachability (docs/REACHABILITY.md): every {@link UNREACHABLE_EVERY}th sync-enabled site gets only numbers that
+ * cannot receive an SMS, so the demo has unreachable sites to report; about 1% of the other contacts (never a
+ * site's first) get one too. Chosen by position, with no draw from the generator, so the rest of the data is
+ * the same as without them.
+ */
+function withNonSmsPhones(sites: readonly DemoSite[], contacts: DemoContact[]): DemoContact[] {
+  const enabled = sites.filter((s) => s.syncEnabled);
+  const unreachable = new Set(enabled.filter((_, i) => i % UNREACHABLE_EVERY === UNREACHABLE_EVERY - 1).map((s) => s.id));
+  const seen = new Set<string>();
+  return contacts.map((c, i) => {
+    const first = !seen.has(c.siteId);
+    seen.add(c.siteId);
+    // Missing, blank and garbage phones stay as they are (they cannot be texted either, and count as invalid).
+    const valid = c.phoneNumber !== null && !GARBAGE_PHONES.includes(c.phoneNumber) && !BLANK_PHONES.includes(c.phoneNumber);
+    if (valid && (unreachable.has(c.siteId) || (!first && i % 97 === 13))) return { ...c, phoneNumber: NON_SMS_PHONES[i % NON_SMS_PHONES.length]! };
+    return c;
+  });
+}
+
+/** One sync-enabled site in this many has only non-SMS numbers. */
+const UNREACHABLE_EVERY = 100;
 
 type Special = 'longName' | 'blankFirstName' | 'garbagePhone' | 'blankPhone' | 'invalidEmail';
 

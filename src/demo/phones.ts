@@ -151,6 +151,20 @@ function writePhone(
  */
 export const GARBAGE_PHONES: readonly string[] = ['call me maybe', 'see notes', '--'];
 
+/**
+ * Valid numbers that cannot receive CHeKT's verification text (docs/REACHABILITY.md), written with their
+ * country code so they stay valid whatever the site's region: landlines, toll-free, premium-rate, VoIP and
+ * pager numbers (fiction ranges where the country has one).
+ */
+export const NON_SMS_PHONES: readonly string[] = [
+  '+44 20 7946 0958', // GB landline (Ofcom drama range)
+  '+1 800 555 0199', // US toll-free
+  '+1 900 555 0100', // US premium rate
+  '+44 56 1234 5678', // GB VoIP
+  '+44 76 4012 3456', // GB pager
+  '+33 1 99 00 12 34', // FR landline (ARCEP fiction range)
+];
+
 /** Present-but-empty phone values, which mean "no phone" once trimmed. */
 export const BLANK_PHONES: readonly string[] = ['', '  ', '\t'];
 
