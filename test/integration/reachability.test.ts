@@ -212,4 +212,28 @@ describe('through the HTTP API and /metrics', () => {
     expect(h.sandbox.contacts('80', '4').map((x) => x.external_contact_id).sort()).toEqual(['d1', 'd2']);
     expect(report.unreachableSites).toEqual([{ site: '80/4', contacts: 1, smsCapable: 0, reason: '1 contact: 1 landline' }]);
   }, 90_000);
+
+  test('an update whose phone CHeKT refuses goes through without it, with a note, and the echo check flags the contact', async () => {
+    h.sandbox.setFaults({ rejectFields: ['phone_number'] });
+    try {
+      await h.app.db.contact.update({ where: { id: 'c2' }, data: { phoneNumber: '+33 6 12 34 56 78', firstName: 'Dora' } });
+      const report = await changeTick();
+      // The previous test's held delete on 80/4 is planned again (sticky until approved).
+      expect(report.counts).toEqual({ update: { succeeded: 1 }, delete: { held: 1 } });
+      expect(report.notes).toEqual([
+        { dealerId: '80', siteId: '3', externalContactId: 'c2', kind: 'update', note: 'CHeKT refused phone_number (status 400, code invalid_field); updated without it' },
+      ]);
+      expect(report.reachProblems).toEqual([{ site: '80/3', externalContactId: 'c2', problem: 'CHeKT stored a phone number with other digits than it was sent' }]);
+      const copy = h.sandbox.contacts('80', '3').find((x) => x.external_contact_id === 'c2')!;
+      expect([copy.first_name, copy.phone_number]).toEqual(['Dora', '+33142685300']);
+      const site = await get('/api/sites/80/3');
+      expect((site.contacts as Array<Record<string, unknown>>).find((x) => x.externalContactId === 'c2')).toMatchObject({
+        phoneType: 'mobile',
+        smsCapable: false,
+        reachProblem: 'CHeKT stored a phone number with other digits than it was sent',
+      });
+    } finally {
+      h.sandbox.setFaults({ rejectFields: [] });
+    }
+  }, 90_000);
 });
