@@ -132,7 +132,7 @@ export async function countSmsCapableSent(
      WHERE l.chekt_contact_id IS NOT NULL`;
   for (const r of rows) {
     const key = `${r.dealer}/${r.site}`;
-    out.set(key, (out.get(key) ?? 0) + (r.problem === null && isSmsCapable(classifyPhone(r.phone, rules)) ? 1 : 0));
+    out.set(key, (out.get(key) ?? 0) + (sentSmsCapable(r, rules) ? 1 : 0));
   }
   return out;
 }
@@ -152,8 +152,13 @@ export async function readSentReach(db: PrismaClient, rules: NormalizeRules, crm
     const key = `${r.dealer}/${r.site}`;
     const e = out.get(key) ?? { managed: 0, smsCapable: 0 };
     e.managed += 1;
-    if (r.problem === null && isSmsCapable(classifyPhone(r.phone, rules))) e.smsCapable += 1;
+    if (sentSmsCapable(r, rules)) e.smsCapable += 1;
     out.set(key, e);
   }
   return out;
+}
+
+/** A phone last sent to CHeKT can be texted: an SMS-capable type, and the echo check found no problem. */
+function sentSmsCapable(r: { phone: string | null; problem: string | null }, rules: NormalizeRules): boolean {
+  return r.problem === null && isSmsCapable(classifyPhone(r.phone, rules));
 }

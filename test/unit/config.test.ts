@@ -1,4 +1,4 @@
-import { ConfigError, loadBehindSeconds, loadConfig, type LoadConfigOptions } from '../../src/config.js';
+import { ConfigError, loadBehindSeconds, loadConfig, loadPhoneRules, type LoadConfigOptions } from '../../src/config.js';
 
 const MINIMAL = { CHEKT_CLIENT_ID: 'client-1', CHEKT_CLIENT_SECRET: 's3cret' } as const;
 const FAKE_PEM = '-----BEGIN PRIVATE KEY-----\nMIIfake\n-----END PRIVATE KEY-----\n';
@@ -326,3 +326,27 @@ describe('loadConfig: recovery settings (docs/OPERATIONS-FAULTS.md)', () => {
   });
 });
 
+
+describe('loadPhoneRules (npm run status classifies phones with only these)', () => {
+  it('defaults, and reads the three phone variables', () => {
+    expect(loadPhoneRules({})).toEqual({ defaultRegion: 'US', phoneFormat: 'E164', maxNameLength: 100, maxEmailLength: 254 });
+    expect(loadPhoneRules({ PHONE_DEFAULT_REGION: 'KR', PHONE_FORMAT: 'INTERNATIONAL', CONTACT_MAX_NAME_LENGTH: '50', DATABASE_URL: 'x' })).toEqual({
+      defaultRegion: 'KR', phoneFormat: 'INTERNATIONAL', maxNameLength: 50, maxEmailLength: 254,
+    });
+  });
+
+  it('names each bad variable', () => {
+    expect(() => loadPhoneRules({ PHONE_DEFAULT_REGION: 'XX', PHONE_FORMAT: 'x' })).toThrow(ConfigError);
+    try {
+      loadPhoneRules({ PHONE_DEFAULT_REGION: 'XX', PHONE_FORMAT: 'x' });
+    } catch (err) {
+      expect((err as Error).message).toMatch(/PHONE_DEFAULT_REGION: "XX" is not a region/);
+      expect((err as Error).message).toMatch(/PHONE_FORMAT: /);
+    }
+  });
+
+  it('SITE_MIN_SMS_CONTACTS: 0 turns the rule off; a negative value is refused', () => {
+    expect(loadConfig({ ...MINIMAL, SITE_MIN_SMS_CONTACTS: '0' }).sync.siteMinSmsContacts).toBe(0);
+    expect(() => loadConfig({ ...MINIMAL, SITE_MIN_SMS_CONTACTS: '-1' })).toThrow(/SITE_MIN_SMS_CONTACTS/);
+  });
+});
