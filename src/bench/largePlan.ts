@@ -3,6 +3,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
+import { unreachableSitesGauge } from '../source/reach.js';
 import { dbNow } from '../source/runs.js';
 import { planRun } from '../sync/planRun.js';
 
@@ -32,6 +33,15 @@ for (let i = 0; i < 2; i++) {
 }
 lag.disable();
 const maxBlockMs = lag.max / 1e6;
-await app.stop();
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
-process.send({ baseRssMb, maxRssMb, maxBlockMs, ticks }, () => process.exit(0));
+// The read behind `npm run status` and the gauge (docs/REACHABILITY.md): every enabled site's contacts, classified;
+// then again as the gauge's next scrape does (only changed rows classified again). After the planning's RSS.
+const gauge = unreachableSitesGauge(app.db, app.planDeps.rules, 0);
+let t = Date.now();
+const unreachable = await gauge();
+const coldMs = Date.now() - t;
+t = Date.now();
+await gauge();
+const reachRead = { ms: coldMs, warmMs: Date.now() - t, unreachable, rssMb: process.resourceUsage().maxRSS / 1024 };
+await app.stop();
+process.send({ baseRssMb, maxRssMb, maxBlockMs, ticks, reachRead }, () => process.exit(0));

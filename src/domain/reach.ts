@@ -1,5 +1,5 @@
 import type { ChektContact } from '../chekt/types.js';
-import { prepareContact, type CrmContact, type DesiredContact, type DesiredField, type NormalizeRules } from './contact.js';
+import type { DesiredContact, DesiredField, NormalizeRules, PreparedContact } from './contact.js';
 import { parsePhone, type NumberKind } from './phone.js';
 import { normalizeText } from './text.js';
 
@@ -67,13 +67,13 @@ export interface ContactReach {
 }
 
 /**
- * Reachability of one CRM contact as CHeKT will hold it once the plan is applied: its prepared phone's type,
- * less a reach problem recorded by the echo check of the last write of this same phone. A contact that is
- * not synced at all (a skipped contact) is `smsCapable: false` with its phone type.
+ * Reachability of one CRM contact (prepared by domain/contact.ts `prepareContact`; `rawPhone` is its CRM
+ * `phone_number`) as CHeKT will hold it once the plan is applied: its prepared phone's type, less a reach
+ * problem recorded by the echo check of the last write of this same phone. A contact that is not synced at all
+ * (a skipped contact) is `smsCapable: false` with its phone type.
  */
-export function contactReach(crm: CrmContact, rules: NormalizeRules, reachProblem: string | null): ContactReach {
-  const prepared = prepareContact(crm, rules);
-  const phoneType = prepared.ok ? phoneTypeOf(prepared.contact.phone) : classifyPhone(crm.phoneNumber, rules);
+export function contactReach(prepared: PreparedContact, rawPhone: string | null, rules: NormalizeRules, reachProblem: string | null): ContactReach {
+  const phoneType = prepared.ok ? phoneTypeOf(prepared.contact.phone) : classifyPhone(rawPhone, rules);
   const problem = prepared.ok && isSmsCapable(phoneType) ? reachProblem : null;
   return { phoneType, smsCapable: prepared.ok && isSmsCapable(phoneType) && problem === null, reachProblem: problem };
 }

@@ -35,6 +35,20 @@ export function unreachableOf(rows: readonly SiteReachRow[]): UnreachableSite[] 
   return rows.filter((r) => r.smsCapable === 0).map((r) => ({ site: r.site, contacts: r.contacts, smsCapable: 0, reason: r.reason }));
 }
 
+/** Options of {@link readSiteReach}. */
+export interface ReachReadOptions {
+  /** "dealerId/siteId" and `external_contact_id` of contacts about to be written: their next echo check decides. */
+  readonly rewritten?: (site: string, externalContactId: string) => boolean;
+  /**
+   * Classified contacts by their row's values, kept between reads by one caller (the gauge): a contact is
+   * classified again only when its row changes. Emptied past {@link MAX_CACHED} entries. Same `rules` per cache.
+   */
+  readonly cache?: Map<string, CountedContact>;
+}
+
+/** Largest {@link ReachReadOptions.cache}, in contacts (about 300 bytes each). */
+const MAX_CACHED = 500_000;
+
 /** Contacts classified between two yields to the event loop. */
 const YIELD_EVERY = 2000;
 
@@ -47,9 +61,9 @@ export async function readSiteReach(
   db: PrismaClient,
   rules: NormalizeRules,
   crmSiteIds: readonly string[] | null,
-  /** "dealerId/siteId" and `external_contact_id` of contacts about to be written: their next echo check decides. */
-  rewritten?: (site: string, externalContactId: string) => boolean,
+  options: ReachReadOptions = {},
 ): Promise<SiteReachRow[]> {
+  const { rewritten, cache } = options;
   if (crmSiteIds !== null && crmSiteIds.length === 0) return [];
   const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
   const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
@@ -70,7 +84,17 @@ export async function readSiteReach(
     if (!entry) bySite.set(key, (entry = { crmSiteId: r.crm_site_id as string, contacts: [] }));
     if (r.id === null) continue;
     const problem = rewritten?.(key, r.id as string) ? null : (r.reach_problem as string | null);
-    entry.contacts.push(countedContact(rowToContact(r), rules, problem, r.sent_phone as string | null));
+    const crm = rowToContact(r);
+    const memo = cache && JSON.stringify([crm.id, crm.firstName, crm.lastName, crm.phoneNumber, crm.email, problem, r.sent_phone]);
+    let counted = memo === undefined ? undefined : cache?.get(memo);
+    if (!counted) {
+      counted = countedContact(crm, rules, problem, r.sent_phone as string | null);
+      if (memo !== undefined && cache) {
+        if (cache.size >= MAX_CACHED) cache.clear();
+        cache.set(memo, counted);
+      }
+    }
+    entry.contacts.push(counted);
     if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   return [...bySite].map(([site, e]) => ({ site, crmSiteId: e.crmSiteId, ...siteReach(e.contacts) }));
@@ -84,24 +108,26 @@ export async function readSiteReach(
 export function countedContact(crm: CrmContact, rules: NormalizeRules, reachProblem: string | null, sentPhone: string | null): CountedContact {
   const prepared = prepareContact(crm, rules);
   const current = prepared.ok && prepared.contact.phone.state === 'value' && prepared.contact.phone.value === sentPhone;
-  return { ...contactReach(crm, rules, current ? reachProblem : null), synced: prepared.ok };
+  return { ...contactReach(prepared, crm.phoneNumber, rules, current ? reachProblem : null), synced: prepared.ok };
 }
 
 /** The number of enabled sites without an SMS-capable contact (gauge `chekt_sync_sites_unreachable`). */
-export async function countUnreachableSites(db: PrismaClient, rules: NormalizeRules): Promise<number> {
-  return (await readSiteReach(db, rules, null)).filter((s) => s.smsCapable === 0).length;
+export async function countUnreachableSites(db: PrismaClient, rules: NormalizeRules, cache?: Map<string, CountedContact>): Promise<number> {
+  return (await readSiteReach(db, rules, null, cache ? { cache } : {})).filter((s) => s.smsCapable === 0).length;
 }
 
 /**
  * {@link countUnreachableSites} for the gauge: reads every enabled site's contacts, so one answer serves the
- * scrapes of the next `ttlMs` (default 10,000 ms; several Prometheus servers may scrape every few seconds),
- * and concurrent scrapes share one read.
+ * scrapes of the next `ttlMs` (default 30,000 ms; several Prometheus servers may scrape every few seconds),
+ * concurrent scrapes share one read, and contacts are classified again only when their row changed
+ * (docs/REACHABILITY.md gives the cost).
  */
-export function unreachableSitesGauge(db: PrismaClient, rules: NormalizeRules, ttlMs = 10_000, now: () => number = Date.now): () => Promise<number> {
+export function unreachableSitesGauge(db: PrismaClient, rules: NormalizeRules, ttlMs = 30_000, now: () => number = Date.now): () => Promise<number> {
   let cached: { at: number; value: Promise<number> } | null = null;
+  const contacts = new Map<string, CountedContact>();
   return () => {
     if (cached && now() - cached.at < ttlMs) return cached.value;
-    const value = countUnreachableSites(db, rules);
+    const value = countUnreachableSites(db, rules, contacts);
     const entry = { at: now(), value };
     cached = entry;
     // A failed read is not cached: the scrape fails once and the next one reads again.

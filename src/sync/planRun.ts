@@ -215,7 +215,7 @@ async function readRunReach(deps: PlanRunDeps, req: PlanRunRequest, plan: ModePl
   const deletes = plan.operations.filter(isHoldableDelete);
   const writes = new Set(plan.operations.filter((o) => o.kind !== 'delete').map((o) => `${o.dealerId}/${o.siteId}\n${o.externalContactId}`));
   const [after, before, smsDeleted] = await Promise.all([
-    readSiteReach(deps.db, deps.rules, scope, (site, ext) => writes.has(`${site}\n${ext}`)),
+    readSiteReach(deps.db, deps.rules, scope, { rewritten: (site, ext) => writes.has(`${site}\n${ext}`) }),
     readSentReach(deps.db, deps.rules, scope),
     countSmsCapableSent(deps.db, deps.rules, deletes),
   ]);

@@ -112,7 +112,7 @@ describe('awkward-contacts.json', () => {
   it('phone types (docs/REACHABILITY.md): each typed entry classifies as the fixture says', () => {
     const typed = FIXTURES.filter((f) => f.expect.phoneType !== undefined);
     expect(typed).toHaveLength(8);
-    for (const f of typed) expect([f.id, contactReach(toCrm(f), DEFAULT_RULES, null).phoneType]).toEqual([f.id, f.expect.phoneType]);
+    for (const f of typed) expect([f.id, contactReach(prepareContact(toCrm(f)), f.phoneNumber, DEFAULT_RULES, null).phoneType]).toEqual([f.id, f.expect.phoneType]);
   });
 
   it('awk-025 is sent without its extension, with a warning', () => {

@@ -58,17 +58,18 @@ const crm = (over: Partial<CrmContact> = {}): CrmContact => ({
 });
 const counted = (over: Partial<CrmContact>, problem: string | null = null): CountedContact => {
   const c = crm(over);
-  return { ...contactReach(c, DEFAULT_RULES, problem), synced: prepareContact(c).ok };
+  return { ...contactReach(prepareContact(c), c.phoneNumber, DEFAULT_RULES, problem), synced: prepareContact(c).ok };
 };
 
 describe('contactReach and siteReach', () => {
   it('a skipped contact never counts; a reach problem from the echo check takes an SMS-capable phone out', () => {
-    expect(contactReach(crm({ firstName: '' }), DEFAULT_RULES, null)).toEqual({ phoneType: 'mobile', smsCapable: false, reachProblem: null });
-    expect(contactReach(crm(), DEFAULT_RULES, 'CHeKT dropped the phone number it was sent')).toEqual({
+    const reach = (c: CrmContact, problem: string | null) => contactReach(prepareContact(c), c.phoneNumber, DEFAULT_RULES, problem);
+    expect(reach(crm({ firstName: '' }), null)).toEqual({ phoneType: 'mobile', smsCapable: false, reachProblem: null });
+    expect(reach(crm(), 'CHeKT dropped the phone number it was sent')).toEqual({
       phoneType: 'mobile', smsCapable: false, reachProblem: 'CHeKT dropped the phone number it was sent',
     });
     // A problem recorded for a landline says nothing new: it was never reachable.
-    expect(contactReach(crm({ phoneNumber: '+442079460958' }), DEFAULT_RULES, 'x')).toEqual({ phoneType: 'fixed_line', smsCapable: false, reachProblem: null });
+    expect(reach(crm({ phoneNumber: '+442079460958' }), 'x')).toEqual({ phoneType: 'fixed_line', smsCapable: false, reachProblem: null });
   });
 
   it('a site of landline and toll-free numbers is unreachable, with the reason in words', () => {

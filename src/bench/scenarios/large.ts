@@ -32,6 +32,8 @@ interface ChildResult {
   /** The worst event-loop block while planning, ms. */
   readonly maxBlockMs: number;
   readonly ticks: ReadonlyArray<{ planMs: number; planned: number }>;
+  /** One full reachability read (every enabled site's contacts classified), after the ticks. */
+  readonly reachRead: { readonly ms: number; readonly warmMs: number; readonly unreachable: number; readonly rssMb: number };
 }
 
 /** Seeds, plans twice (nothing changed; then 1 % changed), appends two rows. */
@@ -72,6 +74,26 @@ export async function runLargePlan(ctx: BenchContext, setup: LargeSetup, rows: R
         // Nothing changed must plan nothing; 1 % changed must plan about 1 % (enqueued again by the second tick: no worker).
         ok: round === 'nothing changed' ? first!.planned === 0 && second!.planned === 0 : first!.planned > 0,
       });
+      if (round === 'nothing changed') {
+        rows.push({
+          scenario: 'large reachability read',
+          mode: 'status',
+          contacts: setup.contacts,
+          sites: setup.sites,
+          changes: null,
+          calls: null,
+          ideal: null,
+          wallMs: r.reachRead.ms,
+          perMinute: null,
+          limit: null,
+          p50: null,
+          p95: null,
+          rssMb: r.reachRead.rssMb,
+          notes: `every enabled site's contacts read and classified (npm run status, the gauge's first scrape); next scrape ${(r.reachRead.warmMs / 1000).toFixed(2)} s (rows unchanged: not classified again); ${r.reachRead.unreachable} sites unreachable`,
+          // Every seeded contact has a US number (SMS-capable), so no site may be unreachable.
+          ok: r.reachRead.unreachable === 0,
+        });
+      }
     }
   } finally {
     await db.$disconnect();
