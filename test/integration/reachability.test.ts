@@ -93,6 +93,7 @@ describe('through the HTTP API and /metrics', () => {
   let h: Harness;
   let server: FastifyInstance;
   let base: string;
+  let firstRunId: string;
   const auth = { authorization: `Basic ${Buffer.from('ops:correct horse battery').toString('base64')}` };
   const get = async (path: string) => (await fetch(`${base}${path}`, { headers: auth })).json() as Promise<Record<string, unknown>>;
   const sync = () => runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
@@ -119,7 +120,9 @@ describe('through the HTTP API and /metrics', () => {
     await server.listen({ port: 0, host: '127.0.0.1' });
     const addr = server.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-    expect((await sync()).counts).toEqual({ create: { succeeded: 5 } });
+    const first = await sync();
+    expect(first.counts).toEqual({ create: { succeeded: 5 } });
+    firstRunId = first.runId;
   }, 90_000);
 
   afterAll(async () => {
@@ -139,6 +142,12 @@ describe('through the HTTP API and /metrics', () => {
     expect(b.smsCapableContacts).toBe(1);
     expect((b.contacts as Array<Record<string, unknown>>).map((c) => [c.phoneType, c.smsCapable])).toEqual([['fixed_line_or_mobile', true]]);
     expect(await gauge()).toBe('chekt_sync_sites_unreachable 1');
+    const run = await get(`/api/runs/${firstRunId}`);
+    expect([run.unreachableSites, run.reachableAgainSites, run.reachProblems]).toEqual([
+      [{ site: '80/1', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }],
+      [],
+      [],
+    ]);
   }, 60_000);
 
   test('the echo check: CHeKT dropping a mobile flags the contact, and the site becomes unreachable', async () => {

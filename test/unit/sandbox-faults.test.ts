@@ -45,6 +45,27 @@ describe('FaultInjector', () => {
   });
 });
 
+describe('FaultInjector: a strict or picky CHeKT (reachability tests)', () => {
+  it('strictPhone refuses a phone that is not E.164 or bare digits; an absent or empty phone passes', () => {
+    const f = new FaultInjector({ seed: 1, faults: { strictPhone: true } });
+    expect(['+12015550100 ext. 5', '(201) 555-0100', '+12015550100', '12015550100', '', null, undefined].map((phone_number) => f.refusedField({ phone_number }))).toEqual([
+      'phone_number', 'phone_number', undefined, undefined, undefined, undefined, undefined,
+    ]);
+  });
+
+  it('rejectFields refuses non-empty values of the named fields, phone first', () => {
+    const f = new FaultInjector({ seed: 1, faults: { rejectFields: ['email', 'phone_number'] } });
+    expect(f.refusedField({ phone_number: '+1', email: 'a@b.c' })).toBe('phone_number');
+    expect(f.refusedField({ email: 'a@b.c' })).toBe('email');
+    expect(f.refusedField({ email: '' })).toBeUndefined();
+  });
+
+  it('dropPhone stores no phone for a write that carries one, and leaves an absent one absent', () => {
+    const f = new FaultInjector({ seed: 1, faults: { dropPhone: true } });
+    expect([f.storedPhone('+12015550100'), f.storedPhone(null), f.storedPhone(undefined)]).toEqual([null, null, undefined]);
+  });
+});
+
 describe('mergeFaults', () => {
   it('merges partials over a base', () => {
     expect(mergeFaults({ ...DEFAULT_FAULTS, rejectExternalContactIds: [] }, { latencyMs: 20 })).toEqual({
