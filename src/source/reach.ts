@@ -9,7 +9,7 @@ import type { PrismaClient } from './db.js';
  * Reachability reads (docs/REACHABILITY.md): how many SMS-capable contacts each CRM site has, or will have once
  * the plan is applied. Computed when asked, from the CRM (the truth) and the ledger's echo checks
  * (`sync_ledger.reach_problem`), so `npm run status` needs neither Redis nor a running service. Phones are
- * classified in JavaScript (libphonenumber-js), about 13 µs a contact on this machine; long reads yield to the
+ * classified in JavaScript (libphonenumber-js): about 20 µs a contact with its normalisation (docs/REACHABILITY.md); long reads yield to the
  * event loop every {@link YIELD_EVERY} contacts so a worker in the same process keeps its job locks.
  */
 
@@ -168,6 +168,7 @@ export async function countSmsCapableSent(
  * and their echo checks; only sites with at least one managed contact are listed.
  */
 export async function readSentReach(db: PrismaClient, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<Map<string, { managed: number; smsCapable: number }>> {
+  if (crmSiteIds !== null && crmSiteIds.length === 0) return new Map();
   const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
   const rows = await db.$queryRaw<Array<{ dealer: string; site: string; phone: string | null; problem: string | null }>>`
     SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, l.last_sent->>'phone_number' AS phone, l.reach_problem AS problem
