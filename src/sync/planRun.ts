@@ -205,10 +205,13 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
 }
 
 /**
- * Reachability of the planned sites (docs/REACHABILITY.md): `after`, once the plan is applied (the CRM's live
- * contacts; a contact the plan writes again is judged by its phone, its next echo check decides); `before`, what this service holds in CHeKT now (the phones last sent); and the SMS-capable contacts
- * among the planned deletes (domain/safety.ts rule 3). A reconcile covers its sites (every enabled one when
- * none is named); a change tick, the sites it has operations on.
+ * Reachability of the planned sites (docs/REACHABILITY.md):
+ * - `after`: once the plan is applied (the CRM's live contacts; a contact the plan writes again is judged by its
+ *   phone, and its next echo check decides);
+ * - `before`: what this service holds in CHeKT now (the phones last sent, and their echo checks);
+ * - `smsDeleted`: the SMS-capable contacts among the planned deletes (domain/safety.ts rule 3).
+ * A reconcile covers its sites (every enabled one when none is named); a change tick, the sites it has
+ * operations on (none: no query).
  */
 async function readRunReach(deps: PlanRunDeps, req: PlanRunRequest, plan: ModePlan) {
   const scope = req.mode === 'reconcile' ? plan.crmSiteIds : [...new Set(plan.operations.map((o) => o.crmSiteId))];
