@@ -202,7 +202,7 @@ describe('GET /api/sites/:dealerId/:siteId', () => {
     // A failed change is still not applied: when the ledger keeps its pending_since, it is the oldest one.
     if (byId['bad-1'].pendingSince === null) expect(body.oldestUnsyncedChangeAgeSeconds).toBeNull();
     else expect(body.oldestUnsyncedChangeAgeSeconds).toBeGreaterThanOrEqual(0);
-    for (const c of body.contacts) expect(Object.keys(c).sort()).toEqual(['chektContactId', 'crm', 'externalContactId', 'pendingSince', 'reason', 'state', 'syncedAt']);
+    for (const c of body.contacts) expect(Object.keys(c).sort()).toEqual(['chektContactId', 'crm', 'externalContactId', 'pendingSince', 'phoneType', 'reachProblem', 'reason', 'smsCapable', 'state', 'syncedAt']);
   });
 
   test('shows a hold, a pending change with its age, and ledger-only rows', async () => {

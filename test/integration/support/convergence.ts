@@ -116,7 +116,7 @@ export async function editSample(
 export interface ExpectedContact {
   readonly firstName: string;
   readonly lastName: string;
-  /** Exactly as sent: E.164, plus ` ext. N`. */
+  /** Exactly as sent: E.164, without any extension (an SMS cannot dial one; docs/REACHABILITY.md). */
   readonly phone: string | null;
   /** Lower-cased (emails compare without case; CHeKT keeps the sent case). */
   readonly email: string | null;
@@ -137,7 +137,7 @@ export function expectedOf(row: { firstName: string; lastName: string; phoneNumb
   if (firstName === null || lastName === null) return null;
   const rawPhone = text(row.phoneNumber);
   const parsed = rawPhone === null ? undefined : parsePhoneNumberFromString(rawPhone, { defaultCountry: 'US' });
-  const phone = parsed?.isValid() ? (parsed.ext ? `${parsed.number} ext. ${parsed.ext}` : parsed.number) : null;
+  const phone = parsed?.isValid() ? parsed.number : null;
   const rawEmail = text(row.email);
   const email = rawEmail !== null && /^[^\s@]+@[^\s@]+\.[A-Za-z]{2,}$/.test(rawEmail) ? rawEmail.toLowerCase() : null;
   return { firstName, lastName, phone, email };
