@@ -143,7 +143,8 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     live: counts.get(site)?.live ?? 0,
     managed: counts.get(site)?.managed ?? 0,
     recentDeletes: counts.get(site)?.recentDeletes ?? 0,
-    smsRemaining: reach.after.get(site)?.smsCapable ?? 0,
+    // A site missing from the reachability read (not enabled) is not judged by the SMS rule.
+    ...(reach.after.has(site) ? { smsRemaining: reach.after.get(site)!.smsCapable } : {}),
     smsDeleted: reach.smsDeleted.get(site) ?? 0,
   }));
   const { holds, approved } = resolveHolds({ stats, totalManaged, rules: deps.holdRules, stored, approvalRequested });
