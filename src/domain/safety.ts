@@ -115,8 +115,16 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
 
 /** Rule 3 of {@link findHolds}: the deletes take the site from at least `min` SMS-capable contacts to fewer. */
 function losesSmsReach(s: SiteDeleteStats, min: number): boolean {
-  if (min <= 0 || s.smsRemaining === undefined || !s.smsDeleted) return false;
-  return s.smsRemaining < min && s.smsRemaining + s.smsDeleted >= min;
+  return s.smsRemaining !== undefined && takesBelowSmsMinimum(s.smsRemaining, s.smsDeleted ?? 0, min);
+}
+
+/**
+ * The SMS rule on plain numbers (rule 3 of {@link findHolds}, and the worker's delete gate, sync/deleteGate.ts):
+ * deleting `smsDeleted` SMS-capable contacts takes the site from at least `min` (`remaining + deleted`) to fewer
+ * (`remaining`). False when `min` is 0 (off), nothing SMS-capable is deleted, or the site was below `min` already.
+ */
+export function takesBelowSmsMinimum(smsRemaining: number, smsDeleted: number, min: number): boolean {
+  return min > 0 && smsDeleted > 0 && smsRemaining < min && smsRemaining + smsDeleted >= min;
 }
 
 /** True for a delete that a hold applies to (a contact removed from the CRM, not an extra copy). */

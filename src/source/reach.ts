@@ -189,3 +189,27 @@ export async function readSentReach(db: PrismaClient, rules: NormalizeRules, crm
 function sentSmsCapable(r: { phone: string | null; problem: string | null }, rules: NormalizeRules): boolean {
   return r.problem === null && isSmsCapable(classifyPhone(r.phone, rules));
 }
+
+/**
+ * The contacts this service holds in CHeKT on one site, by the phone last sent and its echo check: how many of
+ * them other than `externalContactId` can be texted, and whether that one can (the worker's delete gate).
+ */
+export async function readSentSmsForDelete(
+  db: Pick<PrismaClient, '$queryRaw'>,
+  site: { readonly dealerId: string; readonly siteId: string },
+  externalContactId: string,
+  rules: NormalizeRules,
+): Promise<{ others: number; deleted: boolean }> {
+  const rows = await db.$queryRaw<Array<{ ext: string; phone: string | null; problem: string | null }>>`
+    SELECT external_contact_id AS ext, last_sent->>'phone_number' AS phone, reach_problem AS problem
+      FROM sync_ledger
+     WHERE chekt_dealer_id = ${site.dealerId} AND chekt_site_id = ${site.siteId} AND chekt_contact_id IS NOT NULL`;
+  let others = 0;
+  let deleted = false;
+  for (const r of rows) {
+    if (!sentSmsCapable(r, rules)) continue;
+    if (r.ext === externalContactId) deleted = true;
+    else others += 1;
+  }
+  return { others, deleted };
+}

@@ -32,6 +32,8 @@ export interface ApplyDeps {
   readonly now: () => Date;
   /** Config `SITE_MIN_CONTACTS` (default 1). */
   readonly siteMinContacts: number;
+  /** Config `SITE_MIN_SMS_CONTACTS` (default 1 in the config; absent here: not checked by the delete gate). */
+  readonly siteMinSmsContacts?: number;
 }
 
 /** What was done: `appliedKind` may differ from the planned kind when the CRM changed since planning. */
@@ -124,7 +126,12 @@ export async function applyOperation(
       if (job.reason === 'duplicate_in_chekt') return remove();
       // Gate, delete and ledger write under the site's lock: the next delete of the site sees this one.
       return withSiteLock(deps.db, site, async (tx) => {
-        const gate = await gateDelete(tx, job, { minContacts: deps.siteMinContacts, approved: !!job.approveDeletes, waitedMs: Date.now() - job.enqueuedAt });
+        const gate = await gateDelete(tx, job, {
+          minContacts: deps.siteMinContacts,
+          approved: !!job.approveDeletes,
+          waitedMs: Date.now() - job.enqueuedAt,
+          ...(deps.siteMinSmsContacts ? { minSmsContacts: deps.siteMinSmsContacts, rules: deps.rules } : {}),
+        });
         if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
         if (gate.type === 'hold') {
           await addHold(tx, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());

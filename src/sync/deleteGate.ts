@@ -1,6 +1,9 @@
+import type { NormalizeRules } from '../domain/contact.js';
+import { takesBelowSmsMinimum } from '../domain/safety.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../source/db.js';
 import { readDeleteGate } from '../source/operationContext.js';
+import { readSentSmsForDelete } from '../source/reach.js';
 
 /**
  * The delete gate (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3), checked by
@@ -10,7 +13,9 @@ import { readDeleteGate } from '../source/operationContext.js';
  *   {@link MAX_WAIT_MS};
  * - a delete is held (stored in `sync_holds`) unless an operator approved the site's deletes when: the site is
  *   already on hold; a create on the site failed for good in the same run (its replacement is missing); or it
- *   would leave the site with fewer than `SITE_MIN_CONTACTS` managed contacts in CHeKT.
+ *   would leave the site with fewer than `SITE_MIN_CONTACTS` managed contacts in CHeKT; or it would take the site
+ *   from at least `SITE_MIN_SMS_CONTACTS` SMS-capable contacts to fewer, counting the contacts this service holds
+ *   in CHeKT by the phones last sent (docs/REACHABILITY.md; the planner checks the same rule on the CRM's side).
  * The caller runs the gate and the delete under a per-site lock ({@link withSiteLock}), so two deletes of one
  * site never both see the other's contact as remaining.
  */
@@ -28,7 +33,14 @@ export type GateDecision =
 export async function gateDelete(
   db: Pick<PrismaClient, '$queryRaw'>,
   op: { readonly opKey: string; readonly runId: string; readonly externalContactId: string; readonly dealerId: string; readonly siteId: string },
-  options: { readonly minContacts: number; readonly approved: boolean; readonly waitedMs: number },
+  options: {
+    readonly minContacts: number;
+    readonly approved: boolean;
+    readonly waitedMs: number;
+    /** Config `SITE_MIN_SMS_CONTACTS` and the phone rules to classify with; absent or 0: not checked here. */
+    readonly minSmsContacts?: number;
+    readonly rules?: NormalizeRules;
+  },
 ): Promise<GateDecision> {
   const state = await readDeleteGate(db, op);
   if (state.createsPending && options.waitedMs < MAX_WAIT_MS) {
@@ -47,6 +59,17 @@ export async function gateDelete(
       remaining: state.remaining,
       reason: `deleting would leave ${state.remaining} contact(s) in CHeKT, below SITE_MIN_CONTACTS=${options.minContacts}${approve}`,
     };
+  }
+  const minSms = options.minSmsContacts ?? 0;
+  if (minSms > 0 && options.rules) {
+    const sms = await readSentSmsForDelete(db, op, op.externalContactId, options.rules);
+    if (takesBelowSmsMinimum(sms.others, sms.deleted ? 1 : 0, minSms)) {
+      return {
+        type: 'hold',
+        remaining: state.remaining,
+        reason: `deleting would leave ${sms.others} SMS-capable contact(s) in CHeKT, below SITE_MIN_SMS_CONTACTS=${minSms}${approve}`,
+      };
+    }
   }
   return { type: 'go' };
 }

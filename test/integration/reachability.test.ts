@@ -245,4 +245,31 @@ describe('through the HTTP API and /metrics', () => {
       h.sandbox.setFaults({ rejectFields: [] });
     }
   }, 90_000);
+
+  test("the worker's delete gate: the replacement's phone dropped by CHeKT keeps the old mobile (held)", async () => {
+    // The earlier held delete on 80/4 is withdrawn in the CRM, so this run deletes one contact only.
+    await h.app.db.contact.update({ where: { id: 'd1' }, data: { deletedAt: null } });
+    await h.app.db.site.create({ data: { id: 'e', chektDealerId: '80', chektSiteId: '5', name: 'e' } });
+    h.sandbox.addSite('80', '5');
+    await h.app.db.contact.create({ data: { id: 'e1', siteId: 'e', firstName: 'Old', lastName: 'Mobile', phoneNumber: '+49 151 23456789' } });
+    expect((await changeTick()).counts).toEqual({ create: { succeeded: 1 } });
+    await h.app.db.contact.update({ where: { id: 'e1' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.create({ data: { id: 'e2', siteId: 'e', firstName: 'New', lastName: 'Mobile', phoneNumber: '+49 151 98765432' } });
+    h.sandbox.setFaults({ dropPhone: true });
+    let report;
+    try {
+      report = await changeTick();
+    } finally {
+      h.sandbox.setFaults({ dropPhone: false });
+    }
+    // Planning saw a mobile replacing a mobile; the gate, after the create, sees CHeKT dropped the new phone.
+    expect(report.counts).toEqual({ create: { succeeded: 1 }, delete: { held: 1 } });
+    expect(report.reachProblems).toEqual([{ site: '80/5', externalContactId: 'e2', problem: 'CHeKT dropped the phone number it was sent' }]);
+    const hold = await h.app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: '80', chektSiteId: '5' } } });
+    expect(hold?.reason).toBe('deleting would leave 0 SMS-capable contact(s) in CHeKT, below SITE_MIN_SMS_CONTACTS=1; approve with: npm run sync -- --site 80/5 --approve-deletes');
+    expect(h.sandbox.contacts('80', '5').map((x) => [x.external_contact_id, x.phone_number]).sort()).toEqual([
+      ['e1', '+4915123456789'],
+      ['e2', null],
+    ]);
+  }, 90_000);
 });
