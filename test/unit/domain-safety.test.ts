@@ -1,4 +1,4 @@
-import { countSiteOperations, findHolds, resolveHolds, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
+import { countSiteOperations, findHolds, resolveHolds, takesBelowSmsMinimum, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
 import type { PlannedOperation } from '../../src/domain/plan.js';
 
 const rules: HoldRules = { maxDeleteSharePercent: 10, minDeletesForShare: 2, minContacts: 1, windowSeconds: 3600 };
@@ -123,5 +123,19 @@ describe('findHolds: rule 3, SITE_MIN_SMS_CONTACTS', () => {
     expect(findHolds([s], 1000, { ...rules, minSmsContacts: 0 }, none)).toEqual([]);
     expect(findHolds([s], 1000, rules, none)).toEqual([]);
     expect(findHolds([s], 1000, sms, () => true)).toEqual([]);
+  });
+});
+
+describe('takesBelowSmsMinimum (the SMS rule on plain numbers, also used by the delete gate)', () => {
+  it.each([
+    [0, 1, 1, true],
+    [1, 1, 1, false],
+    [0, 0, 1, false],
+    [0, 1, 2, false],
+    [1, 1, 2, true],
+    [0, 3, 2, true],
+    [0, 1, 0, false],
+  ])('remaining %i, deleted %i, minimum %i -> %s', (remaining, deleted, min, held) => {
+    expect(takesBelowSmsMinimum(remaining, deleted, min)).toBe(held);
   });
 });
