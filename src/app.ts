@@ -255,7 +255,7 @@ export function createApp(options: CreateAppOptions): App {
         // A job whose data Redis lost is dropped before it reads or writes anything, and rebuilt from PostgreSQL.
         guardOperationData(
           createOperationProcessor({
-            deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts },
+            deps: { db, chekt, rules, now, siteMinContacts: config.sync.siteMinContacts, siteMinSmsContacts: config.sync.siteMinSmsContacts },
             logger,
             ownsJob: (job, token) => holdsJobLock(redis, job, token),
             maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
