@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import { runSync } from '../../src/cli/runSync.js';
 import { toJsonReport } from '../../src/cli/report.js';
-import { buildHttpServer } from '../../src/http/server.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, createProcessFixture, seedCrm, type Harness, type ProcessFixture } from './support/harness.js';
+import { basic, CREDENTIALS, startHttp } from './support/http.js';
 import { run, start, waitExit } from './support/spawn.js';
 
 /**
@@ -94,7 +94,7 @@ describe('through the HTTP API and /metrics', () => {
   let server: FastifyInstance;
   let base: string;
   let firstRunId: string;
-  const auth = { authorization: `Basic ${Buffer.from('ops:correct horse battery').toString('base64')}` };
+  const auth = { authorization: basic(CREDENTIALS.admin.user, CREDENTIALS.admin.password) };
   const get = async (path: string) => (await fetch(`${base}${path}`, { headers: auth })).json() as Promise<Record<string, unknown>>;
   const sync = () => runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
   const changeTick = async () => {
@@ -116,10 +116,7 @@ describe('through the HTTP API and /metrics', () => {
       { id: 'c2', siteId: 'c', firstName: 'Dov', lastName: 'Desk', phoneNumber: '+33 1 42 68 53 00' },
     ]);
     await h.app.startWorkers();
-    server = await buildHttpServer(h.app, { admin: { user: 'ops', password: 'correct horse battery' } });
-    await server.listen({ port: 0, host: '127.0.0.1' });
-    const addr = server.server.address();
-    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    ({ server, base } = await startHttp(h.app));
     const first = await sync();
     expect(first.counts).toEqual({ create: { succeeded: 5 } });
     firstRunId = first.runId;
