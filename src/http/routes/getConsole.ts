@@ -38,13 +38,13 @@ export function getConsole(scope: FastifyInstance, app: App): void {
   scope.get('/console.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));
 
   scope.get('/', async (req, reply) => {
-    const overview = await getStatusOverview(app.db);
+    const overview = await getStatusOverview(app.db, {}, app.planDeps.rules);
     return sendPage(req, reply, 'Overview', overviewPage(overview, assessHealth(overview, app.config.alerts.behindSeconds), canAct(req)), { refreshSeconds: 30 });
   });
 
   scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
     const ref = { dealerId: req.params.dealerId, siteId: req.params.siteId };
-    const s = ref.dealerId.includes('\u0000') || ref.siteId.includes('\u0000') ? null : await getSiteStatus(app.db, ref);
+    const s = ref.dealerId.includes('\u0000') || ref.siteId.includes('\u0000') ? null : await getSiteStatus(app.db, ref, app.planDeps.rules);
     if (!s) return sendPage(req, reply, 'Site not found', html`<p>No CRM site maps to ${ref.dealerId}/${ref.siteId}.</p>`, { status: 404 });
     const held = s.hold ? await listHeldDeletes(app.db, ref) : [];
     return sendPage(req, reply, `Site ${s.dealerId}/${s.siteId}`, sitePage(s, held, canAct(req)));

@@ -14,7 +14,7 @@ import { parseQuery } from '../query.js';
 export function getStatus(scope: FastifyInstance, app: App): void {
   scope.get('/status', async (req, reply) => {
     if (!parseQuery(z.object({}).strict(), req.query, reply)) return reply;
-    const overview = await getStatusOverview(app.db);
+    const overview = await getStatusOverview(app.db, {}, app.planDeps.rules);
     return { ...overview, health: assessHealth(overview, app.config.alerts.behindSeconds) };
   });
 }
