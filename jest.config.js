@@ -13,6 +13,8 @@ export default {
     '^content-disposition$': '<rootDir>/test/support-content-disposition.cjs',
   },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  // Builds dist/ when src/ changed since the last build: tests that spawn the service run the compiled build.
+  globalSetup: '<rootDir>/test/support/build-dist.js',
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 60_000,
   // Integration files each create their own database; two at a time keeps a 2-core machine responsive.

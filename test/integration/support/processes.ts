@@ -5,11 +5,11 @@ import { Redis } from 'ioredis';
 import { start } from './spawn.js';
 
 /**
- * Processes the fault tests start and kill themselves: TypeScript entry points run by node itself, a private
+ * Processes the fault tests start and kill themselves: entry points run by node itself (spawn.ts), a private
  * `redis-server` (so a test can kill -9 and restart Redis without touching the shared one), and free TCP ports.
  */
 
-/** Starts `node --import tsx <entry> <args>` (spawn.ts `start`); wait with spawn.ts's `waitExit`. */
+/** Starts `<entry> <args>` (spawn.ts `start`: compiled for `src/` entries); wait with spawn.ts's `waitExit`. */
 export function startNode(entry: string, env: Record<string, string>, args: string[] = []): ChildProcess & { out: string[]; err: string[] } {
   return start(entry, args, env);
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 
-/** Runs a TypeScript entry point with tsx in a child process, as `npm run …` would. */
+/** How a child process ended. */
 export interface Finished {
   readonly code: number | null;
   readonly stdout: string;
@@ -14,12 +14,22 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 /**
- * Starts `node --import tsx <entry> <args>` (what the npm scripts exec, so the child's pid is the program's own
- * and a SIGKILL reaches it; the `tsx` CLI would run the program in a second process), or with `npm: true`,
- * `npm run <entry> -- <args>`. Wait with {@link waitExit}.
+ * The command line of an entry point: a product entry under `src/` runs compiled, `node dist/<path>.js`, as the
+ * npm scripts and the image run it (jest's globalSetup, test/support/build-dist.js, builds dist/ first); a
+ * test-only entry (under `test/`) runs `node --import tsx <entry>`. Either way the child's pid is the program's
+ * own, so a SIGKILL reaches it.
+ */
+export function nodeArgs(entry: string): string[] {
+  const compiled = /^src\/(.+)\.ts$/.exec(entry);
+  return compiled ? [`dist/${compiled[1]}.js`] : ['--import', 'tsx', entry];
+}
+
+/**
+ * Starts {@link nodeArgs}`(entry)` with `args`, or with `npm: true`, `npm run <entry> -- <args>`. Wait with
+ * {@link waitExit}.
  */
 export function start(entry: string, args: string[], env: Record<string, string>, opts: { npm?: boolean } = {}): ChildProcess & { out: string[]; err: string[] } {
-  const [cmd, argv] = opts.npm ? ['npm', ['run', '--silent', entry, '--', ...args]] : [process.execPath, ['--import', 'tsx', entry, ...args]];
+  const [cmd, argv] = opts.npm ? ['npm', ['run', '--silent', entry, '--', ...args]] : [process.execPath, [...nodeArgs(entry), ...args]];
   const child = spawn(cmd, argv, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { out: string[]; err: string[] };
   child.out = [];
   child.err = [];
