@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { startAlerter, type Alerter } from './alerts/alerter.js';
 import { createChektClient, type ChektClient } from './chekt/client.js';
 import { createRedisRateLimiter, createUnlimitedRateLimiter, type RateLimiter } from './chekt/rateLimiter.js';
@@ -11,7 +10,7 @@ import type { NormalizeRules } from './domain/contact.js';
 import type { Logger } from './logger.js';
 import { createMetrics, observeOperationWorker, type Metrics } from './metrics.js';
 import { createBackoffStrategy } from './queue/backoff.js';
-import { createRedis } from './queue/connection.js';
+import { bullmqPrefix, createRedis, redisTargetOf, type RedisClient } from './queue/connection.js';
 import { holdsJobLock } from './queue/fence.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from './queue/jobs.js';
 import { registerRecoveryMetrics } from './recovery/metrics.js';
@@ -47,7 +46,8 @@ export interface App {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: PrismaClient;
-  readonly redis: Redis;
+  /** Shared non-blocking connection (queues, rate limit, readiness): one server or a cluster. */
+  readonly redis: RedisClient;
   readonly chekt: ChektClient;
   readonly tokens: TokenProvider;
   readonly rateLimiter: RateLimiter;
@@ -106,9 +106,10 @@ export interface CreateAppOptions {
 export function createApp(options: CreateAppOptions): App {
   const { config, logger } = options;
   const now = options.now ?? (() => new Date());
-  const prefix = config.sync.queuePrefix;
+  const redisTarget = redisTargetOf(config);
+  const prefix = bullmqPrefix(config.sync.queuePrefix, redisTarget);
   const db = createPrisma({ databaseUrl: config.databaseUrl, statementTimeoutMs: config.dbStatementTimeoutMs });
-  const redis = createRedis(config.redisUrl, { blocking: false, logger });
+  const redis = createRedis(redisTarget, { blocking: false, logger });
   // The metric hooks below run only after createApp returned, once `metrics` (built with the queues) exists.
   const onWait = (ms: number) => metrics.rateLimitWait.inc(ms / 1000);
   const rateLimiter = options.unlimitedRate
@@ -188,7 +189,7 @@ export function createApp(options: CreateAppOptions): App {
   let alerter: Alerter | undefined;
   let watchdog: Watchdog | undefined;
   const schedulerSpec = { tickEveryMs: config.sync.intervalSeconds * 1000, reconcileCron: config.sync.reconcileCron };
-  const workerConnections: Redis[] = [];
+  const workerConnections: RedisClient[] = [];
   let stopping = false;
   let stopped: Promise<void> | undefined;
 
@@ -246,7 +247,7 @@ export function createApp(options: CreateAppOptions): App {
     },
     async startWorkers(opts = {}) {
       const blocking = () => {
-        const c = createRedis(config.redisUrl, { blocking: true, logger });
+        const c = createRedis(redisTarget, { blocking: true, logger });
         workerConnections.push(c);
         return c;
       };

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import type { RedisClusterTarget } from './queue/connection.js';
 
 /**
  * Configuration, parsed once from the environment by zod and frozen. No other module reads `process.env`.
@@ -10,6 +12,39 @@ import { z } from 'zod';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * `REDIS_CLUSTER_NODES`: comma-separated seed nodes, each `host:port` or a `redis://` / `rediss://` URL (the way
+ * to give a password or ask for TLS; every node shares the first URL's credentials). Returns the problem in
+ * words when the list is malformed.
+ */
+export function parseClusterNodes(raw: string): RedisClusterTarget | string {
+  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  if (entries.length === 0) return 'must list at least one host:port';
+  const nodes: Array<{ host: string; port: number }> = [];
+  let username: string | undefined;
+  let password: string | undefined;
+  let tls = false;
+  for (const entry of entries) {
+    let u: URL;
+    try {
+      u = new URL(/^[a-z]+:\/\//i.test(entry) ? entry : `redis://${entry}`);
+    } catch {
+      return `"${entry.replace(/\/\/[^@]*@/, '//***@')}" is not host:port`;
+    }
+    if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') return `"${u.protocol}//…" is not redis:// or rediss://`;
+    const port = Number(u.port);
+    if (!u.hostname || !u.port || !Number.isInteger(port) || port < 1 || port > 65_535) return `"${u.host || entry}" needs a host and a port, e.g. 10.0.0.1:6379`;
+    if (u.pathname !== '' && u.pathname !== '/') return `"${u.host}${u.pathname}": a cluster has only database 0; drop the path`;
+    nodes.push({ host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port });
+    if (u.protocol === 'rediss:') tls = true;
+    if (u.password && password === undefined) {
+      username = u.username ? decodeURIComponent(u.username) : undefined;
+      password = decodeURIComponent(u.password);
+    }
+  }
+  return { nodes, username, password, tls };
+}
 
 /**
  * A whole number in [min, max], written as plain decimal digits (surrounding white space is ignored).
@@ -45,7 +80,17 @@ const envSchema = z.object({
   LISTEN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
   LISTEN_HEARTBEAT_MS: int(100, 600_000).default(5_000),
   RECOVERY_INTERVAL_SECONDS: int(1, 3600).default(30),
-  CHEKT_API_URL: url.default('https://api.chekt.com'),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .transform((raw, ctx) => {
+      const parsed = parseClusterNodes(raw);
+      if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed });
+      return parsed;
+    })
+    .optional(),
+  CHEKT_API_URL: url
+    .refine((u) => !/\/partner(\/v\d+)?\/*$/i.test(new URL(u).pathname), 'must be the base URL without /partner/v1 (the client adds it), e.g. https://api.chekt.com')
+    .default('https://api.chekt.com'),
   CHEKT_TOKEN_URL: url.optional(),
   CHEKT_CLIENT_ID: nonEmpty,
   CHEKT_CLIENT_SECRET: nonEmpty.optional(),
@@ -126,6 +171,7 @@ export interface Config {
   readonly databaseUrl: string;
   /** PostgreSQL `statement_timeout` of the service's sessions, in ms (default 30,000; 0 = none). */
   readonly dbStatementTimeoutMs: number;
+  /** `REDIS_URL`; unused when {@link redisCluster} is set. */
   readonly redisUrl: string;
   /**
    * Start even though Redis may evict keys (`maxmemory-policy` other than `noeviction`): `REDIS_ALLOW_EVICTION`,
@@ -144,6 +190,8 @@ export interface Config {
    * Redis' eviction policy, in seconds (`RECOVERY_INTERVAL_SECONDS`, default 30). Also checked on every Redis reconnect.
    */
   readonly recoveryIntervalSeconds: number;
+  /** `REDIS_CLUSTER_NODES`, parsed; when set, every Redis connection goes to this cluster instead of `redisUrl`. */
+  readonly redisCluster: RedisClusterTarget | undefined;
   readonly chekt: {
     readonly apiUrl: string;
     readonly tokenUrl: string;
@@ -287,6 +335,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     listenDatabaseUrl: e.LISTEN_DATABASE_URL ?? e.DATABASE_URL,
     listenHeartbeatMs: e.LISTEN_HEARTBEAT_MS,
     recoveryIntervalSeconds: e.RECOVERY_INTERVAL_SECONDS,
+    redisCluster: typeof e.REDIS_CLUSTER_NODES === 'object' ? e.REDIS_CLUSTER_NODES : undefined,
     chekt: {
       apiUrl,
       tokenUrl: e.CHEKT_TOKEN_URL ?? `${apiUrl}/oauth/token`,
@@ -352,6 +401,29 @@ export function loadBehindSeconds(env: Record<string, string | undefined>): numb
   const parsed = envSchema.shape.ALERT_BEHIND_SECONDS.safeParse(raw);
   if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `ALERT_BEHIND_SECONDS: ${i.message}`));
   return parsed.data;
+}
+
+/**
+ * Loads an env file into `process.env` with Node's own parser (`process.loadEnvFile`, the format of
+ * `node --env-file`): `ENV_FILE` when set (then the file must exist), else `.env` in the working directory when
+ * there is one. Variables already in the environment win, even when set empty. Every entry point calls this
+ * before {@link loadConfig}; the demo does not (it runs on its own database whatever `.env` says).
+ * @returns the absolute path loaded, or undefined when there was none.
+ * @throws {ConfigError} naming `ENV_FILE` when it names a missing file, or naming the file when it cannot be read.
+ */
+export function loadEnvFile(cwd: string = process.cwd()): string | undefined {
+  const named = process.env.ENV_FILE?.trim();
+  const path = resolve(cwd, named || '.env');
+  if (!existsSync(path)) {
+    if (named) throw new ConfigError([`ENV_FILE: no such file ${path}`]);
+    return undefined;
+  }
+  try {
+    process.loadEnvFile(path);
+  } catch (err) {
+    throw new ConfigError([`${named ? 'ENV_FILE' : '.env'}: cannot read ${path} (${(err as Error).message})`]);
+  }
+  return path;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, loadEnvFile } from './config.js';
 import { migrate } from './db/migrate.js';
 import { credentialsFromConfig } from './http/auth.js';
 import { buildHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { checkEvictionPolicy } from './recovery/evictionPolicy.js';
-import { checkConnections, checkCredentials, PreflightError, redact } from './preflight.js';
+import { checkConnections, checkCredentials, describeDatabaseError, PreflightError, redact } from './preflight.js';
 import { configSecrets } from './scrub.js';
 
 /**
@@ -15,6 +15,7 @@ import { configSecrets } from './scrub.js';
  */
 let config;
 try {
+  loadEnvFile();
   config = loadConfig(process.env, { requireAdmin: true });
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
@@ -25,13 +26,12 @@ const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets
 try {
   await migrate({ databaseUrl: config.databaseUrl, createDatabase: false });
 } catch (err) {
-  const missing = /does not exist/.test((err as Error).message);
-  console.error(`DATABASE_URL: cannot migrate ${redact(config.databaseUrl)}: ${(err as Error).message}${missing ? ' (create it with `npm run db:migrate`)' : ''}`);
+  console.error(`DATABASE_URL: cannot migrate ${redact(config.databaseUrl)}: ${describeDatabaseError(err)}`);
   process.exit(2);
 }
 const app = createApp({ config, logger });
 try {
-  await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  await checkConnections(app);
   // Redis must not evict the queues unless REDIS_ALLOW_EVICTION=true (docs/OPERATIONS-FAULTS.md).
   await checkEvictionPolicy(app.redis, config.redisAllowEviction, logger);
   await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode).catch((err: unknown) => {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
@@ -66,8 +66,11 @@ export interface RateLimiterStats {
 
 /** Options of {@link createRedisRateLimiter}. */
 export interface RedisRateLimiterOptions {
-  /** An ioredis client; the limiter does not close it. */
-  readonly redis: Redis;
+  /**
+   * An ioredis client, one server or a cluster; the limiter does not close it. Every command touches one key
+   * (no CROSSSLOT on a cluster).
+   */
+  readonly redis: Redis | Cluster;
   /** Redis key prefix shared by every process that talks to the same CHeKT client (e.g. `chekt-sync:chekt-rate`). */
   readonly key: string;
   /** CHeKT requests per minute across all processes (config `CHEKT_RATE_LIMIT_PER_MINUTE`, default 60). */

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadBehindSeconds, loadDatabaseUrl, loadPhoneRules } from '../config.js';
-import { redact } from '../preflight.js';
+import { ConfigError, loadBehindSeconds, loadDatabaseUrl, loadEnvFile, loadPhoneRules } from '../config.js';
+import { describeDatabaseError, redact } from '../preflight.js';
 import { createPrisma, type PrismaClient } from '../source/db.js';
 import { assessHealth, type Health } from '../source/health.js';
 import { getStatusOverview } from '../source/overview.js';
@@ -57,6 +57,7 @@ async function main(): Promise<number> {
   let behindSeconds: number;
   let rules;
   try {
+    loadEnvFile();
     databaseUrl = loadDatabaseUrl(process.env);
     behindSeconds = loadBehindSeconds(process.env);
     rules = loadPhoneRules(process.env);
@@ -98,7 +99,7 @@ async function main(): Promise<number> {
     console.log(args.json ? JSON.stringify({ ...overview, health }, null, 2) : `${formatHealth(health)}\n\n${formatOverview(overview)}`);
     return health.healthy ? 0 : 1;
   } catch (err) {
-    console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${(err as Error).message}`);
+    console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${describeDatabaseError(err)}`);
     return 2;
   } finally {
     await db.$disconnect();
@@ -120,8 +121,7 @@ async function checkDatabase(db: PrismaClient, databaseUrl: string): Promise<str
     const rows = await Promise.race([db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`, timeout]);
     return rows[0]?.t ? null : `DATABASE_URL: ${redact(databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`;
   } catch (err) {
-    const last = (err as Error).message.split('\n').map((l) => l.trim()).filter(Boolean).at(-1) ?? 'unknown error';
-    return `DATABASE_URL: cannot reach PostgreSQL at ${redact(databaseUrl)}: ${last.slice(0, 300)}`;
+    return `DATABASE_URL: cannot reach PostgreSQL at ${redact(databaseUrl)}: ${describeDatabaseError(err)}`;
   } finally {
     clearTimeout(timer);
   }

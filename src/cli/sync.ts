@@ -4,7 +4,7 @@ import { createApp, type App } from '../app.js';
 import { finishAudit, startAudit } from '../source/audit.js';
 import { listHeldDeletes } from '../source/heldDeletes.js';
 import type { SiteRef } from '../chekt/types.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, loadEnvFile } from '../config.js';
 import { createLogger } from '../logger.js';
 import { checkEvictionPolicy } from '../recovery/evictionPolicy.js';
 import { configSecrets } from '../scrub.js';
@@ -79,6 +79,7 @@ async function main(): Promise<number> {
   }
   let config;
   try {
+    loadEnvFile();
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -91,7 +92,7 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr, { secrets: configSecrets(config) });
   const app = createApp({ config, logger });
   try {
-    await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+    await checkConnections(app);
     // Redis must not evict the queues unless REDIS_ALLOW_EVICTION=true (docs/OPERATIONS-FAULTS.md).
     await checkEvictionPolicy(app.redis, config.redisAllowEviction, logger);
     await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode);

@@ -1,27 +1,33 @@
-import { ConfigError } from '../config.js';
-import { z } from 'zod';
+import { ConfigError, loadDatabaseUrl, loadEnvFile } from '../config.js';
+import { describeDatabaseError, redact } from '../preflight.js';
 import { migrate } from './migrate.js';
 
 /**
  * `npm run db:migrate`: applies pending migrations to `DATABASE_URL`, creating the database when it does not
- * exist (and saying so).
- * Needs only DATABASE_URL, so it reads just that variable rather than the whole service config.
+ * exist (and saying so). Needs only DATABASE_URL, so it reads just that variable rather than the whole service
+ * config. Exit codes: 0 migrated; 2 an invalid or unreachable `DATABASE_URL`; 1 a migration failed.
  */
-const parsed = z
-  .string()
-  .regex(/^postgres(ql)?:\/\//)
-  .default('postgresql://postgres@127.0.0.1:5432/chekt_contact_sync')
-  .safeParse(process.env.DATABASE_URL || undefined);
-if (!parsed.success) {
-  console.error(new ConfigError(['DATABASE_URL: must be a postgresql:// URL']).message);
+let databaseUrl: string;
+try {
+  loadEnvFile();
+  databaseUrl = loadDatabaseUrl(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(err.message);
   process.exit(2);
 }
 try {
-  const result = await migrate({ databaseUrl: parsed.data });
-  if (result.createdDatabase) console.log(`created database ${new URL(parsed.data).pathname.slice(1)}`);
+  const result = await migrate({ databaseUrl });
+  if (result.createdDatabase) console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
   for (const name of result.applied) console.log(`applied ${name}`);
   console.log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);
 } catch (err) {
+  const code = (err as { code?: string }).code;
+  // A pg connection error (refused, unknown host, authentication) is configuration; a failing migration is not.
+  if (typeof code === 'string' && /^(E[A-Z]+|28|3D)/.test(code)) {
+    console.error(`DATABASE_URL: cannot reach PostgreSQL at ${redact(databaseUrl)}: ${describeDatabaseError(err)}`);
+    process.exit(2);
+  }
   console.error(`db:migrate failed: ${(err as Error).message}`);
   process.exit(1);
 }

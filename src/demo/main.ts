@@ -63,7 +63,7 @@ try {
   say(`  rate limit ${config.chekt.rateLimitPerMinute}/min (sandbox enforces the same), default phone region ${config.sync.phoneDefaultRegion}`);
   await migrate({ databaseUrl: config.databaseUrl });
   app = createApp({ config, logger: createLogger(config.logLevel, process.stderr, { secrets: configSecrets(config) }) });
-  await checkConnections({ db: app.db, redis: app.redis, databaseUrl: config.databaseUrl, redisUrl: config.redisUrl });
+  await checkConnections(app);
   await resetDemoState(app);
   await app.db.site.createMany({ data: data.sites });
   await app.db.contact.createMany({ data: data.contacts });

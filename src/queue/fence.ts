@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './connection.js';
 
 /**
  * Fencing of operation jobs (docs/RETRIES.md "Fencing"). BullMQ delivers a job at least once: a worker whose

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import { PreflightError } from '../preflight.js';
 

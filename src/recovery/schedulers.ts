@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import { RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID, type ControlJobData } from '../queue/jobs.js';
 

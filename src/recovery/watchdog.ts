@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
 import type { OperationJobOptions } from '../queue/producer.js';

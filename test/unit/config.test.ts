@@ -348,5 +348,32 @@ describe('loadPhoneRules (npm run status classifies phones with only these)', ()
   it('SITE_MIN_SMS_CONTACTS: 0 turns the rule off; a negative value is refused', () => {
     expect(loadConfig({ ...MINIMAL, SITE_MIN_SMS_CONTACTS: '0' }).sync.siteMinSmsContacts).toBe(0);
     expect(() => loadConfig({ ...MINIMAL, SITE_MIN_SMS_CONTACTS: '-1' })).toThrow(/SITE_MIN_SMS_CONTACTS/);
+describe('loadConfig: Redis Cluster and the CHeKT base URL', () => {
+  it('REDIS_CLUSTER_NODES: host:port seeds, credentials and TLS from a rediss:// entry; REDIS_URL stays as given', () => {
+    const c = loadConfig({ ...MINIMAL, REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, 10.0.0.2:7001 ,[::1]:7002' });
+    expect(c.redisCluster).toEqual({
+      nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: '::1', port: 7002 }],
+      username: undefined,
+      password: undefined,
+      tls: false,
+    });
+    expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
+    const managed = loadConfig({ ...MINIMAL, REDIS_CLUSTER_NODES: 'rediss://app:p%40ss@cfg.cache.example.com:6379' });
+    expect(managed.redisCluster).toEqual({ nodes: [{ host: 'cfg.cache.example.com', port: 6379 }], username: 'app', password: 'p@ss', tls: true });
+    expect(loadConfig(MINIMAL).redisCluster).toBeUndefined();
+  });
+
+  it('REDIS_CLUSTER_NODES: a missing port, a path or another scheme is named, never echoing a password', () => {
+    expect(configError({ ...MINIMAL, REDIS_CLUSTER_NODES: '10.0.0.1' }).problems).toEqual(['REDIS_CLUSTER_NODES: "10.0.0.1" needs a host and a port, e.g. 10.0.0.1:6379']);
+    expect(configError({ ...MINIMAL, REDIS_CLUSTER_NODES: 'redis://u:secret@h:1/2' }).problems).toEqual(['REDIS_CLUSTER_NODES: "h:1/2": a cluster has only database 0; drop the path']);
+    expect(configError({ ...MINIMAL, REDIS_CLUSTER_NODES: 'http://h:1' }).problems).toEqual(['REDIS_CLUSTER_NODES: "http://…" is not redis:// or rediss://']);
+    expect(configError({ ...MINIMAL, REDIS_CLUSTER_NODES: ' , ' }).problems).toEqual(['REDIS_CLUSTER_NODES: must list at least one host:port']);
+  });
+
+  it('CHEKT_API_URL ending in /partner/v1 is refused with the fix; a proxy path is kept', () => {
+    for (const u of ['https://api.chekt.com/partner/v1', 'https://api.chekt.com/partner/v1/', 'https://api.chekt.com/partner']) {
+      expect(configError({ ...MINIMAL, CHEKT_API_URL: u }).problems).toEqual(['CHEKT_API_URL: must be the base URL without /partner/v1 (the client adds it), e.g. https://api.chekt.com']);
+    }
+    expect(loadConfig({ ...MINIMAL, CHEKT_API_URL: 'https://proxy.example.com/chekt/' }).chekt.apiUrl).toBe('https://proxy.example.com/chekt');
   });
 });
