@@ -34,10 +34,10 @@ try {
   await checkConnections(app);
   // Redis must not evict the queues unless REDIS_ALLOW_EVICTION=true (docs/OPERATIONS-FAULTS.md).
   await checkEvictionPolicy(app.redis, config.redisAllowEviction, logger);
-  await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode).catch((err: unknown) => {
-    if (err instanceof PreflightError) throw err;
+  await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode, config.chekt.apiUrl).catch((err: unknown) => {
+    if (err instanceof PreflightError && !err.transient) throw err;
     // CHeKT unreachable right now: start anyway; every tick and job retries.
-    logger.warn({ err }, 'cannot reach the CHeKT token endpoint at start-up; will retry');
+    logger.warn({ err: { message: (err as Error).message } }, 'cannot reach the CHeKT token endpoint at start-up; will retry');
   });
 } catch (err) {
   console.error((err as Error).message);

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
+import { networkCode } from './chekt/http.js';
 import type { Config } from './config.js';
-import { describeRedisError, describeRedisTarget, redisTargetOf, type RedisClient } from './queue/connection.js';
+import { describeRedisError, describeRedisTarget, probeClusterSeed, redisTargetOf, type RedisClient } from './queue/connection.js';
 import type { PrismaClient } from './source/db.js';
 
 /**
@@ -12,6 +13,15 @@ import type { PrismaClient } from './source/db.js';
 /** Thrown by {@link checkConnections}; `message` names the variable and what to do. */
 export class PreflightError extends Error {
   override readonly name = 'PreflightError';
+  /**
+   * True when the target is right but does not answer now (CHeKT refusing connections or timing out): the
+   * service starts anyway and retries; the CLI still stops (exit 2). Default false.
+   */
+  readonly transient: boolean;
+  constructor(message: string, options: { transient?: boolean } = {}) {
+    super(message);
+    this.transient = options.transient ?? false;
+  }
 }
 
 /**
@@ -24,18 +34,24 @@ export async function checkConnections(
   timeoutMs = 10_000,
 ): Promise<void> {
   const { db, redis: client, config } = deps;
+  const target = redisTargetOf(config);
+  // On a cluster, one plain connection to the first seed says at once why it does not serve (ioredis' Cluster
+  // would only keep retrying until the timeout).
+  const seedProblem = typeof target === 'string' ? undefined : probeClusterSeed(target);
+  const seedFailed = new Promise<never>((_, reject) => void seedProblem?.then((p) => p && reject(new Error(p))));
   const [pg, redis] = await Promise.allSettled([
     within(timeoutMs, db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`),
     // SELECT again: ioredis reports a bad database index (redis://…/99) only as an event, and PING still answers.
     // A cluster has database 0 only (no SELECT).
-    within(timeoutMs, client.ping().then(() => (client instanceof Redis ? client.select(client.options.db ?? 0) : 'OK'))),
+    within(timeoutMs, Promise.race([client.ping().then(() => (client instanceof Redis ? client.select(client.options.db ?? 0) : 'OK')), seedFailed])),
   ]);
   const problems: string[] = [];
   if (pg.status === 'rejected') problems.push(`DATABASE_URL: cannot reach PostgreSQL at ${redact(config.databaseUrl)}: ${describeDatabaseError(pg.reason)}`);
   else if (!pg.value[0]?.t) problems.push(`DATABASE_URL: ${redact(config.databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`);
   if (redis.status === 'rejected') {
-    const { variable, where } = describeRedisTarget(redisTargetOf(config));
-    problems.push(`${variable}: cannot reach Redis at ${where}: ${describeRedisError(redis.reason, client)}`);
+    const { variable, where } = describeRedisTarget(target);
+    const why = (await seedProblem) ?? describeRedisError(redis.reason, client);
+    problems.push(`${variable}: cannot reach Redis at ${where}: ${why}`);
   }
   if (problems.length > 0) throw new PreflightError(problems.join('\n'));
 }
@@ -86,9 +102,13 @@ export function redact(u: string): string {
 /**
  * Asks the token endpoint for a token (cached for the run). Rejected credentials (400/401/403) are a
  * configuration error: they fail every call, so the run stops before planning with a message naming them.
- * @throws {PreflightError} when the credentials are rejected; the token error itself when CHeKT cannot be reached.
+ * So is a URL that is not a token endpoint (404, 405, an answer without `access_token`) or a host that does not
+ * resolve: the message names `CHEKT_TOKEN_URL`, or `CHEKT_API_URL` when the token URL is derived from it
+ * (`apiUrl` given and `tokenUrl` = `<apiUrl>/oauth/token`).
+ * @throws {PreflightError} for each case above, and with `transient` when the endpoint refuses connections,
+ *   times out or answers 5xx/429; other errors as thrown by the token provider.
  */
-export async function checkCredentials(tokens: { getToken(): Promise<string> }, tokenUrl: string, mode: string): Promise<void> {
+export async function checkCredentials(tokens: { getToken(): Promise<string> }, tokenUrl: string, mode: string, apiUrl?: string): Promise<void> {
   try {
     await tokens.getToken();
   } catch (err) {
@@ -97,6 +117,50 @@ export async function checkCredentials(tokens: { getToken(): Promise<string> }, 
       const vars = mode === 'client_secret' ? 'CHEKT_CLIENT_ID / CHEKT_CLIENT_SECRET' : 'CHEKT_CLIENT_ID / CHEKT_PRIVATE_KEY_FILE / CHEKT_KEY_ID / CHEKT_AUDIENCE';
       throw new PreflightError(`${vars}: rejected by the token endpoint ${tokenUrl} (${(err as Error).message})`);
     }
+    const variable = apiUrl !== undefined && tokenUrl === `${apiUrl}/oauth/token` ? `CHEKT_API_URL (token endpoint ${tokenUrl})` : `CHEKT_TOKEN_URL (${tokenUrl})`;
+    const unreachable = tokenEndpointProblem(err);
+    if (unreachable) throw new PreflightError(`${variable}: ${unreachable.text}`, { transient: unreachable.transient });
     throw err;
   }
+}
+
+/** The message of the deepest `cause` (fetch's own "fetch failed" says nothing; its cause, e.g. "bad port", does). */
+function innermostMessage(e: unknown): string {
+  let message = 'network error';
+  for (let cur = e, depth = 0; depth < 5 && typeof cur === 'object' && cur !== null; depth++, cur = (cur as { cause?: unknown }).cause) {
+    const m = (cur as { message?: unknown }).message;
+    if (typeof m === 'string' && m) message = m;
+  }
+  return message;
+}
+
+/** What went wrong reaching the token endpoint, in words, or undefined for other errors. */
+function tokenEndpointProblem(err: unknown): { text: string; transient: boolean } | undefined {
+  const e = err as { status?: number; code?: string; detail?: string; cause?: unknown } | null;
+  const status = e?.status;
+  // The token provider files socket failures under `network_error`; the system's code is in the cause chain.
+  const code = e?.code === 'network_error' ? (networkCode(e.cause) ?? e.code) : e?.code;
+  if (status === 404 || status === 405 || (status !== undefined && status >= 200 && status < 300)) {
+    const what = status < 300 ? 'answered without an access_token' : `answered HTTP ${status}`;
+    return { text: `not a token endpoint: it ${what}. Use the token URL CHeKT gave you (CHEKT_TOKEN_URL), or leave it empty for <CHEKT_API_URL>/oauth/token`, transient: false };
+  }
+  if (status !== undefined && (status >= 500 || status === 429)) return { text: `the token endpoint answered HTTP ${status}; CHeKT may be down, will retry`, transient: true };
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return { text: 'unknown host (DNS cannot resolve it): check the URL', transient: false };
+    case 'ECONNREFUSED':
+      return { text: 'connection refused (nothing listens on that host and port)', transient: true };
+    case 'timeout':
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { text: `no answer (${e?.detail ?? 'timed out'}): a firewall, a proxy, or CHeKT is down`, transient: true };
+    case 'CERT_HAS_EXPIRED':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return { text: `TLS certificate not accepted (${code}): check the host name`, transient: false };
+  }
+  if (code !== undefined && /^(E[A-Z]+|UND_ERR_\w+|network_error)$/.test(code)) return { text: `cannot connect (${code === 'network_error' ? innermostMessage(e?.cause) : code})`, transient: true };
+  return undefined;
 }

@@ -95,7 +95,7 @@ async function main(): Promise<number> {
     await checkConnections(app);
     // Redis must not evict the queues unless REDIS_ALLOW_EVICTION=true (docs/OPERATIONS-FAULTS.md).
     await checkEvictionPolicy(app.redis, config.redisAllowEviction, logger);
-    await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode);
+    await checkCredentials(app.tokens, config.chekt.tokenUrl, config.chekt.auth.mode, config.chekt.apiUrl);
   } catch (err) {
     console.error(`sync failed: ${(err as Error).message}`);
     await app.stop({ force: true });

@@ -88,7 +88,7 @@ export function createRedis(target: RedisTarget, options: { blocking: boolean; l
     lastErrors.set(redis, err);
     if (Date.now() - lastLogged < 30_000) return;
     lastLogged = Date.now();
-    options.logger.warn({ err: { message: describeRedisError(err), code: (err as { code?: string }).code } }, 'Redis connection error; retrying');
+    options.logger.warn({ err: { message: describeRedisError(err, redis), code: (err as { code?: string }).code } }, 'Redis connection error; retrying');
   });
   return redis;
 }
@@ -101,9 +101,11 @@ export function createRedis(target: RedisTarget, options: { blocking: boolean; l
 export function describeRedisError(err: unknown, redis?: RedisClient): string {
   const e = err as { name?: string; message?: string; code?: string; lastNodeError?: Error } | null;
   const message = e?.message ?? String(err);
-  if (/maxRetriesPerRequest|max retries per request|Connection is closed|Failed to refresh slots cache|None of startup nodes is available/i.test(message)) {
+  if (/maxRetriesPerRequest|max retries per request|Connection is closed|Failed to refresh slots cache|None of startup nodes is available|no answer within/i.test(message)) {
     const last = (redis && lastConnectionError(redis)) ?? e?.lastNodeError;
-    return last && last !== err ? describeRedisError(last) : 'no connection (nothing answered; is Redis running there?)';
+    if (last && last !== err) return describeRedisError(last);
+    if (/slots cache|startup nodes/i.test(message)) return 'no cluster node answered (nothing listens there, an unknown host, or not a cluster)';
+    return /no answer within/.test(message) ? message : 'no connection (nothing answered; is Redis running there?)';
   }
   switch (e?.code) {
     case 'ECONNREFUSED':
@@ -120,6 +122,37 @@ export function describeRedisError(err: unknown, redis?: RedisClient): string {
   if (/DB index is out of range/i.test(message)) return 'the database number in the URL does not exist on this server';
   if (/cluster support disabled/i.test(message)) return 'this server is not a cluster node: use REDIS_URL for a single Redis server';
   return message.split('\n')[0]!.slice(0, 300);
+}
+
+/**
+ * Why a cluster's first seed node does not serve as a cluster, in words: ioredis' Cluster reports only "Failed to
+ * refresh slots cache", so this opens one plain connection (no retries, 2 s) and asks `CLUSTER INFO`.
+ * Undefined when the node answers and its cluster is ok.
+ */
+export async function probeClusterSeed(target: RedisClusterTarget): Promise<string | undefined> {
+  const seed = target.nodes[0]!;
+  const r = new Redis({
+    host: seed.host,
+    port: seed.port,
+    ...(target.username ? { username: target.username } : {}),
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.tls ? { tls: {} } : {}),
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  });
+  let lastError: Error | undefined;
+  r.on('error', (err: Error) => void (lastError = err));
+  try {
+    await r.connect();
+    const info = String(await r.call('CLUSTER', 'INFO'));
+    return info.includes('cluster_state:ok') ? undefined : `${seed.host}:${seed.port} reports cluster_state:fail (not every slot is served)`;
+  } catch (err) {
+    return `${seed.host}:${seed.port}: ${describeRedisError(lastError ?? err)}`;
+  } finally {
+    r.disconnect();
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createLogger } from '../logger.js';
 import { loadSandboxConfig } from './config.js';
 import { startSandbox } from './server.js';
@@ -10,6 +11,8 @@ import { startSandbox } from './server.js';
 async function main(): Promise<void> {
   let config;
   try {
+    // SANDBOX_* settings may live in `.env` like the service's (Node's own parser; the real environment wins).
+    if (existsSync('.env')) process.loadEnvFile('.env');
     config = loadSandboxConfig(process.env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);

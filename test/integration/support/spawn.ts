@@ -8,9 +8,12 @@ export interface Finished {
 }
 
 
-/** Environment for children: PATH and HOME only, plus `env` (nothing leaks in from the test process). */
+/**
+ * Environment for children: PATH and HOME only, plus `env` (nothing leaks in from the test process). `ENV_FILE`
+ * is /dev/null unless `env` sets it, so a developer's `.env` in the repository never reaches a test's child.
+ */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env };
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ENV_FILE: '/dev/null', ...env };
 }
 
 /**
