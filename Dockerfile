@@ -1,8 +1,10 @@
 # chekt-contact-sync: one image for the service (the default command), the CLI (`npm run sync`,
 # `npm run status`, `npm run db:migrate`) and the CHeKT sandbox (`npm run sandbox`). See docs/DEPLOYMENT.md.
 #   docker build -t chekt-contact-sync .
-#   docker run --init --env-file .env -p 3000:3000 chekt-contact-sync
-#   docker run --rm --env-file .env chekt-contact-sync npm run sync -- --dry-run
+#   docker run --init -v "$PWD/.env:/app/.env:ro" -p 3000:3000 chekt-contact-sync
+#   docker run --rm -v "$PWD/.env:/app/.env:ro" chekt-contact-sync npm run sync -- --dry-run
+# Every process reads /app/.env itself (Node's parser, quotes as in .env.example); `docker run --env-file` would
+# keep the double quotes of .env.example's values, so mount the file or use docker compose (env_file).
 # The first stage compiles the TypeScript (tsc) to dist/; the runtime stage ships dist/, the migrations and the
 # production dependencies only (no TypeScript, no tsx, no Prisma CLI).
 

@@ -154,6 +154,9 @@ const envSchema = z.object({
   ALERT_TIMEOUT_MS: int(100, 120_000).default(5_000),
 });
 
+/** Every variable {@link loadConfig} reads (the reference is docs/CONFIGURATION.md; .env.example lists each). */
+export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
+
 /** How the service authenticates to CHeKT's token endpoint (../shared/notes/chekt-api.md §1). */
 export type ChektAuthConfig =
   | { readonly mode: 'client_secret'; readonly clientId: string; readonly clientSecret: string }
