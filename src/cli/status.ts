@@ -91,12 +91,12 @@ async function main(): Promise<number> {
         },
         behindSeconds,
       );
-      console.log(args.json ? JSON.stringify({ ...status, health }, null, 2) : `${formatHealth(health)}\n${formatSite(status)}`);
+      console.log(args.json ? JSON.stringify({ ...status, health }, null, 2) : `${formatHealth(health)}\n${formatSite(status, { width: terminalWidth() })}`);
       return health.healthy ? 0 : 1;
     }
     const overview = await getStatusOverview(db, {}, rules);
     const health = assessHealth(overview, behindSeconds);
-    console.log(args.json ? JSON.stringify({ ...overview, health }, null, 2) : `${formatHealth(health)}\n\n${formatOverview(overview)}`);
+    console.log(args.json ? JSON.stringify({ ...overview, health }, null, 2) : `${formatHealth(health)}\n\n${formatOverview(overview, { width: terminalWidth() })}`);
     return health.healthy ? 0 : 1;
   } catch (err) {
     console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${describeDatabaseError(err)}`);
@@ -109,6 +109,16 @@ async function main(): Promise<number> {
 /** The first line of the report: "Health: OK", or "Health: NEEDS AN OPERATOR" and one line per problem. */
 function formatHealth(h: Health): string {
   return h.healthy ? 'Health: OK' : ['Health: NEEDS AN OPERATOR (exit 1)', ...h.problems.map((p) => `  - ${p}`)].join('\n');
+}
+
+/**
+ * Width the tables fit: the terminal's, else `COLUMNS` (set by shells and `COLUMNS=200 npm run status`), else
+ * 120 columns for a pipe or a log. `--json` carries every text in full.
+ */
+function terminalWidth(): number {
+  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
+  const columns = Number(process.env.COLUMNS);
+  return Number.isInteger(columns) && columns >= 20 ? columns : 120;
 }
 
 /** Null when PostgreSQL answers and holds this service's tables; else the message naming `DATABASE_URL`. */

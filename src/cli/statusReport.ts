@@ -7,15 +7,44 @@ import type { SiteStatus } from '../source/siteState.js';
  * same in a terminal, a pipe or a log. Ids, states and reasons only: no personal data reaches this module.
  */
 
-/** A table without colour codes; long cells are cut to `maxCell` characters (default 80). */
-function table(head: string[], rows: Array<Array<string | number>>, maxCell = 80): string {
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: false });
-  for (const r of rows) t.push(r.map((c) => cut(String(c), maxCell)));
-  return t.toString();
+/** Options of {@link formatOverview} and {@link formatSite}. */
+export interface FormatOptions {
+  /** Widest a table may be, in terminal columns (the terminal's width); default: as wide as its cells. */
+  readonly width?: number | undefined;
 }
 
-function cut(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+/**
+ * Column widths (text only, without padding or borders) that fit `available` characters: every column keeps
+ * its natural width when they all fit; otherwise the widest columns are narrowed to one common cap (water
+ * filling), never below `min(natural, 6)`. Pure; the sum may exceed `available` only when even the minimums do.
+ */
+export function fitColumns(natural: readonly number[], available: number): number[] {
+  const floor = natural.map((n) => Math.min(n, 6));
+  if (natural.reduce((a, b) => a + b, 0) <= available) return [...natural];
+  let lo = 0;
+  let hi = Math.max(...natural);
+  // The largest cap whose capped widths fit.
+  while (lo < hi) {
+    const cap = Math.ceil((lo + hi) / 2);
+    const sum = natural.reduce((a, n, i) => a + Math.max(floor[i]!, Math.min(n, cap)), 0);
+    if (sum <= available) lo = cap;
+    else hi = cap - 1;
+  }
+  return natural.map((n, i) => Math.max(floor[i]!, Math.min(n, lo)));
+}
+
+/**
+ * A table without colour codes, at most `width` columns wide: long cells wrap at word boundaries, and a word
+ * longer than its column ends in an ellipsis (`--json` has the full text).
+ */
+function table(head: string[], rows: Array<Array<string | number>>, width?: number): string {
+  const cells = rows.map((r) => r.map(String));
+  const natural = head.map((h, i) => Math.max([...h].length, ...cells.map((r) => [...(r[i] ?? '')].length)));
+  // cli-table3 adds one space of padding on each side of a cell and one border character between columns.
+  const available = width === undefined ? Infinity : width - (head.length + 1) - 2 * head.length;
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths: fitColumns(natural, available).map((w) => w + 2) });
+  for (const r of cells) t.push(r);
+  return t.toString();
 }
 
 /** Seconds as "45 s", "12 min 5 s", "3 h 12 min" or "2 d 4 h". */
@@ -33,19 +62,19 @@ function when(iso: string | null): string {
 }
 
 /** The overview: holds, recent failures, the oldest unsynced change and the last runs. */
-export function formatOverview(o: StatusOverview): string {
+export function formatOverview(o: StatusOverview, opts: FormatOptions = {}): string {
   const out: string[] = [];
   out.push(o.holds.length === 0 ? 'Sites on hold: none' : `Sites on hold (${o.holds.length}): deletes wait for \`npm run sync -- --site <d/s> --approve-deletes\``);
-  if (o.holds.length > 0) out.push(table(['site', 'reason', 'deletes/managed', 'since'], o.holds.map((h) => [h.site, h.reason, `${h.deletes}/${h.managed}`, when(h.heldAt)])));
+  if (o.holds.length > 0) out.push(table(['site', 'reason', 'deletes/managed', 'since'], o.holds.map((h) => [h.site, h.reason, `${h.deletes}/${h.managed}`, when(h.heldAt)]), opts.width));
   const u0 = o.unreachableSites;
   out.push('', u0.length === 0 ? 'Unreachable sites: none (every enabled site has a contact CHeKT can text)' : `UNREACHABLE sites (${u0.length}): no contact can receive CHeKT's verification text (docs/REACHABILITY.md)`);
-  if (u0.length > 0) out.push(table(['site', 'contacts', 'SMS-capable', 'reason'], u0.map((x) => [x.site, x.contacts, x.smsCapable, x.reason])));
+  if (u0.length > 0) out.push(table(['site', 'contacts', 'SMS-capable', 'reason'], u0.map((x) => [x.site, x.contacts, x.smsCapable, x.reason]), opts.width));
   const f = o.failures;
   out.push('', f.total === 0 ? 'Failed contacts: none' : `Failed contacts (${f.total}${f.total > f.items.length ? `, latest ${f.items.length}` : ''}):`);
-  if (f.items.length > 0) out.push(table(['site', 'external_contact_id', 'kind', 'reason', 'when'], f.items.map((x) => [x.site, x.externalContactId, x.kind ?? '-', x.reason ?? '-', when(x.at)])));
+  if (f.items.length > 0) out.push(table(['site', 'external_contact_id', 'kind', 'reason', 'when'], f.items.map((x) => [x.site, x.externalContactId, x.kind ?? '-', x.reason ?? '-', when(x.at)]), opts.width));
   const u = o.oldestUnsyncedChange;
   out.push('', u ? 'Oldest unsynced change:' : 'Oldest unsynced change: none (every planned change is applied)');
-  if (u) out.push(table(['site', 'external_contact_id', 'age', 'since'], [[u.site, u.externalContactId, formatAge(u.ageSeconds), when(u.since)]]));
+  if (u) out.push(table(['site', 'external_contact_id', 'age', 'since'], [[u.site, u.externalContactId, formatAge(u.ageSeconds), when(u.since)]], opts.width));
   out.push('', o.runs.length === 0 ? 'Last runs: none' : `Last runs (${o.runs.length}):`);
   if (o.runs.length > 0) {
     out.push(
@@ -61,6 +90,7 @@ export function formatOverview(o: StatusOverview): string {
           r.failures,
           r.held,
         ]),
+        opts.width,
       ),
     );
   }
@@ -68,7 +98,7 @@ export function formatOverview(o: StatusOverview): string {
 }
 
 /** One site: CRM row, hold, counts per state and every contact's state. */
-export function formatSite(s: SiteStatus): string {
+export function formatSite(s: SiteStatus, opts: FormatOptions = {}): string {
   const out: string[] = [];
   out.push(`Site ${s.dealerId}/${s.siteId} (CRM ${s.crmSiteId}, "${s.name}")${s.syncEnabled ? '' : ': sync_enabled is false'}`);
   out.push(s.hold ? `  deletes held since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)` : '  no deletion hold');
@@ -91,7 +121,7 @@ export function formatSite(s: SiteStatus): string {
           when(c.syncedAt),
           when(c.pendingSince),
         ]),
-        60,
+        opts.width,
       ),
     );
   }

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { createApp, type App } from '../app.js';
 import { chektContactListSchema } from '../chekt/schemas.js';
@@ -46,6 +47,9 @@ const env: Record<string, string | undefined> = {
   ...Object.fromEntries(Object.entries(process.env).filter(([, v]) => v)),
 };
 
+/** The HTTP port `--serve` needs is taken (or the host cannot be bound). */
+class PortInUseError extends Error {}
+
 const started = Date.now();
 const say = (line: string) => console.log(line);
 let sandbox: Sandbox | undefined;
@@ -53,6 +57,8 @@ let app: App | undefined;
 try {
   const data = generateDemoData();
   const probe = loadConfig({ ...env, CHEKT_API_URL: 'http://127.0.0.1:1' });
+  // --serve listens at the end: find out now, not after the whole demo, that the port is taken.
+  if (args.serve) await checkPortFree(probe.http.host, probe.http.port);
   sandbox = await startSandbox({
     port: Number(env.SANDBOX_PORT ?? 0),
     rateLimitPerMinute: probe.chekt.rateLimitPerMinute,
@@ -91,15 +97,19 @@ try {
   say(`Unreachable sites (no contact can receive CHeKT's verification text): ${unreachable.length}${unreachable.length > 0 ? ', e.g.' : ''}`);
   for (const u of unreachable.slice(0, 10)) say(`  ${u.site}: ${u.reason}`);
   const ok = mismatches.length === 0 && writesInThird === 0 && [first, approval, third, fourth].every((r) => runSucceeded(r.report));
+  const sample = data.sites.find((s) => s.syncEnabled);
+  const sampleRef = sample ? `${sample.chektDealerId}/${sample.chektSiteId}` : '<dealerId>/<siteId>';
   if (args.serve) {
     await serve(app, sandbox);
+    say(lookAround(config, true, sampleRef));
   } else {
+    say(lookAround(config, false, sampleRef));
     await app.stop();
     await sandbox.close();
     process.exitCode = ok ? 0 : 1;
   }
 } catch (err) {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof PortInUseError) {
     console.error(err.message);
     process.exitCode = 2;
   } else {
@@ -108,6 +118,40 @@ try {
   }
   await app?.stop({ force: true }).catch(() => undefined);
   await sandbox?.close().catch(() => undefined);
+}
+
+/** Resolves when `host:port` can be listened on right now (it is released again at once). */
+async function checkPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'is in use' : `cannot be listened on (${err.code ?? err.message})`;
+      reject(new PortInUseError(`HTTP_HOST / HTTP_PORT: ${host}:${port} ${why}; --serve needs it for the dashboard. Stop what uses it or set HTTP_PORT, e.g. HTTP_PORT=3100 npm run demo -- --serve`));
+    });
+    server.listen(port, host, () => server.close(() => resolve()));
+  });
+}
+
+/** How to look at the demo's state afterwards: its own database, the CLI and, with --serve, the dashboard and API. */
+function lookAround(config: { databaseUrl: string; http: { port: number; adminUser: string | undefined; adminPassword: string | undefined } }, serving: boolean, site: string): string {
+  const db = `DATABASE_URL=${redact(config.databaseUrl)}`;
+  const lines = [
+    '',
+    'Look around (the demo keeps its own database; the CLI needs DATABASE_URL pointed at it):',
+    `  ${db} npm run status`,
+    `  ${db} npm run status -- --site ${site}`,
+  ];
+  if (serving) {
+    const auth = `${config.http.adminUser}:${config.http.adminPassword}`;
+    lines.push(
+      `  dashboard  http://127.0.0.1:${config.http.port}/admin/queues  (user ${config.http.adminUser}, password ${config.http.adminPassword})`,
+      `  curl -u ${auth} http://127.0.0.1:${config.http.port}/api/runs`,
+      `  curl -u ${auth} http://127.0.0.1:${config.http.port}/api/sites/${site}`,
+    );
+  } else {
+    lines.push('  npm run demo -- --serve   keeps the dashboard, API and sandbox running afterwards');
+  }
+  return lines.join('\n');
 }
 
 async function step(

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -79,6 +80,21 @@ describe('connection failures name the variable and the target, in plain words, 
     expectClear(suffix, /CHEKT_API_URL: must be the base URL without \/partner\/v1 \(the client adds it\)/);
   }, 60_000);
 });
+
+test('`demo -- --serve` checks its HTTP port before the demo runs: taken, exit 2 at once', async () => {
+  const port = await freePort();
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(port, '127.0.0.1', () => r()));
+  try {
+    const started = Date.now();
+    const r = await run('src/demo/main.ts', ['--serve'], { HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/never-touched' }, 30_000);
+    expectClear(r, new RegExp(`HTTP_HOST / HTTP_PORT: 127\\.0\\.0\\.1:${port} is in use; --serve needs it for the dashboard`));
+    expect(r.stdout).not.toMatch(/Seeded the CRM/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  } finally {
+    taken.close();
+  }
+}, 40_000);
 
 describe('.env reaches every process', () => {
   const dist = resolve('dist/cli/status.js');
