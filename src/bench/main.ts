@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     large: { type: 'boolean', default: false },
     only: { type: 'string' },
     profile: { type: 'string' },
+    source: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -36,6 +37,7 @@ if (args.help) {
   --large   also plan a CRM of 100,000 contacts on 30,000 sites with nothing changed (a child process)
   --only    run only these scenario groups (comma-separated)
   --profile <dir>  write a V8 CPU profile of every service process into <dir> (open in Chrome DevTools)
+  --source  run the service processes as TypeScript through tsx (default: the compiled build, npm run build)
 Environment: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (default redis://127.0.0.1:6379)`);
   process.exit(0);
 }
@@ -58,6 +60,7 @@ const started = Date.now();
 const ctx: BenchContext = {
   servers,
   profileDir: args.profile,
+  runtime: args.source ? 'source' : 'compiled',
   progress: (message) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}\n`),
 };
 

@@ -18,6 +18,8 @@ export interface BenchContext {
   progress(message: string): void;
   /** With `--profile <dir>`: every service process writes a V8 CPU profile there (`--cpu-prof`). */
   readonly profileDir?: string | undefined;
+  /** Run the service processes from the compiled build (dist/, as production does; default) or the TypeScript through tsx. */
+  readonly runtime?: 'compiled' | 'source' | undefined;
 }
 
 /** One measured run. */
@@ -32,7 +34,7 @@ export interface Measured {
 /** Starts `count` service processes against `env` (in parallel) and resolves once all are ready. */
 export async function spawnServices(ctx: BenchContext, env: BenchEnv, settings: ServiceSettings, count: number, role: ServiceRole = { workers: true, scheduler: false }): Promise<ServiceProcess[]> {
   const envVars = serviceEnv(ctx.servers, env, settings);
-  return Promise.all(Array.from({ length: count }, () => spawnService(envVars, role, { profileDir: ctx.profileDir })));
+  return Promise.all(Array.from({ length: count }, () => spawnService(envVars, role, { profileDir: ctx.profileDir, runtime: ctx.runtime })));
 }
 
 /** Stops the processes; returns the largest peak RSS and the summed CPU time. */

@@ -1,10 +1,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchReply, BenchRequest, RunResult, Usage } from './protocol.js';
 
 /**
- * The bench's handle on one service process (./worker.ts), forked with `node --import tsx`. Its logs (stdout)
- * go to the bench's stderr so stdout keeps only the table.
+ * The bench's handle on one service process (./worker.ts): forked from the compiled build (dist/bench/worker.js,
+ * `npm run build`), as production runs, or with `runtime: 'source'` as TypeScript through `node --import tsx`.
+ * Its logs (stdout) go to the bench's stderr so stdout keeps only the table.
  */
 
 /** What the process runs besides answering commands. */
@@ -28,17 +30,21 @@ export interface ServiceProcess {
   stop(): Promise<Usage>;
 }
 
-const WORKER = fileURLToPath(new URL('./worker.ts', import.meta.url));
+const WORKER_SOURCE = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** The compiled worker: this file's path with src/ → dist/ and .ts → .js (tsconfig.build.json). */
+const WORKER_COMPILED = WORKER_SOURCE.replace(/\/src\/bench\/worker\.ts$/, '/dist/bench/worker.js');
 
 /** Distributes Omit over the request union, so each command keeps its own fields. */
 type Command = BenchRequest extends infer R ? (R extends BenchRequest ? Omit<R, 'id'> : never) : never;
 
 /** Forks a service process and resolves once it is ready (workers connected, listener in place). */
-export async function spawnService(env: Record<string, string>, role: ServiceRole, options: { profileDir?: string | undefined } = {}): Promise<ServiceProcess> {
+export async function spawnService(env: Record<string, string>, role: ServiceRole, options: { profileDir?: string | undefined; runtime?: 'compiled' | 'source' | undefined } = {}): Promise<ServiceProcess> {
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const args = [...(role.workers ? ['--workers'] : []), ...(role.scheduler ? ['--scheduler'] : [])];
-  const child = fork(WORKER, args, {
-    execArgv: ['--import', 'tsx', ...profile],
+  const source = options.runtime === 'source';
+  if (!source && !existsSync(WORKER_COMPILED)) throw new Error(`${WORKER_COMPILED} is missing: run \`npm run build\` first (or the bench with --source)`);
+  const child = fork(source ? WORKER_SOURCE : WORKER_COMPILED, args, {
+    execArgv: [...(source ? ['--import', 'tsx'] : []), ...profile],
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

@@ -108,6 +108,13 @@ export const ADAPT_TTL_MS = 600_000;
 const CUT_SPACING_MS = 2_000;
 /** Time without a bare 429 before a lowered rate goes up by 10 % (shared by every process): 30 s. */
 const RAISE_SPACING_MS = 30_000;
+/**
+ * How long one process trusts its last read of the shared pause: 100 ms. Concurrent `acquire()` calls share one
+ * read, so at hundreds of calls per second the pause costs a few Redis round trips per second instead of one
+ * per call (docs/BENCHMARKS.md "Unthrottled drain"); a pause set by another process is honoured within 100 ms,
+ * well inside the second-long waits a 429 asks for. A pause set through this instance applies at once.
+ */
+const PAUSE_READ_MS = 100;
 
 /** Lua: extend the shared pause to `ARGV[1]` ms unless a longer one is in place; the value is the epoch ms it ends. */
 const PAUSE_SCRIPT = `
@@ -119,7 +126,8 @@ return 1`;
 
 /**
  * A limiter shared across processes through Redis (rate-limiter-flexible `RateLimiterRedis`, atomic Lua), using
- * the window from {@link rateWindowFor}. `acquire()` first honours the shared pause, then consumes one point; when
+ * the window from {@link rateWindowFor}. `acquire()` first honours the shared pause (read at most every
+ * {@link PAUSE_READ_MS} per process), then consumes one point; when
  * the window is spent it sleeps `msBeforeNext` (plus up to 50 ms of jitter, so waiters do not stampede) and tries
  * again. Redis errors reject `acquire()` (the job fails and retries: sending without a limiter is worse).
  *
@@ -143,6 +151,26 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
   const pauseKey = `${key}:paused-until`;
   const learnedKey = `${key}:learned-per-minute`;
   const counters = newCounters(options.onWait);
+  // The shared pause as last read (epoch ms it ends), and the read in flight, shared by concurrent callers.
+  let pauseSeen = { endsAt: 0, readAt: Number.NEGATIVE_INFINITY };
+  let pauseRead: Promise<void> | undefined;
+  const pausedMs = async (): Promise<number> => {
+    if (Date.now() - pauseSeen.readAt >= PAUSE_READ_MS) {
+      pauseRead ??= redis.pttl(pauseKey).then(
+        (ttl) => {
+          const now = Date.now();
+          pauseSeen = { endsAt: ttl > 0 ? now + ttl : 0, readAt: now };
+          pauseRead = undefined;
+        },
+        (err: unknown) => {
+          pauseRead = undefined;
+          throw err;
+        },
+      );
+      await pauseRead;
+    }
+    return Math.max(0, pauseSeen.endsAt - Date.now());
+  };
   // The learned rate, read from Redis at most once a second per process.
   let learned = { perMinute: configured, readAt: 0, writtenAt: 0 };
   const effective = async () => {
@@ -158,11 +186,13 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     let waited = false;
     for (;;) {
       opts.signal?.throwIfAborted();
-      const pausedMs = await redis.pttl(pauseKey);
-      if (pausedMs > 0) {
-        if (opts.maxWaitMs !== undefined && pausedMs > opts.maxWaitMs) throw new RateLimitPausedError(pausedMs);
+      const paused = await pausedMs();
+      if (paused > 0) {
+        if (opts.maxWaitMs !== undefined && paused > opts.maxWaitMs) throw new RateLimitPausedError(paused);
         waited = true;
-        await sleep(pausedMs, undefined, { signal: opts.signal });
+        await sleep(paused, undefined, { signal: opts.signal });
+        // Read the pause again after the wait: it may have been extended meanwhile.
+        pauseSeen = { ...pauseSeen, readAt: Number.NEGATIVE_INFINITY };
         continue;
       }
       try {
@@ -182,6 +212,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): RateLi
     if (!(whole > 0)) return;
     counters.pauses += 1;
     await redis.eval(PAUSE_SCRIPT, 1, pauseKey, String(whole), String(Date.now() + whole));
+    pauseSeen = { endsAt: Math.max(pauseSeen.endsAt, Date.now() + whole), readAt: pauseSeen.readAt };
   }
 
   let lastRaiseTry = 0;

@@ -101,6 +101,21 @@ describe('createRedisRateLimiter', () => {
     expect(l1.stats!().pauses).toBe(2);
   });
 
+  it('a burst of acquires reads the shared pause once per 100 ms; a pause set elsewhere is seen after that', async () => {
+    let pttls = 0;
+    const counted = new Proxy(a, { get: (target, prop, receiver) => (prop === 'pttl' && (pttls += 1), Reflect.get(target, prop, receiver)) });
+    const l = createRedisRateLimiter({ redis: counted, key: prefix, perMinute: 600_000 });
+    await Promise.all(Array.from({ length: 50 }, () => l.acquire()));
+    expect(pttls).toBe(1);
+    // Another process pauses: within 100 ms of the last read this one may not know yet; after it, it waits.
+    await createRedisRateLimiter({ redis: b, key: prefix, perMinute: 600_000 }).pause!(600);
+    await new Promise((r) => setTimeout(r, 120));
+    const started = Date.now();
+    await l.acquire();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(l.stats!()).toMatchObject({ acquired: 51, waited: 1 });
+  });
+
   it('without contention acquire() does not wait', async () => {
     const l1 = createRedisRateLimiter({ redis: a, key: prefix, perMinute: 600 });
     for (let i = 0; i < 5; i++) await l1.acquire();
