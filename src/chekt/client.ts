@@ -140,7 +140,9 @@ interface Exchange {
 export function createChektClient(options: ChektClientOptions): ChektClient {
   const { tokens, rateLimiter, timeoutMs, maxRetryAfterMs, maxRateLimitedRetries, logger, onCall, beforeSend, signal } = options;
   const baseUrl = options.apiUrl.replace(/\/+$/, '');
-  const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: timeoutMs });
+  // ky's own timeout is off: the AbortSignal.timeout of each request (below) bounds the whole exchange, headers
+  // and body, so ky's second timer and promise per call would only duplicate it.
+  const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: false });
   const counters = { requests: 0, authRetries: 0, rateLimitedRetries: 0 };
 
   const contactsPath = (site: SiteRef) =>
@@ -216,7 +218,7 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
         method: spec.method,
         headers,
         ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
-        // ky's `timeout` stops at the headers; this signal also bounds reading the body.
+        // Bounds the headers and reading the body (ky's `timeout` would stop at the headers).
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
