@@ -70,7 +70,7 @@ export function withEdits(data: BenchData, e: DemoEdits): BenchData {
 /**
  * The fewest CHeKT writes that take CHeKT from `before` to `after` (the "ideal calls"): one create per valid
  * contact that appears, one delete per synced contact that disappears, one update per contact whose normalised
- * values change. A contact that becomes invalid is left as it is in CHeKT (README "Data rules"), so it costs
+ * values change. A contact that becomes invalid is left as it is in CHeKT (docs/SAFETY.md "Data rules"), so it costs
  * nothing. Sites with sync disabled cost nothing. `before` null means an empty CHeKT (first sync).
  */
 export function idealWrites(before: BenchData | null, after: BenchData, rules: NormalizeRules): number {

@@ -33,7 +33,7 @@ export interface Row {
 
 /**
  * Shorter runs show their rate without a share of the limit: the limiter grants whole 1 s windows, so a run of a
- * few seconds can run above the per-minute rate by up to one window's burst (README "Rate limit").
+ * few seconds can run above the per-minute rate by up to one window's burst (docs/CHEKT-API.md "Rate limit").
  */
 export const MIN_RATE_SPAN_MS = 10_000;
 

@@ -7,7 +7,7 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
 /**
  * From a CRM row to what CHeKT should hold, and back. Pure.
  *
- * Validation policy (one per case, documented in the README "Data rules"):
+ * Validation policy (one per case, documented in docs/SAFETY.md "Data rules"):
  * - an id that cannot serve as `external_contact_id` (see {@link externalIdProblem}): the contact is SKIPPED.
  * - first_name or last_name empty after normalisation (or after truncation, when its first character alone is
  *   longer than `maxNameLength`), or broken Unicode in a name: the contact is SKIPPED
