@@ -16,6 +16,16 @@ export interface BenchServers {
   /** A database on the server to connect to for DROP/CREATE DATABASE, e.g. `.../postgres`. */
   readonly pgAdminUrl: string;
   readonly redisUrl: string;
+  /**
+   * `BENCH_TAG`: appended to every database name (`_<tag>`) and Redis prefix (`-<tag>`), so benches of several
+   * checkouts on one machine never drop each other's databases. Default none.
+   */
+  readonly tag?: string | undefined;
+}
+
+/** A bench database name or Redis prefix with the servers' tag appended (see {@link BenchServers.tag}). */
+export function tagged(servers: BenchServers, name: string, separator: '_' | '-'): string {
+  return servers.tag ? `${name}${separator}${servers.tag}` : name;
 }
 
 /** A seeded environment. `close()` stops its sandbox and Prisma client (the database is kept for inspection). */

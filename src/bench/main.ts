@@ -38,7 +38,8 @@ if (args.help) {
   --only    run only these scenario groups (comma-separated)
   --profile <dir>  write a V8 CPU profile of every service process into <dir> (open in Chrome DevTools)
   --source  run the service processes as TypeScript through tsx (default: the compiled build, npm run build)
-Environment: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (default redis://127.0.0.1:6379)`);
+Environment: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (default redis://127.0.0.1:6379),
+  BENCH_TAG (appended to the bench's database names and Redis prefixes, for several checkouts on one machine)`);
   process.exit(0);
 }
 // The in-process sandboxes hold each delayed request on one AbortSignal (their shutdown signal): more than ten at once
@@ -55,6 +56,7 @@ const wanted = (s: Scenario) => (only ? only.includes(s) : s !== 'large' || args
 const servers: BenchServers = {
   pgAdminUrl: process.env.BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  tag: process.env.BENCH_TAG?.replace(/[^a-z0-9_]/gi, '') || undefined,
 };
 const started = Date.now();
 const ctx: BenchContext = {

@@ -16,11 +16,15 @@ export interface FormatOptions {
 /**
  * Column widths (text only, without padding or borders) that fit `available` characters: every column keeps
  * its natural width when they all fit; otherwise the widest columns are narrowed to one common cap (water
- * filling), never below `min(natural, 6)`. Pure; the sum may exceed `available` only when even the minimums do.
+ * filling), never below each column's longest word (`words`, so ids and times stay whole and only text wraps)
+ * when those fit, else never below `min(natural, 6)`. Pure; the sum may exceed `available` only when even the
+ * minimums do.
  */
-export function fitColumns(natural: readonly number[], available: number): number[] {
-  const floor = natural.map((n) => Math.min(n, 6));
-  if (natural.reduce((a, b) => a + b, 0) <= available) return [...natural];
+export function fitColumns(natural: readonly number[], available: number, words: readonly number[] = []): number[] {
+  const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+  if (sum(natural) <= available) return [...natural];
+  const wordFloor = natural.map((n, i) => Math.min(n, words[i] ?? 0));
+  const floor = sum(wordFloor) <= available ? wordFloor.map((w, i) => Math.max(w, Math.min(natural[i]!, 6))) : natural.map((n) => Math.min(n, 6));
   let lo = 0;
   let hi = Math.max(...natural);
   // The largest cap whose capped widths fit.
@@ -39,10 +43,12 @@ export function fitColumns(natural: readonly number[], available: number): numbe
  */
 function table(head: string[], rows: Array<Array<string | number>>, width?: number): string {
   const cells = rows.map((r) => r.map(String));
-  const natural = head.map((h, i) => Math.max([...h].length, ...cells.map((r) => [...(r[i] ?? '')].length)));
+  const len = (s: string) => [...s].length;
+  const natural = head.map((h, i) => Math.max(len(h), ...cells.map((r) => len(r[i] ?? ''))));
+  const words = head.map((h, i) => Math.max(...[h, ...cells.map((r) => r[i] ?? '')].flatMap((c) => c.split(/\s+/).map(len))));
   // cli-table3 adds one space of padding on each side of a cell and one border character between columns.
   const available = width === undefined ? Infinity : width - (head.length + 1) - 2 * head.length;
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths: fitColumns(natural, available).map((w) => w + 2) });
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true, colWidths: fitColumns(natural, available, words).map((w) => w + 2) });
   for (const r of cells) t.push(r);
   return t.toString();
 }

@@ -16,6 +16,13 @@ describe('fitColumns', () => {
     // Too narrow for anything: the floors.
     expect(fitColumns([3, 40, 40], 5)).toEqual([3, 6, 6]);
   });
+
+  it('keeps each column\'s longest word whole when those fit, so only text wraps', () => {
+    // An id of 36 characters (one word) and a reason of 80 whose longest word is 12: the reason narrows.
+    expect(fitColumns([36, 80], 70, [36, 12])).toEqual([36, 34]);
+    // The words do not fit: back to the plain floors.
+    expect(fitColumns([36, 80], 30, [36, 12])).toEqual([15, 15]);
+  });
 });
 
 const longReason = 'CHeKT answered 400 on phone_number: the number is not valid for the region given, so the contact was not created';

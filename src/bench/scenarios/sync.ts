@@ -1,6 +1,6 @@
 import { DEFAULT_RULES } from '../../domain/contact.js';
 import { applyEdits, editCount, idealWrites, makeData, makeEdits, withEdits, type BenchData } from '../data.js';
-import { openEnv, type BenchEnv } from '../env.js';
+import { openEnv, tagged, type BenchEnv } from '../env.js';
 import { measureRun, measuredRow, type BenchContext } from '../measure.js';
 import type { Row } from '../table.js';
 
@@ -42,7 +42,7 @@ export async function openPair(ctx: BenchContext, data: BenchData, sandbox: { ra
     faults: { latencyMs: sandbox.latencyMs },
   };
   const [changes, reconcile] = await Promise.all(
-    (['changes', 'reconcile'] as const).map((mode) => openEnv(ctx.servers, { label: mode, ...ENV_NAMES[mode], data, sandbox: sandboxOptions })),
+    (['changes', 'reconcile'] as const).map((mode) => openEnv(ctx.servers, { label: mode, database: tagged(ctx.servers, ENV_NAMES[mode].database, '_'), prefix: tagged(ctx.servers, ENV_NAMES[mode].prefix, '-'), data, sandbox: sandboxOptions })),
   );
   return { changes: changes!, reconcile: reconcile!, data };
 }
