@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseEnv } from 'node:util';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config.js';
 
@@ -24,7 +25,8 @@ describe('.env.example', () => {
 
   it('a shell that sources it and Node\'s env-file parser read the same values', () => {
     const script = `set -a; . ./.env.example; for n in ${names.join(' ')}; do printf '%s=%s\\0' "$n" "\${!n}"; done`;
-    const out = execFileSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    // No rc files (Debian's bash may read ~/.bashrc when its input is not a terminal): only the file under test.
+    const out = execFileSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });
     const fromShell = Object.fromEntries(out.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
     const fromNode = parseEnv(text);
     expect(fromShell).toEqual(fromNode);
