@@ -11,16 +11,26 @@ import { startSandbox } from './server.js';
 async function main(): Promise<void> {
   let config;
   try {
-    // SANDBOX_* settings may live in `.env` like the service's (Node's own parser; the real environment wins).
-    if (existsSync('.env')) process.loadEnvFile('.env');
+    // SANDBOX_* settings may live in `.env` (or ENV_FILE) like the service's (Node's own parser; the real
+    // environment wins). Kept to these two lines so the sandbox imports nothing of the service.
+    const envFile = process.env.ENV_FILE?.trim() || '.env';
+    if (existsSync(envFile)) process.loadEnvFile(envFile);
     config = loadSandboxConfig(process.env);
   } catch (err) {
     process.stderr.write(`${(err as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = 2;
     return;
   }
   const logger = createLogger(config.logLevel).child({ component: 'chekt-sandbox' });
-  const sandbox = await startSandbox({ ...config.options, logger });
+  let sandbox;
+  try {
+    sandbox = await startSandbox({ ...config.options, logger });
+  } catch (err) {
+    const where = `${config.options.host ?? '127.0.0.1'}:${config.options.port ?? 0}`;
+    process.stderr.write(`SANDBOX_HOST / SANDBOX_PORT: cannot listen on ${where}: ${(err as Error).message}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const client = config.options.clients?.[0];
   logger.info(
     {

@@ -96,6 +96,18 @@ test('`demo -- --serve` checks its HTTP port before the demo runs: taken, exit 2
   }
 }, 40_000);
 
+test('`npm run sandbox` on a port in use names SANDBOX_HOST / SANDBOX_PORT and exits 2', async () => {
+  const port = await freePort();
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(port, '127.0.0.1', () => r()));
+  try {
+    const r = await run('src/sandbox/main.ts', [], { SANDBOX_PORT: String(port), SANDBOX_HOST: '127.0.0.1' }, 30_000);
+    expectClear(r, new RegExp(`SANDBOX_HOST / SANDBOX_PORT: cannot listen on 127\\.0\\.0\\.1:${port}: listen EADDRINUSE`));
+  } finally {
+    taken.close();
+  }
+}, 40_000);
+
 describe('.env reaches every process', () => {
   const dist = resolve('dist/cli/status.js');
   let dir: string;
