@@ -16,15 +16,21 @@ export interface FormatOptions {
 /**
  * Column widths (text only, without padding or borders) that fit `available` characters: every column keeps
  * its natural width when they all fit; otherwise the widest columns are narrowed to one common cap (water
- * filling), never below each column's longest word (`words`, so ids and times stay whole and only text wraps)
- * when those fit, else never below `min(natural, 6)`. Pure; the sum may exceed `available` only when even the
- * minimums do.
+ * filling), never below a floor per column, the first of these that fits: each column's longest word (`words`,
+ * so ids and times stay whole and only text wraps); the longest word but at most 12 (a long id is cut, short
+ * words stay whole); short words whole and long ones down to 6; `min(natural, 6)`. Pure; the sum may exceed `available` only when even the last floors do.
  */
 export function fitColumns(natural: readonly number[], available: number, words: readonly number[] = []): number[] {
   const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
   if (sum(natural) <= available) return [...natural];
-  const wordFloor = natural.map((n, i) => Math.min(n, words[i] ?? 0));
-  const floor = sum(wordFloor) <= available ? wordFloor.map((w, i) => Math.max(w, Math.min(natural[i]!, 6))) : natural.map((n) => Math.min(n, 6));
+  const minimal = natural.map((n) => Math.min(n, 6));
+  const whole = (i: number) => Math.max(minimal[i]!, Math.min(natural[i]!, words[i] ?? 0));
+  const floors = [
+    natural.map((_, i) => whole(i)),
+    natural.map((_, i) => Math.min(whole(i), Math.max(minimal[i]!, 12))),
+    natural.map((_, i) => ((words[i] ?? 0) <= 12 ? whole(i) : minimal[i]!)),
+  ];
+  const floor = floors.find((f) => sum(f) <= available) ?? minimal;
   let lo = 0;
   let hi = Math.max(...natural);
   // The largest cap whose capped widths fit.

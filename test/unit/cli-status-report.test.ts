@@ -20,8 +20,12 @@ describe('fitColumns', () => {
   it('keeps each column\'s longest word whole when those fit, so only text wraps', () => {
     // An id of 36 characters (one word) and a reason of 80 whose longest word is 12: the reason narrows.
     expect(fitColumns([36, 80], 70, [36, 12])).toEqual([36, 34]);
-    // The words do not fit: back to the plain floors.
-    expect(fitColumns([36, 80], 30, [36, 12])).toEqual([15, 15]);
+    // The whole words do not fit: a long word is cut to 12, short ones stay whole.
+    expect(fitColumns([36, 9, 20], 31, [36, 9, 10])).toEqual([12, 9, 10]);
+    // Not even that: the long word goes down to 6 first, the short words stay whole.
+    expect(fitColumns([36, 9, 20], 26, [36, 9, 10])).toEqual([7, 9, 10]);
+    // Nothing fits: the plain floors.
+    expect(fitColumns([36, 80], 10, [36, 12])).toEqual([6, 6]);
   });
 });
 
