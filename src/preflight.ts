@@ -105,8 +105,8 @@ export function redact(u: string): string {
  * So is a URL that is not a token endpoint (404, 405, an answer without `access_token`) or a host that does not
  * resolve: the message names `CHEKT_TOKEN_URL`, or `CHEKT_API_URL` when the token URL is derived from it
  * (`apiUrl` given and `tokenUrl` = `<apiUrl>/oauth/token`).
- * @throws {PreflightError} for each case above, and with `transient` when the endpoint refuses connections,
- *   times out or answers 5xx/429; other errors as thrown by the token provider.
+ * @throws {PreflightError} for each case above, and with `transient` when the endpoint refuses connections or
+ *   times out; other errors (a 5xx or 429 answer included) as thrown by the token provider.
  */
 export async function checkCredentials(tokens: { getToken(): Promise<string> }, tokenUrl: string, mode: string, apiUrl?: string): Promise<void> {
   try {
@@ -144,7 +144,7 @@ function tokenEndpointProblem(err: unknown): { text: string; transient: boolean 
     const what = status < 300 ? 'answered without an access_token' : `answered HTTP ${status}`;
     return { text: `not a token endpoint: it ${what}. Use the token URL CHeKT gave you (CHEKT_TOKEN_URL), or leave it empty for <CHEKT_API_URL>/oauth/token`, transient: false };
   }
-  if (status !== undefined && (status >= 500 || status === 429)) return { text: `the token endpoint answered HTTP ${status}; CHeKT may be down, will retry`, transient: true };
+  // A 5xx or 429 is CHeKT failing, not a wrong setting: the token error itself goes on (the CLI exits 1).
   switch (code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
