@@ -23,6 +23,11 @@ describe('.env.example', () => {
     expect(CONFIG_VARIABLES.filter((v) => !names.includes(v))).toEqual([]);
   });
 
+  it('every variable it lists is described in docs/CONFIGURATION.md', () => {
+    const reference = readFileSync('docs/CONFIGURATION.md', 'utf8');
+    expect(names.filter((v) => !reference.includes(`| \`${v}\` |`))).toEqual([]);
+  });
+
   it('a shell that sources it and Node\'s env-file parser read the same values', () => {
     const script = `set -a; . ./.env.example; for n in ${names.join(' ')}; do printf '%s=%s\\0' "$n" "\${!n}"; done`;
     // No rc files (Debian's bash may read ~/.bashrc when its input is not a terminal): only the file under test.
