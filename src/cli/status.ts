@@ -112,13 +112,13 @@ function formatHealth(h: Health): string {
 }
 
 /**
- * Width the tables fit: the terminal's, else `COLUMNS` (set by shells and `COLUMNS=200 npm run status`), else
- * 120 columns for a pipe or a log. `--json` carries every text in full.
+ * Width the tables fit: the terminal's, else `COLUMNS` when set (`COLUMNS=100 npm run status | less`), else
+ * none: a pipe or a log gets every cell in full, as `--json` does.
  */
-function terminalWidth(): number {
+function terminalWidth(): number | undefined {
   if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
   const columns = Number(process.env.COLUMNS);
-  return Number.isInteger(columns) && columns >= 20 ? columns : 120;
+  return Number.isInteger(columns) && columns >= 20 ? columns : undefined;
 }
 
 /** Null when PostgreSQL answers and holds this service's tables; else the message naming `DATABASE_URL`. */
