@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue, Worker, type Job } from 'bullmq';
 import { startAlerter, type Alerter } from './alerts/alerter.js';
@@ -130,6 +131,9 @@ export function createApp(options: CreateAppOptions): App {
   });
   // Aborted by stop(): from then on no CHeKT request starts, and jobs waiting on CHeKT give their slot back.
   const shutdown = new AbortController();
+  // Every waiting CHeKT call (rate limit, 429 pause) listens on this one signal: WORKER_CONCURRENCY and more at
+  // once is expected, not a leak (Node warns past 10 listeners).
+  setMaxListeners(0, shutdown.signal);
   const chekt = createChektClient({
     apiUrl: config.chekt.apiUrl,
     tokens,
