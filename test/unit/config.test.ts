@@ -348,6 +348,9 @@ describe('loadPhoneRules (npm run status classifies phones with only these)', ()
   it('SITE_MIN_SMS_CONTACTS: 0 turns the rule off; a negative value is refused', () => {
     expect(loadConfig({ ...MINIMAL, SITE_MIN_SMS_CONTACTS: '0' }).sync.siteMinSmsContacts).toBe(0);
     expect(() => loadConfig({ ...MINIMAL, SITE_MIN_SMS_CONTACTS: '-1' })).toThrow(/SITE_MIN_SMS_CONTACTS/);
+  });
+});
+
 describe('loadConfig: Redis Cluster and the CHeKT base URL', () => {
   it('REDIS_CLUSTER_NODES: host:port seeds, credentials and TLS from a rediss:// entry; REDIS_URL stays as given', () => {
     const c = loadConfig({ ...MINIMAL, REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, 10.0.0.2:7001 ,[::1]:7002' });
