@@ -33,6 +33,7 @@ const longReason = 'CHeKT answered 400 on phone_number: the number is not valid 
 const overview: StatusOverview = {
   at: '2026-12-01T10:00:00.000Z',
   holds: [],
+  unreachableSites: [],
   failures: {
     total: 1,
     items: [{ site: '10001/12', externalContactId: 'crm-contact-0000000000000000000000000000000000042', kind: 'create', reason: longReason, at: '2026-12-01T09:59:00.000Z' }],
