@@ -58,7 +58,21 @@ const int = (min: number, max: number) => {
     .refine((s) => /^[0-9]+$/.test(s) && Number(s) >= min && Number(s) <= max, message)
     .transform(Number);
 };
-const url = z.url({ protocol: /^https?$/ });
+/** Parses `u`, or undefined when it is not a URL (refinements still run after zod's own URL check failed). */
+function tryUrl(u: string): URL | undefined {
+  try {
+    return new URL(u);
+  } catch {
+    return undefined;
+  }
+}
+/**
+ * An http(s) URL without a user name or password: fetch refuses such URLs, and the value is logged at start-up.
+ * Credentials have their own variables (CHEKT_CLIENT_ID / CHEKT_CLIENT_SECRET, ALERT_WEBHOOK_SECRET).
+ */
+const url = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .refine((u) => !tryUrl(u)?.username && !tryUrl(u)?.password, 'must not contain a user name or password (credentials have their own variables)');
 const nonEmpty = z.string().trim().min(1);
 
 /** True when cron-parser (BullMQ's own cron library) accepts the pattern. */
@@ -89,7 +103,7 @@ const envSchema = z.object({
     })
     .optional(),
   CHEKT_API_URL: url
-    .refine((u) => !/\/partner(\/v\d+)?\/*$/i.test(new URL(u).pathname), 'must be the base URL without /partner/v1 (the client adds it), e.g. https://api.chekt.com')
+    .refine((u) => !/\/partner(\/v\d+)?\/*$/i.test(tryUrl(u)?.pathname ?? ''), 'must be the base URL without /partner/v1 (the client adds it), e.g. https://api.chekt.com')
     .default('https://api.chekt.com'),
   CHEKT_TOKEN_URL: url.optional(),
   CHEKT_CLIENT_ID: nonEmpty,

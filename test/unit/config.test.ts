@@ -157,6 +157,21 @@ describe('loadConfig: errors name every bad variable', () => {
     expect(problemVars(configError({ ...MINIMAL, [name]: value }))).toEqual([name]);
   });
 
+  it.each(['not-a-url', 'http://', 'api.chekt.com'])('CHEKT_API_URL=%j is a named config error, not a crash', (value) => {
+    const e = configError({ ...MINIMAL, CHEKT_API_URL: value });
+    expect(e.problems).toEqual(['CHEKT_API_URL: must be an http:// or https:// URL']);
+  });
+
+  it.each([
+    ['CHEKT_API_URL', 'http://user:pw123456@127.0.0.1:5999'],
+    ['CHEKT_TOKEN_URL', 'https://:pw123456@auth.example.com/oauth/token'],
+    ['ALERT_WEBHOOK_URL', 'https://hook:pw123456@hooks.example.com/x'],
+  ])('%s with credentials in it is refused without echoing them', (name, value) => {
+    const e = configError({ ...MINIMAL, [name]: value });
+    expect(e.problems).toEqual([`${name}: must not contain a user name or password (credentials have their own variables)`]);
+    expect(e.message).not.toContain('pw123456');
+  });
+
   it.each(['chekt:sync', 'chekt sync', 'a/b'])('rejects QUEUE_PREFIX=%j (BullMQ reserves ":")', (value) => {
     const e = configError({ ...MINIMAL, QUEUE_PREFIX: value });
     expect(problemVars(e)).toEqual(['QUEUE_PREFIX']);
