@@ -80,7 +80,8 @@ try {
   await applyEdits(app, edits);
   say(`\nEdited the CRM: ${edits.updates.length} contacts changed, ${edits.softDeletes.length} soft-deleted, ${edits.additions.length} added.`);
   const second = await step(app, sandbox, 'Change tick after the edits (CRM against the ledger: no list, one write per change)', 'changes');
-  // Two sites lose 2 of their 5 or 6 contacts: above DELETE_HOLD_SHARE_PERCENT, so those deletes were held.
+  // Two sites lose 2 of their 5 or 6 contacts (above DELETE_HOLD_SHARE_PERCENT) and one its last SMS-capable
+  // contact (SITE_MIN_SMS_CONTACTS), so those deletes were held.
   // An operator looks and approves them (what `npm run sync -- --site d/s --approve-deletes` does).
   const held = second.report.held.map((h) => parseSiteRef(h.site));
   const approval = held.length > 0 ? await step(app, sandbox, `Operator approves the held deletes of ${held.length} site(s)`, 'reconcile', { sites: held, approveDeletes: true }) : second;
