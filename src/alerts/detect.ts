@@ -28,7 +28,16 @@ export interface DetectRules {
   readonly phoneRules: NormalizeRules;
   /** Classified contacts kept between passes by one process (source/reach.ts `ReachReadOptions.cache`). */
   readonly reachCache?: Map<string, CountedContact>;
+  /**
+   * Unreachable sites are read at most once per this many seconds across all processes (default
+   * {@link REACH_CHECK_SECONDS}): the read covers every enabled site's contacts (about 1 s for 100,000 contacts,
+   * docs/REACHABILITY.md), too much for every `ALERT_CHECK_INTERVAL_MS` pass. 0: every pass (tests).
+   */
+  readonly reachCheckSeconds?: number;
 }
+
+/** Default {@link DetectRules.reachCheckSeconds}: the `chekt_sync_sites_unreachable` gauge's 30 s. */
+export const REACH_CHECK_SECONDS = 30;
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
@@ -98,6 +107,13 @@ const UNREACHABLE = 'unreachable:';
  * an enabled CRM site. A site whose reason changes while it stays unreachable is not announced again.
  */
 async function reachChanges(tx: Tx, rules: DetectRules): Promise<AlertFacts[]> {
+  // The last read's time is a state row too, so one process reads per period, under the detector's lock.
+  const every = rules.reachCheckSeconds ?? REACH_CHECK_SECONDS;
+  const due = await tx.$executeRaw`
+    INSERT INTO sync_alert_state (key, since) VALUES ('unreachable.checked', clock_timestamp())
+    ON CONFLICT (key) DO UPDATE SET since = clock_timestamp()
+     WHERE sync_alert_state.since <= clock_timestamp() - make_interval(secs => ${every})`;
+  if (due !== 1) return [];
   const reach = await readSiteReach(tx, rules.phoneRules, null, rules.reachCache ? { cache: rules.reachCache } : {});
   const bySite = new Map(reach.map((r) => [r.site, r]));
   const down = reach.filter((r) => r.smsCapable === 0);

@@ -147,7 +147,7 @@ describe('a dead webhook', () => {
   });
 
   test('site.unreachable once when no contact can be texted; site.reachable once when a mobile is added; no duplicate', async () => {
-    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules };
+    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules, reachCheckSeconds: 0 };
     await detectChanges(h.app.db, rules); // what earlier tests left (site 72/1's contact has no phone) is announced first
     await seedCrm(h, [{ id: 'u', dealerId: '73', siteId: '1' }], [
       { id: 'u1', siteId: 'u', firstName: 'Gil', lastName: 'Ross', phoneNumber: '+44 20 7946 0958' },
@@ -187,5 +187,10 @@ describe('a dead webhook', () => {
       { event: 'site.reachable', site: '73/1', contacts: null, smsCapable: null, reason: 'no longer synced (sync_enabled is false, or the site is gone from the CRM)' },
     ]);
     expect(await detectChanges(h.app.db, rules)).toEqual([]);
+
+    // The read of every site's contacts runs at most once per reachCheckSeconds across processes.
+    await h.app.db.site.update({ where: { id: 'u' }, data: { syncEnabled: true } });
+    expect(await detectChanges(h.app.db, { ...rules, reachCheckSeconds: 3600 })).toEqual([]);
+    expect(await detectChanges(h.app.db, rules)).toEqual([{ ...down, reason: '2 contacts: 1 landline, 1 without a phone' }]);
   });
 });
