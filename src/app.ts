@@ -336,7 +336,7 @@ export function createApp(options: CreateAppOptions): App {
     },
     startAlerts() {
       const webhookUrl = config.alerts.webhookUrl;
-      if (webhookUrl && !alerter) alerter = startAlerter({ db, config: { ...config.alerts, webhookUrl }, logger, registry: metrics.registry });
+      if (webhookUrl && !alerter) alerter = startAlerter({ db, config: { ...config.alerts, webhookUrl }, logger, registry: metrics.registry, phoneRules: rules });
       return alerter;
     },
     async countOperationWorkers() {

@@ -1,5 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config.js';
+import type { NormalizeRules } from '../domain/contact.js';
+import type { CountedContact } from '../domain/reach.js';
 import type { Logger } from '../logger.js';
 import type { PrismaClient } from '../source/db.js';
 import { detectChanges } from './detect.js';
@@ -27,6 +29,8 @@ export interface AlerterOptions {
   readonly logger: Logger;
   /** Registry for `chekt_sync_alerts_total{event,outcome}` (outcome `delivered`, `retrying`, `dead`). */
   readonly registry: Registry;
+  /** The service's phone rules, for unreachable sites (`site.unreachable`, `site.reachable`). */
+  readonly phoneRules: NormalizeRules;
 }
 
 /** Starts the alerter's timer (unref'd: it never keeps the process alive). */
@@ -34,11 +38,12 @@ export function startAlerter(o: AlerterOptions): Alerter {
   const log = o.logger.child({ component: 'alerts' });
   const counter = (o.registry.getSingleMetric('chekt_sync_alerts_total') as Counter<'event' | 'outcome'> | undefined) ??
     new Counter({ name: 'chekt_sync_alerts_total', help: 'Webhook alert delivery attempts by this process, by event and outcome (delivered, retrying, dead)', labelNames: ['event', 'outcome'], registers: [o.registry] });
+  const reachCache = new Map<string, CountedContact>();
   let running: Promise<void> | null = null;
   let stopped = false;
   const pass = async () => {
     try {
-      const facts = await detectChanges(o.db, { behindSeconds: o.config.behindSeconds, failureBatchSeconds: o.config.failureBatchSeconds });
+      const facts = await detectChanges(o.db, { behindSeconds: o.config.behindSeconds, failureBatchSeconds: o.config.failureBatchSeconds, phoneRules: o.phoneRules, reachCache });
       for (const f of facts) log.info({ event: f.event, site: 'site' in f ? f.site : undefined }, 'alert queued');
     } catch (err) {
       log.error({ err }, 'alert detection failed; will try again');

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import type { NormalizeRules } from '../domain/contact.js';
+import type { CountedContact } from '../domain/reach.js';
 import type { PrismaClient } from '../source/db.js';
 import { oldestUnsynced } from '../source/overview.js';
+import { readSiteReach } from '../source/reach.js';
 import { alertBody, FAILED_ITEMS_LIMIT, type AlertFacts, type FailedItem } from './events.js';
 
 /**
@@ -21,20 +24,38 @@ export interface DetectRules {
   readonly behindSeconds: number;
   /** `ALERT_FAILURE_BATCH_SECONDS`: failures are gathered this long into one `operations.failed`. */
   readonly failureBatchSeconds: number;
+  /** The service's phone rules (`PHONE_DEFAULT_REGION`...), as the status read uses them for unreachable sites. */
+  readonly phoneRules: NormalizeRules;
+  /** Classified contacts kept between passes by one process (source/reach.ts `ReachReadOptions.cache`). */
+  readonly reachCache?: Map<string, CountedContact>;
+  /**
+   * Unreachable sites are read at most once per this many seconds across all processes (default
+   * {@link REACH_CHECK_SECONDS}): the read covers every enabled site's contacts (about 1 s for 100,000 contacts,
+   * docs/REACHABILITY.md), too much for every `ALERT_CHECK_INTERVAL_MS` pass. 0: every pass (tests).
+   */
+  readonly reachCheckSeconds?: number;
 }
+
+/** Default {@link DetectRules.reachCheckSeconds}: the `chekt_sync_sites_unreachable` gauge's 30 s. */
+export const REACH_CHECK_SECONDS = 30;
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 /**
  * One detection pass. Returns the events it queued (empty when nothing changed or another process was
- * detecting at that moment). Unreachable sites (issue 10) are not detected yet: add their state keys here.
+ * detecting at that moment).
  * @throws the Prisma/pg error when PostgreSQL fails (the caller logs it; the sync is not affected).
  */
 export async function detectChanges(db: PrismaClient, rules: DetectRules): Promise<AlertFacts[]> {
   return db.$transaction(async (tx) => {
     const [lock] = await tx.$queryRaw<Array<{ ok: boolean }>>`SELECT pg_try_advisory_xact_lock(${DETECT_LOCK_KEY}::bigint) AS ok`;
     if (!lock?.ok) return [];
-    const facts = [...(await holdChanges(tx)), ...(await behindChange(tx, rules.behindSeconds)), ...(await failedBatch(tx, rules.failureBatchSeconds))];
+    const facts = [
+      ...(await holdChanges(tx)),
+      ...(await reachChanges(tx, rules)),
+      ...(await behindChange(tx, rules.behindSeconds)),
+      ...(await failedBatch(tx, rules.failureBatchSeconds)),
+    ];
     const [now] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
     for (const f of facts) {
       const id = randomUUID();
@@ -74,6 +95,47 @@ async function holdChanges(tx: Tx): Promise<AlertFacts[]> {
     ...cleared.sort((a, b) => a.site.localeCompare(b.site)).map((c): AlertFacts => ({ event: 'hold.cleared', site: c.site, reason: c.reason })),
     ...renewed.sort((a, b) => a.site.localeCompare(b.site)).flatMap((r): AlertFacts[] => [{ event: 'hold.cleared', site: r.site, reason: r.old_reason }, createdFact(r)]),
     ...created.map(createdFact),
+  ];
+}
+
+/** Key prefix of the unreachable sites announced (`sync_alert_state`): `unreachable:<dealerId>/<siteId>`. */
+const UNREACHABLE = 'unreachable:';
+
+/**
+ * `site.unreachable` for each enabled site without an SMS-capable contact (the status read's `unreachableSites`,
+ * source/reach.ts) not announced yet; `site.reachable` for each announced one that now has one, or is no longer
+ * an enabled CRM site. A site whose reason changes while it stays unreachable is not announced again.
+ */
+async function reachChanges(tx: Tx, rules: DetectRules): Promise<AlertFacts[]> {
+  // The last read's time is a state row too, so one process reads per period, under the detector's lock.
+  const every = rules.reachCheckSeconds ?? REACH_CHECK_SECONDS;
+  const due = await tx.$executeRaw`
+    INSERT INTO sync_alert_state (key, since) VALUES ('unreachable.checked', clock_timestamp())
+    ON CONFLICT (key) DO UPDATE SET since = clock_timestamp()
+     WHERE sync_alert_state.since <= clock_timestamp() - make_interval(secs => ${every})`;
+  if (due !== 1) return [];
+  const reach = await readSiteReach(tx, rules.phoneRules, null, rules.reachCache ? { cache: rules.reachCache } : {});
+  const bySite = new Map(reach.map((r) => [r.site, r]));
+  const down = reach.filter((r) => r.smsCapable === 0);
+  const created = await tx.$queryRaw<Array<{ site: string; contacts: number; reason: string }>>`
+    INSERT INTO sync_alert_state (key, data)
+    SELECT ${UNREACHABLE} || t.site, jsonb_build_object('contacts', t.contacts, 'reason', t.reason)
+      FROM unnest(${down.map((d) => d.site)}::text[], ${down.map((d) => d.contacts)}::int[], ${down.map((d) => d.reason)}::text[]) AS t(site, contacts, reason)
+    ON CONFLICT (key) DO NOTHING
+    RETURNING substr(key, ${UNREACHABLE.length + 1}::int) AS site, (data->>'contacts')::int AS contacts, data->>'reason' AS reason`;
+  const cleared = await tx.$queryRaw<Array<{ site: string }>>`
+    DELETE FROM sync_alert_state
+     WHERE starts_with(key, ${UNREACHABLE}) AND NOT (substr(key, ${UNREACHABLE.length + 1}::int) = ANY(${down.map((d) => d.site)}::text[]))
+    RETURNING substr(key, ${UNREACHABLE.length + 1}::int) AS site`;
+  const bySiteName = (a: { site: string }, b: { site: string }) => a.site.localeCompare(b.site);
+  return [
+    ...cleared.sort(bySiteName).map((c): AlertFacts => {
+      const now = bySite.get(c.site);
+      return now
+        ? { event: 'site.reachable', site: c.site, contacts: now.contacts, smsCapable: now.smsCapable, reason: now.reason }
+        : { event: 'site.reachable', site: c.site, contacts: null, smsCapable: null, reason: 'no longer synced (sync_enabled is false, or the site is gone from the CRM)' };
+    }),
+    ...created.sort(bySiteName).map((c): AlertFacts => ({ event: 'site.unreachable', site: c.site, contacts: c.contacts, reason: c.reason })),
   ];
 }
 

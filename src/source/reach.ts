@@ -58,7 +58,7 @@ const YIELD_EVERY = 2000;
  * @throws the Prisma/pg error when PostgreSQL cannot be read.
  */
 export async function readSiteReach(
-  db: PrismaClient,
+  db: Pick<PrismaClient, '$queryRaw'>,
   rules: NormalizeRules,
   crmSiteIds: readonly string[] | null,
   options: ReachReadOptions = {},

@@ -47,7 +47,7 @@ describe('alerts from two service processes', () => {
       ALERT_BEHIND_SECONDS: '3600',
     });
     await fx.db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('s', '71', '1', 'Depot')`);
-    await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name) VALUES ('k1', 's', 'Ana', 'Ruiz'), ('k2', 's', 'Ben', 'Okafor'), ('k3', 's', 'Cai', 'Wen')`);
+    await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number) VALUES ('k1', 's', 'Ana', 'Ruiz', '+44 7911 123456'), ('k2', 's', 'Ben', 'Okafor', '+44 7911 123457'), ('k3', 's', 'Cai', 'Wen', '+44 7911 123458')`);
     for (let i = 0; i < 2; i++) children.push(start('src/main.ts', [], fx.env));
     await until('the first sync', () => fx.sandbox.contacts('71', '1').length === 3, 60_000);
   }, 90_000);
@@ -71,7 +71,7 @@ describe('alerts from two service processes', () => {
     await until('sync.caught_up', () => events('sync.caught_up').length > 0);
     // A contact CHeKT refuses (400): failed for good on its only attempt.
     fx.sandbox.setFaults({ rejectExternalContactIds: ['k4'] });
-    await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name) VALUES ('k4', 's', 'Dee', 'Lam')`);
+    await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number) VALUES ('k4', 's', 'Dee', 'Lam', '+44 7911 123459')`);
     await until('operations.failed', () => events('operations.failed').length > 0);
     // The CRM lists the contacts again: the hold is cleared.
     await fx.db.contact.updateMany({ where: { id: { in: ['k2', 'k3'] } }, data: { deletedAt: null } });
@@ -132,7 +132,7 @@ describe('a dead webhook', () => {
   }, 60_000);
 
   test('detection: concurrent passes announce a change once; a hold lifted and held again is cleared then created', async () => {
-    const rules = { behindSeconds: 3600, failureBatchSeconds: 60 };
+    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules };
     await h.app.db.syncAlertState.deleteMany({});
     await h.app.db.syncHold.deleteMany({});
     await h.app.db.syncHold.create({ data: { chektDealerId: '72', chektSiteId: '6', reason: 'first', deletes: 3, managed: 4 } });
@@ -145,5 +145,52 @@ describe('a dead webhook', () => {
     await h.app.db.syncHold.deleteMany({});
     expect((await detectChanges(h.app.db, rules)).map((f) => f.event)).toEqual(['hold.cleared']);
   });
-});
 
+  test('site.unreachable once when no contact can be texted; site.reachable once when a mobile is added; no duplicate', async () => {
+    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules, reachCheckSeconds: 0 };
+    await detectChanges(h.app.db, rules); // what earlier tests left (site 72/1's contact has no phone) is announced first
+    await seedCrm(h, [{ id: 'u', dealerId: '73', siteId: '1' }], [
+      { id: 'u1', siteId: 'u', firstName: 'Gil', lastName: 'Ross', phoneNumber: '+44 20 7946 0958' },
+      { id: 'u2', siteId: 'u', firstName: 'Hal', lastName: 'Ito', phoneNumber: '+1 800 555 0199' },
+    ]);
+    const passes = await Promise.all(Array.from({ length: 6 }, () => detectChanges(h.app.db, rules)));
+    const down = { event: 'site.unreachable', site: '73/1', contacts: 2, reason: '2 contacts: 1 landline, 1 toll-free' };
+    expect(passes.flat()).toEqual([down]);
+    expect(await detectChanges(h.app.db, rules)).toEqual([]);
+    const row = await h.app.db.syncAlert.findFirstOrThrow({ where: { event: 'site.unreachable', body: { path: ['site'], equals: '73/1' } } });
+    expect(row.body).toEqual({
+      id: row.id, at: expect.any(String), ...down,
+      text: 'chekt-contact-sync: site 73/1 is unreachable: no contact CHeKT can text (2 contacts: 1 landline, 1 toll-free). Add a mobile number in the CRM: /console/sites/73/1',
+    });
+    // Still unreachable with another reason: not announced again.
+    await h.app.db.contact.update({ where: { id: 'u2' }, data: { phoneNumber: null } });
+    expect(await detectChanges(h.app.db, rules)).toEqual([]);
+
+    await h.app.db.contact.update({ where: { id: 'u2' }, data: { phoneNumber: '+44 7911 123456' } });
+    const again = await Promise.all(Array.from({ length: 6 }, () => detectChanges(h.app.db, rules)));
+    const up = { event: 'site.reachable', site: '73/1', contacts: 2, smsCapable: 1, reason: '2 contacts: 1 mobile, 1 landline' };
+    expect(again.flat()).toEqual([up]);
+    expect(await detectChanges(h.app.db, rules)).toEqual([]);
+    const upRow = await h.app.db.syncAlert.findFirstOrThrow({ where: { event: 'site.reachable' } });
+    expect(upRow.body).toEqual({
+      id: upRow.id, at: expect.any(String), ...up,
+      text: 'chekt-contact-sync: site 73/1 is reachable again: 1 of 2 contacts CHeKT can text (2 contacts: 1 mobile, 1 landline).',
+    });
+    expect(await h.app.db.syncAlert.count({ where: { event: { in: ['site.unreachable', 'site.reachable'] }, body: { path: ['site'], equals: '73/1' } } })).toBe(2);
+    for (const name of ['Gil', 'Ross', 'Hal', 'Ito', '7946', '7911']) expect(JSON.stringify([row.body, upRow.body])).not.toContain(name);
+
+    // An announced site that stops being synced is announced once as no longer unreachable.
+    await h.app.db.contact.update({ where: { id: 'u2' }, data: { phoneNumber: null } });
+    expect(await detectChanges(h.app.db, rules)).toEqual([{ ...down, reason: '2 contacts: 1 landline, 1 without a phone' }]);
+    await h.app.db.site.update({ where: { id: 'u' }, data: { syncEnabled: false } });
+    expect(await detectChanges(h.app.db, rules)).toEqual([
+      { event: 'site.reachable', site: '73/1', contacts: null, smsCapable: null, reason: 'no longer synced (sync_enabled is false, or the site is gone from the CRM)' },
+    ]);
+    expect(await detectChanges(h.app.db, rules)).toEqual([]);
+
+    // The read of every site's contacts runs at most once per reachCheckSeconds across processes.
+    await h.app.db.site.update({ where: { id: 'u' }, data: { syncEnabled: true } });
+    expect(await detectChanges(h.app.db, { ...rules, reachCheckSeconds: 3600 })).toEqual([]);
+    expect(await detectChanges(h.app.db, rules)).toEqual([{ ...down, reason: '2 contacts: 1 landline, 1 without a phone' }]);
+  });
+});

@@ -145,6 +145,14 @@ describe('operator API', () => {
     expect(viewerHtml).not.toContain('<form');
     const overview = await (await as('viewer', '/console')).text();
     expect(overview).toContain('61/2');
+    // The seeded contacts have no phone: both sites are unreachable (the status read's unreachableSites).
+    expect(overview).toContain(
+      '<h2>Unreachable sites (2)</h2>\n<table><thead><tr><th>site</th><th>contacts</th><th>SMS-capable</th><th>reason</th></tr></thead><tbody>' +
+        '<tr><td><a href="/console/sites/61/1">61/1</a></td><td>1</td><td>0</td><td>1 contact: 1 without a phone</td></tr>' +
+        '<tr><td><a href="/console/sites/61/2">61/2</a></td><td>1</td><td>0</td><td>1 contact: 1 without a phone</td></tr></tbody></table>',
+    );
+    expect(opHtml).toContain('<strong>Unreachable</strong>: no contact CHeKT can text (1 contact: 1 without a phone).');
+    expect(opHtml).toMatch(/<td><code>f1<\/code><\/td><td>live<\/td><td><span class="badge bad">failed<\/span><\/td><td>[^<]*<\/td><td>none<\/td><td>no<\/td><td><\/td>/);
     for (const text of [opHtml, overview]) expect(text).not.toMatch(/(src|href)="(https?:)?\/\//);
     for (const name of ['Ada', 'Lind', 'Di', 'Ng']) expect(overview).not.toContain(`>${name}<`);
     const board = await (await as('viewer', '/admin/queues')).text();

@@ -32,7 +32,8 @@ async function context(who: { user: string; password: string }): Promise<Browser
     hook = await receiver();
     h = await createHarness('console_browser', { env: { ALERT_WEBHOOK_URL: hook.url, ALERT_CHECK_INTERVAL_MS: '200' } });
     await seedCrm(h, [{ id: 'a', dealerId: '81', siteId: '1', name: 'Harbour Depot' }], [
-      { id: 'c1', siteId: 'a', firstName: 'Aiko', lastName: 'Mori' },
+      // A mobile left after the deletes: the site stays reachable, so the hold is the one alert.
+      { id: 'c1', siteId: 'a', firstName: 'Aiko', lastName: 'Mori', phoneNumber: '+44 7911 123456' },
       { id: 'c2', siteId: 'a', firstName: 'Bram', lastName: 'Visser' },
       { id: 'c3', siteId: 'a', firstName: 'Chidi', lastName: 'Obi' },
     ]);
@@ -98,6 +99,9 @@ async function context(who: { user: string; password: string }): Promise<Browser
     const held = page.locator('table').first();
     expect((await held.innerText()).match(/c[0-9]/g)).toEqual(['c2', 'c3']);
     await screenshot(page, 'console-site');
+    const siteText = await page.locator('main').innerText();
+    expect(siteText).toContain('SMS-capable contacts: 1 of 1 (1 contact: 1 mobile).');
+    for (const secret of ['7911', 'Aiko', 'Mori']) expect(siteText).not.toContain(secret);
     await page.getByRole('button', { name: 'Approve 2 delete(s) of 81/1' }).click();
     await page.waitForURL(/\/console\/runs\/[0-9a-f-]{36}$/);
     // The run page refreshes itself while the run is planning or running.

@@ -23,11 +23,17 @@ function healthBanner(h: Health): Html {
 }
 
 /**
- * Unreachable sites (issue 10) are not part of the status read yet. When they are, render them here from the
- * same status read; the overview already calls this between holds and failures.
+ * Enabled sites without a contact CHeKT can text (docs/REACHABILITY.md), from the same status read as
+ * `npm run status` (`unreachableSites`): site, live contacts, SMS-capable ones (0) and the reason in words.
  */
-export function unreachableSection(_status: StatusOverview): Html {
-  return html``;
+export function unreachableSection(status: StatusOverview): Html {
+  const rows = status.unreachableSites;
+  return html`<h2>Unreachable sites (${rows.length})</h2>
+${table(
+  ['site', 'contacts', 'SMS-capable', 'reason'],
+  rows.map((u) => [siteLink(u.site), u.contacts, u.smsCapable, u.reason]),
+  'Every enabled site has a contact CHeKT can text.',
+)}`;
 }
 
 /** `/console`: health, holds, unreachable sites, failed contacts, the oldest unsynced change, the last runs. */
@@ -89,12 +95,19 @@ ${canAct ? actionForm(`${base}/approve`, `Approve ${held.length} delete(s) of ${
     ? html`<h2>Actions</h2>${actionForm(`${base}/resync`, 'Preview a resync (dry run)', { dryRun: 'true' })}${failed > 0 ? actionForm(`${base}/retry`, `Retry ${failed} failed contact(s)`) : ''}`
     : '';
   const counts = Object.entries(s.counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
+  const reach = s.syncEnabled && s.smsCapableContacts === 0
+    ? html`<div class="banner bad"><strong>Unreachable</strong>: no contact CHeKT can text (${s.reach.reason}).</div>`
+    : html`<p>SMS-capable contacts: ${s.smsCapableContacts} of ${s.reach.contacts} (${s.reach.reason}).</p>`;
   return html`<p>CRM site <code>${s.crmSiteId}</code> “${s.name}”${s.syncEnabled ? '' : html` · <span class="badge bad">sync_enabled is false</span>`} · contacts: ${counts}${s.oldestUnsyncedChangeAgeSeconds !== null ? ` · oldest unsynced change ${s.oldestUnsyncedChangeAgeSeconds} s old` : ''}</p>
-${hold}${actions}
+${reach}${hold}${actions}
 <h2>Contacts (${s.contacts.length})</h2>
 ${table(
-  ['external_contact_id', 'crm', 'state', 'reason', 'CHeKT contact_id', 'synced', 'pending since'],
-  s.contacts.map((c) => [html`<code>${c.externalContactId}</code>`, c.crm, badge(c.state), c.reason ?? '', c.chektContactId ?? '-', when(c.syncedAt), when(c.pendingSince)]),
+  ['external_contact_id', 'crm', 'state', 'reason', 'phone type', 'SMS-capable', 'reach problem', 'CHeKT contact_id', 'synced', 'pending since'],
+  s.contacts.map((c) => [
+    html`<code>${c.externalContactId}</code>`, c.crm, badge(c.state), c.reason ?? '',
+    c.phoneType ?? '-', c.crm === 'live' ? (c.smsCapable ? 'yes' : 'no') : '-', c.reachProblem ?? '',
+    c.chektContactId ?? '-', when(c.syncedAt), when(c.pendingSince),
+  ]),
   'No contact.',
 )}
 <p class="muted">Site API: <a href="/api/sites/${encodeURIComponent(s.dealerId)}/${encodeURIComponent(s.siteId)}">JSON</a></p>`;
