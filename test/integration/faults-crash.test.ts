@@ -8,6 +8,7 @@ import { committedWrites, compareWithCrm, pollUntil } from './support/convergenc
 import { createBacklog, deleteRedisPrefix, PG_ADMIN_URL, testEnv, type Harness } from './support/harness.js';
 import { serviceEnv, freePort, privateRedis, startNode, type PrivateRedis } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
+import { useCleanups } from './support/cleanups.js';
 
 /**
  * Issue 3, point 9: crashes and restarts around a backlog. Redis restarted empty, PostgreSQL connections cut,
@@ -17,11 +18,7 @@ import { waitExit } from './support/spawn.js';
  * checks, which alone takes 30 to 60 s.)
  */
 
-/** Cleanups of the current test, run last-in first-out even when it fails. */
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
 /** A harness with `contacts` generated contacts on `sites` sites, seeded in the CRM and the sandbox. */
 async function backlog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {

@@ -5,6 +5,7 @@ import { startRun } from '../../src/sync/startRun.js';
 import { compareWithCrm, committedWrites, pollUntil } from './support/convergence.js';
 import { createBacklog, testEnv, type Harness } from './support/harness.js';
 import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
+import { useCleanups } from './support/cleanups.js';
 
 /**
  * Issue 12, item 2: Redis loses the service's state while it runs. Restarted empty mid-backlog (every job and
@@ -13,10 +14,7 @@ import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from
  * with no restart and no ledger row written from a job whose data could not be read.
  */
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
 async function backlog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {
   const h = await createBacklog(label, sites, contacts, env, seed);

@@ -9,6 +9,7 @@ import { createHarness, createProcessFixture, type ProcessFixture } from './supp
 import { startHttp } from './support/http.js';
 import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
 import { run, waitExit } from './support/spawn.js';
+import { useCleanups } from './support/cleanups.js';
 
 /**
  * Issue 12, item 8: a Redis whose `maxmemory-policy` may evict keys (here a private `redis-server` started with
@@ -18,10 +19,7 @@ import { run, waitExit } from './support/spawn.js';
  * refuses both is a warning, not a crash.
  */
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
 let evicting: PrivateRedis;
 let fx: ProcessFixture;

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { planRun } from '../../src/sync/planRun.js';
 import { pollUntil } from './support/convergence.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
+import { useCleanups } from './support/cleanups.js';
 
 /**
  * Issue 12, item 5: a 429 with a long `Retry-After`. Past `CHEKT_MAX_RETRY_AFTER_SECONDS` the wait is handed back
@@ -12,10 +13,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
  * after stop() began.
  */
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
 /** 6 new contacts on a site the ledger has seen (a change tick plans 6 creates with no list call). */
 async function backlog(label: string, env: Record<string, string>): Promise<{ h: Harness; runId: string }> {

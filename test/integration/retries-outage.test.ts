@@ -8,6 +8,7 @@ import { planRun } from '../../src/sync/planRun.js';
 import { runSync } from '../../src/cli/runSync.js';
 import { committedWrites, compareWithCrm, pollUntil } from './support/convergence.js';
 import { createHarness, PG_ADMIN_URL, seedCrm, type Harness } from './support/harness.js';
+import { useCleanups } from './support/cleanups.js';
 
 /**
  * Issue 12, item 1: outages of CHeKT (every call and the token endpoint answering 503) and of PostgreSQL that
@@ -21,10 +22,7 @@ import { createHarness, PG_ADMIN_URL, seedCrm, type Harness } from './support/ha
 const CAP_MS = 1000;
 const OUTAGE_MS = 8000;
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
+const cleanups = useCleanups();
 
 /** 2 sites, 12 contacts, synced once with no fault; workers started in this process. */
 async function synced(label: string): Promise<Harness> {
