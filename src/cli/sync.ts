@@ -3,7 +3,7 @@ import { hostname, userInfo } from 'node:os';
 import { createApp, type App } from '../app.js';
 import { finishAudit, startAudit } from '../source/audit.js';
 import { listHeldDeletes } from '../source/heldDeletes.js';
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import { ConfigError, loadConfig, loadEnvFile } from '../config.js';
 import { createLogger } from '../logger.js';
 import { checkEvictionPolicy } from '../recovery/evictionPolicy.js';

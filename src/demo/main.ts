@@ -16,7 +16,7 @@ import { readLiveContacts, selectSites } from '../source/crm.js';
 import { readSiteReach, unreachableOf } from '../source/reach.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
 import { compareSites } from './verify.js';
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import { parseSiteRef } from '../sync/startRun.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ChektContact, CreateContactBody, UpdateContactBody } from '../chekt/types.js';
+import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
 import { parsePhone, type NumberKind, type PhoneFormat } from './phone.js';
 import { codePointLength, isWellFormedText, normalizeText, truncateText } from './text.js';
 

@@ -1,5 +1,5 @@
 import { compareContactIds } from './contactId.js';
-import type { ChektContact } from '../chekt/types.js';
+import type { ChektContact } from '../domain/chektContact.js';
 import {
   changedFields,
   contentHash,

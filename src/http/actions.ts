@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import { selectSites } from '../source/crm.js';
 import { listHeldDeletes } from '../source/heldDeletes.js';
 import { requestResync } from '../sync/requestResync.js';

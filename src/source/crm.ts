@@ -1,4 +1,4 @@
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import type { CrmContact } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
 

@@ -1,4 +1,4 @@
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import type { SettledContact } from '../domain/changes.js';
 import type { LedgerEntry } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';

@@ -1,4 +1,6 @@
-import type { ChektContact, ChektContactsApi, SiteRef } from '../chekt/types.js';
+import type { ChektContactsApi } from '../chekt/types.js';
+import type { ChektContact } from '../domain/chektContact.js';
+import type { SiteRef } from '../domain/site.js';
 import { ChektNotFoundError } from '../chekt/errors/index.js';
 import { contentHash, echoHash, toCreateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 import { decideAction } from '../domain/decide.js';

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { RateLimiter } from '../chekt/rateLimiter.js';
-import type { ChektContactsApi, SiteRef } from '../chekt/types.js';
+import type { ChektContactsApi } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import type { SettledContact, SiteNote } from '../domain/changes.js';
 import { externalIdProblem, type NormalizeRules } from '../domain/contact.js';
 import { planTotals, type PlannedOperation, type PlanTotals } from '../domain/plan.js';

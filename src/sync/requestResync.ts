@@ -3,7 +3,7 @@ import type { Queue } from 'bullmq';
 import type { ControlJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import { createRun, type RunTrigger } from '../source/runs.js';
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import { formatSiteRef } from './startRun.js';
 
 /** What {@link requestResync} needs. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import { storableTextProblem } from '../domain/text.js';
 import { createRun, type RunTrigger } from '../source/runs.js';
 import { planRun, type PlanRunDeps, type PlanSummary } from './planRun.js';

@@ -1,4 +1,4 @@
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import {
   DEFAULT_RULES,
   changedFields,

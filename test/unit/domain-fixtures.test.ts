@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, prepareContact, toCreateBody, type CrmContact, type DesiredContact, type DesiredField, type NormalizeRules } from '../../src/domain/contact.js';
 import type { PhoneFormat } from '../../src/domain/phone.js';
 import { planSite, type PlanSiteInput } from '../../src/domain/plan.js';

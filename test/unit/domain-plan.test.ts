@@ -1,4 +1,4 @@
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, type CrmContact } from '../../src/domain/contact.js';
 import { duplicateOpKey, opKey } from '../../src/domain/opKey.js';
 import { planSite, planTotals, type LedgerEntry, type PlanSiteInput, type SitePlan } from '../../src/domain/plan.js';

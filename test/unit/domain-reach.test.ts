@@ -1,4 +1,4 @@
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, prepareContact, type CrmContact, type DesiredContact } from '../../src/domain/contact.js';
 import { classifyPhone, contactReach, echoReachProblem, isSmsCapable, siteReach, type CountedContact, type PhoneType } from '../../src/domain/reach.js';
 
