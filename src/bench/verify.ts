@@ -3,6 +3,7 @@ import { DEFAULT_RULES } from '../domain/contact.js';
 import { compareSites, type Mismatch } from '../demo/verify.js';
 import { readLiveContacts, selectSites } from '../source/crm.js';
 import type { BenchEnv } from './env.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * The correctness check after every scenario: for every enabled CRM site, CHeKT (the sandbox's state) holds
@@ -13,7 +14,7 @@ export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
   const { sites } = await selectSites(env.db);
   const live = await readLiveContacts(env.db, sites.map((s) => s.id));
   const state = sites.map((s) => ({
-    ref: `${s.dealerId}/${s.siteId}`,
+    ref: siteKey(s),
     desired: live.get(s.id) ?? [],
     remote: chektContactListSchema.parse(env.sandbox.contacts(s.dealerId, s.siteId)),
   }));

@@ -18,7 +18,11 @@ export interface SiteRef {
   readonly siteId: string;
 }
 
-/** `dealerId/siteId`, e.g. `10001/42`. Branded so a plain string (a CRM site id, say) cannot pass for one. */
+/**
+ * `dealerId/siteId`, e.g. `10001/42`. Branded so a plain string (a CRM site id, say) cannot pass for one.
+ * CHeKT's ids are text the CRM supplies, so a "/" or "%" inside one is written `%2F` or `%25`: every key reads
+ * back as the ids it was built from (ids of digits, CHeKT's own, look the same either way).
+ */
 export type SiteKey = string & { readonly __brand: 'SiteKey' };
 
 /**
@@ -29,9 +33,12 @@ export function siteKey(site: SiteRef): SiteKey;
 /** The site key of CHeKT's `dealerId` and `siteId` given apart (a database row's columns). */
 export function siteKey(dealerId: string, siteId: string): SiteKey;
 export function siteKey(siteOrDealer: SiteRef | string, siteId?: string): SiteKey {
-  if (typeof siteOrDealer === 'string') return `${siteOrDealer}/${siteId ?? ''}` as SiteKey;
-  return `${siteOrDealer.dealerId}/${siteOrDealer.siteId}` as SiteKey;
+  const [dealer, site] = typeof siteOrDealer === 'string' ? [siteOrDealer, siteId ?? ''] : [siteOrDealer.dealerId, siteOrDealer.siteId];
+  return `${escapePart(dealer)}/${escapePart(site)}` as SiteKey;
 }
+
+const escapePart = (id: string): string => (/[%/]/.test(id) ? id.replaceAll('%', '%25').replaceAll('/', '%2F') : id);
+const unescapePart = (part: string): string => (part.includes('%') ? part.replace(/%2F/gi, '/').replaceAll('%25', '%') : part);
 
 /**
  * Reads a site key typed by a person or sent by a client (the CLI's `--site`, the API's `sites[]`, a stored
@@ -47,5 +54,5 @@ export function parseSiteKey(value: string): SiteRef {
   }
   const problem = storableTextProblem(value);
   if (problem) throw new Error(`invalid site ${shown()}: ${problem}`);
-  return { dealerId: parts[0].trim(), siteId: parts[1].trim() };
+  return { dealerId: unescapePart(parts[0].trim()), siteId: unescapePart(parts[1].trim()) };
 }

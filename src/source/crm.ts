@@ -1,4 +1,4 @@
-import type { SiteRef } from '../domain/site.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import type { CrmContact } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
 
@@ -41,11 +41,11 @@ export async function selectSites(db: PrismaClient, refs: readonly SiteRef[] = [
     return { sites: rows.map(toSite), rejected: [] };
   }
   const rows = await db.site.findMany({ where: { OR: refs.map((r) => ({ chektDealerId: r.dealerId, chektSiteId: r.siteId })) } });
-  const byRef = new Map(rows.map((r) => [`${r.chektDealerId}/${r.chektSiteId}`, toSite(r)]));
+  const byRef = new Map(rows.map((r) => [siteKey(r.chektDealerId, r.chektSiteId), toSite(r)]));
   const sites: CrmSite[] = [];
   const rejected: SiteSelection['rejected'] = [];
   for (const ref of refs) {
-    const key = `${ref.dealerId}/${ref.siteId}`;
+    const key = siteKey(ref);
     const site = byRef.get(key);
     if (!site) rejected.push({ ref: key, reason: 'no CRM site with this chekt_dealer_id/chekt_site_id' });
     else if (!site.syncEnabled) rejected.push({ ref: key, reason: 'sync_enabled is false for this site' });

@@ -1,5 +1,6 @@
 import { reportedRunStatus } from '../domain/runStatus.js';
 import type { PrismaClient } from './db.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Run history for operators (`GET /api/runs`, `GET /api/runs/:id`, `npm run status`): pages of runs with
@@ -145,7 +146,7 @@ export async function getRunDetails(db: PrismaClient, runId: string, ops: { limi
   ]);
   const held =
     plannedHeld(run.planned) ??
-    holds.map((h) => ({ site: `${h.chektDealerId}/${h.chektSiteId}`, reason: h.reason, deletes: h.deletes, managed: h.managed }));
+    holds.map((h) => ({ site: siteKey(h.chektDealerId, h.chektSiteId), reason: h.reason, deletes: h.deletes, managed: h.managed }));
   return {
     mode: run.mode,
     approveDeletes: run.approveDeletes,

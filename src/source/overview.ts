@@ -3,6 +3,7 @@ import type { PrismaClient } from './db.js';
 import { readSiteReach, unreachableOf, type UnreachableSite } from './reach.js';
 import { listRuns, type RunListItem } from './history.js';
 import { dbNow } from './siteState.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * The operator's overview (`npm run status`): sites on hold, recent failures, the oldest change not yet
@@ -83,13 +84,13 @@ export async function getStatusOverview(
   ]);
   return {
     at: now.toISOString(),
-    holds: holds.map((h) => ({ site: `${h.chektDealerId}/${h.chektSiteId}`, reason: h.reason, deletes: h.deletes, managed: h.managed, heldAt: h.heldAt.toISOString() })),
+    holds: holds.map((h) => ({ site: siteKey(h.chektDealerId, h.chektSiteId), reason: h.reason, deletes: h.deletes, managed: h.managed, heldAt: h.heldAt.toISOString() })),
     failures: {
       total: failedTotal,
-      items: failed.map((f) => ({ site: `${f.dealer}/${f.site}`, externalContactId: f.ext, kind: f.kind, reason: f.error, at: f.at.toISOString() })),
+      items: failed.map((f) => ({ site: siteKey(f.dealer, f.site), externalContactId: f.ext, kind: f.kind, reason: f.error, at: f.at.toISOString() })),
     },
     oldestUnsyncedChange: oldest && {
-      site: `${oldest.dealer}/${oldest.site}`,
+      site: siteKey(oldest.dealer, oldest.site),
       externalContactId: oldest.ext,
       since: oldest.since.toISOString(),
       ageSeconds: Math.max(0, Math.floor((now.getTime() - oldest.since.getTime()) / 1000)),

@@ -2,6 +2,7 @@ import type { PlannedOperation } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from './db.js';
 import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Run history (`sync_runs`) and each run's operations (`sync_operations`). Counts per kind and outcome are
@@ -217,7 +218,7 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
     counts,
     driftRepaired,
     failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
-    reachProblems: reachProblems.map((r) => ({ site: `${r.dealer}/${r.site}`, externalContactId: r.ext, problem: r.problem })),
+    reachProblems: reachProblems.map((r) => ({ site: siteKey(r.dealer, r.site), externalContactId: r.ext, problem: r.problem })),
     notes: noted.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.appliedKind ?? o.kind, note: o.error ?? '' })),
     plannedOperations: planned.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.kind, reason: o.reason })),
   };

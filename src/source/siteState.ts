@@ -4,6 +4,7 @@ import { siteReach, type PhoneType, type SiteReach } from '../domain/reach.js';
 import { rowToContact } from './changes.js';
 import type { PrismaClient } from './db.js';
 import { countedContact } from './reach.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Sync state per contact and per site, for operators (`GET /api/sites/:dealerId/:siteId`, `npm run status`).
@@ -117,7 +118,7 @@ export async function getSiteStatus(
 ): Promise<SiteStatus | null> {
   const site = await db.site.findFirst({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } });
   if (!site) return null;
-  const siteRef = `${ref.dealerId}/${ref.siteId}`;
+  const siteRef = siteKey(ref);
   // Latest operations are looked up by op_key (indexed), computed from the ids the CRM and the ledger know.
   const ids = await db.$queryRaw<Array<{ id: string }>>`
     SELECT id FROM contacts WHERE site_id = ${site.id}

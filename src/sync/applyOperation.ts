@@ -1,6 +1,6 @@
 import type { ChektContactsApi } from '../chekt/types.js';
 import type { ChektContact } from '../domain/chektContact.js';
-import type { SiteRef } from '../domain/site.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import { ChektNotFoundError } from '../chekt/errors/index.js';
 import { contentHash, echoHash, toCreateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 import { decideAction } from '../domain/decide.js';
@@ -136,7 +136,7 @@ export async function applyOperation(
         });
         if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
         if (gate.type === 'hold') {
-          await addHold(tx, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
+          await addHold(tx, { site: siteKey(site), reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
           return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
         }
         const done = await remove();
