@@ -12,10 +12,10 @@ import { siteKey } from '../domain/site.js';
  */
 export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
   const { sites } = await selectSites(env.db);
-  const live = await readLiveContacts(env.db, sites.map((s) => s.id));
+  const live = await readLiveContacts(env.db, sites.map((s) => s.crmSiteId));
   const state = sites.map((s) => ({
     ref: siteKey(s),
-    desired: live.get(s.id) ?? [],
+    desired: live.get(s.crmSiteId) ?? [],
     remote: chektContactListSchema.parse(env.sandbox.contacts(s.dealerId, s.siteId)),
   }));
   return compareSites(state, DEFAULT_RULES);

@@ -198,10 +198,10 @@ function fields(c: DemoContact) {
 
 async function verify(app: App, sandbox: Sandbox) {
   const { sites } = await selectSites(app.db);
-  const live = await readLiveContacts(app.db, sites.map((s) => s.id));
+  const live = await readLiveContacts(app.db, sites.map((s) => s.crmSiteId));
   const state = sites.map((s) => ({
     ref: siteKey(s),
-    desired: live.get(s.id) ?? [],
+    desired: live.get(s.crmSiteId) ?? [],
     // Read CHeKT's state the way the client reads an API response.
     remote: chektContactListSchema.parse(sandbox.contacts(s.dealerId, s.siteId)),
   }));

@@ -21,8 +21,10 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
 
 /** A contact row from the partner's CRM `contacts` table (camel-cased). */
 export interface CrmContact {
+  /** `contacts.id`, sent to CHeKT as `external_contact_id`. */
   readonly id: string;
-  readonly siteId: string;
+  /** `contacts.site_id`: the CRM site id (`sites.id`), never CHeKT's site id (domain/site.ts). */
+  readonly crmSiteId: string;
   readonly firstName: string;
   readonly lastName: string;
   readonly phoneNumber: string | null;

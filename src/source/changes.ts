@@ -35,7 +35,7 @@ export function fingerprintSql(rules: NormalizeRules): Prisma.Sql {
 export function rowToContact(r: Record<string, unknown>): CrmContact {
   return {
     id: r.id as string,
-    siteId: r.site_id as string,
+    crmSiteId: r.site_id as string,
     firstName: r.first_name as string,
     lastName: r.last_name as string,
     phoneNumber: r.phone_number as string | null,

@@ -75,7 +75,7 @@ export async function applyOperation(
     rules: deps.rules,
   });
   // The CRM row this operation made CHeKT equal to (or found invalid): the next change tick skips it.
-  const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.siteId === job.crmSiteId && !!ctx.site?.syncEnabled;
+  const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.crmSiteId === job.crmSiteId && !!ctx.site?.syncEnabled;
   const record = (r: ApplyResult, chektContactId: string | null | undefined, written?: { contact: DesiredContact; echo: ChektContact | null }): Applied => ({
     result: r,
     ledger: {

@@ -24,13 +24,13 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
   const settled: SettledContact[] = [];
   for (let i = 0; i < selection.sites.length; i += 200) {
     const batch = selection.sites.slice(i, i + 200);
-    const ids = batch.map((s) => s.id);
+    const ids = batch.map((s) => s.crmSiteId);
     const [contacts, ledger, fingerprints] = await Promise.all([
       readLiveContacts(deps.db, ids),
       readLedger(deps.db, batch),
       readFingerprints(deps.db, ids, deps.rules),
     ]);
-    const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.id) ?? [], ledger.get(siteKey(site)) ?? [], siteErrors, log), {
+    const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.crmSiteId) ?? [], ledger.get(siteKey(site)) ?? [], siteErrors, log), {
       concurrency: deps.listConcurrency ?? 4,
     });
     for (const p of planned) {
@@ -64,7 +64,7 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
     warnings: notes((p) => p.warnings),
     unmanagedBySite,
     scope: req.sites.length === 0 ? null : selection.sites.map((s) => siteKey(s)),
-    crmSiteIds: req.sites.length === 0 ? null : selection.sites.map((s) => s.id),
+    crmSiteIds: req.sites.length === 0 ? null : selection.sites.map((s) => s.crmSiteId),
   };
 }
 
@@ -96,7 +96,7 @@ async function planOneSite(
   }
   const desiredIds = new Set(desired.map((c) => c.id));
   const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
-  const knownToCrm = await findKnownContactIds(deps.db, others, site.id);
+  const knownToCrm = await findKnownContactIds(deps.db, others, site.crmSiteId);
   const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
   const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
   if (incomplete) {

@@ -54,7 +54,7 @@ describe('classifyPhone: real numbers of several countries', () => {
 });
 
 const crm = (over: Partial<CrmContact> = {}): CrmContact => ({
-  id: 'c1', siteId: 's', firstName: 'Ann', lastName: 'Lee', phoneNumber: '+447911123456', email: null, deletedAt: null, updatedAt: new Date(0), ...over,
+  id: 'c1', crmSiteId: 's', firstName: 'Ann', lastName: 'Lee', phoneNumber: '+447911123456', email: null, deletedAt: null, updatedAt: new Date(0), ...over,
 });
 const counted = (over: Partial<CrmContact>, problem: string | null = null): CountedContact => {
   const c = crm(over);
