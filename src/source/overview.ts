@@ -2,7 +2,7 @@ import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
 import { readSiteReach, unreachableOf, type UnreachableSite } from './reach.js';
 import { listRuns, type RunListItem } from './history.js';
-import { dbNow } from './siteState.js';
+import { dbNow } from './db.js';
 import { siteKey } from '../domain/site.js';
 
 /**

@@ -71,12 +71,6 @@ export async function failRun(db: PrismaClient, runId: string, error: string, no
   await db.syncRun.update({ where: { id: runId }, data: { status: 'failed', error, finishedAt: now } });
 }
 
-/** The database's current time (`clock_timestamp()`), so every process compares times on one clock. */
-export async function dbNow(db: PrismaClient): Promise<Date> {
-  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
-  return rows[0]!.now;
-}
-
 /**
  * Settles the queued operations with this `opKey` (of every run waiting on the same job) whose run read the
  * CRM no later than the job did (`readAt`, the database clock), and completes the runs left with nothing

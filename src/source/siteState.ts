@@ -2,7 +2,7 @@ import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
 import { opKey } from '../domain/opKey.js';
 import { siteReach, type PhoneType, type SiteReach } from '../domain/reach.js';
 import { rowToContact } from './changes.js';
-import type { PrismaClient } from './db.js';
+import { dbNow, type PrismaClient } from './db.js';
 import { countedContact } from './reach.js';
 import { siteKey } from '../domain/site.js';
 
@@ -203,8 +203,3 @@ function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean):
   return is('not_synced', syncEnabled ? null : 'sync_enabled is false for this site');
 }
 
-/** The database's current time (`clock_timestamp()`): ages are measured on the clock the rows were written with. */
-export async function dbNow(db: PrismaClient): Promise<Date> {
-  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
-  return rows[0]!.now;
-}

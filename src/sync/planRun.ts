@@ -15,7 +15,8 @@ import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
 import { countSmsCapableSent, readSentReach, readSiteReach, unreachableOf, type UnreachableSite } from '../source/reach.js';
 import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
-import { createRun, dbNow, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
+import { dbNow } from '../source/db.js';
+import { createRun, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
 import { planChangesInSlices } from './planSlices.js';
 import { reconcileSites } from './reconcileSites.js';
 
