@@ -85,7 +85,7 @@ async function main(): Promise<number> {
       const oldest = status.contacts.filter((c) => c.pendingSince).sort((a, b) => a.pendingSince!.localeCompare(b.pendingSince!))[0];
       const health = assessHealth(
         {
-          holds: status.hold ? [{ site: siteRef, ...status.hold }] : [],
+          holds: status.hold ? [status.hold] : [],
           failures: { total: failed, items: [] },
           oldestUnsyncedChange: age === null || !oldest ? null : { site: siteRef, externalContactId: oldest.externalContactId, since: oldest.pendingSince!, ageSeconds: age },
         },

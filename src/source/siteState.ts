@@ -3,6 +3,7 @@ import { opKey } from '../domain/opKey.js';
 import { siteReach, type PhoneType, type SiteReach } from '../domain/reach.js';
 import { rowToContact } from './changes.js';
 import { dbNow, type PrismaClient } from './db.js';
+import { listHolds, type HoldRecord } from './holds.js';
 import { countedContact } from './reach.js';
 import { siteKey } from '../domain/site.js';
 
@@ -47,14 +48,6 @@ export interface ContactStatus {
   readonly reachProblem: string | null;
 }
 
-/** A site's deletion hold. */
-export interface SiteHold {
-  readonly reason: string;
-  readonly deletes: number;
-  readonly managed: number;
-  readonly heldAt: string;
-  readonly runId: string | null;
-}
 
 /** One CHeKT site as the CRM and the service see it. */
 export interface SiteStatus {
@@ -64,7 +57,7 @@ export interface SiteStatus {
   readonly crmSiteId: string;
   readonly name: string;
   readonly syncEnabled: boolean;
-  readonly hold: SiteHold | null;
+  readonly hold: HoldRecord | null;
   /** Contacts per state. */
   readonly counts: Partial<Record<ContactState, number>>;
   /** Live CRM contacts, soft-deleted ones with a ledger row, and ledger-only rows; by `external_contact_id`. */
@@ -125,7 +118,7 @@ export async function getSiteStatus(
     UNION SELECT external_contact_id FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}`;
   const keys = ids.map((r) => opKey(ref.dealerId, ref.siteId, r.id));
   const [hold, rows, now] = await Promise.all([
-    db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } }),
+    listHolds(db, ref).then((h) => h[0] ?? null),
     db.$queryRaw<Row[]>`
       WITH crm AS (SELECT * FROM contacts WHERE site_id = ${site.id}),
       led AS (SELECT * FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}),
@@ -171,7 +164,7 @@ export async function getSiteStatus(
     crmSiteId: site.id,
     name: site.name,
     syncEnabled: site.syncEnabled,
-    hold: hold ? { reason: hold.reason, deletes: hold.deletes, managed: hold.managed, heldAt: hold.heldAt.toISOString(), runId: hold.runId } : null,
+    hold,
     counts,
     contacts,
     oldestUnsyncedChangeAgeSeconds: oldest === null ? null : Math.max(0, Math.floor((now.getTime() - oldest) / 1000)),
