@@ -25,8 +25,8 @@ import { createOperationProcessor } from './sync/operationProcessor.js';
 import { listenForChanges, type ChangeListener } from './sync/notifications.js';
 import { planRun, type PlanRunDeps } from './sync/planRun.js';
 import { requeueOrphans } from './sync/requeue.js';
-import { parseSiteRef } from './sync/startRun.js';
 import { unreachableSitesGauge } from './source/reach.js';
+import { parseSiteKey } from './domain/site.js';
 
 /**
  * The composition root: builds every dependency from the config, starts the parts a process runs
@@ -220,7 +220,7 @@ export function createApp(options: CreateAppOptions): App {
         return { runId: summary.recorded ? runId : null, totals: summary.totals };
       }
       case 'resync': {
-        const summary = await planRun(planDeps, { runId: data.runId, mode: 'reconcile', sites: data.sites.map(parseSiteRef), dryRun: data.dryRun, approveDeletes: !!data.approveDeletes });
+        const summary = await planRun(planDeps, { runId: data.runId, mode: 'reconcile', sites: data.sites.map(parseSiteKey), dryRun: data.dryRun, approveDeletes: !!data.approveDeletes });
         return { runId: data.runId, totals: summary.totals };
       }
     }

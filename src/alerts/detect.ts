@@ -5,6 +5,7 @@ import type { PrismaClient } from '../source/db.js';
 import { oldestUnsynced } from '../source/overview.js';
 import { readSiteReach } from '../source/reach.js';
 import { alertBody, FAILED_ITEMS_LIMIT, type AlertFacts, type FailedItem } from './events.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Finds state changes and writes one outbox row (`sync_alerts`) per change (docs/CONSOLE.md "Alerts").
@@ -145,8 +146,8 @@ async function behindChange(tx: Tx, behindSeconds: number): Promise<AlertFacts[]
   const [now] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
   const age = oldest ? Math.floor((now!.now.getTime() - oldest.since.getTime()) / 1000) : 0;
   if (oldest && age > behindSeconds) {
-    const n = await tx.$executeRaw`INSERT INTO sync_alert_state (key, data) VALUES ('sync.behind', ${JSON.stringify({ site: `${oldest.dealer}/${oldest.site}` })}::jsonb) ON CONFLICT (key) DO NOTHING`;
-    return n === 1 ? [{ event: 'sync.behind', site: `${oldest.dealer}/${oldest.site}`, externalContactId: oldest.ext, ageSeconds: age, thresholdSeconds: behindSeconds }] : [];
+    const n = await tx.$executeRaw`INSERT INTO sync_alert_state (key, data) VALUES ('sync.behind', ${JSON.stringify({ site: siteKey(oldest.dealer, oldest.site) })}::jsonb) ON CONFLICT (key) DO NOTHING`;
+    return n === 1 ? [{ event: 'sync.behind', site: siteKey(oldest.dealer, oldest.site), externalContactId: oldest.ext, ageSeconds: age, thresholdSeconds: behindSeconds }] : [];
   }
   const n = await tx.$executeRaw`DELETE FROM sync_alert_state WHERE key = 'sync.behind'`;
   return n === 1 ? [{ event: 'sync.caught_up', thresholdSeconds: behindSeconds }] : [];

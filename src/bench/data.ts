@@ -96,6 +96,6 @@ export function idealWrites(before: BenchData | null, after: BenchData, rules: N
   return writes;
 }
 
-function toCrm(c: DemoContact): CrmContact {
-  return { ...c, deletedAt: null, updatedAt: new Date(0) };
+function toCrm({ siteId, ...c }: DemoContact): CrmContact {
+  return { ...c, crmSiteId: siteId, deletedAt: null, updatedAt: new Date(0) };
 }

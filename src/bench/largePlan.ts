@@ -4,7 +4,7 @@ import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { unreachableSitesGauge } from '../source/reach.js';
-import { dbNow } from '../source/runs.js';
+import { dbNow } from '../source/db.js';
 import { planRun } from '../sync/planRun.js';
 
 /**

@@ -3,6 +3,7 @@ import { DEFAULT_RULES } from '../domain/contact.js';
 import { compareSites, type Mismatch } from '../demo/verify.js';
 import { readLiveContacts, selectSites } from '../source/crm.js';
 import type { BenchEnv } from './env.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * The correctness check after every scenario: for every enabled CRM site, CHeKT (the sandbox's state) holds
@@ -11,10 +12,10 @@ import type { BenchEnv } from './env.js';
  */
 export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
   const { sites } = await selectSites(env.db);
-  const live = await readLiveContacts(env.db, sites.map((s) => s.id));
+  const live = await readLiveContacts(env.db, sites.map((s) => s.crmSiteId));
   const state = sites.map((s) => ({
-    ref: `${s.dealerId}/${s.siteId}`,
-    desired: live.get(s.id) ?? [],
+    ref: siteKey(s),
+    desired: live.get(s.crmSiteId) ?? [],
     remote: chektContactListSchema.parse(env.sandbox.contacts(s.dealerId, s.siteId)),
   }));
   return compareSites(state, DEFAULT_RULES);

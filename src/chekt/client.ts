@@ -18,7 +18,9 @@ import { isFetchFailure, networkCode, parseRetryAfter, safeJsonExact } from './h
 import { RateLimitPausedError, type RateLimiter } from './rateLimiter.js';
 import { chektContactListSchema, chektContactSchema } from './schemas.js';
 import type { TokenProvider } from './token.js';
-import type { ChektContact, ChektContactsApi, CreateContactBody, SiteRef, UpdateContactBody } from './types.js';
+import type { ChektContactsApi } from './types.js';
+import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
+import type { SiteRef } from '../domain/site.js';
 
 /**
  * Longest shared pause a single 429 can impose on every process, in ms (1 h): a `Retry-After` far in the future

@@ -16,4 +16,4 @@ export {
 } from './rateLimiter.js';
 export { chektContactListSchema, chektContactSchema, parseTokenResponse, tokenResponseSchema } from './schemas.js';
 export { TokenProvider, type TokenProviderOptions } from './token.js';
-export type { ChektContact, ChektContactsApi, CreateContactBody, SiteRef, UpdateContactBody } from './types.js';
+export type { ChektContactsApi } from './types.js';

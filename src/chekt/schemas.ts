@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChektContact } from './types.js';
+import type { ChektContact } from '../domain/chektContact.js';
 
 /**
  * zod schemas for CHeKT response bodies. Lenient on purpose (chekt-api.md §5: the Partner API is a draft, v0.8,

@@ -1,6 +1,7 @@
 import { reportedRunStatus } from '../domain/runStatus.js';
 import type { RunReport } from '../source/runs.js';
 import type { PlanSummary } from '../sync/planRun.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Run reports for the terminal and for scripts (`--json`). Pure formatting; no personal data is printed
@@ -102,7 +103,7 @@ export function formatReport(r: JsonRunReport): string {
   }
   if (r.dryRun && r.plannedOperations.length > 0) {
     lines.push(`  would do:`);
-    for (const o of r.plannedOperations.slice(0, 50)) lines.push(`    ${o.kind.padEnd(7)}${o.dealerId}/${o.siteId} ${o.externalContactId}${o.reason ? ` (${o.reason.replaceAll('_', ' ')})` : ''}`);
+    for (const o of r.plannedOperations.slice(0, 50)) lines.push(`    ${o.kind.padEnd(7)}${siteKey(o)} ${o.externalContactId}${o.reason ? ` (${o.reason.replaceAll('_', ' ')})` : ''}`);
     if (r.plannedOperations.length > 50) lines.push(`    … ${r.plannedOperations.length - 50} more (use --json)`);
   }
   for (const h of r.held) lines.push(`  site ${h.site} ON HOLD, ${h.deletes} delete(s) not made: ${h.reason}`);
@@ -118,10 +119,10 @@ export function formatReport(r: JsonRunReport): string {
   }
   for (const s of r.reachableAgainSites) lines.push(`  site ${s.site} reachable again: ${s.smsCapable} SMS-capable contact(s)`);
   for (const x of r.reachProblems.slice(0, 20)) lines.push(`  contact ${x.site} ${x.externalContactId} not reachable by SMS: ${x.problem}`);
-  for (const n of r.notes.slice(0, 20)) lines.push(`  note ${n.dealerId}/${n.siteId} ${n.externalContactId} ${n.kind}: ${n.note}`);
+  for (const n of r.notes.slice(0, 20)) lines.push(`  note ${siteKey(n)} ${n.externalContactId} ${n.kind}: ${n.note}`);
   if (r.failures.length > 0) {
     lines.push(`  failures (${r.failures.length}):`);
-    for (const f of r.failures.slice(0, 50)) lines.push(`    ${f.dealerId}/${f.siteId} ${f.externalContactId} ${f.kind}: ${f.error ?? 'unknown'}`);
+    for (const f of r.failures.slice(0, 50)) lines.push(`    ${siteKey(f)} ${f.externalContactId} ${f.kind}: ${f.error ?? 'unknown'}`);
     if (r.failures.length > 50) lines.push(`    … ${r.failures.length - 50} more (use --json)`);
   }
   if (r.invalid.length > 0) {

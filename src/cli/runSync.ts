@@ -1,5 +1,5 @@
 import type { App } from '../app.js';
-import type { SiteRef } from '../chekt/types.js';
+import type { SiteRef } from '../domain/site.js';
 import type { RunTrigger } from '../source/runs.js';
 import { countFailed } from '../source/history.js';
 import { startRun } from '../sync/startRun.js';

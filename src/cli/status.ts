@@ -5,8 +5,8 @@ import { createPrisma, type PrismaClient } from '../source/db.js';
 import { assessHealth, type Health } from '../source/health.js';
 import { getStatusOverview } from '../source/overview.js';
 import { getSiteStatus } from '../source/siteState.js';
-import { parseSiteRef } from '../sync/startRun.js';
 import { formatOverview, formatSite } from './statusReport.js';
+import { parseSiteKey, siteKey } from '../domain/site.js';
 
 /**
  * `npm run status -- [--site <dealerId>/<siteId>] [--json]`: what an operator asks first, read straight from
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
       allowPositionals: false,
       strict: true,
     }).values;
-    site = args.site === undefined ? undefined : parseSiteRef(args.site);
+    site = args.site === undefined ? undefined : parseSiteKey(args.site);
   } catch (err) {
     console.error(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
@@ -76,16 +76,16 @@ async function main(): Promise<number> {
     if (site) {
       const status = await getSiteStatus(db, site, rules);
       if (!status) {
-        console.error(`site ${site.dealerId}/${site.siteId}: no CRM site has this chekt_dealer_id/chekt_site_id`);
+        console.error(`site ${siteKey(site)}: no CRM site has this chekt_dealer_id/chekt_site_id`);
         return 2;
       }
-      const siteRef = `${status.dealerId}/${status.siteId}`;
+      const siteRef = siteKey(status);
       const failed = status.contacts.filter((c) => c.state === 'failed').length;
       const age = status.oldestUnsyncedChangeAgeSeconds;
       const oldest = status.contacts.filter((c) => c.pendingSince).sort((a, b) => a.pendingSince!.localeCompare(b.pendingSince!))[0];
       const health = assessHealth(
         {
-          holds: status.hold ? [{ site: siteRef, ...status.hold }] : [],
+          holds: status.hold ? [status.hold] : [],
           failures: { total: failed, items: [] },
           oldestUnsyncedChange: age === null || !oldest ? null : { site: siteRef, externalContactId: oldest.externalContactId, since: oldest.pendingSince!, ageSeconds: age },
         },

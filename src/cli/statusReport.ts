@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import type { StatusOverview } from '../source/overview.js';
 import type { SiteStatus } from '../source/siteState.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Terminal rendering of `npm run status` (pure). Tables are drawn without colours, so the output reads the
@@ -112,7 +113,7 @@ export function formatOverview(o: StatusOverview, opts: FormatOptions = {}): str
 /** One site: CRM row, hold, counts per state and every contact's state. */
 export function formatSite(s: SiteStatus, opts: FormatOptions = {}): string {
   const out: string[] = [];
-  out.push(`Site ${s.dealerId}/${s.siteId} (CRM ${s.crmSiteId}, "${s.name}")${s.syncEnabled ? '' : ': sync_enabled is false'}`);
+  out.push(`Site ${siteKey(s)} (CRM ${s.crmSiteId}, "${s.name}")${s.syncEnabled ? '' : ': sync_enabled is false'}`);
   out.push(s.hold ? `  deletes held since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)` : '  no deletion hold');
   const counts = Object.entries(s.counts).map(([state, n]) => `${state} ${n}`).join(', ');
   out.push(`  contacts: ${counts || 'none'}`);

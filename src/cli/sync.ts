@@ -3,14 +3,13 @@ import { hostname, userInfo } from 'node:os';
 import { createApp, type App } from '../app.js';
 import { finishAudit, startAudit } from '../source/audit.js';
 import { listHeldDeletes } from '../source/heldDeletes.js';
-import type { SiteRef } from '../chekt/types.js';
+import { parseSiteKey, siteKey, type SiteRef } from '../domain/site.js';
 import { ConfigError, loadConfig, loadEnvFile } from '../config.js';
 import { createLogger } from '../logger.js';
 import { checkEvictionPolicy } from '../recovery/evictionPolicy.js';
 import { configSecrets } from '../scrub.js';
 import { checkConnections, checkCredentials, PreflightError } from '../preflight.js';
 import { selectSites } from '../source/crm.js';
-import { formatSiteRef, parseSiteRef } from '../sync/startRun.js';
 import { createProgress, createRateMeter, type Progress } from './progress.js';
 import { formatReport, runSucceeded } from './report.js';
 import { runSync } from './runSync.js';
@@ -66,7 +65,7 @@ async function main(): Promise<number> {
   let sites: SiteRef[];
   let timeoutMs: number | undefined;
   try {
-    sites = (args.site ?? []).map(parseSiteRef);
+    sites = (args.site ?? []).map(parseSiteKey);
     if (args['approve-deletes'] && sites.length === 0) throw new Error('--approve-deletes needs --site: approve the deletes of named sites only');
     if (args.timeout !== undefined) {
       const s = Number(args.timeout);
@@ -161,13 +160,13 @@ async function auditCliApproval(app: App, sites: readonly SiteRef[], dryRun: boo
   for (const ref of sites) {
     const hold = await app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } });
     const deletes = hold ? await listHeldDeletes(app.db, ref) : [];
-    holds.push({ site: formatSiteRef(ref), reason: hold?.reason ?? null, externalContactIds: deletes.map((d) => d.externalContactId) });
+    holds.push({ site: siteKey(ref), reason: hold?.reason ?? null, externalContactIds: deletes.map((d) => d.externalContactId) });
   }
   return startAudit(app.db, {
     actor: `${userInfo().username}@${hostname()}`,
     role: 'cli',
     action: 'hold.approve',
-    target: sites.map(formatSiteRef).join(','),
+    target: sites.map((s) => siteKey(s)).join(','),
     params: { holds, dryRun, via: 'cli' },
   });
 }

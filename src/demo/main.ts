@@ -16,8 +16,7 @@ import { readLiveContacts, selectSites } from '../source/crm.js';
 import { readSiteReach, unreachableOf } from '../source/reach.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
 import { compareSites } from './verify.js';
-import type { SiteRef } from '../chekt/types.js';
-import { parseSiteRef } from '../sync/startRun.js';
+import { parseSiteKey, siteKey, type SiteRef } from '../domain/site.js';
 
 /**
  * `npm run demo [-- --serve]`: the main job on realistic data. Applies migrations, seeds a deterministic
@@ -83,7 +82,7 @@ try {
   // Two sites lose 2 of their 5 or 6 contacts (above DELETE_HOLD_SHARE_PERCENT) and one its last SMS-capable
   // contact (SITE_MIN_SMS_CONTACTS), so those deletes were held.
   // An operator looks and approves them (what `npm run sync -- --site d/s --approve-deletes` does).
-  const held = second.report.held.map((h) => parseSiteRef(h.site));
+  const held = second.report.held.map((h) => parseSiteKey(h.site));
   const approval = held.length > 0 ? await step(app, sandbox, `Operator approves the held deletes of ${held.length} site(s)`, 'reconcile', { sites: held, approveDeletes: true }) : second;
   const third = await step(app, sandbox, 'Change tick, nothing changed (expect zero CHeKT calls)', 'changes');
   const fourth = await step(app, sandbox, 'Reconcile against CHeKT (drift check: expect no write calls)', 'reconcile');
@@ -99,7 +98,7 @@ try {
   for (const u of unreachable.slice(0, 10)) say(`  ${u.site}: ${u.reason}`);
   const ok = mismatches.length === 0 && writesInThird === 0 && [first, approval, third, fourth].every((r) => runSucceeded(r.report));
   const sample = data.sites.find((s) => s.syncEnabled);
-  const sampleRef = sample ? `${sample.chektDealerId}/${sample.chektSiteId}` : '<dealerId>/<siteId>';
+  const sampleRef = sample ? siteKey(sample.chektDealerId, sample.chektSiteId) : '<dealerId>/<siteId>';
   if (args.serve) {
     await serve(app, sandbox);
     say(lookAround(config, true, sampleRef));
@@ -199,10 +198,10 @@ function fields(c: DemoContact) {
 
 async function verify(app: App, sandbox: Sandbox) {
   const { sites } = await selectSites(app.db);
-  const live = await readLiveContacts(app.db, sites.map((s) => s.id));
+  const live = await readLiveContacts(app.db, sites.map((s) => s.crmSiteId));
   const state = sites.map((s) => ({
-    ref: `${s.dealerId}/${s.siteId}`,
-    desired: live.get(s.id) ?? [],
+    ref: siteKey(s),
+    desired: live.get(s.crmSiteId) ?? [],
     // Read CHeKT's state the way the client reads an API response.
     remote: chektContactListSchema.parse(sandbox.contacts(s.dealerId, s.siteId)),
   }));

@@ -1,4 +1,4 @@
-import type { ChektContact } from '../chekt/types.js';
+import type { ChektContact } from '../domain/chektContact.js';
 import { changedFields, prepareContact, remoteKeys, type CrmContact, type NormalizeRules } from '../domain/contact.js';
 
 /**

@@ -1,6 +1,7 @@
 import { contentHash, externalIdProblem, prepareContact, type CrmContact, type NormalizeRules } from './contact.js';
 import { opKey } from './opKey.js';
 import type { PlannedOperation, SkippedContact } from './plan.js';
+import { siteKey } from './site.js';
 
 /**
  * The plan of a change tick (issue "Performance", point 1): CRM rows whose fingerprint differs from the
@@ -66,7 +67,7 @@ export interface ChangePlan {
 export function planChanges(changed: readonly ChangedRow[], removed: readonly RemovedRow[], rules: NormalizeRules): ChangePlan {
   const out: ChangePlan = { operations: [], settled: [], skipped: [], warnings: [] };
   for (const row of changed) {
-    const site = `${row.dealerId}/${row.siteId}`;
+    const site = siteKey(row);
     const ext = row.contact.id;
     const prepared = prepareContact(row.contact, rules);
     const idProblem = externalIdProblem(ext);

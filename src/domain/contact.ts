@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ChektContact, CreateContactBody, UpdateContactBody } from '../chekt/types.js';
+import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
 import { parsePhone, type NumberKind, type PhoneFormat } from './phone.js';
 import { codePointLength, isWellFormedText, normalizeText, truncateText } from './text.js';
 
@@ -21,8 +21,10 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
 
 /** A contact row from the partner's CRM `contacts` table (camel-cased). */
 export interface CrmContact {
+  /** `contacts.id`, sent to CHeKT as `external_contact_id`. */
   readonly id: string;
-  readonly siteId: string;
+  /** `contacts.site_id`: the CRM site id (`sites.id`), never CHeKT's site id (domain/site.ts). */
+  readonly crmSiteId: string;
   readonly firstName: string;
   readonly lastName: string;
   readonly phoneNumber: string | null;

@@ -53,7 +53,7 @@ export function decideAction(input: DecideInput): WorkerAction {
   const vanished = input.reason === 'drift_deleted' && input.plannedChektContactId === input.ledgerChektContactId;
   const chektContactId = vanished ? null : input.reason === 'drift_deleted' ? input.ledgerChektContactId : input.plannedChektContactId ?? input.ledgerChektContactId;
   const crm = input.crm;
-  const wanted = crm !== null && crm.deletedAt === null && crm.siteId === input.crmSiteId;
+  const wanted = crm !== null && crm.deletedAt === null && crm.crmSiteId === input.crmSiteId;
   if (!wanted) {
     if (!chektContactId) return { type: 'skip', reason: 'not in CHeKT; nothing to delete' };
     if (input.reason !== 'removed_from_crm' && !input.deletePlanned) {

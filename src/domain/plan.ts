@@ -1,5 +1,5 @@
 import { compareContactIds } from './contactId.js';
-import type { ChektContact } from '../chekt/types.js';
+import type { ChektContact } from '../domain/chektContact.js';
 import {
   changedFields,
   contentHash,
@@ -31,8 +31,8 @@ import { duplicateOpKey, opKey } from './opKey.js';
 
 /** A CHeKT site as the CRM maps it. */
 export interface PlanSite {
-  /** CRM `sites.id`. */
-  readonly id: string;
+  /** The CRM site id (`sites.id`). */
+  readonly crmSiteId: string;
   readonly dealerId: string;
   readonly siteId: string;
 }
@@ -141,7 +141,7 @@ export function planSite(input: PlanSiteInput): SitePlan {
       opKey: reason === 'duplicate_in_chekt' && chektContactId ? duplicateOpKey(site.dealerId, site.siteId, chektContactId) : opKey(site.dealerId, site.siteId, ext),
       dealerId: site.dealerId,
       siteId: site.siteId,
-      crmSiteId: site.id,
+      crmSiteId: site.crmSiteId,
       externalContactId: ext,
       chektContactId,
       reason,

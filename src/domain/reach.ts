@@ -1,4 +1,4 @@
-import type { ChektContact } from '../chekt/types.js';
+import type { ChektContact } from '../domain/chektContact.js';
 import type { DesiredContact, DesiredField, NormalizeRules, PreparedContact } from './contact.js';
 import { parsePhone, type NumberKind } from './phone.js';
 import { normalizeText } from './text.js';

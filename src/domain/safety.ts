@@ -1,4 +1,5 @@
 import type { PlannedOperation } from './plan.js';
+import { siteKey, type SiteKey } from './site.js';
 
 /**
  * Deletion holds (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3). Pure.
@@ -32,7 +33,7 @@ export interface HoldRules {
 /** A site's numbers for the hold decision. */
 export interface SiteDeleteStats {
   /** "dealerId/siteId". */
-  readonly site: string;
+  readonly site: SiteKey;
   /** Planned deletes of contacts removed from the CRM (duplicates excluded). */
   readonly deletes: number;
   /** CHeKT contacts this service manages on the site (ledger), at least `deletes`. */
@@ -54,7 +55,7 @@ export interface SiteDeleteStats {
 
 /** A held site, as stored in `sync_holds` and shown to operators. */
 export interface Hold {
-  readonly site: string;
+  readonly site: SiteKey;
   readonly reason: string;
   readonly deletes: number;
   readonly managed: number;
@@ -74,10 +75,10 @@ const pct = (n: number, of: number) => (of === 0 ? 100 : Math.round((n / of) * 1
  * 5. the run's deletes (all planned sites together) reach `minDeletesForShare` and exceed that share of
  *    `totalManaged`, the managed contacts of every planned site: every site with deletes is held.
  */
-export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: number, rules: HoldRules, approved: (site: string) => boolean): Hold[] {
-  const holds = new Map<string, Hold>();
+export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: number, rules: HoldRules, approved: (site: SiteKey) => boolean): Hold[] {
+  const holds = new Map<SiteKey, Hold>();
   const share = rules.maxDeleteSharePercent;
-  const approval = (site: string) => `; approve with: npm run sync -- --site ${site} --approve-deletes`;
+  const approval = (site: SiteKey) => `; approve with: npm run sync -- --site ${site} --approve-deletes`;
   const hold = (s: SiteDeleteStats, managed: number, why: string) =>
     holds.set(s.site, { site: s.site, deletes: s.deletes, managed, reason: `${why}${approval(s.site)}` });
   const pending = stats.filter((s) => s.deletes > 0 && !approved(s.site));
@@ -133,10 +134,10 @@ export function isHoldableDelete(op: PlannedOperation): boolean {
 }
 
 /** Holdable deletes and creates per site ("dealerId/siteId"), with the CRM `sites.id`, of sites with deletes. */
-export function countSiteOperations(ops: readonly PlannedOperation[]): Map<string, { crmSiteId: string; deletes: number; creates: number }> {
-  const out = new Map<string, { crmSiteId: string; deletes: number; creates: number }>();
+export function countSiteOperations(ops: readonly PlannedOperation[]): Map<SiteKey, { crmSiteId: string; deletes: number; creates: number }> {
+  const out = new Map<SiteKey, { crmSiteId: string; deletes: number; creates: number }>();
   for (const o of ops) {
-    const key = `${o.dealerId}/${o.siteId}`;
+    const key = siteKey(o);
     const entry = out.get(key) ?? { crmSiteId: o.crmSiteId, deletes: 0, creates: 0 };
     if (isHoldableDelete(o)) entry.deletes += 1;
     if (o.kind === 'create') entry.creates += 1;
@@ -160,10 +161,10 @@ export function resolveHolds(input: {
   readonly stats: readonly SiteDeleteStats[];
   readonly totalManaged: number;
   readonly rules: HoldRules;
-  readonly stored: ReadonlyMap<string, Hold>;
+  readonly stored: ReadonlyMap<SiteKey, Hold>;
   /** Sites named with `--approve-deletes` / `approveDeletes`. */
-  readonly approvalRequested: ReadonlySet<string>;
-}): { holds: Hold[]; approved: Set<string> } {
+  readonly approvalRequested: ReadonlySet<SiteKey>;
+}): { holds: Hold[]; approved: Set<SiteKey> } {
   const { stats, stored } = input;
   const approved = new Set(
     stats.filter((s) => input.approvalRequested.has(s.site) && stored.has(s.site) && s.deletes <= stored.get(s.site)!.deletes).map((s) => s.site),

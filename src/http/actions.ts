@@ -1,10 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
-import type { SiteRef } from '../chekt/types.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import { selectSites } from '../source/crm.js';
 import { listHeldDeletes } from '../source/heldDeletes.js';
 import { requestResync } from '../sync/requestResync.js';
-import { formatSiteRef } from '../sync/startRun.js';
 import { AUDIT_UNAVAILABLE, audited } from './audit.js';
 
 /**
@@ -35,12 +34,12 @@ async function checkSite(app: App, ref: SiteRef): Promise<ActionResult | null> {
  */
 export async function approveHold(app: App, req: FastifyRequest, ref: SiteRef, trigger: Trigger): Promise<ActionResult> {
   const hold = await app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } });
-  if (!hold) return { ok: false, status: 404, code: 'not_found', message: `site ${formatSiteRef(ref)} has no deletion hold` };
+  if (!hold) return { ok: false, status: 404, code: 'not_found', message: `site ${siteKey(ref)} has no deletion hold` };
   const bad = await checkSite(app, ref);
   if (bad) return bad;
   const deletes = await listHeldDeletes(app.db, ref);
   const params = { reason: hold.reason, deletes: hold.deletes, managed: hold.managed, externalContactIds: deletes.map((d) => d.externalContactId), via: trigger };
-  return runAudited(app, req, { action: 'hold.approve', target: formatSiteRef(ref), params }, { trigger, sites: [ref], dryRun: false, approveDeletes: true });
+  return runAudited(app, req, { action: 'hold.approve', target: siteKey(ref), params }, { trigger, sites: [ref], dryRun: false, approveDeletes: true });
 }
 
 /**
@@ -60,7 +59,7 @@ export async function resyncSite(
     const failed = await app.db.syncLedger.findMany({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId, lastOutcome: 'failed' }, select: { externalContactId: true }, orderBy: { externalContactId: 'asc' } });
     params.externalContactIds = failed.map((f) => f.externalContactId);
   }
-  return runAudited(app, req, { action: opts.action, target: formatSiteRef(ref), params }, { trigger: opts.trigger, sites: [ref], dryRun: opts.dryRun, approveDeletes: false });
+  return runAudited(app, req, { action: opts.action, target: siteKey(ref), params }, { trigger: opts.trigger, sites: [ref], dryRun: opts.dryRun, approveDeletes: false });
 }
 
 async function runAudited(

@@ -3,6 +3,7 @@ import pMap from 'p-map';
 import type { PlannedOperation } from '../domain/plan.js';
 import { BACKOFF_TYPE, RETRY_FOREVER, STACK_TRACE_LIMIT } from './backoff.js';
 import { toJobData, type OperationJobData } from './jobs.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Enqueues planned operations under their deterministic job ids (domain/opKey.ts).
@@ -74,7 +75,7 @@ async function addChunk(
   await queue.addBulk(
     toAdd.map((op) => ({
       name: op.kind,
-      data: toJobData(runId, op, extra.approveDeletes?.has(`${op.dealerId}/${op.siteId}`) ?? false),
+      data: toJobData(runId, op, extra.approveDeletes?.has(siteKey(op)) ?? false),
       opts: {
         jobId: op.opKey,
         attempts: RETRY_FOREVER,

@@ -5,6 +5,7 @@ import type { OperationJobData } from '../queue/jobs.js';
 import { enqueueOperations, type OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
 import { newestQueuedByOpKey } from '../source/runs.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Operation jobs whose data Redis no longer holds. When Redis evicts (or someone deletes) a job's hash while its id
@@ -73,7 +74,7 @@ export function repairDroppedJobs(
     void (async () => {
       const found = await newestQueuedByOpKey(deps.db, opKey);
       if (!found) return;
-      const site = `${found.operation.dealerId}/${found.operation.siteId}`;
+      const site = siteKey(found.operation);
       await enqueueOperations(deps.queue, found.runId, [found.operation], deps.jobOptions, found.approveDeletes ? { approveDeletes: new Set([site]) } : {});
       deps.onRepaired?.();
       deps.logger.warn({ jobId: opKey, runId: found.runId }, 'operation job rebuilt from PostgreSQL');

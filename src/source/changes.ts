@@ -2,6 +2,7 @@ import { Prisma } from '../generated/prisma/client.js';
 import type { ChangedRow, RemovedRow } from '../domain/changes.js';
 import type { CrmContact, NormalizeRules } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Local change detection (issue "Performance", point 1): the CRM against the service's own ledger, in SQL,
@@ -34,7 +35,7 @@ export function fingerprintSql(rules: NormalizeRules): Prisma.Sql {
 export function rowToContact(r: Record<string, unknown>): CrmContact {
   return {
     id: r.id as string,
-    siteId: r.site_id as string,
+    crmSiteId: r.site_id as string,
     firstName: r.first_name as string,
     lastName: r.last_name as string,
     phoneNumber: r.phone_number as string | null,
@@ -152,7 +153,7 @@ export async function readSiteCounts(db: PrismaClient, crmSiteIds: readonly stri
                AND l.last_kind = 'delete' AND l.last_outcome = 'succeeded' AND NOT COALESCE(r.approve_deletes, false)
                AND l.synced_at > clock_timestamp() - make_interval(secs => ${windowSeconds})) AS recent
       FROM sites s WHERE s.id = ANY(${[...crmSiteIds]})`;
-  return new Map(rows.map((r) => [`${r.dealer}/${r.site}`, { live: Number(r.live), managed: Number(r.managed), recentDeletes: Number(r.recent) }]));
+  return new Map(rows.map((r) => [siteKey(r.dealer, r.site), { live: Number(r.live), managed: Number(r.managed), recentDeletes: Number(r.recent) }]));
 }
 
 /** Fingerprints of the live contacts of the given CRM sites, keyed by contact id. */

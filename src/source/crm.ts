@@ -1,4 +1,4 @@
-import type { SiteRef } from '../chekt/types.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import type { CrmContact } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
 
@@ -7,11 +7,9 @@ import type { PrismaClient } from './db.js';
  * A failed read throws (Prisma/pg errors); callers must treat that as "plan nothing", never as "no contacts".
  */
 
-/** A CRM site row (camel-cased). */
-export interface CrmSite {
-  readonly id: string;
-  readonly dealerId: string;
-  readonly siteId: string;
+/** A CRM site row: its CRM site id (`sites.id`) and the CHeKT site it maps to (`chekt_dealer_id`, `chekt_site_id`). */
+export interface CrmSite extends SiteRef {
+  readonly crmSiteId: string;
   readonly name: string;
   readonly syncEnabled: boolean;
 }
@@ -23,7 +21,7 @@ export interface SiteSelection {
 }
 
 const toSite = (s: { id: string; chektDealerId: string; chektSiteId: string; name: string; syncEnabled: boolean }): CrmSite => ({
-  id: s.id,
+  crmSiteId: s.id,
   dealerId: s.chektDealerId,
   siteId: s.chektSiteId,
   name: s.name,
@@ -41,11 +39,11 @@ export async function selectSites(db: PrismaClient, refs: readonly SiteRef[] = [
     return { sites: rows.map(toSite), rejected: [] };
   }
   const rows = await db.site.findMany({ where: { OR: refs.map((r) => ({ chektDealerId: r.dealerId, chektSiteId: r.siteId })) } });
-  const byRef = new Map(rows.map((r) => [`${r.chektDealerId}/${r.chektSiteId}`, toSite(r)]));
+  const byRef = new Map(rows.map((r) => [siteKey(r.chektDealerId, r.chektSiteId), toSite(r)]));
   const sites: CrmSite[] = [];
   const rejected: SiteSelection['rejected'] = [];
   for (const ref of refs) {
-    const key = `${ref.dealerId}/${ref.siteId}`;
+    const key = siteKey(ref);
     const site = byRef.get(key);
     if (!site) rejected.push({ ref: key, reason: 'no CRM site with this chekt_dealer_id/chekt_site_id' });
     else if (!site.syncEnabled) rejected.push({ ref: key, reason: 'sync_enabled is false for this site' });
@@ -60,8 +58,8 @@ export async function selectSitesById(db: PrismaClient, ids: readonly string[]):
   return (await db.site.findMany({ where: { id: { in: [...ids] } } })).map(toSite);
 }
 
-// Prisma's `contacts` row has exactly the fields of the domain's CrmContact.
-const toContact = (c: CrmContact): CrmContact => ({ ...c });
+// Prisma's `contacts` row is the domain's CrmContact with the CRM site id under its column's name.
+const toContact = ({ siteId, ...c }: Omit<CrmContact, 'crmSiteId'> & { siteId: string }): CrmContact => ({ ...c, crmSiteId: siteId });
 
 /** Live contacts (`deleted_at` null) of the given CRM sites, grouped by `sites.id`. */
 export async function readLiveContacts(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Map<string, CrmContact[]>> {

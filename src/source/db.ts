@@ -23,3 +23,12 @@ export function createPrisma(options: {
   });
   return new PrismaClient({ adapter });
 }
+
+/**
+ * The database's current time (`clock_timestamp()`): every process compares times on one clock, the one the
+ * rows were written with, whatever each machine's own clock says.
+ */
+export async function dbNow(db: Pick<PrismaClient, '$queryRaw'>): Promise<Date> {
+  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
+  return rows[0]!.now;
+}

@@ -1,5 +1,7 @@
 import { reportedRunStatus } from '../domain/runStatus.js';
 import type { PrismaClient } from './db.js';
+import type { Hold } from '../domain/safety.js';
+import { siteKey, type SiteKey } from '../domain/site.js';
 
 /**
  * Run history for operators (`GET /api/runs`, `GET /api/runs/:id`, `npm run status`): pages of runs with
@@ -10,15 +12,6 @@ import type { PrismaClient } from './db.js';
 /** Counts per kind and outcome, e.g. `{ create: { succeeded: 3, failed: 1 } }`. */
 export type OutcomeCounts = Record<string, Record<string, number>>;
 
-/** A site whose deletes a run held (`sync_runs.planned.held`, else the `sync_holds` rows the run wrote). */
-export interface HeldSite {
-  /** "dealerId/siteId". */
-  readonly site: string;
-  readonly reason: string;
-  /** Deletes held, and contacts this service manages on the site. */
-  readonly deletes: number;
-  readonly managed: number;
-}
 
 /** One run in a page of {@link listRuns}. */
 export interface RunListItem {
@@ -121,7 +114,8 @@ export interface RunDetails {
   readonly approveDeletes: boolean;
   /** A page of the run's operations, ordered by dealer, site, `external_contact_id`. */
   readonly operations: { readonly total: number; readonly limit: number; readonly offset: number; readonly items: OperationItem[] };
-  readonly held: HeldSite[];
+  /** Sites whose deletes the run held (`sync_runs.planned.held`, else the `sync_holds` rows the run wrote). */
+  readonly held: Hold[];
   readonly driftRepaired: number;
 }
 
@@ -145,7 +139,7 @@ export async function getRunDetails(db: PrismaClient, runId: string, ops: { limi
   ]);
   const held =
     plannedHeld(run.planned) ??
-    holds.map((h) => ({ site: `${h.chektDealerId}/${h.chektSiteId}`, reason: h.reason, deletes: h.deletes, managed: h.managed }));
+    holds.map((h) => ({ site: siteKey(h.chektDealerId, h.chektSiteId), reason: h.reason, deletes: h.deletes, managed: h.managed }));
   return {
     mode: run.mode,
     approveDeletes: run.approveDeletes,
@@ -203,10 +197,10 @@ function plannedTotals(planned: unknown): Record<string, number> | null {
 }
 
 /** `planned.held` (written by the planner since deletion holds exist), or undefined when absent. */
-function plannedHeld(planned: unknown): HeldSite[] | undefined {
+function plannedHeld(planned: unknown): Hold[] | undefined {
   if (!isRecord(planned) || !Array.isArray(planned.held)) return undefined;
   return planned.held.filter(isRecord).map((h) => ({
-    site: String(h.site ?? ''),
+    site: String(h.site ?? '') as SiteKey,
     reason: String(h.reason ?? ''),
     deletes: Number(h.deletes ?? 0),
     managed: Number(h.managed ?? 0),

@@ -1,5 +1,7 @@
 import type { Hold } from '../domain/safety.js';
+import type { SiteRef } from '../domain/site.js';
 import type { PrismaClient } from './db.js';
+import { parseSiteKey, siteKey, type SiteKey } from '../domain/site.js';
 
 /**
  * Deletion holds (`sync_holds`): one row per CHeKT site whose deletes wait for an operator's approval.
@@ -7,41 +9,54 @@ import type { PrismaClient } from './db.js';
  * its sites that no longer need one (approved, or the CRM lists the contacts again).
  */
 
-/** The stored holds, keyed "dealerId/siteId". */
-export async function readHolds(db: PrismaClient): Promise<Map<string, Hold>> {
+/** A stored hold: a {@link Hold} with when it was placed and by which run. */
+export interface HoldRecord extends Hold {
+  /** ISO 8601: when the site was first held. */
+  readonly heldAt: string;
+  /** The run that last held it; null when a worker's delete gate held it (sync/deleteGate.ts). */
+  readonly runId: string | null;
+}
+
+/** The stored holds (of one site when `site` is given), oldest first: what `status`, the API and the console show. */
+export async function listHolds(db: PrismaClient, site?: SiteRef): Promise<HoldRecord[]> {
+  const rows = await db.syncHold.findMany({
+    ...(site ? { where: { chektDealerId: site.dealerId, chektSiteId: site.siteId } } : {}),
+    orderBy: [{ heldAt: 'asc' }, { chektDealerId: 'asc' }, { chektSiteId: 'asc' }],
+  });
+  return rows.map((r) => ({ site: siteKey(r.chektDealerId, r.chektSiteId), reason: r.reason, deletes: r.deletes, managed: r.managed, heldAt: r.heldAt.toISOString(), runId: r.runId }));
+}
+
+/** The stored holds, by site key (the planner's input). */
+export async function readHolds(db: PrismaClient): Promise<Map<SiteKey, Hold>> {
   const rows = await db.syncHold.findMany();
   return new Map(rows.map((r) => {
-    const site = `${r.chektDealerId}/${r.chektSiteId}`;
+    const site = siteKey(r.chektDealerId, r.chektSiteId);
     return [site, { site, reason: r.reason, deletes: r.deletes, managed: r.managed }];
   }));
 }
 
 /**
- * Stores `holds` and removes the stored holds of `scope` sites ("dealerId/siteId"; null = every site) that
+ * Stores `holds` and removes the stored holds of `scope` sites (null = every site) that
  * are not among them. One transaction.
  */
 export async function saveHolds(
   db: PrismaClient,
   holds: readonly Hold[],
-  scope: readonly string[] | null,
+  scope: readonly SiteKey[] | null,
   runId: string | null,
   now: Date,
   /** Sites of the scope that were not planned (their CHeKT list could not be read): their holds stay. */
-  keep: ReadonlySet<string> = new Set(),
+  keep: ReadonlySet<SiteKey> = new Set(),
 ): Promise<void> {
   const held = new Set(holds.map((h) => h.site));
-  const split = (site: string) => {
-    const i = site.indexOf('/');
-    return { chektDealerId: site.slice(0, i), chektSiteId: site.slice(i + 1) };
-  };
   const stale = scope === null
-    ? (await db.syncHold.findMany({ select: { chektDealerId: true, chektSiteId: true } })).map((r) => `${r.chektDealerId}/${r.chektSiteId}`)
+    ? (await db.syncHold.findMany({ select: { chektDealerId: true, chektSiteId: true } })).map((r) => siteKey(r.chektDealerId, r.chektSiteId))
     : scope;
-  const toClear = stale.filter((s) => !held.has(s) && !keep.has(s)).map(split);
+  const toClear = stale.filter((s) => !held.has(s) && !keep.has(s)).map(columnsOf);
   await db.$transaction([
     ...(toClear.length > 0 ? [db.syncHold.deleteMany({ where: { OR: toClear } })] : []),
     ...holds.map((h) => {
-      const key = split(h.site);
+      const key = columnsOf(h.site);
       const data = { reason: h.reason, deletes: h.deletes, managed: h.managed, runId };
       return db.syncHold.upsert({
         where: { chektDealerId_chektSiteId: key },
@@ -54,8 +69,13 @@ export async function saveHolds(
 
 /** Stores one hold found by a worker (a delete that would take its site below the minimum). */
 export async function addHold(db: Pick<PrismaClient, 'syncHold'>, hold: Hold, runId: string | null, now: Date): Promise<void> {
-  const i = hold.site.indexOf('/');
-  const key = { chektDealerId: hold.site.slice(0, i), chektSiteId: hold.site.slice(i + 1) };
+  const key = columnsOf(hold.site);
   const data = { reason: hold.reason, deletes: hold.deletes, managed: hold.managed, runId };
   await db.syncHold.upsert({ where: { chektDealerId_chektSiteId: key }, create: { ...key, ...data, heldAt: now }, update: data });
+}
+
+/** The `sync_holds` key columns of a site. */
+function columnsOf(site: SiteKey): { chektDealerId: string; chektSiteId: string } {
+  const ref = parseSiteKey(site);
+  return { chektDealerId: ref.dealerId, chektSiteId: ref.siteId };
 }

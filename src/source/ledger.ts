@@ -1,4 +1,4 @@
-import type { SiteRef } from '../chekt/types.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import type { SettledContact } from '../domain/changes.js';
 import type { LedgerEntry } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -12,14 +12,14 @@ import type { PrismaClient } from './db.js';
 
 /** Ledger entries of the given CHeKT sites, keyed by "dealerId/siteId". */
 export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): Promise<Map<string, LedgerEntry[]>> {
-  const out = new Map<string, LedgerEntry[]>(sites.map((s) => [`${s.dealerId}/${s.siteId}`, []]));
+  const out = new Map<string, LedgerEntry[]>(sites.map((s) => [siteKey(s), []]));
   if (sites.length === 0) return out;
   const rows = await db.syncLedger.findMany({
     where: { OR: sites.map((s) => ({ chektDealerId: s.dealerId, chektSiteId: s.siteId })) },
     select: { chektDealerId: true, chektSiteId: true, externalContactId: true, chektContactId: true, lastSentHash: true, lastEchoHash: true, crmHash: true },
   });
   for (const r of rows) {
-    out.get(`${r.chektDealerId}/${r.chektSiteId}`)?.push({
+    out.get(siteKey(r.chektDealerId, r.chektSiteId))?.push({
       externalContactId: r.externalContactId,
       chektContactId: r.chektContactId,
       lastSentHash: r.lastSentHash,
@@ -113,7 +113,7 @@ export async function findUnmappedLedgerSites(db: PrismaClient): Promise<Array<{
      WHERE l.chekt_contact_id IS NOT NULL
        AND NOT EXISTS (SELECT 1 FROM sites s WHERE s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id)
      GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 100`;
-  return rows.map((r) => ({ site: `${r.dealer}/${r.site}`, contacts: Number(r.n) }));
+  return rows.map((r) => ({ site: siteKey(r.dealer, r.site), contacts: Number(r.n) }));
 }
 
 /**

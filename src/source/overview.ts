@@ -2,23 +2,15 @@ import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
 import type { PrismaClient } from './db.js';
 import { readSiteReach, unreachableOf, type UnreachableSite } from './reach.js';
 import { listRuns, type RunListItem } from './history.js';
-import { dbNow } from './siteState.js';
+import { dbNow } from './db.js';
+import { listHolds, type HoldRecord } from './holds.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * The operator's overview (`npm run status`): sites on hold, recent failures, the oldest change not yet
  * applied, and the last runs. Ids, reasons and counts only: never a contact's name, phone or email.
  */
 
-/** A site whose deletes wait for an operator's approval (`sync_holds`). */
-export interface HoldRow {
-  /** "dealerId/siteId". */
-  readonly site: string;
-  readonly reason: string;
-  readonly deletes: number;
-  readonly managed: number;
-  /** ISO 8601. */
-  readonly heldAt: string;
-}
 
 /** A contact whose last operation failed (`sync_ledger.last_outcome = 'failed'`). */
 export interface FailureRow {
@@ -45,7 +37,8 @@ export interface OldestUnsynced {
 export interface StatusOverview {
   /** ISO 8601, database clock. */
   readonly at: string;
-  readonly holds: HoldRow[];
+  /** Sites whose deletes wait for an operator's approval, oldest first. */
+  readonly holds: HoldRecord[];
   /** Every failed contact counted; the most recent `limit` listed. */
   readonly failures: { readonly total: number; readonly items: FailureRow[] };
   readonly oldestUnsyncedChange: OldestUnsynced | null;
@@ -70,7 +63,7 @@ export async function getStatusOverview(
 ): Promise<StatusOverview> {
   const now = await dbNow(db);
   const [holds, failedTotal, failed, oldest, runs, reach] = await Promise.all([
-    db.syncHold.findMany({ orderBy: [{ heldAt: 'asc' }, { chektDealerId: 'asc' }, { chektSiteId: 'asc' }] }),
+    listHolds(db),
     db.syncLedger.count({ where: { lastOutcome: 'failed' } }),
     db.$queryRaw<Array<{ dealer: string; site: string; ext: string; kind: string | null; error: string | null; at: Date }>>`
       SELECT chekt_dealer_id AS dealer, chekt_site_id AS site, external_contact_id AS ext, last_kind AS kind, last_error AS error,
@@ -83,13 +76,13 @@ export async function getStatusOverview(
   ]);
   return {
     at: now.toISOString(),
-    holds: holds.map((h) => ({ site: `${h.chektDealerId}/${h.chektSiteId}`, reason: h.reason, deletes: h.deletes, managed: h.managed, heldAt: h.heldAt.toISOString() })),
+    holds,
     failures: {
       total: failedTotal,
-      items: failed.map((f) => ({ site: `${f.dealer}/${f.site}`, externalContactId: f.ext, kind: f.kind, reason: f.error, at: f.at.toISOString() })),
+      items: failed.map((f) => ({ site: siteKey(f.dealer, f.site), externalContactId: f.ext, kind: f.kind, reason: f.error, at: f.at.toISOString() })),
     },
     oldestUnsyncedChange: oldest && {
-      site: `${oldest.dealer}/${oldest.site}`,
+      site: siteKey(oldest.dealer, oldest.site),
       externalContactId: oldest.ext,
       since: oldest.since.toISOString(),
       ageSeconds: Math.max(0, Math.floor((now.getTime() - oldest.since.getTime()) / 1000)),

@@ -4,6 +4,7 @@ import { classifyPhone, contactReach, isSmsCapable, siteReach, type CountedConta
 import { Prisma } from '../generated/prisma/client.js';
 import { rowToContact } from './changes.js';
 import type { PrismaClient } from './db.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Reachability reads (docs/REACHABILITY.md): how many SMS-capable contacts each CRM site has, or will have once
@@ -157,7 +158,7 @@ export async function countSmsCapableSent(
         ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s AND l.external_contact_id = t.e
      WHERE l.chekt_contact_id IS NOT NULL`;
   for (const r of rows) {
-    const key = `${r.dealer}/${r.site}`;
+    const key = siteKey(r.dealer, r.site);
     out.set(key, (out.get(key) ?? 0) + (sentSmsCapable(r, rules) ? 1 : 0));
   }
   return out;
@@ -176,7 +177,7 @@ export async function readSentReach(db: PrismaClient, rules: NormalizeRules, crm
      WHERE l.chekt_contact_id IS NOT NULL AND s.sync_enabled ${filter}`;
   const out = new Map<string, { managed: number; smsCapable: number }>();
   for (const r of rows) {
-    const key = `${r.dealer}/${r.site}`;
+    const key = siteKey(r.dealer, r.site);
     const e = out.get(key) ?? { managed: 0, smsCapable: 0 };
     e.managed += 1;
     if (sentSmsCapable(r, rules)) e.smsCapable += 1;

@@ -2,6 +2,7 @@ import type { PlannedOperation } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from './db.js';
 import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Run history (`sync_runs`) and each run's operations (`sync_operations`). Counts per kind and outcome are
@@ -68,12 +69,6 @@ export async function recordPlan(
 /** Marks a run failed (planning failed: e.g. the CRM read failed, so nothing was planned). */
 export async function failRun(db: PrismaClient, runId: string, error: string, now: Date): Promise<void> {
   await db.syncRun.update({ where: { id: runId }, data: { status: 'failed', error, finishedAt: now } });
-}
-
-/** The database's current time (`clock_timestamp()`), so every process compares times on one clock. */
-export async function dbNow(db: PrismaClient): Promise<Date> {
-  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
-  return rows[0]!.now;
 }
 
 /**
@@ -217,7 +212,7 @@ export async function getRun(db: PrismaClient, id: string): Promise<RunReport | 
     counts,
     driftRepaired,
     failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
-    reachProblems: reachProblems.map((r) => ({ site: `${r.dealer}/${r.site}`, externalContactId: r.ext, problem: r.problem })),
+    reachProblems: reachProblems.map((r) => ({ site: siteKey(r.dealer, r.site), externalContactId: r.ext, problem: r.problem })),
     notes: noted.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.appliedKind ?? o.kind, note: o.error ?? '' })),
     plannedOperations: planned.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.kind, reason: o.reason })),
   };

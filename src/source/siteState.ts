@@ -2,8 +2,10 @@ import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
 import { opKey } from '../domain/opKey.js';
 import { siteReach, type PhoneType, type SiteReach } from '../domain/reach.js';
 import { rowToContact } from './changes.js';
-import type { PrismaClient } from './db.js';
+import { dbNow, type PrismaClient } from './db.js';
+import { listHolds, type HoldRecord } from './holds.js';
 import { countedContact } from './reach.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * Sync state per contact and per site, for operators (`GET /api/sites/:dealerId/:siteId`, `npm run status`).
@@ -46,14 +48,6 @@ export interface ContactStatus {
   readonly reachProblem: string | null;
 }
 
-/** A site's deletion hold. */
-export interface SiteHold {
-  readonly reason: string;
-  readonly deletes: number;
-  readonly managed: number;
-  readonly heldAt: string;
-  readonly runId: string | null;
-}
 
 /** One CHeKT site as the CRM and the service see it. */
 export interface SiteStatus {
@@ -63,7 +57,7 @@ export interface SiteStatus {
   readonly crmSiteId: string;
   readonly name: string;
   readonly syncEnabled: boolean;
-  readonly hold: SiteHold | null;
+  readonly hold: HoldRecord | null;
   /** Contacts per state. */
   readonly counts: Partial<Record<ContactState, number>>;
   /** Live CRM contacts, soft-deleted ones with a ledger row, and ledger-only rows; by `external_contact_id`. */
@@ -117,14 +111,14 @@ export async function getSiteStatus(
 ): Promise<SiteStatus | null> {
   const site = await db.site.findFirst({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } });
   if (!site) return null;
-  const siteRef = `${ref.dealerId}/${ref.siteId}`;
+  const siteRef = siteKey(ref);
   // Latest operations are looked up by op_key (indexed), computed from the ids the CRM and the ledger know.
   const ids = await db.$queryRaw<Array<{ id: string }>>`
     SELECT id FROM contacts WHERE site_id = ${site.id}
     UNION SELECT external_contact_id FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}`;
   const keys = ids.map((r) => opKey(ref.dealerId, ref.siteId, r.id));
   const [hold, rows, now] = await Promise.all([
-    db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } }),
+    listHolds(db, ref).then((h) => h[0] ?? null),
     db.$queryRaw<Row[]>`
       WITH crm AS (SELECT * FROM contacts WHERE site_id = ${site.id}),
       led AS (SELECT * FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}),
@@ -170,7 +164,7 @@ export async function getSiteStatus(
     crmSiteId: site.id,
     name: site.name,
     syncEnabled: site.syncEnabled,
-    hold: hold ? { reason: hold.reason, deletes: hold.deletes, managed: hold.managed, heldAt: hold.heldAt.toISOString(), runId: hold.runId } : null,
+    hold,
     counts,
     contacts,
     oldestUnsyncedChangeAgeSeconds: oldest === null ? null : Math.max(0, Math.floor((now.getTime() - oldest) / 1000)),
@@ -202,8 +196,3 @@ function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean):
   return is('not_synced', syncEnabled ? null : 'sync_enabled is false for this site');
 }
 
-/** The database's current time (`clock_timestamp()`): ages are measured on the clock the rows were written with. */
-export async function dbNow(db: PrismaClient): Promise<Date> {
-  const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
-  return rows[0]!.now;
-}

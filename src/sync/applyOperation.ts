@@ -1,4 +1,6 @@
-import type { ChektContact, ChektContactsApi, SiteRef } from '../chekt/types.js';
+import type { ChektContactsApi } from '../chekt/types.js';
+import type { ChektContact } from '../domain/chektContact.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import { ChektNotFoundError } from '../chekt/errors/index.js';
 import { contentHash, echoHash, toCreateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 import { decideAction } from '../domain/decide.js';
@@ -73,7 +75,7 @@ export async function applyOperation(
     rules: deps.rules,
   });
   // The CRM row this operation made CHeKT equal to (or found invalid): the next change tick skips it.
-  const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.siteId === job.crmSiteId && !!ctx.site?.syncEnabled;
+  const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.crmSiteId === job.crmSiteId && !!ctx.site?.syncEnabled;
   const record = (r: ApplyResult, chektContactId: string | null | undefined, written?: { contact: DesiredContact; echo: ChektContact | null }): Applied => ({
     result: r,
     ledger: {
@@ -134,7 +136,7 @@ export async function applyOperation(
         });
         if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
         if (gate.type === 'hold') {
-          await addHold(tx, { site: `${site.dealerId}/${site.siteId}`, reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
+          await addHold(tx, { site: siteKey(site), reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
           return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
         }
         const done = await remove();

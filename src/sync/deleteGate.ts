@@ -4,6 +4,7 @@ import type { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from '../source/db.js';
 import { readDeleteGate } from '../source/operationContext.js';
 import { readSentSmsForDelete } from '../source/reach.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * The delete gate (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3), checked by
@@ -46,7 +47,7 @@ export async function gateDelete(
   if (state.createsPending && options.waitedMs < MAX_WAIT_MS) {
     return { type: 'wait', reason: 'waiting for creates on this site (add before remove)' };
   }
-  const site = `${op.dealerId}/${op.siteId}`;
+  const site = siteKey(op);
   const approve = `; approve with: npm run sync -- --site ${site} --approve-deletes`;
   if (options.approved) return { type: 'go' };
   if (state.held) return { type: 'hold', remaining: state.remaining, reason: `the site is on hold; its deletes wait for approval${approve}` };
@@ -82,7 +83,7 @@ export async function gateDelete(
 export async function withSiteLock<T>(db: PrismaClient, site: { dealerId: string; siteId: string }, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
   return db.$transaction(
     async (tx) => {
-      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`chekt-site-delete/${site.dealerId}/${site.siteId}`}, 0))`;
+      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`chekt-site-delete/${siteKey(site)}`}, 0))`;
       return fn(tx);
     },
     { maxWait: 60_000, timeout: 300_000 },

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { RateLimiter } from '../chekt/rateLimiter.js';
-import type { ChektContactsApi, SiteRef } from '../chekt/types.js';
+import type { ChektContactsApi } from '../chekt/types.js';
+import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
 import type { SettledContact, SiteNote } from '../domain/changes.js';
 import { externalIdProblem, type NormalizeRules } from '../domain/contact.js';
 import { planTotals, type PlannedOperation, type PlanTotals } from '../domain/plan.js';
@@ -14,7 +15,8 @@ import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
 import { countSmsCapableSent, readSentReach, readSiteReach, unreachableOf, type UnreachableSite } from '../source/reach.js';
 import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
-import { createRun, dbNow, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
+import { dbNow } from '../source/db.js';
+import { createRun, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
 import { planChangesInSlices } from './planSlices.js';
 import { reconcileSites } from './reconcileSites.js';
 
@@ -78,7 +80,7 @@ export interface PlanSummary {
   readonly recorded: boolean;
   readonly totals: PlanTotals & { held: number; driftRepairs: number };
   readonly rejectedSites: Array<{ ref: string; reason: string }>;
-  readonly siteErrors: Array<{ site: string; error: string }>;
+  readonly siteErrors: Array<{ site: SiteKey; error: string }>;
   readonly invalid: ContactNote[];
   readonly warnings: ContactNote[];
   readonly unmanagedBySite: Record<string, number>;
@@ -109,8 +111,8 @@ interface ModePlan {
   readonly invalid: ContactNote[];
   readonly warnings: ContactNote[];
   readonly unmanagedBySite: Record<string, number>;
-  /** Sites planned ("d/s"), for clearing their holds; null = every site. */
-  readonly scope: string[] | null;
+  /** Sites planned, for clearing their holds; null = every site. */
+  readonly scope: SiteKey[] | null;
   /** CRM `sites.id`s planned, for the run-wide managed count; null = every enabled site. */
   readonly crmSiteIds: string[] | null;
 }
@@ -136,7 +138,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
     if (!req.createRun) await failRun(deps.db, req.runId, `CRM read failed; nothing planned: ${(err as Error).message}`, deps.now()).catch(() => undefined);
     throw err;
   }
-  const approvalRequested = new Set(req.approveDeletes ? req.sites.map((s) => `${s.dealerId}/${s.siteId}`) : []);
+  const approvalRequested = new Set(req.approveDeletes ? req.sites.map((s) => siteKey(s)) : []);
   const stats = [...countSiteOperations(plan.operations)].map(([site, o]) => ({
     site,
     ...o,
@@ -149,7 +151,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
   }));
   const { holds, approved } = resolveHolds({ stats, totalManaged, rules: deps.holdRules, stored, approvalRequested });
   const heldSites = new Set(holds.map((h) => h.site));
-  const isHeld = (o: PlannedOperation) => isHoldableDelete(o) && heldSites.has(`${o.dealerId}/${o.siteId}`);
+  const isHeld = (o: PlannedOperation) => isHoldableDelete(o) && heldSites.has(siteKey(o));
   const toRun = plan.operations.filter((o) => !isHeld(o));
   const heldKeys = new Set(plan.operations.filter(isHeld).map((o) => o.opKey));
 
@@ -181,7 +183,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
       return { ...summary, recorded: false };
     }
   }
-  if (req.createRun) await createRun(deps.db, { id: req.runId, trigger: req.createRun.trigger, dryRun: req.dryRun, sites: req.sites.map((s) => `${s.dealerId}/${s.siteId}`), mode: req.mode, approveDeletes: !!req.approveDeletes, now });
+  if (req.createRun) await createRun(deps.db, { id: req.runId, trigger: req.createRun.trigger, dryRun: req.dryRun, sites: req.sites.map((s) => siteKey(s)), mode: req.mode, approveDeletes: !!req.approveDeletes, now });
   if (!req.dryRun) {
     for (const a of plan.adoptions) {
       await writeLedger(deps.db, { site: a.site, externalContactId: a.externalContactId, chektContactId: a.chektContactId, kind: 'adopt', outcome: 'succeeded', runId: req.runId, now });
@@ -217,7 +219,7 @@ export async function planRun(deps: PlanRunDeps, req: PlanRunRequest): Promise<P
 async function readRunReach(deps: PlanRunDeps, req: PlanRunRequest, plan: ModePlan) {
   const scope = req.mode === 'reconcile' ? plan.crmSiteIds : [...new Set(plan.operations.map((o) => o.crmSiteId))];
   const deletes = plan.operations.filter(isHoldableDelete);
-  const writes = new Set(plan.operations.filter((o) => o.kind !== 'delete').map((o) => `${o.dealerId}/${o.siteId}\n${o.externalContactId}`));
+  const writes = new Set(plan.operations.filter((o) => o.kind !== 'delete').map((o) => `${siteKey(o)}\n${o.externalContactId}`));
   const [after, before, smsDeleted] = await Promise.all([
     readSiteReach(deps.db, deps.rules, scope, { rewritten: (site, ext) => writes.has(`${site}\n${ext}`) }),
     readSentReach(deps.db, deps.rules, scope),
@@ -247,7 +249,7 @@ async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest, log: Logge
   const first = unseen.length === 0 ? null : await reconcileSites(deps, { ...req, mode: 'reconcile', sites: unseen, paceLists: false }, log);
   const p = await planChangesInSlices(changed, removed, deps.rules);
   const t = planTotals([]);
-  t.sites = new Set([...p.operations.map((o) => `${o.dealerId}/${o.siteId}`), ...p.settled.map((s) => `${s.dealerId}/${s.siteId}`)]).size;
+  t.sites = new Set([...p.operations.map((o) => siteKey(o)), ...p.settled.map((s) => siteKey(s))]).size;
   for (const o of p.operations) t[o.kind === 'create' ? 'creates' : o.kind === 'update' ? 'updates' : 'deletes'] += 1;
   t.unchanged = p.settled.filter((s) => s.outcome === 'succeeded').length;
   t.invalid = p.skipped.length;
@@ -262,7 +264,7 @@ async function planChangeTick(deps: PlanRunDeps, req: PlanRunRequest, log: Logge
     invalid: p.skipped,
     warnings: p.warnings,
     unmanagedBySite: {},
-    scope: sites === null ? null : sites.map((s) => `${s.dealerId}/${s.siteId}`),
+    scope: sites === null ? null : sites.map((s) => siteKey(s)),
     crmSiteIds: crmSiteIds === null ? null : [...crmSiteIds],
   };
   return first ? mergePlans(own, first) : own;

@@ -9,6 +9,7 @@ import { readFingerprints } from '../source/changes.js';
 import { findKnownContactIds, readLiveContacts, selectSites, type CrmSite } from '../source/crm.js';
 import { readLedger } from '../source/ledger.js';
 import type { ModePlan, PlanRunDeps, PlanRunRequest } from './planRun.js';
+import { siteKey } from '../domain/site.js';
 
 /**
  * The `reconcile` mode of a plan: every selected site's CRM contacts against CHeKT's live list
@@ -23,13 +24,13 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
   const settled: SettledContact[] = [];
   for (let i = 0; i < selection.sites.length; i += 200) {
     const batch = selection.sites.slice(i, i + 200);
-    const ids = batch.map((s) => s.id);
+    const ids = batch.map((s) => s.crmSiteId);
     const [contacts, ledger, fingerprints] = await Promise.all([
       readLiveContacts(deps.db, ids),
       readLedger(deps.db, batch),
       readFingerprints(deps.db, ids, deps.rules),
     ]);
-    const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.id) ?? [], ledger.get(`${site.dealerId}/${site.siteId}`) ?? [], siteErrors, log), {
+    const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.crmSiteId) ?? [], ledger.get(siteKey(site)) ?? [], siteErrors, log), {
       concurrency: deps.listConcurrency ?? 4,
     });
     for (const p of planned) {
@@ -49,9 +50,9 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
     }
   }
   const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) =>
-    plans.flatMap((p) => pick(p).map((n) => ({ site: `${p.site.dealerId}/${p.site.siteId}`, ...n })));
+    plans.flatMap((p) => pick(p).map((n) => ({ site: siteKey(p.site), ...n })));
   const unmanagedBySite: Record<string, number> = {};
-  for (const p of plans) if (p.unmanaged > 0) unmanagedBySite[`${p.site.dealerId}/${p.site.siteId}`] = p.unmanaged;
+  for (const p of plans) if (p.unmanaged > 0) unmanagedBySite[siteKey(p.site)] = p.unmanaged;
   return {
     operations: plans.flatMap((p) => p.operations),
     settled,
@@ -62,8 +63,8 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
     invalid: notes((p) => p.skipped),
     warnings: notes((p) => p.warnings),
     unmanagedBySite,
-    scope: req.sites.length === 0 ? null : selection.sites.map((s) => `${s.dealerId}/${s.siteId}`),
-    crmSiteIds: req.sites.length === 0 ? null : selection.sites.map((s) => s.id),
+    scope: req.sites.length === 0 ? null : selection.sites.map((s) => siteKey(s)),
+    crmSiteIds: req.sites.length === 0 ? null : selection.sites.map((s) => s.crmSiteId),
   };
 }
 
@@ -76,7 +77,7 @@ async function planOneSite(
   siteErrors: ModePlan['siteErrors'],
   log: Logger,
 ): Promise<{ plan: SitePlan; ledger: LedgerEntry[] } | undefined> {
-  const ref = `${site.dealerId}/${site.siteId}`;
+  const ref = siteKey(site);
   let remote;
   try {
     if (req.paceLists) await deps.reconcileLimiter?.acquire();
@@ -95,7 +96,7 @@ async function planOneSite(
   }
   const desiredIds = new Set(desired.map((c) => c.id));
   const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
-  const knownToCrm = await findKnownContactIds(deps.db, others, site.id);
+  const knownToCrm = await findKnownContactIds(deps.db, others, site.crmSiteId);
   const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
   const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
   if (incomplete) {

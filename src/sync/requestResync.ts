@@ -3,8 +3,7 @@ import type { Queue } from 'bullmq';
 import type { ControlJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import { createRun, type RunTrigger } from '../source/runs.js';
-import type { SiteRef } from '../chekt/types.js';
-import { formatSiteRef } from './startRun.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 
 /** What {@link requestResync} needs. */
 export interface ResyncDeps {
@@ -28,7 +27,7 @@ export interface ResyncRequest {
  */
 export async function requestResync(deps: ResyncDeps, req: ResyncRequest): Promise<{ runId: string; href: string }> {
   const runId = randomUUID();
-  const sites = req.sites.map(formatSiteRef);
+  const sites = req.sites.map((s) => siteKey(s));
   await createRun(deps.db, { id: runId, trigger: req.trigger, dryRun: req.dryRun, sites, mode: 'reconcile', approveDeletes: req.approveDeletes, now: new Date() });
   await deps.controlQueue.add(
     'resync',

@@ -1,6 +1,8 @@
 import { compareContactIds } from '../domain/contactId.js';
 import { ChektBadRequestError, ChektConflictError, ChektResponseError } from '../chekt/errors/index.js';
-import type { ChektContact, ChektContactsApi, CreateContactBody, SiteRef, UpdateContactBody } from '../chekt/types.js';
+import type { ChektContactsApi } from '../chekt/types.js';
+import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
+import type { SiteRef } from '../domain/site.js';
 import { changedFields, remoteKeys, toCreateBody, toUpdateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 
 /**

@@ -19,7 +19,7 @@ import {
 } from '../../src/chekt/errors/index.js';
 import { createUnlimitedRateLimiter, type RateLimiter } from '../../src/chekt/rateLimiter.js';
 import { TokenProvider } from '../../src/chekt/token.js';
-import type { SiteRef } from '../../src/chekt/types.js';
+import type { SiteRef } from '../../src/domain/site.js';
 import type { ChektAuthConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';

@@ -42,7 +42,7 @@ describe('npm run status', () => {
     expect(r.code).toBe(1);
     for (const p of PERSONAL) expect(r.stdout).not.toContain(p);
     const o = JSON.parse(r.stdout);
-    expect(o.holds).toEqual([{ site: '55/1', reason: 'the CRM lists no live contact for this site', deletes: 2, managed: 2, heldAt: expect.any(String) }]);
+    expect(o.holds).toEqual([{ site: '55/1', reason: 'the CRM lists no live contact for this site', deletes: 2, managed: 2, heldAt: expect.any(String), runId: syncRunId }]);
     expect(o.failures.total).toBe(1);
     expect(o.failures.items).toEqual([{ site: '55/1', externalContactId: 'x2', kind: 'create', reason: expect.stringMatching(/400/), at: expect.any(String) }]);
     expect(o.oldestUnsyncedChange).toMatchObject({ site: '55/9', externalContactId: 'late-1' });

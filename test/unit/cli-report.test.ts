@@ -1,4 +1,5 @@
 import { formatReport, runSucceeded, type JsonRunReport } from '../../src/cli/report.js';
+import { siteKey } from '../../src/domain/site.js';
 
 const base: JsonRunReport = {
   runId: 'r1',
@@ -64,6 +65,6 @@ describe('formatReport', () => {
 
   test('a clean run succeeds', () => {
     expect(runSucceeded({ ...base, status: 'completed', failures: [], counts: { create: { succeeded: 2 } } })).toBe(true);
-    expect(runSucceeded({ ...base, failures: [], counts: {}, sites: { planned: 1, rejected: [], errors: [{ site: 'd/s', error: 'x' }] } })).toBe(false);
+    expect(runSucceeded({ ...base, failures: [], counts: {}, sites: { planned: 1, rejected: [], errors: [{ site: siteKey('d', 's'), error: 'x' }] } })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import {
   DEFAULT_RULES,
   changedFields,
@@ -16,7 +16,7 @@ import {
 function crm(over: Partial<CrmContact> = {}): CrmContact {
   return {
     id: 'c-1',
-    siteId: 's-1',
+    crmSiteId: 's-1',
     firstName: 'Ann',
     lastName: 'Lee',
     phoneNumber: '(201) 555-0123',

@@ -6,7 +6,7 @@ const CRM_SITE = 'crm-site-1';
 function crm(over: Partial<CrmContact> = {}): CrmContact {
   return {
     id: 'c-1',
-    siteId: CRM_SITE,
+    crmSiteId: CRM_SITE,
     firstName: 'Ann',
     lastName: 'Lee',
     phoneNumber: '201.555.0123',
@@ -88,7 +88,7 @@ describe('decideAction: contact gone from this site', () => {
   });
 
   it('contact moved to another CRM site, its delete planned -> delete it from the planned site', () => {
-    expect(decideAction(input({ crm: crm({ siteId: 'crm-site-2' }), deletePlanned: true }))).toEqual({ type: 'delete', chektContactId: '7' });
+    expect(decideAction(input({ crm: crm({ crmSiteId: 'crm-site-2' }), deletePlanned: true }))).toEqual({ type: 'delete', chektContactId: '7' });
   });
 });
 

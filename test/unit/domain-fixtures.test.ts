@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, prepareContact, toCreateBody, type CrmContact, type DesiredContact, type DesiredField, type NormalizeRules } from '../../src/domain/contact.js';
 import type { PhoneFormat } from '../../src/domain/phone.js';
 import { planSite, type PlanSiteInput } from '../../src/domain/plan.js';
@@ -38,7 +38,7 @@ const EMAIL_DROPPED = ['awk-045', 'awk-047', 'awk-048', 'awk-049', 'awk-050'];
 function toCrm(f: FixtureEntry, over: Partial<CrmContact> = {}): CrmContact {
   return {
     id: f.id,
-    siteId: `site-${f.siteKey}`,
+    crmSiteId: `site-${f.siteKey}`,
     firstName: f.firstName,
     lastName: f.lastName,
     phoneNumber: f.phoneNumber,
@@ -184,13 +184,13 @@ const EXTRA: readonly CrmContact[] = [
 describe.each(['E164', 'NATIONAL_DIGITS', 'INTERNATIONAL'] as const)('convergence with PHONE_FORMAT=%s', (phoneFormat: PhoneFormat) => {
   const rules: NormalizeRules = { ...DEFAULT_RULES, phoneFormat };
   const bySite = new Map<string, CrmContact[]>();
-  for (const c of [...FIXTURES.map((f) => toCrm(f)), ...EXTRA]) bySite.set(c.siteId, [...(bySite.get(c.siteId) ?? []), c]);
+  for (const c of [...FIXTURES.map((f) => toCrm(f)), ...EXTRA]) bySite.set(c.crmSiteId, [...(bySite.get(c.crmSiteId) ?? []), c]);
 
   function secondSync(desired: readonly CrmContact[], echo: ((c: ChektContact) => ChektContact) | null) {
     const synced = desired.map((c) => prepareContact(c, rules)).flatMap((p) => (p.ok ? [p.contact] : []));
     const remote = synced.map((d, i) => chektCopy(d, String(i + 1), echo));
     const input: PlanSiteInput = {
-      site: { id: desired[0]!.siteId, dealerId: '12345', siteId: desired[0]!.siteId },
+      site: { crmSiteId: desired[0]!.crmSiteId, dealerId: '12345', siteId: desired[0]!.crmSiteId },
       desired,
       remote,
       ledger: remote.map((r) => ({ externalContactId: r.externalContactId!, chektContactId: r.contactId })),

@@ -1,14 +1,14 @@
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, type CrmContact } from '../../src/domain/contact.js';
 import { duplicateOpKey, opKey } from '../../src/domain/opKey.js';
 import { planSite, planTotals, type LedgerEntry, type PlanSiteInput, type SitePlan } from '../../src/domain/plan.js';
 
-const SITE = { id: 'crm-site-1', dealerId: '12345', siteId: '1' } as const;
+const SITE = { crmSiteId: 'crm-site-1', dealerId: '12345', siteId: '1' } as const;
 
 function crm(id: string, over: Partial<CrmContact> = {}): CrmContact {
   return {
     id,
-    siteId: SITE.id,
+    crmSiteId: SITE.crmSiteId,
     firstName: 'Ann',
     lastName: `Lee ${id}`,
     phoneNumber: '+1 201 555 0123',
@@ -155,7 +155,7 @@ describe('planSite', () => {
   });
 
   it('builds deterministic opKeys without ":" even when ids contain ":" or "/"', () => {
-    const site = { id: 's', dealerId: 'dealer:1', siteId: 'site/2' };
+    const site = { crmSiteId: 's', dealerId: 'dealer:1', siteId: 'site/2' };
     const input: PlanSiteInput = {
       site,
       desired: [crm('CRM/2024/00017'), crm('a:b')],

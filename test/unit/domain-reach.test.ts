@@ -1,4 +1,4 @@
-import type { ChektContact } from '../../src/chekt/types.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, prepareContact, type CrmContact, type DesiredContact } from '../../src/domain/contact.js';
 import { classifyPhone, contactReach, echoReachProblem, isSmsCapable, siteReach, type CountedContact, type PhoneType } from '../../src/domain/reach.js';
 
@@ -54,7 +54,7 @@ describe('classifyPhone: real numbers of several countries', () => {
 });
 
 const crm = (over: Partial<CrmContact> = {}): CrmContact => ({
-  id: 'c1', siteId: 's', firstName: 'Ann', lastName: 'Lee', phoneNumber: '+447911123456', email: null, deletedAt: null, updatedAt: new Date(0), ...over,
+  id: 'c1', crmSiteId: 's', firstName: 'Ann', lastName: 'Lee', phoneNumber: '+447911123456', email: null, deletedAt: null, updatedAt: new Date(0), ...over,
 });
 const counted = (over: Partial<CrmContact>, problem: string | null = null): CountedContact => {
   const c = crm(over);

@@ -1,8 +1,11 @@
 import { countSiteOperations, findHolds, resolveHolds, takesBelowSmsMinimum, type HoldRules, type SiteDeleteStats } from '../../src/domain/safety.js';
 import type { PlannedOperation } from '../../src/domain/plan.js';
+import type { SiteKey } from '../../src/domain/site.js';
 
 const rules: HoldRules = { maxDeleteSharePercent: 10, minDeletesForShare: 2, minContacts: 1, windowSeconds: 3600 };
-const stat = (site: string, over: Partial<SiteDeleteStats> = {}): SiteDeleteStats => ({ site, deletes: 0, managed: 10, live: 10, creates: 0, ...over });
+/** Test site keys are short names: only their identity matters to these rules. */
+const key = (name: string) => name as SiteKey;
+const stat = (site: string, over: Partial<SiteDeleteStats> = {}): SiteDeleteStats => ({ site: key(site), deletes: 0, managed: 10, live: 10, creates: 0, ...over });
 const none = () => false;
 
 describe('findHolds', () => {
@@ -74,7 +77,7 @@ describe('countSiteOperations', () => {
 });
 
 describe('resolveHolds', () => {
-  const stored = new Map([['a', { site: 'a', deletes: 2, managed: 10, reason: 'stored reason' }]]);
+  const stored = new Map([[key('a'), { site: key('a'), deletes: 2, managed: 10, reason: 'stored reason' }]]);
   it('keeps a stored hold while the site has deletes, even when the rules alone would not hold it', () => {
     const r = resolveHolds({ stats: [stat('a', { deletes: 1, managed: 30, live: 29 })], totalManaged: 1000, rules, stored, approvalRequested: new Set() });
     expect(r.holds).toEqual([{ site: 'a', deletes: 1, managed: 30, reason: 'stored reason' }]);
@@ -84,11 +87,11 @@ describe('resolveHolds', () => {
     expect(resolveHolds({ stats: [], totalManaged: 1000, rules, stored, approvalRequested: new Set() }).holds).toEqual([]);
   });
   it('an approval covers the deletes the hold showed, not more; without a stored hold it approves nothing', () => {
-    expect([...resolveHolds({ stats: [stat('a', { deletes: 2 })], totalManaged: 1000, rules, stored, approvalRequested: new Set(['a']) }).approved]).toEqual(['a']);
-    const more = resolveHolds({ stats: [stat('a', { deletes: 3 })], totalManaged: 1000, rules, stored, approvalRequested: new Set(['a']) });
+    expect([...resolveHolds({ stats: [stat('a', { deletes: 2 })], totalManaged: 1000, rules, stored, approvalRequested: new Set([key('a')]) }).approved]).toEqual(['a']);
+    const more = resolveHolds({ stats: [stat('a', { deletes: 3 })], totalManaged: 1000, rules, stored, approvalRequested: new Set([key('a')]) });
     expect([...more.approved]).toEqual([]);
     expect(more.holds[0]?.reason).toMatch(/^3 deletes planned, more than the 2 shown when the site was held/);
-    const unheld = resolveHolds({ stats: [stat('b', { deletes: 5, live: 0 })], totalManaged: 1000, rules, stored, approvalRequested: new Set(['b']) });
+    const unheld = resolveHolds({ stats: [stat('b', { deletes: 5, live: 0 })], totalManaged: 1000, rules, stored, approvalRequested: new Set([key('b')]) });
     expect([...unheld.approved]).toEqual([]);
     expect(unheld.holds.map((h) => h.site)).toEqual(['b']);
   });

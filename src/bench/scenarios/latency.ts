@@ -91,7 +91,7 @@ function pickContacts(data: BenchData, n: number) {
   const sites = new Map(data.sites.filter((s) => s.syncEnabled).map((s) => [s.id, s]));
   const fit = data.contacts.filter((c) => {
     if (!sites.has(c.siteId)) return false;
-    const p = prepareContact({ ...c, deletedAt: null, updatedAt: new Date(0) }, DEFAULT_RULES);
+    const p = prepareContact({ ...c, crmSiteId: c.siteId, deletedAt: null, updatedAt: new Date(0) }, DEFAULT_RULES);
     return p.ok && p.contact.phone.state !== 'invalid' && p.contact.email.state !== 'invalid' && p.contact.warnings.length === 0;
   });
   const step = Math.max(1, Math.floor(fit.length / n));

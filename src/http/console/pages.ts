@@ -6,6 +6,7 @@ import type { RunDetails } from '../../source/history.js';
 import type { StatusOverview } from '../../source/overview.js';
 import type { SiteStatus } from '../../source/siteState.js';
 import { actionForm, badge, html, runLink, siteLink, table, when, type Html } from './html.js';
+import { siteKey } from '../../domain/site.js';
 
 /**
  * The console's pages (docs/CONSOLE.md "Pages"), as HTML bodies. Ids, states and reasons only, as the API:
@@ -89,7 +90,7 @@ export function sitePage(s: SiteStatus, held: readonly HeldDelete[], canAct: boo
     ? html`<div class="banner bad"><strong>Deletes on hold</strong> since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)${s.hold.runId ? html`, held by run ${runLink(s.hold.runId)}` : ''}.</div>
 <h2>Deletes an approval runs (${held.length})</h2>
 ${table(['external_contact_id', 'CHeKT contact_id', 'reason'], held.map((d) => [html`<code>${d.externalContactId}</code>`, d.chektContactId ?? '-', d.reason ?? '-']), 'No held delete is recorded; an approval reconciles the site and makes the deletes it then plans.')}
-${canAct ? actionForm(`${base}/approve`, `Approve ${held.length} delete(s) of ${s.dealerId}/${s.siteId}`, {}, 'danger') : ''}`
+${canAct ? actionForm(`${base}/approve`, `Approve ${held.length} delete(s) of ${siteKey(s)}`, {}, 'danger') : ''}`
     : html`<p>No deletion hold.</p>`;
   const actions = canAct
     ? html`<h2>Actions</h2>${actionForm(`${base}/resync`, 'Preview a resync (dry run)', { dryRun: 'true' })}${failed > 0 ? actionForm(`${base}/retry`, `Retry ${failed} failed contact(s)`) : ''}`
@@ -120,10 +121,10 @@ export function runPage(r: JsonRunReport & { trigger: string; startedAt: string 
   const ops = d.operations;
   const next = ops.offset + ops.limit < ops.total ? html`<a href="?opsOffset=${ops.offset + ops.limit}">next ${ops.limit} →</a>` : '';
   const prev = ops.offset > 0 ? html`<a href="?opsOffset=${Math.max(0, ops.offset - ops.limit)}">← previous</a>` : '';
-  const oneSite = d.operations.items.length > 0 && new Set(d.operations.items.map((o) => `${o.dealerId}/${o.siteId}`)).size === 1 ? d.operations.items[0] : undefined;
+  const oneSite = d.operations.items.length > 0 && new Set(d.operations.items.map((o) => siteKey(o))).size === 1 ? d.operations.items[0] : undefined;
   const realRun =
     canAct && r.dryRun && oneSite && ['completed', 'completed_with_failures', 'held'].includes(r.status)
-      ? actionForm(`${sitePath(oneSite.dealerId, oneSite.siteId)}/resync`, `Run this resync of ${oneSite.dealerId}/${oneSite.siteId} for real`, { dryRun: 'false' })
+      ? actionForm(`${sitePath(oneSite.dealerId, oneSite.siteId)}/resync`, `Run this resync of ${siteKey(oneSite)} for real`, { dryRun: 'false' })
       : '';
   return html`<p>${badge(r.status)} · trigger ${r.trigger} · mode ${d.mode}${r.dryRun ? ' · dry run: nothing written' : ''}${d.approveDeletes ? ' · deletes approved' : ''} · started ${when(r.startedAt)}${r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}</p>
 ${r.error ? html`<div class="banner bad">${r.error}</div>` : ''}
@@ -135,7 +136,7 @@ ${table(['site', 'reason', 'deletes/managed'], d.held.map((h) => [siteLink(h.sit
 <h2>Operations (${ops.total}; ${ops.offset + 1}–${Math.min(ops.total, ops.offset + ops.limit)})</h2>
 ${table(
   ['site', 'external_contact_id', 'kind', 'applied', 'reason', 'outcome', 'error', 'attempts'],
-  ops.items.map((o) => [siteLink(`${o.dealerId}/${o.siteId}`), html`<code>${o.externalContactId}</code>`, o.kind, o.appliedKind ?? '-', o.reason ?? '-', badge(o.outcome), o.error ?? '', o.attempts]),
+  ops.items.map((o) => [siteLink(siteKey(o)), html`<code>${o.externalContactId}</code>`, o.kind, o.appliedKind ?? '-', o.reason ?? '-', badge(o.outcome), o.error ?? '', o.attempts]),
   'No operation.',
 )}
 <p class="pager">${prev}${next}</p>

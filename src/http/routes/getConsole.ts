@@ -12,6 +12,7 @@ import { getSiteStatus } from '../../source/siteState.js';
 import { requestActor } from '../auth.js';
 import { CONSOLE_CSS, html, page, type Html } from '../console/html.js';
 import { auditPage, overviewPage, runPage, sitePage } from '../console/pages.js';
+import { siteKey } from '../../domain/site.js';
 
 /**
  * The console's pages (register under the `/console` prefix, behind auth; docs/CONSOLE.md "Pages"):
@@ -45,9 +46,9 @@ export function getConsole(scope: FastifyInstance, app: App): void {
   scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
     const ref = { dealerId: req.params.dealerId, siteId: req.params.siteId };
     const s = ref.dealerId.includes('\u0000') || ref.siteId.includes('\u0000') ? null : await getSiteStatus(app.db, ref, app.planDeps.rules);
-    if (!s) return sendPage(req, reply, 'Site not found', html`<p>No CRM site maps to ${ref.dealerId}/${ref.siteId}.</p>`, { status: 404 });
+    if (!s) return sendPage(req, reply, 'Site not found', html`<p>No CRM site maps to ${siteKey(ref)}.</p>`, { status: 404 });
     const held = s.hold ? await listHeldDeletes(app.db, ref) : [];
-    return sendPage(req, reply, `Site ${s.dealerId}/${s.siteId}`, sitePage(s, held, canAct(req)));
+    return sendPage(req, reply, `Site ${siteKey(s)}`, sitePage(s, held, canAct(req)));
   });
 
   scope.get<{ Params: { id: string } }>('/runs/:id', async (req, reply) => {

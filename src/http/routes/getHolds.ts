@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { parseQuery } from '../query.js';
+import { listHolds } from '../../source/holds.js';
 
 /**
  * `GET /api/holds` (under `/api`) → 200 `{items: [{site, reason, deletes, managed, since, runId}]}`: every site
@@ -11,9 +12,7 @@ import { parseQuery } from '../query.js';
 export function getHolds(scope: FastifyInstance, app: App): void {
   scope.get('/holds', async (req, reply) => {
     if (!parseQuery(z.object({}).strict(), req.query, reply)) return reply;
-    const rows = await app.db.syncHold.findMany({ orderBy: [{ heldAt: 'asc' }, { chektDealerId: 'asc' }, { chektSiteId: 'asc' }] });
-    return {
-      items: rows.map((h) => ({ site: `${h.chektDealerId}/${h.chektSiteId}`, reason: h.reason, deletes: h.deletes, managed: h.managed, since: h.heldAt.toISOString(), runId: h.runId })),
-    };
+    const holds = await listHolds(app.db);
+    return { items: holds.map(({ heldAt, ...h }) => ({ site: h.site, reason: h.reason, deletes: h.deletes, managed: h.managed, since: heldAt, runId: h.runId })) };
   });
 }

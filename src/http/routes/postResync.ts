@@ -3,9 +3,9 @@ import { z } from 'zod';
 import type { App } from '../../app.js';
 import { selectSites } from '../../source/crm.js';
 import { requestResync } from '../../sync/requestResync.js';
-import { formatSiteRef, parseSiteRef } from '../../sync/startRun.js';
 import { AUDIT_UNAVAILABLE, audited } from '../audit.js';
 import { apiError } from '../errors.js';
+import { siteKey, parseSiteKey } from '../../domain/site.js';
 
 const bodySchema = z
   .object({
@@ -46,7 +46,7 @@ export function postResync(scope: FastifyInstance, app: App): void {
     }
     let sites;
     try {
-      sites = (parsed.data.sites ?? []).map(parseSiteRef);
+      sites = (parsed.data.sites ?? []).map(parseSiteKey);
     } catch (err) {
       return reply.code(400).send(apiError('invalid_request', (err as Error).message, 'sites'));
     }
@@ -61,7 +61,7 @@ export function postResync(scope: FastifyInstance, app: App): void {
       return reply.code(400).send(apiError('invalid_request', 'approveDeletes needs the sites whose deletes are approved', 'sites'));
     }
     const dryRun = parsed.data.dryRun ?? false;
-    const refs = sites.map(formatSiteRef);
+    const refs = sites.map((s) => siteKey(s));
     const target = refs.length === 0 ? 'all enabled sites' : refs.length <= 10 ? refs.join(',') : `${refs.slice(0, 10).join(',')} and ${refs.length - 10} more`;
     const done = await audited(app.db, req, { action: 'resync', target, params: { sites: refs, dryRun, approveDeletes, via: 'api' } }, async () => {
       const r = await requestResync(app, { trigger: 'api', sites, dryRun, approveDeletes });
