@@ -1,6 +1,6 @@
 import { reportedRunStatus } from '../domain/runStatus.js';
 import type { RunReport } from '../source/runs.js';
-import type { PlanSummary } from '../sync/planRun.js';
+import type { PlanSummary } from '../domain/runSummary.js';
 import { siteKey } from '../domain/site.js';
 
 /**
