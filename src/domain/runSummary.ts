@@ -20,7 +20,7 @@ import type { SiteKey } from './site.js';
  * the run's `sync_holds` rows tell instead); `totals.held`, `totals.driftRepairs`, `mode` and `recorded` stay
  * absent (never counted then, so not reported as 0).
  *
- * `src/source/siteState.ts` also reads `invalid[].site`, `.externalContactId` and `.reason` in SQL:
+ * `src/source/readModel/siteState.ts` also reads `invalid[].site`, `.externalContactId` and `.reason` in SQL:
  * keep those names.
  */
 
