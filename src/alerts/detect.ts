@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NormalizeRules } from '../domain/contact.js';
 import type { CountedContact } from '../domain/reach.js';
 import type { PrismaClient } from '../source/db.js';
-import { oldestUnsynced } from '../source/overview.js';
+import { oldestUnsynced } from '../source/readModel/overview.js';
 import { readSiteReach } from '../source/reach.js';
 import { alertBody, FAILED_ITEMS_LIMIT, type AlertFacts, type FailedItem } from './events.js';
 import { siteKey } from '../domain/site.js';

@@ -1,95 +1,26 @@
-import { reportedRunStatus } from '../domain/runStatus.js';
-import type { RunReport } from '../source/runs.js';
-import type { PlanSummary } from '../sync/planRun.js';
+import { countOutcome } from '../domain/runStatus.js';
+import type { JsonRunReport } from '../domain/runReport.js';
 import { siteKey } from '../domain/site.js';
 
 /**
- * Run reports for the terminal and for scripts (`--json`). Pure formatting; no personal data is printed
- * (ids, counts and reasons only).
+ * Run reports for the terminal (the `--json` object is built by domain/runReport.ts `toJsonReport`, shared with
+ * the API). Pure formatting; no personal data is printed (ids, counts and reasons only).
  */
-
-/** The `--json` object: one per run. */
-export interface JsonRunReport {
-  runId: string;
-  /** The reported status word (domain/runStatus.ts): `completed`, `completed_with_failures`, `held`, `failed`, ... */
-  status: string;
-  dryRun: boolean;
-  durationMs: number | null;
-  sites: { planned: number; rejected: PlanSummary['rejectedSites']; errors: PlanSummary['siteErrors'] };
-  planned: PlanSummary['totals'] | null;
-  counts: RunReport['counts'];
-  failures: RunReport['failures'];
-  /** Dry runs: each operation that would be made (at most 1000). */
-  plannedOperations: RunReport['plannedOperations'];
-  invalid: PlanSummary['invalid'];
-  /** Contacts that sync with a field dropped or cut, with the reason (at most 500). */
-  warnings: PlanSummary['warnings'];
-  unmanagedBySite: Record<string, number>;
-  /** CHeKT sites holding contacts this service created that no CRM site maps to any more; left as they are. */
-  unmappedSites: PlanSummary['unmappedSites'];
-  /** Sites whose deletes are held until an operator approves them, with the reason. */
-  held: PlanSummary['held'];
-  /** Operations that repaired drift made in CHeKT (contacts edited or deleted there), succeeded. */
-  driftRepaired: number;
-  /**
-   * Reachability (docs/REACHABILITY.md): planned sites left without an SMS-capable contact, planned sites made
-   * reachable again, and contacts whose phone CHeKT did not keep as sent (the echo check).
-   */
-  unreachableSites: PlanSummary['unreachableSites'];
-  reachableAgainSites: PlanSummary['reachableAgainSites'];
-  reachProblems: RunReport['reachProblems'];
-  /** Succeeded operations with a note, e.g. a field CHeKT refused and the contact written without it. */
-  notes: RunReport['notes'];
-  error: string | null;
-}
-
-/** Builds the JSON report of a finished run. */
-export function toJsonReport(run: RunReport): JsonRunReport {
-  const p = (run.planned ?? null) as PlanSummary | null;
-  const end = run.finishedAt ? Date.parse(run.finishedAt) : null;
-  const failed = Object.values(run.counts).reduce((n, o) => n + (o.failed ?? 0), 0);
-  const held = Math.max(p?.held?.length ?? 0, run.counts.delete?.held ?? 0);
-  return {
-    runId: run.id,
-    status: reportedRunStatus(run.status, { failed, held }),
-    dryRun: run.dryRun,
-    durationMs: end === null ? null : end - Date.parse(run.startedAt),
-    sites: { planned: p?.totals.sites ?? 0, rejected: p?.rejectedSites ?? [], errors: p?.siteErrors ?? [] },
-    planned: p?.totals ?? null,
-    counts: run.counts,
-    failures: run.failures,
-    plannedOperations: run.plannedOperations,
-    invalid: p?.invalid ?? [],
-    warnings: p?.warnings ?? [],
-    unmanagedBySite: p?.unmanagedBySite ?? {},
-    unmappedSites: p?.unmappedSites ?? [],
-    held: p?.held ?? [],
-    driftRepaired: run.driftRepaired,
-    unreachableSites: p?.unreachableSites ?? [],
-    reachableAgainSites: p?.reachableAgainSites ?? [],
-    reachProblems: run.reachProblems,
-    notes: run.notes,
-    error: run.error,
-  };
-}
 
 /** True when the run finished with no failed operation, no held delete, no site error and no run error. */
 export function runSucceeded(r: JsonRunReport): boolean {
-  return r.status === 'completed' && r.failures.length === 0 && r.sites.errors.length === 0 && !countOf(r, 'failed') && r.held.length === 0;
-}
-
-function countOf(r: JsonRunReport, outcome: string): number {
-  return Object.values(r.counts).reduce((n, byOutcome) => n + (byOutcome[outcome] ?? 0), 0);
+  return r.status === 'completed' && r.failures.length === 0 && r.sites.errors.length === 0 && !countOutcome(r.counts, 'failed') && r.held.length === 0;
 }
 
 /** Human-readable summary, several lines. */
 export function formatReport(r: JsonRunReport): string {
   const lines: string[] = [];
   const secs = r.durationMs === null ? '?' : (r.durationMs / 1000).toFixed(1);
-  const failed = countOf(r, 'failed');
+  const failed = countOutcome(r.counts, 'failed');
   const outcome = failed > 0 && r.status !== 'failed' ? `${r.status} (${failed} failed operation${failed === 1 ? '' : 's'})` : r.status;
   lines.push(`Run ${r.runId}${r.dryRun ? ' (dry run: nothing written)' : ''}: ${outcome} in ${secs} s`);
   if (r.error) lines.push(`  error: ${r.error}`);
+  for (const p of r.summaryProblems ?? []) lines.push(`  stored plan summary unreadable, shown as absent: ${p}`);
   const t = r.planned;
   if (t) {
     lines.push(`  sites planned: ${t.sites}; contacts unchanged: ${t.unchanged}; adopted: ${t.adopted}; invalid (not synced): ${t.invalid}; field warnings: ${t.warnings}; unmanaged CHeKT contacts left alone: ${t.unmanaged}`);

@@ -1,10 +1,10 @@
 import type { App } from '../app.js';
 import type { SiteRef } from '../domain/site.js';
 import type { RunTrigger } from '../source/runs.js';
-import { countFailed } from '../source/history.js';
+import { countFailed } from '../source/readModel/runs.js';
 import { startRun } from '../sync/startRun.js';
 import { waitForRun } from '../sync/waitForRun.js';
-import { toJsonReport, type JsonRunReport } from './report.js';
+import { toJsonReport, type JsonRunReport } from '../domain/runReport.js';
 
 /**
  * A manual resync: plans the sites, executes unless dry run, and waits until every operation it caused has

@@ -2,16 +2,16 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadBehindSeconds, loadDatabaseUrl, loadEnvFile, loadPhoneRules } from '../config.js';
 import { describeDatabaseError, redact } from '../preflight.js';
 import { createPrisma, type PrismaClient } from '../source/db.js';
-import { assessHealth, type Health } from '../source/health.js';
-import { getStatusOverview } from '../source/overview.js';
-import { getSiteStatus } from '../source/siteState.js';
+import { assessHealth, siteHealthFacts, type Health } from '../domain/health.js';
+import { readStatusReport } from '../source/readModel/overview.js';
+import { getSiteStatus } from '../source/readModel/siteState.js';
 import { formatOverview, formatSite } from './statusReport.js';
 import { parseSiteKey, siteKey } from '../domain/site.js';
 
 /**
  * `npm run status -- [--site <dealerId>/<siteId>] [--json]`: what an operator asks first, read straight from
  * PostgreSQL (only `DATABASE_URL` is needed; no Redis, no CHeKT credentials). Queries are the API's
- * (source/overview.ts, source/siteState.ts). Exit codes (docs/CONSOLE.md "Exit codes"): 0 healthy; 1 a site on
+ * (source/readModel/overview.ts, source/readModel/siteState.ts). Exit codes (docs/CONSOLE.md "Exit codes"): 0 healthy; 1 a site on
  * hold, a contact failed for good, or the oldest unsynced change older than `ALERT_BEHIND_SECONDS` (with `--site`:
  * of that site); 2 bad usage, an invalid `DATABASE_URL`, a database that cannot be reached or was never migrated,
  * or a site no CRM site maps to.
@@ -79,25 +79,13 @@ async function main(): Promise<number> {
         console.error(`site ${siteKey(site)}: no CRM site has this chekt_dealer_id/chekt_site_id`);
         return 2;
       }
-      const siteRef = siteKey(status);
-      const failed = status.contacts.filter((c) => c.state === 'failed').length;
-      const age = status.oldestUnsyncedChangeAgeSeconds;
-      const oldest = status.contacts.filter((c) => c.pendingSince).sort((a, b) => a.pendingSince!.localeCompare(b.pendingSince!))[0];
-      const health = assessHealth(
-        {
-          holds: status.hold ? [status.hold] : [],
-          failures: { total: failed, items: [] },
-          oldestUnsyncedChange: age === null || !oldest ? null : { site: siteRef, externalContactId: oldest.externalContactId, since: oldest.pendingSince!, ageSeconds: age },
-        },
-        behindSeconds,
-      );
+      const health = assessHealth(siteHealthFacts(status), behindSeconds);
       console.log(args.json ? JSON.stringify({ ...status, health }, null, 2) : `${formatHealth(health)}\n${formatSite(status, { width: terminalWidth() })}`);
       return health.healthy ? 0 : 1;
     }
-    const overview = await getStatusOverview(db, {}, rules);
-    const health = assessHealth(overview, behindSeconds);
-    console.log(args.json ? JSON.stringify({ ...overview, health }, null, 2) : `${formatHealth(health)}\n\n${formatOverview(overview, { width: terminalWidth() })}`);
-    return health.healthy ? 0 : 1;
+    const report = await readStatusReport(db, behindSeconds, rules);
+    console.log(args.json ? JSON.stringify(report, null, 2) : `${formatHealth(report.health)}\n\n${formatOverview(report, { width: terminalWidth() })}`);
+    return report.health.healthy ? 0 : 1;
   } catch (err) {
     console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${describeDatabaseError(err)}`);
     return 2;

@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
-import type { StatusOverview } from '../source/overview.js';
-import type { SiteStatus } from '../source/siteState.js';
+import type { StatusOverview } from '../source/readModel/overview.js';
+import type { SiteStatus } from '../source/readModel/siteState.js';
 import { siteKey } from '../domain/site.js';
 
 /**

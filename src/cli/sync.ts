@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { hostname, userInfo } from 'node:os';
 import { createApp, type App } from '../app.js';
 import { finishAudit, startAudit } from '../source/audit.js';
-import { listHeldDeletes } from '../source/heldDeletes.js';
+import { listHeldDeletes, readHold } from '../source/readModel/holds.js';
 import { parseSiteKey, siteKey, type SiteRef } from '../domain/site.js';
 import { ConfigError, loadConfig, loadEnvFile } from '../config.js';
 import { createLogger } from '../logger.js';
@@ -158,7 +158,7 @@ async function main(): Promise<number> {
 async function auditCliApproval(app: App, sites: readonly SiteRef[], dryRun: boolean): Promise<string> {
   const holds = [];
   for (const ref of sites) {
-    const hold = await app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } });
+    const hold = await readHold(app.db, ref);
     const deletes = hold ? await listHeldDeletes(app.db, ref) : [];
     holds.push({ site: siteKey(ref), reason: hold?.reason ?? null, externalContactIds: deletes.map((d) => d.externalContactId) });
   }

@@ -25,3 +25,23 @@ export function reportedRunStatus(stored: string, facts: RunOutcomeFacts): Repor
   if (facts.failed > 0) return 'completed_with_failures';
   return 'completed';
 }
+
+/** Lifecycle of a run as stored in `sync_runs.status`. */
+export type StoredRunStatus = 'planning' | 'running' | 'completed' | 'failed';
+
+/** Counts of a run's operations per kind and outcome, e.g. `{ create: { succeeded: 3, failed: 1 } }`. */
+export type OutcomeCounts = Record<string, Record<string, number>>;
+
+/** Operations with `outcome`, summed over every kind. */
+export function countOutcome(counts: OutcomeCounts, outcome: string): number {
+  return Object.values(counts).reduce((n, byOutcome) => n + (byOutcome[outcome] ?? 0), 0);
+}
+
+/**
+ * The reported status of a run from what is stored: its lifecycle status, its operations' counts, and the
+ * number of sites its plan held. Held means held sites or held delete operations, whichever is more (a worker's
+ * delete gate holds operations of a site the plan did not hold).
+ */
+export function runStatusOf(stored: string, counts: OutcomeCounts, heldSites: number): ReportedRunStatus | string {
+  return reportedRunStatus(stored, { failed: countOutcome(counts, 'failed'), held: Math.max(heldSites, counts.delete?.held ?? 0) });
+}

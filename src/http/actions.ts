@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
 import { siteKey, type SiteRef } from '../domain/site.js';
 import { selectSites } from '../source/crm.js';
-import { listHeldDeletes } from '../source/heldDeletes.js';
+import { listHeldDeletes, readHold } from '../source/readModel/holds.js';
+import { listFailedContactIds } from '../source/readModel/siteState.js';
 import { requestResync } from '../sync/requestResync.js';
 import { AUDIT_UNAVAILABLE, audited } from './audit.js';
 
@@ -33,7 +34,7 @@ async function checkSite(app: App, ref: SiteRef): Promise<ActionResult | null> {
  * the held deletes' `external_contact_id`s. 404 `not_found` when the site has no hold.
  */
 export async function approveHold(app: App, req: FastifyRequest, ref: SiteRef, trigger: Trigger): Promise<ActionResult> {
-  const hold = await app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } } });
+  const hold = await readHold(app.db, ref);
   if (!hold) return { ok: false, status: 404, code: 'not_found', message: `site ${siteKey(ref)} has no deletion hold` };
   const bad = await checkSite(app, ref);
   if (bad) return bad;
@@ -56,8 +57,7 @@ export async function resyncSite(
   if (bad) return bad;
   const params: Record<string, unknown> = { dryRun: opts.dryRun, via: opts.trigger };
   if (opts.action === 'site.retry_failed') {
-    const failed = await app.db.syncLedger.findMany({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId, lastOutcome: 'failed' }, select: { externalContactId: true }, orderBy: { externalContactId: 'asc' } });
-    params.externalContactIds = failed.map((f) => f.externalContactId);
+    params.externalContactIds = await listFailedContactIds(app.db, ref);
   }
   return runAudited(app, req, { action: opts.action, target: siteKey(ref), params }, { trigger: opts.trigger, sites: [ref], dryRun: opts.dryRun, approveDeletes: false });
 }

@@ -32,3 +32,8 @@ export async function dbNow(db: Pick<PrismaClient, '$queryRaw'>): Promise<Date> 
   const rows = await db.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
   return rows[0]!.now;
 }
+
+/** One `SELECT 1`: resolves when PostgreSQL answers (the readiness probe, `GET /readyz`); rejects with its error. */
+export async function pingDatabase(db: Pick<PrismaClient, '$queryRaw'>): Promise<void> {
+  await db.$queryRaw`SELECT 1`;
+}

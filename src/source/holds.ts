@@ -1,30 +1,13 @@
 import type { Hold } from '../domain/safety.js';
-import type { SiteRef } from '../domain/site.js';
 import type { PrismaClient } from './db.js';
 import { parseSiteKey, siteKey, type SiteKey } from '../domain/site.js';
 
 /**
- * Deletion holds (`sync_holds`): one row per CHeKT site whose deletes wait for an operator's approval.
+ * Deletion holds (`sync_holds`): one row per CHeKT site whose deletes wait for an operator's approval. What
+ * operators see of them is read by source/readModel/holds.ts.
  * Holds are recomputed by every plan (domain/safety.ts): a plan stores the holds it found and clears those of
  * its sites that no longer need one (approved, or the CRM lists the contacts again).
  */
-
-/** A stored hold: a {@link Hold} with when it was placed and by which run. */
-export interface HoldRecord extends Hold {
-  /** ISO 8601: when the site was first held. */
-  readonly heldAt: string;
-  /** The run that last held it; null when a worker's delete gate held it (sync/deleteGate.ts). */
-  readonly runId: string | null;
-}
-
-/** The stored holds (of one site when `site` is given), oldest first: what `status`, the API and the console show. */
-export async function listHolds(db: PrismaClient, site?: SiteRef): Promise<HoldRecord[]> {
-  const rows = await db.syncHold.findMany({
-    ...(site ? { where: { chektDealerId: site.dealerId, chektSiteId: site.siteId } } : {}),
-    orderBy: [{ heldAt: 'asc' }, { chektDealerId: 'asc' }, { chektSiteId: 'asc' }],
-  });
-  return rows.map((r) => ({ site: siteKey(r.chektDealerId, r.chektSiteId), reason: r.reason, deletes: r.deletes, managed: r.managed, heldAt: r.heldAt.toISOString(), runId: r.runId }));
-}
 
 /** The stored holds, by site key (the planner's input). */
 export async function readHolds(db: PrismaClient): Promise<Map<SiteKey, Hold>> {

@@ -2,17 +2,15 @@ import type { PlannedOperation } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient } from './db.js';
 import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
-import { siteKey } from '../domain/site.js';
 
 /**
- * Run history (`sync_runs`) and each run's operations (`sync_operations`). Counts per kind and outcome are
- * aggregated from the operations, so concurrent workers never race on a counter.
+ * Run history (`sync_runs`) and each run's operations (`sync_operations`): the writes, and the reads the planner,
+ * the workers and recovery need. Counts per kind and outcome are aggregated from the operations, so concurrent
+ * workers never race on a counter. What operators see of a run is read by source/readModel/runs.ts.
  */
 
 /** What started a run. */
 export type RunTrigger = 'schedule' | 'notify' | 'reconcile_schedule' | 'cli' | 'api' | 'console' | 'demo';
-/** Lifecycle of a run. */
-export type RunStatus = 'planning' | 'running' | 'completed' | 'failed';
 /** Outcome of one operation; `queued` until a worker finishes it, `planned` in a dry run. */
 export type OperationOutcome = 'queued' | 'planned' | 'held' | 'succeeded' | 'failed' | 'skipped';
 
@@ -135,87 +133,6 @@ export async function completeRunsIfDone(db: PrismaClient, runIds: readonly stri
     UPDATE sync_runs r SET status = 'completed', finished_at = ${now}
      WHERE r.id::text = ANY(${[...runIds]}) AND r.status = 'running'
        AND NOT EXISTS (SELECT 1 FROM sync_operations o WHERE o.run_id = r.id AND o.outcome = 'queued')`;
-}
-
-/** Counts per kind and outcome, e.g. `{ create: { succeeded: 3, failed: 1 } }`. */
-export type RunCounts = Record<string, Record<string, number>>;
-
-/** A run as reported by the CLI and `GET /api/runs/:id`. */
-export interface RunReport {
-  readonly id: string;
-  readonly trigger: string;
-  readonly dryRun: boolean;
-  readonly status: RunStatus;
-  readonly sites: unknown;
-  readonly startedAt: string;
-  readonly plannedAt: string | null;
-  readonly finishedAt: string | null;
-  readonly error: string | null;
-  readonly planned: unknown;
-  readonly counts: RunCounts;
-  /** Succeeded operations that repaired drift (reason drift_edited or drift_deleted, or a recreate). */
-  readonly driftRepaired: number;
-  readonly failures: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; error: string | null }>;
-  /**
-   * Contacts whose last write, in this run, CHeKT did not keep as sent (the echo check, docs/REACHABILITY.md):
-   * it dropped the phone, changed its digits or stored a number that is not SMS-capable (at most 1000).
-   */
-  readonly reachProblems: Array<{ site: string; externalContactId: string; problem: string }>;
-  /** Succeeded operations with a note (e.g. a field CHeKT refused, dropped and reported; at most 1000). */
-  readonly notes: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; note: string }>;
-  /** Dry runs only: what would be done, per contact (at most 1000). */
-  readonly plannedOperations: Array<{ dealerId: string; siteId: string; externalContactId: string; kind: string; reason: string | null }>;
-}
-
-/** Loads one run with its counts and failures; null when unknown. */
-export async function getRun(db: PrismaClient, id: string): Promise<RunReport | null> {
-  const run = await db.syncRun.findUnique({ where: { id } });
-  if (!run) return null;
-  const groups = await db.syncOperation.groupBy({ by: ['kind', 'outcome'], where: { runId: id }, _count: { _all: true } });
-  const counts: RunCounts = {};
-  for (const g of groups) (counts[g.kind] ??= {})[g.outcome] = g._count._all;
-  const driftRepaired = await db.syncOperation.count({
-    where: { runId: id, outcome: 'succeeded', OR: [{ reason: { in: ['drift_edited', 'drift_deleted'] } }, { appliedKind: 'recreate' }] },
-  });
-  const failed = await db.syncOperation.findMany({
-    where: { runId: id, outcome: 'failed' },
-    orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
-    take: 1000,
-  });
-  const reachProblems = await db.$queryRaw<Array<{ dealer: string; site: string; ext: string; problem: string }>>`
-    SELECT chekt_dealer_id AS dealer, chekt_site_id AS site, external_contact_id AS ext, reach_problem AS problem
-      FROM sync_ledger WHERE last_run_id = ${id}::uuid AND reach_problem IS NOT NULL AND chekt_contact_id IS NOT NULL
-     ORDER BY 1, 2, 3 LIMIT 1000`;
-  const noted = await db.syncOperation.findMany({
-    where: { runId: id, outcome: 'succeeded', error: { not: null } },
-    orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
-    take: 1000,
-  });
-  const planned = run.dryRun
-    ? await db.syncOperation.findMany({
-        where: { runId: id, outcome: 'planned' },
-        orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }, { externalContactId: 'asc' }],
-        take: 1000,
-      })
-    : [];
-  return {
-    id: run.id,
-    trigger: run.trigger,
-    dryRun: run.dryRun,
-    status: run.status as RunStatus,
-    sites: run.sites,
-    startedAt: run.startedAt.toISOString(),
-    plannedAt: run.plannedAt?.toISOString() ?? null,
-    finishedAt: run.finishedAt?.toISOString() ?? null,
-    error: run.error,
-    planned: run.planned,
-    counts,
-    driftRepaired,
-    failures: failed.map((f) => ({ dealerId: f.chektDealerId, siteId: f.chektSiteId, externalContactId: f.externalContactId, kind: f.appliedKind ?? f.kind, error: f.error })),
-    reachProblems: reachProblems.map((r) => ({ site: siteKey(r.dealer, r.site), externalContactId: r.ext, problem: r.problem })),
-    notes: noted.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.appliedKind ?? o.kind, note: o.error ?? '' })),
-    plannedOperations: planned.map((o) => ({ dealerId: o.chektDealerId, siteId: o.chektSiteId, externalContactId: o.externalContactId, kind: o.kind, reason: o.reason })),
-  };
 }
 
 /** Number of this run's operations still queued. */

@@ -2,18 +2,19 @@ import type { Queue } from 'bullmq';
 import type { RateLimiter } from '../chekt/rateLimiter.js';
 import type { ChektContactsApi } from '../chekt/types.js';
 import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
-import type { SettledContact, SiteNote } from '../domain/changes.js';
+import type { SettledContact } from '../domain/changes.js';
+import { NOTE_LIMIT, type ContactNote, type PlanSummary } from '../domain/runSummary.js';
 import { externalIdProblem, type NormalizeRules } from '../domain/contact.js';
 import { planTotals, type PlannedOperation, type PlanTotals } from '../domain/plan.js';
-import { countSiteOperations, isHoldableDelete, resolveHolds, type Hold, type HoldRules } from '../domain/safety.js';
+import { countSiteOperations, isHoldableDelete, resolveHolds, type HoldRules } from '../domain/safety.js';
 import type { Logger } from '../logger.js';
 import type { OperationJobData } from '../queue/jobs.js';
-import { enqueueOperations, type EnqueueResult, type OperationJobOptions } from '../queue/producer.js';
+import { enqueueOperations, type OperationJobOptions } from '../queue/producer.js';
 import { countManaged, readChangedContacts, readRemovedContacts, readSiteCounts, readUnseenSites } from '../source/changes.js';
 import { selectSitesById } from '../source/crm.js';
 import type { PrismaClient } from '../source/db.js';
 import { readHolds, saveHolds } from '../source/holds.js';
-import { countSmsCapableSent, readSentReach, readSiteReach, unreachableOf, type UnreachableSite } from '../source/reach.js';
+import { countSmsCapableSent, readSentReach, readSiteReach, unreachableOf } from '../source/reach.js';
 import { findUnmappedLedgerSites, markPending, settleContacts, writeLedger } from '../source/ledger.js';
 import { dbNow } from '../source/db.js';
 import { createRun, failRun, recordPlan, type RunTrigger } from '../source/runs.js';
@@ -70,35 +71,7 @@ export interface PlanRunRequest {
   readonly paceLists?: boolean;
 }
 
-/** A contact-level note kept in the run summary (invalid contact, dropped field). */
-export type ContactNote = SiteNote;
-
-/** Stored as `sync_runs.planned` and returned to callers. Lists are capped at {@link NOTE_LIMIT} entries. */
-export interface PlanSummary {
-  readonly mode: 'changes' | 'reconcile';
-  /** False when a quiet scheduled plan left no run row (see {@link PlanRunRequest.createRun}). */
-  readonly recorded: boolean;
-  readonly totals: PlanTotals & { held: number; driftRepairs: number };
-  readonly rejectedSites: Array<{ ref: string; reason: string }>;
-  readonly siteErrors: Array<{ site: SiteKey; error: string }>;
-  readonly invalid: ContactNote[];
-  readonly warnings: ContactNote[];
-  readonly unmanagedBySite: Record<string, number>;
-  /** CHeKT sites holding contacts this service created that no CRM site maps to any more (full runs only). */
-  readonly unmappedSites: Array<{ site: string; contacts: number }>;
-  /** Sites whose deletes are held, with the reason (domain/safety.ts). */
-  readonly held: Hold[];
-  /**
-   * Planned sites that will have no SMS-capable contact once the plan is applied (docs/REACHABILITY.md), and
-   * planned sites that had none in CHeKT and will have one again. Capped at {@link NOTE_LIMIT} each.
-   */
-  readonly unreachableSites: UnreachableSite[];
-  readonly reachableAgainSites: Array<{ site: string; smsCapable: number }>;
-  readonly enqueue: EnqueueResult | null;
-}
-
-/** Longest list kept in a run summary. */
-export const NOTE_LIMIT = 500;
+export type { ContactNote, PlanSummary };
 
 /** What a mode's planning hands to the common tail. */
 interface ModePlan {

@@ -2,7 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
-import { completeRunsIfDone, countQueued, getRun, type RunReport } from '../source/runs.js';
+import type { RunView } from '../domain/runReport.js';
+import { readRun } from '../source/readModel/runs.js';
+import { completeRunsIfDone, countQueued } from '../source/runs.js';
 import type { OperationJobOptions } from '../queue/producer.js';
 import { requeueOrphans } from './requeue.js';
 
@@ -26,7 +28,7 @@ export async function waitForRun(
     ensureWorkers?: () => Promise<void>;
     onProgress?: (queued: number) => void | Promise<void>;
   },
-): Promise<RunReport> {
+): Promise<RunView> {
   const deadline = Date.now() + (options.timeoutMs ?? 3_600_000);
   let last = -1;
   let lastChange = Date.now();
@@ -51,7 +53,7 @@ export async function waitForRun(
   // The worker that settled the last operation completes the run in a second statement; do it here too so
   // the report never shows a finished run as still running.
   await completeRunsIfDone(db, [runId], new Date());
-  const report = await getRun(db, runId);
+  const report = await readRun(db, runId);
   if (!report) throw new Error(`run ${runId} not found`);
   return report;
 }

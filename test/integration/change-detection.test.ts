@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { toJsonReport } from '../../src/cli/report.js';
+import { toJsonReport } from '../../src/domain/runReport.js';
 import { runSync } from '../../src/cli/runSync.js';
 import { planRun } from '../../src/sync/planRun.js';
 import { startRun } from '../../src/sync/startRun.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runSync } from '../../src/cli/runSync.js';
-import { toJsonReport } from '../../src/cli/report.js';
+import { toJsonReport } from '../../src/domain/runReport.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';

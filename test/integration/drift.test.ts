@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSync } from '../../src/cli/runSync.js';
-import { toJsonReport } from '../../src/cli/report.js';
-import { getRun } from '../../src/source/runs.js';
+import { toJsonReport } from '../../src/domain/runReport.js';
+import { readRun } from '../../src/source/readModel/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
@@ -78,7 +78,7 @@ describe('drift repair', () => {
       await sleep(100);
     }
     expect(run).toMatchObject({ mode: 'reconcile' });
-    const report = await getRun(h.app.db, run!.id);
+    const report = await readRun(h.app.db, run!.id);
     expect(report?.driftRepaired).toBe(1);
     expect(find('d3')?.email).toBe('kai@example.com');
     expect(h.app.planDeps.reconcileLimiter?.stats?.().acquired).toBe(paced + 1);

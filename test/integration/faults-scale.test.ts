@@ -4,7 +4,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { runSync } from '../../src/cli/runSync.js';
-import type { JsonRunReport } from '../../src/cli/report.js';
+import type { JsonRunReport } from '../../src/domain/runReport.js';
 import type { App } from '../../src/app.js';
 import { CONTROL_QUEUE } from '../../src/queue/jobs.js';
 import { committedWrites, compareWithCrm, editSample, generateCrm, pollUntil } from './support/convergence.js';

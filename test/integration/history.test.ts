@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import { runSync } from '../../src/cli/runSync.js';
-import type { JsonRunReport } from '../../src/cli/report.js';
+import { toRunDetailJson, type JsonRunReport } from '../../src/domain/runReport.js';
+import { readRun, readRunOperations } from '../../src/source/readModel/runs.js';
 import { buildHttpServer } from '../../src/http/server.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
@@ -171,6 +172,53 @@ describe('GET /api/runs/:id', () => {
     } finally {
       await h.app.db.syncHold.deleteMany({});
       await h.app.db.syncRun.update({ where: { id: runId }, data: { planned: row.planned as object } });
+    }
+  });
+
+  test('the run row is read once for its detail: the operations page takes the run already read', async () => {
+    const calls: string[] = [];
+    const counted = h.app.db.$extends({
+      query: {
+        $allModels: {
+          async $allOperations({ model, operation, args, query }) {
+            calls.push(`${model}.${operation}`);
+            return query(args);
+          },
+        },
+      },
+    }) as unknown as typeof h.app.db;
+    const run = await readRun(counted, first.runId);
+    const page = await readRunOperations(counted, run!, { limit: 100, offset: 0 });
+    expect(toRunDetailJson(run!, page)).toEqual((await get(`/api/runs/${first.runId}`)).body);
+    expect(calls.filter((c) => c.startsWith('SyncRun.'))).toEqual(['SyncRun.findUnique']);
+  });
+
+  test('a stored summary no version wrote is a 200 naming what could not be read, not a 500', async () => {
+    const runId = first.runId;
+    const row = await h.app.db.syncRun.findUniqueOrThrow({ where: { id: runId } });
+    const stored = row.planned as Record<string, unknown>;
+    try {
+      await h.app.db.syncRun.update({ where: { id: runId }, data: { planned: { ...stored, totals: 'lost', invalid: 'lost' } } });
+      const one = await get(`/api/runs/${runId}`);
+      expect(one.status).toBe(200);
+      expect(one.body).toMatchObject({ runId, planned: null, invalid: [], unmanagedBySite: { '9/1': 1 }, counts: { create: { succeeded: 2, failed: 1 } } });
+      expect(one.body.sites.planned).toBe(0);
+      expect(one.body.summaryProblems).toEqual([
+        'planned.totals: Invalid input: expected object, received string',
+        'planned.invalid: Invalid input: expected array, received string',
+      ]);
+      const listed = (await get(`/api/runs?before=${second.runId}`)).body.items[0];
+      expect(listed).toMatchObject({ id: runId, totals: null, failures: 1 });
+
+      await h.app.db.syncRun.update({ where: { id: runId }, data: { planned: 'garbage' } });
+      const garbage = await get(`/api/runs/${runId}`);
+      expect(garbage.status).toBe(200);
+      expect(garbage.body).toMatchObject({ planned: null, held: [], summaryProblems: ['planned: expected a JSON object, received string'] });
+      // A readable summary adds no field.
+      await h.app.db.syncRun.update({ where: { id: runId }, data: { planned: stored as object } });
+      expect((await get(`/api/runs/${runId}`)).body).not.toHaveProperty('summaryProblems');
+    } finally {
+      await h.app.db.syncRun.update({ where: { id: runId }, data: { planned: stored as object } });
     }
   });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { FastifyInstance } from 'fastify';
 import { runSync } from '../../src/cli/runSync.js';
-import { toJsonReport } from '../../src/cli/report.js';
+import { toJsonReport } from '../../src/domain/runReport.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, createProcessFixture, seedCrm, type Harness, type ProcessFixture } from './support/harness.js';

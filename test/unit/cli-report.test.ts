@@ -1,4 +1,5 @@
-import { formatReport, runSucceeded, type JsonRunReport } from '../../src/cli/report.js';
+import { formatReport, runSucceeded } from '../../src/cli/report.js';
+import type { JsonRunReport } from '../../src/domain/runReport.js';
 import { siteKey } from '../../src/domain/site.js';
 
 const base: JsonRunReport = {
@@ -66,5 +67,13 @@ describe('formatReport', () => {
   test('a clean run succeeds', () => {
     expect(runSucceeded({ ...base, status: 'completed', failures: [], counts: { create: { succeeded: 2 } } })).toBe(true);
     expect(runSucceeded({ ...base, failures: [], counts: {}, sites: { planned: 1, rejected: [], errors: [{ site: siteKey('d', 's'), error: 'x' }] } })).toBe(false);
+  });
+});
+
+describe('formatReport of a run whose stored summary is partly unreadable', () => {
+  test('says which parts are shown as absent', () => {
+    const text = formatReport({ ...base, planned: null, summaryProblems: ['planned.totals: Invalid input: expected object, received string'] });
+    expect(text).toContain('  stored plan summary unreadable, shown as absent: planned.totals: Invalid input: expected object, received string');
+    expect(text).not.toContain('sites planned:');
   });
 });

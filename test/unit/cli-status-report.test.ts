@@ -1,5 +1,5 @@
 import { fitColumns, formatOverview } from '../../src/cli/statusReport.js';
-import type { StatusOverview } from '../../src/source/overview.js';
+import type { StatusOverview } from '../../src/source/readModel/overview.js';
 
 /** `npm run status` tables fit the terminal: widths, wrapping and the ellipsis (full text stays in --json). */
 

@@ -3,8 +3,8 @@ import { alertBody, alertText } from '../../src/alerts/events.js';
 import { retryDelayMs, signBody } from '../../src/alerts/deliver.js';
 import { esc, html, page, siteLink } from '../../src/http/console/html.js';
 import { sitePage, unreachableSection } from '../../src/http/console/pages.js';
-import type { StatusOverview } from '../../src/source/overview.js';
-import type { SiteStatus } from '../../src/source/siteState.js';
+import type { StatusOverview } from '../../src/source/readModel/overview.js';
+import type { SiteStatus } from '../../src/source/readModel/siteState.js';
 
 describe('console HTML (docs/CONSOLE.md "Pages")', () => {
   test('interpolated values are escaped; nested markup is not escaped twice', () => {

@@ -1,10 +1,9 @@
-import type { JsonRunReport } from '../../cli/report.js';
+import type { Health } from '../../domain/health.js';
+import type { RunDetailJson } from '../../domain/runReport.js';
 import type { AuditItem } from '../../source/audit.js';
-import type { Health } from '../../source/health.js';
-import type { HeldDelete } from '../../source/heldDeletes.js';
-import type { RunDetails } from '../../source/history.js';
-import type { StatusOverview } from '../../source/overview.js';
-import type { SiteStatus } from '../../source/siteState.js';
+import type { HeldDelete } from '../../source/readModel/holds.js';
+import type { StatusOverview } from '../../source/readModel/overview.js';
+import type { SiteStatus } from '../../source/readModel/siteState.js';
 import { actionForm, badge, html, runLink, siteLink, table, when, type Html } from './html.js';
 import { siteKey } from '../../domain/site.js';
 
@@ -114,25 +113,29 @@ ${table(
 <p class="muted">Site API: <a href="/api/sites/${encodeURIComponent(s.dealerId)}/${encodeURIComponent(s.siteId)}">JSON</a></p>`;
 }
 
-/** `/console/runs/:id`: totals, held sites, failures and a page of per-contact outcomes; a dry run offers the real run. */
-export function runPage(r: JsonRunReport & { trigger: string; startedAt: string }, d: RunDetails, canAct: boolean): Html {
+/**
+ * `/console/runs/:id`: totals, held sites, failures and a page of per-contact outcomes; a dry run offers the real
+ * run. Drawn from the object `GET /api/runs/:id` answers (domain/runReport.ts `toRunDetailJson`).
+ */
+export function runPage(r: RunDetailJson, canAct: boolean): Html {
   const kinds = ['create', 'update', 'delete'];
   const outcomes = ['succeeded', 'failed', 'skipped', 'held', 'queued', 'planned'];
-  const ops = d.operations;
+  const ops = r.operations;
   const next = ops.offset + ops.limit < ops.total ? html`<a href="?opsOffset=${ops.offset + ops.limit}">next ${ops.limit} →</a>` : '';
   const prev = ops.offset > 0 ? html`<a href="?opsOffset=${Math.max(0, ops.offset - ops.limit)}">← previous</a>` : '';
-  const oneSite = d.operations.items.length > 0 && new Set(d.operations.items.map((o) => siteKey(o))).size === 1 ? d.operations.items[0] : undefined;
+  const oneSite = ops.items.length > 0 && new Set(ops.items.map((o) => siteKey(o))).size === 1 ? ops.items[0] : undefined;
   const realRun =
     canAct && r.dryRun && oneSite && ['completed', 'completed_with_failures', 'held'].includes(r.status)
       ? actionForm(`${sitePath(oneSite.dealerId, oneSite.siteId)}/resync`, `Run this resync of ${siteKey(oneSite)} for real`, { dryRun: 'false' })
       : '';
-  return html`<p>${badge(r.status)} · trigger ${r.trigger} · mode ${d.mode}${r.dryRun ? ' · dry run: nothing written' : ''}${d.approveDeletes ? ' · deletes approved' : ''} · started ${when(r.startedAt)}${r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}</p>
+  return html`<p>${badge(r.status)} · trigger ${r.trigger} · mode ${r.mode}${r.dryRun ? ' · dry run: nothing written' : ''}${r.approveDeletes ? ' · deletes approved' : ''} · started ${when(r.startedAt)}${r.durationMs !== null ? ` · ${(r.durationMs / 1000).toFixed(1)} s` : ''}</p>
 ${r.error ? html`<div class="banner bad">${r.error}</div>` : ''}
+${r.summaryProblems ? html`<div class="banner bad">The stored plan summary could not be read in full; these parts are shown as absent:<ul>${r.summaryProblems.map((p) => html`<li><code>${p}</code></li>`)}</ul></div>` : ''}
 ${realRun}
 <h2>Totals</h2>
 ${table(['operation', ...outcomes], kinds.map((k) => [k, ...outcomes.map((o) => r.counts[k]?.[o] ?? 0)]), '')}
-<h2>Held sites (${d.held.length})</h2>
-${table(['site', 'reason', 'deletes/managed'], d.held.map((h) => [siteLink(h.site), h.reason, `${h.deletes}/${h.managed}`]), 'None.')}
+<h2>Held sites (${r.held.length})</h2>
+${table(['site', 'reason', 'deletes/managed'], r.held.map((h) => [siteLink(h.site), h.reason, `${h.deletes}/${h.managed}`]), 'None.')}
 <h2>Operations (${ops.total}; ${ops.offset + 1}–${Math.min(ops.total, ops.offset + ops.limit)})</h2>
 ${table(
   ['site', 'external_contact_id', 'kind', 'applied', 'reason', 'outcome', 'error', 'attempts'],

@@ -1,14 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { toJsonReport } from '../../cli/report.js';
+import { toRunDetailJson } from '../../domain/runReport.js';
 import { listAudit } from '../../source/audit.js';
-import { assessHealth } from '../../source/health.js';
-import { listHeldDeletes } from '../../source/heldDeletes.js';
-import { getRunDetails } from '../../source/history.js';
-import { getStatusOverview } from '../../source/overview.js';
-import { getRun } from '../../source/runs.js';
-import { getSiteStatus } from '../../source/siteState.js';
+import { listHeldDeletes } from '../../source/readModel/holds.js';
+import { readStatusReport } from '../../source/readModel/overview.js';
+import { readRun, readRunOperations } from '../../source/readModel/runs.js';
+import { getSiteStatus } from '../../source/readModel/siteState.js';
 import { requestActor } from '../auth.js';
 import { CONSOLE_CSS, html, page, type Html } from '../console/html.js';
 import { auditPage, overviewPage, runPage, sitePage } from '../console/pages.js';
@@ -39,8 +37,8 @@ export function getConsole(scope: FastifyInstance, app: App): void {
   scope.get('/console.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));
 
   scope.get('/', async (req, reply) => {
-    const overview = await getStatusOverview(app.db, {}, app.planDeps.rules);
-    return sendPage(req, reply, 'Overview', overviewPage(overview, assessHealth(overview, app.config.alerts.behindSeconds), canAct(req)), { refreshSeconds: 30 });
+    const status = await readStatusReport(app.db, app.config.alerts.behindSeconds, app.planDeps.rules);
+    return sendPage(req, reply, 'Overview', overviewPage(status, status.health, canAct(req)), { refreshSeconds: 30 });
   });
 
   scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
@@ -54,12 +52,11 @@ export function getConsole(scope: FastifyInstance, app: App): void {
   scope.get<{ Params: { id: string } }>('/runs/:id', async (req, reply) => {
     const q = pageQuery.safeParse(req.query ?? {});
     const offset = q.success && q.data.opsOffset ? Number(q.data.opsOffset) : 0;
-    const run = z.uuid().safeParse(req.params.id).success ? await getRun(app.db, req.params.id) : null;
-    const details = run && (await getRunDetails(app.db, run.id, { limit: 100, offset }));
-    if (!run || !details) return sendPage(req, reply, 'Run not found', html`<p>No such run.</p>`, { status: 404 });
-    const report = { ...toJsonReport(run), trigger: run.trigger, startedAt: run.startedAt };
+    const run = z.uuid().safeParse(req.params.id).success ? await readRun(app.db, req.params.id) : null;
+    if (!run) return sendPage(req, reply, 'Run not found', html`<p>No such run.</p>`, { status: 404 });
+    const report = toRunDetailJson(run, await readRunOperations(app.db, run, { limit: 100, offset }));
     const live = run.status === 'planning' || run.status === 'running';
-    return sendPage(req, reply, `Run ${run.id}`, runPage(report, details, canAct(req)), live ? { refreshSeconds: 2 } : {});
+    return sendPage(req, reply, `Run ${run.id}`, runPage(report, canAct(req)), live ? { refreshSeconds: 2 } : {});
   });
 
   scope.get('/audit', async (req, reply) => {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
 import { parseQuery } from '../query.js';
-import { listHolds } from '../../source/holds.js';
+import { listHolds } from '../../source/readModel/holds.js';
 
 /**
  * `GET /api/holds` (under `/api`) → 200 `{items: [{site, reason, deletes, managed, since, runId}]}`: every site

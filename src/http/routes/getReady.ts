@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.js';
+import { pingDatabase } from '../../source/db.js';
 import { apiError } from '../errors.js';
 
 /** The result of one readiness check: `ok`, or why not. */
@@ -22,7 +23,7 @@ export function getReady(server: FastifyInstance, app: App, timeoutMs = READY_TI
   server.get('/readyz', async (_req, reply) => {
     let recovery: Awaited<ReturnType<App['readiness']>> = { checks: {}, warnings: [] };
     const [postgres, redis] = await Promise.all([
-      probe(() => app.db.$queryRaw`SELECT 1`, timeoutMs),
+      probe(() => pingDatabase(app.db), timeoutMs),
       probe(() => app.redis.ping(), timeoutMs),
       probe(async () => (recovery = await app.readiness()), timeoutMs).then((r) => {
         if (r !== 'ok') recovery = { checks: { schedulers: r }, warnings: [] };

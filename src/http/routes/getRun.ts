@@ -1,9 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { toJsonReport } from '../../cli/report.js';
-import { getRunDetails } from '../../source/history.js';
-import { getRun as loadRun } from '../../source/runs.js';
+import { toRunDetailJson } from '../../domain/runReport.js';
+import { readRun, readRunOperations } from '../../source/readModel/runs.js';
 import { apiError } from '../errors.js';
 import { intParam, parseQuery } from '../query.js';
 
@@ -16,6 +15,7 @@ const querySchema = z.object({ opsLimit: intParam(1, 1000, 100), opsOffset: intP
  *   `external_contact_id`, kind, applied kind, reason, outcome, error, attempts); `opsLimit` 1..1000 (default
  *   100), `opsOffset` default 0;
  * - `held`: the sites whose deletes this run held, with the reason; `driftRepaired`: drift repairs that succeeded.
+ * Built by domain/runReport.ts `toRunDetailJson` from one read of the run (source/readModel/runs.ts).
  * `unmanagedBySite` (CHeKT contacts seen and left alone, per site) is part of the sync report.
  * 404 when unknown or not a UUID; 400 naming the `field` for a bad or unknown query parameter.
  */
@@ -24,9 +24,8 @@ export function getRun(scope: FastifyInstance, app: App): void {
     if (!z.uuid().safeParse(req.params.id).success) return reply.code(404).send(apiError('not_found', 'no such run'));
     const q = parseQuery(querySchema, req.query, reply);
     if (!q) return reply;
-    const run = await loadRun(app.db, req.params.id);
-    const details = run && (await getRunDetails(app.db, run.id, { limit: q.opsLimit, offset: q.opsOffset }));
-    if (!run || !details) return reply.code(404).send(apiError('not_found', 'no such run'));
-    return { ...toJsonReport(run), trigger: run.trigger, startedAt: run.startedAt, plannedAt: run.plannedAt, finishedAt: run.finishedAt, ...details };
+    const run = await readRun(app.db, req.params.id);
+    if (!run) return reply.code(404).send(apiError('not_found', 'no such run'));
+    return toRunDetailJson(run, await readRunOperations(app.db, run, { limit: q.opsLimit, offset: q.opsOffset }));
   });
 }

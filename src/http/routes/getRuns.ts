@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { listRuns, resolveRunCursor, type RunCursor } from '../../source/history.js';
+import { listRuns, resolveRunCursor, type RunCursor } from '../../source/readModel/runList.js';
 import { apiError } from '../errors.js';
 import { intParam, parseQuery } from '../query.js';
 
@@ -32,7 +32,7 @@ function inRange(ms: number): boolean {
  * first, `limit` per page (1..100, default 20). `before` is a run id (the page after that run; pass the previous
  * page's `nextCursor`) or an ISO 8601 time (runs started before it). `nextCursor` is null on the last page.
  * Each item: id, trigger, mode, dryRun, status, timestamps, plan totals, counts per kind and outcome, held sites,
- * failures and drift repairs (source/history.ts). 400 naming the `field` for a bad or unknown parameter, or a
+ * failures and drift repairs (source/readModel/runList.ts). 400 naming the `field` for a bad or unknown parameter, or a
  * `before` run id that does not exist.
  */
 export function getRuns(scope: FastifyInstance, app: App): void {

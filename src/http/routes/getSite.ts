@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { App } from '../../app.js';
 import { storableTextProblem } from '../../domain/text.js';
-import { getSiteStatus } from '../../source/siteState.js';
+import { getSiteStatus } from '../../source/readModel/siteState.js';
 import { apiError } from '../errors.js';
 
 /**
  * `GET /api/sites/:dealerId/:siteId` (registered under the `/api` prefix) → 200 with the CRM site (name,
  * `sync_enabled`), its deletion hold or null, every contact's sync state with its reason, and the age of the
  * oldest change not yet applied, and reachability: each contact's `phoneType` and `smsCapable`, the site's
- * `smsCapableContacts` and `reach` (source/siteState.ts, docs/REACHABILITY.md). Contacts appear by `external_contact_id` only: no name,
+ * `smsCapableContacts` and `reach` (source/readModel/siteState.ts, docs/REACHABILITY.md). Contacts appear by `external_contact_id` only: no name,
  * phone or email. 404 `not_found` when no CRM site maps to this CHeKT dealer and site.
  */
 export function getSite(scope: FastifyInstance, app: App): void {

@@ -1,20 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { App } from '../../app.js';
-import { assessHealth } from '../../source/health.js';
-import { getStatusOverview } from '../../source/overview.js';
+import { readStatusReport } from '../../source/readModel/overview.js';
 import { parseQuery } from '../query.js';
 
 /**
  * `GET /api/status` (under `/api`) → 200 with what `npm run status -- --json` prints: `holds`, `failures`,
  * `oldestUnsyncedChange`, the last `runs` (reported status words), and `health` `{healthy, behindSeconds,
- * problems}` (source/health.ts; `healthy` false is what makes `npm run status` exit 1). Always 200 when
+ * problems}` (domain/health.ts; `healthy` false is what makes `npm run status` exit 1). Always 200 when
  * PostgreSQL answers: a monitor reads `health.healthy`.
  */
 export function getStatus(scope: FastifyInstance, app: App): void {
   scope.get('/status', async (req, reply) => {
     if (!parseQuery(z.object({}).strict(), req.query, reply)) return reply;
-    const overview = await getStatusOverview(app.db, {}, app.planDeps.rules);
-    return { ...overview, health: assessHealth(overview, app.config.alerts.behindSeconds) };
+    return readStatusReport(app.db, app.config.alerts.behindSeconds, app.planDeps.rules);
   });
 }

@@ -1,10 +1,10 @@
-import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
-import type { PrismaClient } from './db.js';
-import { readSiteReach, unreachableOf, type UnreachableSite } from './reach.js';
-import { listRuns, type RunListItem } from './history.js';
-import { dbNow } from './db.js';
+import { DEFAULT_RULES, type NormalizeRules } from '../../domain/contact.js';
+import { assessHealth, type Health } from '../../domain/health.js';
+import { siteKey } from '../../domain/site.js';
+import { dbNow, type PrismaClient } from '../db.js';
+import { readSiteReach, unreachableOf, type UnreachableSite } from '../reach.js';
 import { listHolds, type HoldRecord } from './holds.js';
-import { siteKey } from '../domain/site.js';
+import { listRuns, type RunListItem } from './runList.js';
 
 /**
  * The operator's overview (`npm run status`): sites on hold, recent failures, the oldest change not yet
@@ -90,6 +90,19 @@ export async function getStatusOverview(
     runs: runs.items,
     unreachableSites: unreachableOf(reach),
   };
+}
+
+/** The overview with its verdict: what `GET /api/status` answers and `npm run status -- --json` prints. */
+export type StatusReport = StatusOverview & { readonly health: Health };
+
+/**
+ * The overview and its health (domain/health.ts) under `behindSeconds` (`ALERT_BEHIND_SECONDS`), with the
+ * defaults of {@link getStatusOverview}.
+ * @throws the Prisma/pg error when PostgreSQL cannot be read.
+ */
+export async function readStatusReport(db: PrismaClient, behindSeconds: number, rules: NormalizeRules = DEFAULT_RULES): Promise<StatusReport> {
+  const overview = await getStatusOverview(db, {}, rules);
+  return { ...overview, health: assessHealth(overview, behindSeconds) };
 }
 
 /**

@@ -1,11 +1,11 @@
-import { DEFAULT_RULES, type NormalizeRules } from '../domain/contact.js';
-import { opKey } from '../domain/opKey.js';
-import { siteReach, type PhoneType, type SiteReach } from '../domain/reach.js';
-import { rowToContact } from './changes.js';
-import { dbNow, type PrismaClient } from './db.js';
+import { DEFAULT_RULES, type NormalizeRules } from '../../domain/contact.js';
+import { opKey } from '../../domain/opKey.js';
+import { siteReach, type PhoneType, type SiteReach } from '../../domain/reach.js';
+import { siteKey, type SiteRef } from '../../domain/site.js';
+import { rowToContact } from '../changes.js';
+import { dbNow, type PrismaClient } from '../db.js';
+import { countedContact } from '../reach.js';
 import { listHolds, type HoldRecord } from './holds.js';
-import { countedContact } from './reach.js';
-import { siteKey } from '../domain/site.js';
 
 /**
  * Sync state per contact and per site, for operators (`GET /api/sites/:dealerId/:siteId`, `npm run status`).
@@ -105,7 +105,7 @@ interface Row {
  */
 export async function getSiteStatus(
   db: PrismaClient,
-  ref: { dealerId: string; siteId: string },
+  ref: SiteRef,
   /** Phone rules for reachability (`PHONE_DEFAULT_REGION`...). Default: domain/contact.ts DEFAULT_RULES. */
   rules: NormalizeRules = DEFAULT_RULES,
 ): Promise<SiteStatus | null> {
@@ -196,3 +196,13 @@ function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean):
   return is('not_synced', syncEnabled ? null : 'sync_enabled is false for this site');
 }
 
+
+/** The `external_contact_id`s of a site's contacts whose last operation failed (`sync_ledger.last_outcome`), ascending. */
+export async function listFailedContactIds(db: PrismaClient, ref: SiteRef): Promise<string[]> {
+  const rows = await db.syncLedger.findMany({
+    where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId, lastOutcome: 'failed' },
+    select: { externalContactId: true },
+    orderBy: { externalContactId: 'asc' },
+  });
+  return rows.map((r) => r.externalContactId);
+}
