@@ -58,7 +58,7 @@ export async function readSiteReach(
   const bySite = new Map<string, { crmSiteId: string; contacts: CountedContact[] }>();
   let n = 0;
   for (const r of rows) {
-    const key = `${r.dealer as string}/${r.site as string}`;
+    const key = siteKey(r.dealer as string, r.site as string);
     let entry = bySite.get(key);
     if (!entry) bySite.set(key, (entry = { crmSiteId: r.crm_site_id as string, contacts: [] }));
     if (r.id === null) continue;
