@@ -57,7 +57,7 @@ export type RecordedPlan =
   | { readonly kind: 'resync'; readonly runId: string; readonly sites: readonly SiteRef[]; readonly dryRun: boolean; readonly approveDeletes: boolean }
   | { readonly kind: 'changes_run'; readonly runId: string; readonly dryRun: boolean };
 
-/** A plan to make: what each caller means, the planner derives the rest (./planRun.ts `scopeOf`). */
+/** A plan to make: what each caller means, the planner derives the rest (./planRun.ts `shapeOf`). */
 export type PlanRequest = ScheduledPlan | RecordedPlan;
 
 /** What the planner reads for a request: its mode and scope. */
