@@ -8,7 +8,7 @@ import type { Hold, HoldRules } from '../../../src/domain/safety.js';
 import { siteKey, type SiteKey, type SiteRef } from '../../../src/domain/site.js';
 import { createLogger } from '../../../src/logger.js';
 import type { ControlDeps } from '../../../src/sync/control.js';
-import type { PlanSummary } from '../../../src/sync/planSummary.js';
+import type { PlanSummary } from '../../../src/domain/runSummary.js';
 import type { ControlEnqueuer } from '../../../src/sync/ports/control.js';
 import type { CrmSite, NewRun, OperationEnqueuer, PlannerStore } from '../../../src/sync/ports/planner.js';
 import { CLOCK, fakeStore, fingerprintOf } from './plannerStore.js';

@@ -4,7 +4,7 @@ import type { PlannedOperation } from '../../../src/domain/plan.js';
 import { classifyPhone, contactReach, isSmsCapable, siteReach, type SiteReachRow } from '../../../src/domain/reach.js';
 import type { Hold } from '../../../src/domain/safety.js';
 import { siteKey, type SiteKey, type SiteRef } from '../../../src/domain/site.js';
-import type { PlanSummary } from '../../../src/sync/planSummary.js';
+import type { PlanSummary } from '../../../src/domain/runSummary.js';
 import type { ChangeScope, CrmSite, NewRun, PlannerStore } from '../../../src/sync/ports/planner.js';
 import type { FailPoint, FakeLedgerRow, FakeWorld } from './planner.js';
 
