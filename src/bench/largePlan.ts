@@ -1,15 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { unreachableSitesGauge } from '../source/reach.js';
 import { dbNow } from '../source/db.js';
-import { planRun } from '../sync/planRun.js';
+import { planChangeTick } from '../sync/control.js';
 
 /**
  * Child process of `npm run bench -- --large` (./scenarios/large.ts): plans one `changes` tick, exactly as the
- * job scheduler's (app.ts), over the database the parent seeded, and reports over IPC how long it took and this
+ * job scheduler's (sync/control.ts `planChangeTick`), over the database the parent seeded, and reports over IPC how long it took and this
  * process's RSS. Runs alone in its process so the peak RSS is the planning's own (plus the app's baseline,
  * reported separately). No worker runs; CHEKT_API_URL is never called by a `changes` plan.
  */
@@ -28,8 +27,8 @@ lag.enable();
 const ticks: Array<{ planMs: number; planned: number }> = [];
 for (let i = 0; i < 2; i++) {
   const started = Date.now();
-  const summary = await planRun(app.planDeps, { runId: randomUUID(), mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
-  ticks.push({ planMs: Date.now() - started, planned: summary.totals.creates + summary.totals.updates + summary.totals.deletes });
+  const { totals } = await planChangeTick(app.planDeps);
+  ticks.push({ planMs: Date.now() - started, planned: totals.creates + totals.updates + totals.deletes });
 }
 lag.disable();
 const maxBlockMs = lag.max / 1e6;

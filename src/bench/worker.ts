@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
-import { planRun } from '../sync/planRun.js';
+import { planChangeTick } from '../sync/control.js';
 import { startRun } from '../sync/startRun.js';
 import { waitForRun } from '../sync/waitForRun.js';
 import type { BenchReply, BenchRequest, RunResult } from './protocol.js';
@@ -37,11 +36,10 @@ async function plan(mode: 'changes' | 'reconcile'): Promise<RunResult> {
   let runId: string | null;
   let planned: number;
   if (mode === 'changes') {
-    // What a scheduled tick does (app.ts controlProcessor 'tick'): no run row when nothing changed.
-    const id = randomUUID();
-    const summary = await planRun(app.planDeps, { runId: id, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
-    runId = summary.recorded ? id : null;
-    planned = summary.totals.creates + summary.totals.updates + summary.totals.deletes;
+    // What a scheduled tick plans (sync/control.ts): no run row when nothing changed.
+    const tick = await planChangeTick(app.planDeps);
+    runId = tick.runId;
+    planned = tick.totals.creates + tick.totals.updates + tick.totals.deletes;
   } else {
     const r = await startRun(app.planDeps, { trigger: 'cli', sites: [], dryRun: false, mode: 'reconcile' });
     runId = r.runId;
@@ -55,7 +53,7 @@ async function plan(mode: 'changes' | 'reconcile'): Promise<RunResult> {
 async function drain(p: RunResult): Promise<RunResult> {
   if (!p.runId) return p;
   const started = Date.now();
-  const report = await waitForRun(app.db, app.operationsQueue, p.runId, { jobOptions: app.planDeps.jobOptions, pollMs: 100, timeoutMs: 900_000 });
+  const report = await waitForRun(app.db, app.operationsQueue, p.runId, { jobOptions: app.jobOptions, pollMs: 100, timeoutMs: 900_000 });
   const count = (outcome: string) => Object.values(report.counts).reduce((n, byOutcome) => n + (byOutcome[outcome] ?? 0), 0);
   return { ...p, wallMs: p.planMs + Date.now() - started, failed: count('failed'), held: count('held') };
 }

@@ -1,8 +1,6 @@
 import type { App } from '../app.js';
-import type { SiteRef } from '../domain/site.js';
-import type { RunTrigger } from '../source/runs.js';
 import { countFailed } from '../source/readModel/runs.js';
-import { startRun } from '../sync/startRun.js';
+import { startRun, type StartRunRequest } from '../sync/startRun.js';
 import { waitForRun } from '../sync/waitForRun.js';
 import { toJsonReport, type JsonRunReport } from '../domain/runReport.js';
 
@@ -14,7 +12,7 @@ import { toJsonReport, type JsonRunReport } from '../domain/runReport.js';
  */
 export async function runSync(
   app: App,
-  req: { sites: readonly SiteRef[]; dryRun: boolean; trigger: RunTrigger; mode?: 'changes' | 'reconcile'; approveDeletes?: boolean; timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void },
+  req: StartRunRequest & { timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void },
 ): Promise<JsonRunReport> {
   // Workers elsewhere (the service, another CLI) may stop while this run waits: check again when it stalls.
   const ensureWorkers = async () => {
@@ -24,12 +22,12 @@ export async function runSync(
     await app.startWorkers({ control: false });
   };
   await ensureWorkers();
-  const { runId, summary } = await startRun(app.planDeps, { trigger: req.trigger, sites: req.sites, dryRun: req.dryRun, approveDeletes: !!req.approveDeletes, ...(req.mode ? { mode: req.mode } : {}) });
+  const { runId, summary } = await startRun(app.planDeps, req);
   const total = summary.totals.creates + summary.totals.updates + summary.totals.deletes - summary.totals.held;
   let lastQueued = -1;
   let failed = 0;
   const report = await waitForRun(app.db, app.operationsQueue, runId, {
-    jobOptions: app.planDeps.jobOptions,
+    jobOptions: app.jobOptions,
     ensureWorkers,
     ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}),
     onProgress: async (queued) => {

@@ -14,7 +14,8 @@ import { configSecrets } from '../scrub.js';
 import { checkConnections, redact } from '../preflight.js';
 import { startSandbox, type Sandbox } from '../sandbox/server.js';
 import { readLiveContacts, selectSites } from '../source/crm.js';
-import { readSiteReach, unreachableOf } from '../source/reach.js';
+import { unreachableOf } from '../domain/reach.js';
+import { readSiteReach } from '../source/reach.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
 import { compareSites } from './verify.js';
 import { parseSiteKey, siteKey, type SiteRef } from '../domain/site.js';
@@ -167,9 +168,7 @@ async function step(
   let last = 0;
   const report = await runSync(app, {
     trigger: 'demo',
-    mode,
-    sites: opts.sites ?? [],
-    approveDeletes: !!opts.approveDeletes,
+    ...(mode === 'changes' ? { mode } : { sites: opts.sites ?? [], approveDeletes: !!opts.approveDeletes }),
     dryRun: false,
     onProgress: (done, total) => {
       if (Date.now() - last < 3000) return;

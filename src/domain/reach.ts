@@ -94,6 +94,28 @@ export interface SiteReach {
   readonly reason: string;
 }
 
+/** One site's reachability with its ids. */
+export interface SiteReachRow extends SiteReach {
+  /** "dealerId/siteId". */
+  readonly site: string;
+  readonly crmSiteId: string;
+}
+
+/** An enabled site without an SMS-capable contact (`npm run status -- --json`, run reports). */
+export interface UnreachableSite {
+  /** "dealerId/siteId". */
+  readonly site: string;
+  readonly contacts: number;
+  readonly smsCapable: 0;
+  /** Why, in words: "2 contacts: 1 landline, 1 without a phone". */
+  readonly reason: string;
+}
+
+/** The {@link UnreachableSite}s among `rows`. */
+export function unreachableOf(rows: readonly SiteReachRow[]): UnreachableSite[] {
+  return rows.filter((r) => r.smsCapable === 0).map((r) => ({ site: r.site, contacts: r.contacts, smsCapable: 0, reason: r.reason }));
+}
+
 /** One contact as {@link siteReach} counts it. */
 export interface CountedContact extends ContactReach {
   /** False for a contact that is skipped (never sent to CHeKT). */

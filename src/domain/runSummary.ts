@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SiteNote } from './changes.js';
 import type { PlanTotals } from './plan.js';
+import type { UnreachableSite } from './reach.js';
 import type { Hold } from './safety.js';
 import type { SiteKey } from './site.js';
 
@@ -27,22 +28,15 @@ import type { SiteKey } from './site.js';
 /** A contact-level note kept in the run summary (an invalid contact, a dropped field). */
 export type ContactNote = SiteNote;
 
-/** What enqueuing a run's jobs did (queue/producer.ts `EnqueueResult`): jobs added, joined, replaced. */
+/** What enqueuing a run's jobs did (queue/producer.ts `enqueueOperations`): jobs added, joined, replaced. */
 export interface EnqueueCounts {
   readonly added: number;
   readonly joined: number;
   readonly replaced: number;
 }
 
-/** A planned site left with no SMS-capable contact (docs/REACHABILITY.md; source/reach.ts `UnreachableSite`). */
-export interface UnreachableSiteNote {
-  /** Site key, `dealerId/siteId`. */
-  readonly site: string;
-  readonly contacts: number;
-  readonly smsCapable: 0;
-  /** Why, in words: "2 contacts: 1 landline, 1 without a phone". */
-  readonly reason: string;
-}
+/** A planned site left with no SMS-capable contact (docs/REACHABILITY.md; ./reach.ts). */
+export type UnreachableSiteNote = UnreachableSite;
 
 /** The plan's counts: {@link PlanTotals} plus held deletes and drift repairs. */
 export type RunTotals = PlanTotals & { held: number; driftRepairs: number };

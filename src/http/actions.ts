@@ -69,7 +69,7 @@ async function runAudited(
   resync: Parameters<typeof requestResync>[1],
 ): Promise<ActionResult> {
   const done = await audited(app.db, req, what, async () => {
-    const r = await requestResync(app, resync);
+    const r = await requestResync(app.planDeps, resync);
     return { value: r, detail: `run ${r.runId}` };
   });
   return done.ran ? { ok: true, ...done.value } : auditUnavailable;

@@ -1,6 +1,8 @@
 import type { Queue } from 'bullmq';
 import pMap from 'p-map';
 import type { PlannedOperation } from '../domain/plan.js';
+import type { EnqueueCounts } from '../domain/runSummary.js';
+import type { OperationEnqueuer } from '../sync/ports/planner.js';
 import { BACKOFF_TYPE, RETRY_FOREVER, STACK_TRACE_LIMIT } from './backoff.js';
 import { toJobData, type OperationJobData } from './jobs.js';
 import { siteKey } from '../domain/site.js';
@@ -25,11 +27,9 @@ export interface OperationJobOptions {
   readonly backoffMs: number;
 }
 
-/** Result of {@link enqueueOperations}. */
-export interface EnqueueResult {
-  readonly added: number;
-  readonly joined: number;
-  readonly replaced: number;
+/** The planner's {@link OperationEnqueuer} over `queue` (sync/ports/planner.ts). */
+export function createOperationEnqueuer(queue: Queue<OperationJobData>, options: OperationJobOptions): OperationEnqueuer {
+  return { enqueue: (runId, operations, approveDeletes) => enqueueOperations(queue, runId, operations, options, { approveDeletes }) };
 }
 
 /** Adds one job per operation; see the module comment for ids already stored. */
@@ -39,7 +39,7 @@ export async function enqueueOperations(
   operations: readonly PlannedOperation[],
   options: OperationJobOptions,
   extra: { approveDeletes?: ReadonlySet<string> } = {},
-): Promise<EnqueueResult> {
+): Promise<EnqueueCounts> {
   let joined = 0;
   let replaced = 0;
   const toAdd: PlannedOperation[] = [];

@@ -1,6 +1,6 @@
 import type { RedisClient as Redis } from '../queue/connection.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readCompletion } from './schedulers.js';
+import { readCompletion } from './completions.js';
 
 /**
  * Metrics of the recovery parts (issue 12, items 2, 4 and 9), registered on the app's registry (metrics.ts):

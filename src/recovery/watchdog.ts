@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
+import { enqueueRecoveryTick } from '../queue/control.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
 import type { OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
 import { listStaleRuns } from '../source/runs.js';
 import { requeueOrphans } from '../sync/requeue.js';
 import { evictionMessage, judgePolicy, readEvictionPolicy, type PolicyVerdict } from './evictionPolicy.js';
-import { readSchedulerPresence, upsertSchedulers, type SchedulerPresence, type SchedulerSpec } from './schedulers.js';
+import { readSchedulerPresence, upsertSchedulers, type SchedulerPresence, type SchedulerSpec } from '../queue/schedulers.js';
 
 /**
  * The recovery loop of every `npm start` (issue 12, items 2 and 8). Redis holds the queue, which is a cache of
@@ -89,8 +90,8 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
     if (missing.length === 0) return;
     log.error({ missing }, 'job scheduler missing from Redis (restarted empty, flushed or keys evicted); upserting it again and planning every pending change');
     await upsertSchedulers(options.controlQueue, options.spec, log);
-    // The tick rebuilds pending work from PostgreSQL. One id per 10 s: processes noticing together add one tick.
-    await options.controlQueue.add('tick', { type: 'tick' }, { jobId: `recover-tick-${Math.floor(Date.now() / 10_000)}`, removeOnComplete: true, removeOnFail: { count: 100 } });
+    // The tick rebuilds pending work from PostgreSQL; processes noticing together add one tick.
+    await enqueueRecoveryTick(options.controlQueue);
     options.onRepair?.('scheduler', missing.length);
   };
 

@@ -1,8 +1,10 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { ChangedRow, RemovedRow } from '../domain/changes.js';
 import type { CrmContact, NormalizeRules } from '../domain/contact.js';
+import type { PlanSite } from '../domain/plan.js';
+import { siteKey, type SiteKey } from '../domain/site.js';
+import type { ChangeScope, SiteCounts } from '../sync/ports/planner.js';
 import type { PrismaClient } from './db.js';
-import { siteKey } from '../domain/site.js';
 
 /**
  * Local change detection (issue "Performance", point 1): the CRM against the service's own ledger, in SQL,
@@ -43,15 +45,6 @@ export function rowToContact(r: Record<string, unknown>): CrmContact {
     deletedAt: r.deleted_at as Date | null,
     updatedAt: r.updated_at as Date,
   };
-}
-
-/** Scope and settings of a change read. */
-export interface ChangeScope {
-  /** CRM `sites.id`s to read; null = every site with `sync_enabled`. */
-  readonly crmSiteIds: readonly string[] | null;
-  readonly rules: NormalizeRules;
-  /** A row whose operation failed for good is read again only after this many seconds (unless it changes). */
-  readonly failedCooldownSeconds: number;
 }
 
 /** Marker stored in `failed_hash` when a delete failed for good. */
@@ -128,20 +121,12 @@ export async function countManaged(db: PrismaClient, crmSiteIds: readonly string
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Per CHeKT site ("dealerId/siteId"): live CRM contacts and contacts this service manages in CHeKT. */
-export interface SiteCounts {
-  readonly live: number;
-  readonly managed: number;
-  /** Contacts this service deleted from the site within the hold window, outside approved runs. */
-  readonly recentDeletes: number;
-}
-
 /**
  * {@link SiteCounts} of the given CRM sites (for deletion holds), keyed "dealerId/siteId". `windowSeconds` is
  * config `DELETE_HOLD_WINDOW_SECONDS`: deletes made one by one (a CRM job removing rows one transaction at a
  * time, each planned by its own notification) still add up against the share rule.
  */
-export async function readSiteCounts(db: PrismaClient, crmSiteIds: readonly string[], windowSeconds = 0): Promise<Map<string, SiteCounts>> {
+export async function readSiteCounts(db: PrismaClient, crmSiteIds: readonly string[], windowSeconds = 0): Promise<Map<SiteKey, SiteCounts>> {
   if (crmSiteIds.length === 0) return new Map();
   const rows = await db.$queryRaw<Array<{ dealer: string; site: string; live: bigint; managed: bigint; recent: bigint }>>`
     SELECT s.chekt_dealer_id AS dealer, s.chekt_site_id AS site,
@@ -168,11 +153,11 @@ export async function readFingerprints(db: PrismaClient, crmSiteIds: readonly st
  * Of the given CRM sites, those whose CHeKT site has no ledger row at all: never synced by this service, so
  * CHeKT may already hold contacts for them (a first sync, a site new to the CRM).
  */
-export async function readUnseenSites(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Array<{ id: string; dealerId: string; siteId: string }>> {
+export async function readUnseenSites(db: PrismaClient, crmSiteIds: readonly string[]): Promise<PlanSite[]> {
   if (crmSiteIds.length === 0) return [];
   const rows = await db.$queryRaw<Array<{ id: string; dealer: string; site: string }>>`
     SELECT s.id, s.chekt_dealer_id AS dealer, s.chekt_site_id AS site FROM sites s
      WHERE s.id = ANY(${[...crmSiteIds]})
        AND NOT EXISTS (SELECT 1 FROM sync_ledger l WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id)`;
-  return rows.map((r) => ({ id: r.id, dealerId: r.dealer, siteId: r.site }));
+  return rows.map((r) => ({ crmSiteId: r.id, dealerId: r.dealer, siteId: r.site }));
 }

@@ -1,24 +1,12 @@
 import { siteKey, type SiteRef } from '../domain/site.js';
 import type { CrmContact } from '../domain/contact.js';
+import type { CrmSite, SiteSelection } from '../sync/ports/planner.js';
 import type { PrismaClient } from './db.js';
 
 /**
  * Reads of the partner's CRM tables (`sites`, `contacts`). Plain functions taking the db handle first.
  * A failed read throws (Prisma/pg errors); callers must treat that as "plan nothing", never as "no contacts".
  */
-
-/** A CRM site row: its CRM site id (`sites.id`) and the CHeKT site it maps to (`chekt_dealer_id`, `chekt_site_id`). */
-export interface CrmSite extends SiteRef {
-  readonly crmSiteId: string;
-  readonly name: string;
-  readonly syncEnabled: boolean;
-}
-
-/** Result of {@link selectSites}: sites to plan and requested refs that cannot be planned, with reasons. */
-export interface SiteSelection {
-  readonly sites: CrmSite[];
-  readonly rejected: Array<{ readonly ref: string; readonly reason: string }>;
-}
 
 const toSite = (s: { id: string; chektDealerId: string; chektSiteId: string; name: string; syncEnabled: boolean }): CrmSite => ({
   crmSiteId: s.id,

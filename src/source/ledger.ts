@@ -1,4 +1,4 @@
-import { siteKey, type SiteRef } from '../domain/site.js';
+import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
 import type { SettledContact } from '../domain/changes.js';
 import type { LedgerEntry } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
@@ -10,9 +10,9 @@ import type { PrismaClient } from './db.js';
  * CHeKT reflects (source/changes.ts), and the last outcome with its error.
  */
 
-/** Ledger entries of the given CHeKT sites, keyed by "dealerId/siteId". */
-export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): Promise<Map<string, LedgerEntry[]>> {
-  const out = new Map<string, LedgerEntry[]>(sites.map((s) => [siteKey(s), []]));
+/** Ledger entries of the given CHeKT sites, by site key. */
+export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): Promise<Map<SiteKey, LedgerEntry[]>> {
+  const out = new Map<SiteKey, LedgerEntry[]>(sites.map((s) => [siteKey(s), []]));
   if (sites.length === 0) return out;
   const rows = await db.syncLedger.findMany({
     where: { OR: sites.map((s) => ({ chektDealerId: s.dealerId, chektSiteId: s.siteId })) },
@@ -106,7 +106,7 @@ export function ledgerWriteSql(w: LedgerWrite): Prisma.Sql {
  * any more (its `chekt_dealer_id`/`chekt_site_id` changed, or the site row was deleted). Those contacts are
  * left as they are in CHeKT, and reported so an operator can decide. At most 100 sites.
  */
-export async function findUnmappedLedgerSites(db: PrismaClient): Promise<Array<{ site: string; contacts: number }>> {
+export async function findUnmappedLedgerSites(db: PrismaClient): Promise<Array<{ site: SiteKey; contacts: number }>> {
   const rows = await db.$queryRaw<Array<{ dealer: string; site: string; n: bigint }>>`
     SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, count(*) AS n
       FROM sync_ledger l

@@ -1,6 +1,6 @@
 import type { CrmContact, NormalizeRules } from '../domain/contact.js';
 import { prepareContact } from '../domain/contact.js';
-import { classifyPhone, contactReach, isSmsCapable, siteReach, type CountedContact, type SiteReach } from '../domain/reach.js';
+import { classifyPhone, contactReach, isSmsCapable, siteReach, type CountedContact, type SiteReachRow } from '../domain/reach.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { rowToContact } from './changes.js';
 import type { PrismaClient } from './db.js';
@@ -13,28 +13,6 @@ import { siteKey } from '../domain/site.js';
  * classified in JavaScript (libphonenumber-js): about 20 µs a contact with its normalisation (docs/REACHABILITY.md); long reads yield to the
  * event loop every {@link YIELD_EVERY} contacts so a worker in the same process keeps its job locks.
  */
-
-/** One site's reachability with its ids. */
-export interface SiteReachRow extends SiteReach {
-  /** "dealerId/siteId". */
-  readonly site: string;
-  readonly crmSiteId: string;
-}
-
-/** An enabled site without an SMS-capable contact (`npm run status -- --json`, run reports). */
-export interface UnreachableSite {
-  /** "dealerId/siteId". */
-  readonly site: string;
-  readonly contacts: number;
-  readonly smsCapable: 0;
-  /** Why, in words: "2 contacts: 1 landline, 1 without a phone". */
-  readonly reason: string;
-}
-
-/** The {@link UnreachableSite}s among `rows`. */
-export function unreachableOf(rows: readonly SiteReachRow[]): UnreachableSite[] {
-  return rows.filter((r) => r.smsCapable === 0).map((r) => ({ site: r.site, contacts: r.contacts, smsCapable: 0, reason: r.reason }));
-}
 
 /** Options of {@link readSiteReach}. */
 export interface ReachReadOptions {
@@ -80,7 +58,7 @@ export async function readSiteReach(
   const bySite = new Map<string, { crmSiteId: string; contacts: CountedContact[] }>();
   let n = 0;
   for (const r of rows) {
-    const key = `${r.dealer as string}/${r.site as string}`;
+    const key = siteKey(r.dealer as string, r.site as string);
     let entry = bySite.get(key);
     if (!entry) bySite.set(key, (entry = { crmSiteId: r.crm_site_id as string, contacts: [] }));
     if (r.id === null) continue;

@@ -1,5 +1,6 @@
 import type { PlannedOperation } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
+import type { NewRun } from '../sync/ports/planner.js';
 import type { PrismaClient } from './db.js';
 import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
 
@@ -9,16 +10,11 @@ import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
  * workers never race on a counter. What operators see of a run is read by source/readModel/runs.ts.
  */
 
-/** What started a run. */
-export type RunTrigger = 'schedule' | 'notify' | 'reconcile_schedule' | 'cli' | 'api' | 'console' | 'demo';
 /** Outcome of one operation; `queued` until a worker finishes it, `planned` in a dry run. */
 export type OperationOutcome = 'queued' | 'planned' | 'held' | 'succeeded' | 'failed' | 'skipped';
 
 /** Creates a run in status `planning`. */
-export async function createRun(
-  db: PrismaClient,
-  run: { id: string; trigger: RunTrigger; dryRun: boolean; sites: readonly string[]; mode: 'changes' | 'reconcile'; approveDeletes: boolean; now: Date },
-): Promise<void> {
+export async function createRun(db: PrismaClient, run: NewRun): Promise<void> {
   await db.syncRun.create({
     data: { id: run.id, trigger: run.trigger, mode: run.mode, approveDeletes: run.approveDeletes, dryRun: run.dryRun, sites: [...run.sites], status: 'planning', startedAt: run.now },
   });
@@ -62,6 +58,11 @@ export async function recordPlan(
       },
     }),
   ]);
+}
+
+/** Stores a run's summary again once its jobs are enqueued (the summary then says what the enqueue did). */
+export async function recordEnqueued(db: PrismaClient, runId: string, summary: object): Promise<void> {
+  await db.syncRun.update({ where: { id: runId }, data: { planned: summary } });
 }
 
 /** Marks a run failed (planning failed: e.g. the CRM read failed, so nothing was planned). */

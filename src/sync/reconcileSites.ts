@@ -4,21 +4,21 @@ import { ChektNotFoundError, isChektError } from '../chekt/errors/index.js';
 import type { ChektContactsApi } from '../chekt/types.js';
 import type { SettledContact } from '../domain/changes.js';
 import { planSite, planTotals, type LedgerEntry, type SitePlan } from '../domain/plan.js';
-import type { Logger } from '../logger.js';
-import { readFingerprints } from '../source/changes.js';
-import { findKnownContactIds, readLiveContacts, selectSites, type CrmSite } from '../source/crm.js';
-import { readLedger } from '../source/ledger.js';
-import type { ModePlan, PlanRunDeps, PlanRunRequest } from './planRun.js';
 import { siteKey } from '../domain/site.js';
+import type { Logger } from '../logger.js';
+import type { ModePlan, PlannerDeps, PlanScope } from './planRequest.js';
+import type { CrmSite } from './ports/planner.js';
 
 /**
  * The `reconcile` mode of a plan: every selected site's CRM contacts against CHeKT's live list
  * (domain/plan.ts `planSite`), which finds drift made in CHeKT's portal. Contacts CHeKT already holds take
  * the CRM fingerprint in the ledger, so the next change tick does not plan them. A site whose CHeKT list
- * cannot be read is reported and left out of the plan; the other sites go on.
+ * cannot be read is reported and left out of the plan; the other sites go on. `req.sites` empty: every enabled
+ * site; `req.paceLists`: each list call first waits for {@link PlannerDeps.reconcileLimiter}.
  */
-export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log: Logger): Promise<ModePlan> {
-  const selection = await selectSites(deps.db, req.sites);
+export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'sites' | 'paceLists'>, log: Logger): Promise<ModePlan> {
+  const { crm, ledger: ledgerStore } = deps.store;
+  const selection = await crm.selectSites(req.sites);
   const siteErrors: ModePlan['siteErrors'] = [];
   const plans: SitePlan[] = [];
   const settled: SettledContact[] = [];
@@ -26,9 +26,9 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
     const batch = selection.sites.slice(i, i + 200);
     const ids = batch.map((s) => s.crmSiteId);
     const [contacts, ledger, fingerprints] = await Promise.all([
-      readLiveContacts(deps.db, ids),
-      readLedger(deps.db, batch),
-      readFingerprints(deps.db, ids, deps.rules),
+      crm.readLiveContacts(ids),
+      ledgerStore.read(batch),
+      crm.readFingerprints(ids, deps.rules),
     ]);
     const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.crmSiteId) ?? [], ledger.get(siteKey(site)) ?? [], siteErrors, log), {
       concurrency: deps.listConcurrency ?? 4,
@@ -69,8 +69,8 @@ export async function reconcileSites(deps: PlanRunDeps, req: PlanRunRequest, log
 }
 
 async function planOneSite(
-  deps: PlanRunDeps,
-  req: PlanRunRequest,
+  deps: PlannerDeps,
+  req: Pick<PlanScope, 'paceLists'>,
   site: CrmSite,
   desired: Parameters<typeof planSite>[0]['desired'],
   siteLedger: LedgerEntry[],
@@ -96,7 +96,7 @@ async function planOneSite(
   }
   const desiredIds = new Set(desired.map((c) => c.id));
   const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
-  const knownToCrm = await findKnownContactIds(deps.db, others, site.crmSiteId);
+  const knownToCrm = await deps.store.crm.findKnownContactIds(others, site.crmSiteId);
   const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
   const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
   if (incomplete) {

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue } from 'bullmq';
-import type { ControlJobData } from '../queue/jobs.js';
-import type { PrismaClient } from '../source/db.js';
-import { createRun, type RunTrigger } from '../source/runs.js';
 import { siteKey, type SiteRef } from '../domain/site.js';
+import type { ControlEnqueuer } from './ports/control.js';
+import type { RunStore, RunTrigger } from './ports/planner.js';
 
-/** What {@link requestResync} needs. */
+/** What {@link requestResync} needs (app.ts `planDeps` has it). */
 export interface ResyncDeps {
-  readonly db: PrismaClient;
-  readonly controlQueue: Queue<ControlJobData>;
+  readonly store: { readonly runs: Pick<RunStore, 'create'> };
+  readonly control: ControlEnqueuer;
+  readonly now: () => Date;
 }
 
 /** A manual reconcile asked for over HTTP (`POST /api/resync`, hold approval, the console). */
@@ -23,16 +22,13 @@ export interface ResyncRequest {
 
 /**
  * Records the run (status `planning`, so `GET /api/runs/:id` answers at once) and queues its plan for the control
- * worker. Returns the run id and the API path of the run.
+ * worker (./control.ts `runResync`). Returns the run id and the API path of the run.
+ * @throws when PostgreSQL or Redis cannot be written.
  */
 export async function requestResync(deps: ResyncDeps, req: ResyncRequest): Promise<{ runId: string; href: string }> {
   const runId = randomUUID();
   const sites = req.sites.map((s) => siteKey(s));
-  await createRun(deps.db, { id: runId, trigger: req.trigger, dryRun: req.dryRun, sites, mode: 'reconcile', approveDeletes: req.approveDeletes, now: new Date() });
-  await deps.controlQueue.add(
-    'resync',
-    { type: 'resync', runId, sites, dryRun: req.dryRun, approveDeletes: req.approveDeletes },
-    { jobId: `resync-${runId}`, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } },
-  );
+  await deps.store.runs.create({ id: runId, trigger: req.trigger, dryRun: req.dryRun, sites, mode: 'reconcile', approveDeletes: req.approveDeletes, now: deps.now() });
+  await deps.control.enqueueResync({ runId, sites, dryRun: req.dryRun, approveDeletes: req.approveDeletes });
   return { runId, href: `/api/runs/${runId}` };
 }

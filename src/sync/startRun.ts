@@ -1,21 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { siteKey, type SiteRef } from '../domain/site.js';
-import { createRun, type RunTrigger } from '../source/runs.js';
-import { planRun, type PlanRunDeps, type PlanSummary } from './planRun.js';
+import { planRun } from './planRun.js';
+import type { PlannerDeps, RecordedPlan } from './planRequest.js';
+import type { PlanSummary } from '../domain/runSummary.js';
+import type { RunTrigger } from './ports/planner.js';
 
 /**
- * Creates a run row and plans it now (CLI, demo). A manual run reconciles against CHeKT's live lists by
- * default (drift repair on every manual resync); `mode: 'changes'` plans from the ledger only.
- * `approveDeletes` lifts the deletion holds of `sites` (it needs explicit sites). Returns the run id and summary.
+ * A run started by hand (CLI, demo, tests): a reconcile against CHeKT's live lists (the default: drift repair on
+ * every manual resync) of `sites` (empty: every enabled site), or, with `mode: 'changes'`, a change plan of every
+ * enabled site from the ledger only. `approveDeletes` (reconcile, with explicit `sites`) lifts their holds.
+ * `runId` defaults to a new UUID.
  */
-export async function startRun(
-  deps: PlanRunDeps,
-  req: { trigger: RunTrigger; sites: readonly SiteRef[]; dryRun: boolean; runId?: string; mode?: 'changes' | 'reconcile'; approveDeletes?: boolean },
-): Promise<{ runId: string; summary: PlanSummary }> {
+export type StartRunRequest =
+  | {
+      readonly mode?: 'reconcile';
+      readonly trigger: RunTrigger;
+      readonly sites: readonly SiteRef[];
+      readonly dryRun: boolean;
+      readonly approveDeletes?: boolean;
+      readonly runId?: string;
+    }
+  | { readonly mode: 'changes'; readonly trigger: RunTrigger; readonly dryRun: boolean; readonly runId?: string };
+
+/**
+ * Writes the run's row (status `planning`) and plans it now. Returns the run id and the summary.
+ * @throws what {@link planRun} throws (the run is then marked failed).
+ */
+export async function startRun(deps: PlannerDeps, req: StartRunRequest): Promise<{ runId: string; summary: PlanSummary }> {
   const runId = req.runId ?? randomUUID();
-  const mode = req.mode ?? 'reconcile';
-  const approveDeletes = !!req.approveDeletes && req.sites.length > 0;
-  await createRun(deps.db, { id: runId, trigger: req.trigger, dryRun: req.dryRun, sites: req.sites.map((s) => siteKey(s)), mode, approveDeletes, now: deps.now() });
-  const summary = await planRun(deps, { runId, mode, sites: req.sites, dryRun: req.dryRun, approveDeletes });
-  return { runId, summary };
+  const plan: RecordedPlan =
+    req.mode === 'changes'
+      ? { kind: 'changes_run', runId, dryRun: req.dryRun }
+      : { kind: 'resync', runId, sites: req.sites, dryRun: req.dryRun, approveDeletes: !!req.approveDeletes && req.sites.length > 0 };
+  const sites = plan.kind === 'resync' ? plan.sites.map((s) => siteKey(s)) : [];
+  const approveDeletes = plan.kind === 'resync' && plan.approveDeletes;
+  await deps.store.runs.create({ id: runId, trigger: req.trigger, dryRun: req.dryRun, sites, mode: plan.kind === 'resync' ? 'reconcile' : 'changes', approveDeletes, now: deps.now() });
+  return { runId, summary: await planRun(deps, plan) };
 }

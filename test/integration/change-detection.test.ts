@@ -19,8 +19,8 @@ let h: Harness;
 
 /** A change tick, waited for; returns the run report. */
 async function changeTick() {
-  const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-  return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 30_000 }));
+  const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+  return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, timeoutMs: 30_000 }));
 }
 const calls = () => h.sandbox.stats().total;
 
@@ -56,7 +56,7 @@ describe('change ticks', () => {
 
   test('a quiet scheduled tick leaves no run row', async () => {
     const before = await h.app.db.syncRun.count();
-    const summary = await planRun(h.app.planDeps, { runId: randomUUID(), mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+    const summary = await planRun(h.app.planDeps, { kind: 'change_tick', runId: randomUUID() });
     expect(summary.recorded).toBe(false);
     expect(await h.app.db.syncRun.count()).toBe(before);
   });
@@ -107,14 +107,14 @@ describe('latest wins while a job runs', () => {
     h.sandbox.setFaults({ latencyMs: 1500 });
     try {
       await h.app.db.contact.update({ where: { id: 'c4' }, data: { email: 'temporary@example.com' } });
-      const first = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+      const first = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
       for (let i = 0; i < 100 && h.sandbox.inFlight() === 0; i++) await sleep(20);
       expect(h.sandbox.inFlight()).toBe(1);
       // Back to what CHeKT held before: the ledger still says so, but the job in flight is writing the edit.
       await h.app.db.contact.update({ where: { id: 'c4' }, data: { email: original } });
-      const second = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
+      const second = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
       expect(second.summary.totals.updates).toBe(1);
-      const wait = (runId: string) => waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 30_000 });
+      const wait = (runId: string) => waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, timeoutMs: 30_000 });
       await wait(first.runId);
       const report = toJsonReport(await wait(second.runId));
       expect(report.counts).toEqual({ update: { succeeded: 1 } });

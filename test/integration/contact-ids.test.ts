@@ -53,8 +53,8 @@ describe('contact_id beyond 2^53', () => {
   test('a CRM edit is a PUT to the exact id, and changes that contact only', async () => {
     await h.app.db.contact.update({ where: { id: 'b1' }, data: { lastName: 'King' } });
     h.sandbox.resetStats();
-    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions }));
+    const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions }));
     expect(report.counts).toEqual({ update: { succeeded: 1 } });
     const puts = h.sandbox.requests().filter((r) => r.method === 'PUT');
     expect(puts.map((r) => [r.path, r.status])).toEqual([[`/partner/v1/dealers/5/sites/50/contacts/${wireId(1)}`, 200]]);
@@ -66,8 +66,8 @@ describe('contact_id beyond 2^53', () => {
 
   test('a change tick with nothing changed lists nothing: the site is not "never seen" any more', async () => {
     h.sandbox.resetStats();
-    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions });
+    const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions });
     expect(h.sandbox.stats().total).toBe(0);
   });
 });
@@ -106,13 +106,13 @@ describe('a contact_id that cannot be addressed', () => {
 
   test('change ticks neither list the site nor report the contact again; the others still sync', async () => {
     u.sandbox.resetStats();
-    const idle = await startRun(u.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    const idleReport = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, idle.runId, { jobOptions: u.app.planDeps.jobOptions }));
+    const idle = await startRun(u.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    const idleReport = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, idle.runId, { jobOptions: u.app.jobOptions }));
     expect(idleReport.invalid).toEqual([]);
     expect(u.sandbox.stats().total).toBe(0);
     await u.app.db.contact.update({ where: { id: 'u2' }, data: { lastName: 'Evener' } });
-    const { runId } = await startRun(u.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    const report = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, runId, { jobOptions: u.app.planDeps.jobOptions }));
+    const { runId } = await startRun(u.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    const report = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, runId, { jobOptions: u.app.jobOptions }));
     expect(report.counts).toEqual({ update: { succeeded: 1 } });
     expect(report.invalid).toEqual([]);
     expect(u.sandbox.contacts('6', '60').find((c) => c.external_contact_id === 'u2')?.last_name).toBe('Evener');

@@ -42,7 +42,7 @@ describe('a failed CRM read', () => {
       expect(run?.error).toMatch(/^CRM read failed; nothing planned: /);
       expect(await h.app.db.syncOperation.count({ where: { runId: run!.id } })).toBe(0);
       // The change tick fails the same way (its run row is never written).
-      await expect(startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' })).rejects.toThrow();
+      await expect(startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false })).rejects.toThrow();
     } finally {
       await h.app.db.$executeRawUnsafe('ALTER TABLE contacts_away RENAME TO contacts');
     }

@@ -39,8 +39,8 @@ describe('drift repair', () => {
     h.sandbox.updateContactDirect('5', '50', find('d1')!.contact_id, { phone_number: '+19995550000' });
     h.sandbox.deleteContactDirect('5', '50', find('d2')!.contact_id);
     h.sandbox.resetStats();
-    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions }));
+    const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions }));
     expect(report.counts).toEqual({});
     expect(h.sandbox.stats().total).toBe(0);
   });

@@ -41,7 +41,7 @@ async function expectConverged(h: Harness, valid: number): Promise<void> {
   expect(cmp.inChekt).toBe(valid);
 }
 
-const waitOptions = (h: Harness) => ({ jobOptions: h.app.planDeps.jobOptions, pollMs: 100, stallCheckMs: 1500, confirmOrphanAfterMs: 300, timeoutMs: 60_000 });
+const waitOptions = (h: Harness) => ({ jobOptions: h.app.jobOptions, pollMs: 100, stallCheckMs: 1500, confirmOrphanAfterMs: 300, timeoutMs: 60_000 });
 
 describe('crashes and restarts mid-backlog', () => {
   test('Redis killed (-9) and restarted empty: the lost operations are enqueued again and CHeKT ends equal', async () => {

@@ -51,7 +51,7 @@ test('a worker frozen past its lock while its create waits on the token does not
     phase('worker A connected');
     h.sandbox.setFaults({ tokenLatencyMs: 8000 });
     const runId = randomUUID();
-    const summary = await planRun(h.app.planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+    const summary = await planRun(h.app.planDeps, { kind: 'change_tick', runId });
     expect(summary.totals.creates).toBe(1);
     // A has the job and waits on its token request.
     await pollUntil('A to request a token', () => h.sandbox.inFlight() >= 1, { timeoutMs: 10_000, intervalMs: 20 });

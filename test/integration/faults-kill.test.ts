@@ -35,7 +35,7 @@ async function startWorkerProcess(h: Harness, env: Record<string, string>): Prom
 
 /** Waits for a run with the waiter's re-enqueue on (stall check 5 s), for up to 100 s. */
 function waitLong(h: Harness, runId: string) {
-  return waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, pollMs: 200, stallCheckMs: 5000, confirmOrphanAfterMs: 500, timeoutMs: 100_000 });
+  return waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, pollMs: 200, stallCheckMs: 5000, confirmOrphanAfterMs: 500, timeoutMs: 100_000 });
 }
 
 /** CHeKT holds exactly the CRM's `valid` contacts, each committed once, and `stalled` jobs came back through the stalled check. */

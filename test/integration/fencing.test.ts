@@ -36,7 +36,7 @@ describe('fencing', () => {
     await h.app.db.$executeRaw`UPDATE contacts SET last_name = 'Edited' WHERE id = 'f1'`;
     await h.app.db.$executeRaw`UPDATE contacts SET deleted_at = now() WHERE id = 'f2'`;
     const runId = randomUUID();
-    const summary = await planRun(app.planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+    const summary = await planRun(app.planDeps, { kind: 'change_tick', runId });
     expect([summary.totals.updates, summary.totals.deletes]).toEqual([1, 1]);
     const before = { requests: h.sandbox.requests().length, f1: await ledgerOf('f1'), f2: await ledgerOf('f2') };
     const deps = { db: app.db, chekt: app.chekt, rules: app.planDeps.rules, now: () => new Date(), siteMinContacts: 0 };

@@ -67,8 +67,8 @@ describe.each([
 
   test('a change tick right after makes zero calls', async () => {
     h.sandbox.resetStats();
-    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions }));
+    const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions }));
     expect(report.counts).toEqual({});
     expect(h.sandbox.stats().total).toBe(0);
   });

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 test('a change made while the job runs reaches CHeKT before the joining run completes', async () => {
-  const wait = (runId: string) => waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, pollMs: 50, timeoutMs: 30_000 });
+  const wait = (runId: string) => waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, pollMs: 50, timeoutMs: 30_000 });
   const a = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
   // Hold the create in CHeKT for 3 s.
   h.sandbox.setFaults({ latencyMs: 3000 });

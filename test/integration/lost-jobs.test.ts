@@ -31,7 +31,7 @@ test('jobs lost from Redis are enqueued again and the run completes', async () =
   await h.app.startWorkers({ control: false });
 
   const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, {
-    jobOptions: h.app.planDeps.jobOptions,
+    jobOptions: h.app.jobOptions,
     pollMs: 50,
     stallCheckMs: 300,
     confirmOrphanAfterMs: 100,

@@ -98,8 +98,8 @@ describe('through the HTTP API and /metrics', () => {
   const get = async (path: string) => (await fetch(`${base}${path}`, { headers: auth })).json() as Promise<Record<string, unknown>>;
   const sync = () => runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
   const changeTick = async () => {
-    const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-    return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 60_000 }));
+    const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+    return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, timeoutMs: 60_000 }));
   };
   const gauge = async () => {
     const text = await (await fetch(`${base}/metrics`, { headers: auth })).text();

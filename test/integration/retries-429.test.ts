@@ -23,7 +23,7 @@ async function backlog(label: string, env: Record<string, string>): Promise<{ h:
   // The ledger knows the site (as after a first sync), so the tick lists nothing.
   await h.app.db.syncLedger.create({ data: { chektDealerId: '7', chektSiteId: '1', externalContactId: 'seen-before', lastKind: 'delete', lastOutcome: 'succeeded' } });
   const runId = randomUUID();
-  const summary = await planRun(h.app.planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+  const summary = await planRun(h.app.planDeps, { kind: 'change_tick', runId });
   expect(summary.totals.creates).toBe(6);
   return { h, runId };
 }

@@ -48,7 +48,7 @@ async function synced(label: string): Promise<Harness> {
 async function editAndTick(h: Harness): Promise<string> {
   await h.app.db.$executeRaw`UPDATE contacts SET last_name = last_name || ' (edited)', updated_at = now() WHERE substring(id from 2)::int % 2 = 0`;
   const runId = randomUUID();
-  const summary = await planRun(h.app.planDeps, { runId, mode: 'changes', sites: [], dryRun: false, createRun: { trigger: 'schedule', onlyIfWork: true } });
+  const summary = await planRun(h.app.planDeps, { kind: 'change_tick', runId });
   expect(summary.totals.updates).toBe(6);
   return runId;
 }

@@ -20,8 +20,8 @@ const site = (dealerId: string, siteId: string) => ({ dealerId, siteId });
 const sync = (sites: Array<{ dealerId: string; siteId: string }> = [], approveDeletes = false) =>
   runSync(h.app, { trigger: 'cli', dryRun: false, sites, approveDeletes, timeoutMs: 60_000 });
 const changeTick = async () => {
-  const { runId } = await startRun(h.app.planDeps, { trigger: 'schedule', sites: [], dryRun: false, mode: 'changes' });
-  return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.planDeps.jobOptions, timeoutMs: 60_000 }));
+  const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
+  return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, timeoutMs: 60_000 }));
 };
 const ids = (dealerId: string, siteId: string) => h.sandbox.contacts(dealerId, siteId).map((c) => c.external_contact_id).sort();
 const people = (siteKey: string, n: number): SeedContact[] =>
@@ -192,7 +192,7 @@ describe('deletes over time and across sites', () => {
 
 describe('holds that hold', () => {
   const planSites = async (crmSiteIds: string[]) => {
-    const summary = await planRun(h.app.planDeps, { runId: randomUUID(), mode: 'changes', sites: [], crmSiteIds, dryRun: false, createRun: { trigger: 'notify', onlyIfWork: false } });
+    const summary = await planRun(h.app.planDeps, { kind: 'notified_changes', runId: randomUUID(), crmSiteIds });
     return summary;
   };
 

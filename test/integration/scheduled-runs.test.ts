@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/logger.js';
 import { RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID } from '../../src/queue/jobs.js';
-import { upsertSchedulers } from '../../src/recovery/schedulers.js';
+import { upsertSchedulers } from '../../src/queue/schedulers.js';
 import { pollUntil } from './support/convergence.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { scrapeMetrics, startHttp, type RunningServer } from './support/http.js';

@@ -64,7 +64,7 @@ export function postResync(scope: FastifyInstance, app: App): void {
     const refs = sites.map((s) => siteKey(s));
     const target = refs.length === 0 ? 'all enabled sites' : refs.length <= 10 ? refs.join(',') : `${refs.slice(0, 10).join(',')} and ${refs.length - 10} more`;
     const done = await audited(app.db, req, { action: 'resync', target, params: { sites: refs, dryRun, approveDeletes, via: 'api' } }, async () => {
-      const r = await requestResync(app, { trigger: 'api', sites, dryRun, approveDeletes });
+      const r = await requestResync(app.planDeps, { trigger: 'api', sites, dryRun, approveDeletes });
       return { value: r.runId, detail: `run ${r.runId}` };
     });
     if (!done.ran) return reply.code(503).send(AUDIT_UNAVAILABLE);

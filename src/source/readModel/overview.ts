@@ -2,7 +2,8 @@ import { DEFAULT_RULES, type NormalizeRules } from '../../domain/contact.js';
 import { assessHealth, type Health } from '../../domain/health.js';
 import { siteKey } from '../../domain/site.js';
 import { dbNow, type PrismaClient } from '../db.js';
-import { readSiteReach, unreachableOf, type UnreachableSite } from '../reach.js';
+import { unreachableOf, type UnreachableSite } from '../../domain/reach.js';
+import { readSiteReach } from '../reach.js';
 import { listHolds, type HoldRecord } from './holds.js';
 import { listRuns, type RunListItem } from './runList.js';
 

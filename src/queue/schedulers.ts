@@ -1,12 +1,11 @@
 import type { Queue } from 'bullmq';
-import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
-import { RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID, type ControlJobData } from '../queue/jobs.js';
+import { RECONCILE_SCHEDULER_ID, TICK_SCHEDULER_ID, type ControlJobData } from './jobs.js';
 
 /**
  * The two job schedulers (change tick every `SYNC_INTERVAL_SECONDS`, reconcile on `RECONCILE_CRON`) as entries in
  * Redis that can vanish (Redis restarted empty, keys evicted) or be changed by another process. Every process
- * upserts them at start-up and whenever the recovery loop (./watchdog.ts) finds one missing; an upsert that
+ * upserts them at start-up and whenever the recovery loop (recovery/watchdog.ts) finds one missing; an upsert that
  * changes what is stored is logged, since the last process to upsert wins (docs/OPERATIONS-FAULTS.md).
  */
 
@@ -65,29 +64,4 @@ export async function readSchedulerPresence(queue: Queue<ControlJobData>): Promi
   };
   const [tick, reconcile] = await Promise.all([one(TICK_SCHEDULER_ID), one(RECONCILE_SCHEDULER_ID)]);
   return { tick, reconcile };
-}
-
-/** Scheduled runs whose completion time is kept for the `chekt_sync_last_*_timestamp_seconds` gauges. */
-export type ScheduledKind = 'tick' | 'reconcile';
-
-/** Redis key of a completion stamp, under the queue prefix (one key each: no multi-key command, cluster-safe). */
-export function completionKey(prefix: string, kind: ScheduledKind): string {
-  return `${prefix}:sync-control:last-completed:${kind}`;
-}
-
-/** Records that a scheduled change tick or reconcile completed at `at` (kept as unix ms, never lowered). */
-export async function recordCompletion(redis: Redis, prefix: string, kind: ScheduledKind, at: Date): Promise<void> {
-  // Keep the later value: two processes finishing close together must not move the stamp back.
-  await redis.eval(
-    "local v = tonumber(redis.call('GET', KEYS[1]) or '0') if tonumber(ARGV[1]) > v then redis.call('SET', KEYS[1], ARGV[1]) end return 1",
-    1,
-    completionKey(prefix, kind),
-    String(at.getTime()),
-  );
-}
-
-/** When a scheduled change tick or reconcile last completed, in unix seconds; 0 when never (or Redis lost it). */
-export async function readCompletion(redis: Redis, prefix: string, kind: ScheduledKind): Promise<number> {
-  const v = await redis.get(completionKey(prefix, kind));
-  return v ? Number(v) / 1000 : 0;
 }
