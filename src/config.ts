@@ -171,7 +171,7 @@ const envSchema = z.object({
 /** Every variable {@link loadConfig} reads (the reference is docs/CONFIGURATION.md; .env.example lists each). */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
-/** How the service authenticates to CHeKT's token endpoint (../shared/notes/chekt-api.md §1). */
+/** How the service authenticates to CHeKT's token endpoint (docs/CHEKT-API.md#token-endpoint). */
 export type ChektAuthConfig =
   | { readonly mode: 'client_secret'; readonly clientId: string; readonly clientSecret: string }
   | {

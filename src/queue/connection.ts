@@ -60,7 +60,7 @@ export function lastConnectionError(redis: RedisClient): Error | undefined {
 
 /**
  * A connection to `target`. Workers and blocking connections need `maxRetriesPerRequest: null` (BullMQ 6
- * requirement, platform.md). Producers fail fast instead, so an HTTP request never hangs on a Redis outage.
+ * requirement, docs/PLATFORM.md#bullmq). Producers fail fast instead, so an HTTP request never hangs on a Redis outage.
  * Connection errors are logged at most once per 30 s per connection (ioredis reconnects by itself; without a
  * listener it would print every failed attempt to stderr) and kept for {@link lastConnectionError}.
  */
