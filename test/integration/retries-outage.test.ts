@@ -11,7 +11,7 @@ import { createHarness, PG_ADMIN_URL, seedCrm, type Harness } from './support/ha
 import { useCleanups } from './support/cleanups.js';
 
 /**
- * Issue 12, item 1: outages of CHeKT (every call and the token endpoint answering 503) and of PostgreSQL that
+ * docs/RETRIES.md#backoff: outages of CHeKT (every call and the token endpoint answering 503) and of PostgreSQL that
  * last longer than the old retry budget (5 attempts, spent in about 4 s with the harness's 50 ms base). Transient
  * failures must keep retrying with capped backoff (SYNC_BACKOFF_MAX_MS, 1 s here) for as long as the change is
  * pending: no operation is marked failed, and once the outage ends every pending change reaches CHeKT within
