@@ -3,9 +3,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * Comments and docs cite only documents that ship with the repository (docs/PLATFORM.md and the house rule in
- * README "Development"): every `docs/X.md` cited exists, every `#anchor` after it is a heading of that file, and
- * nothing points at the team's private notes, the CHeKT seed file or an issue. Migrations are not scanned: a
+ * Comments and docs cite only documents that ship with the repository (README "Development"): every
+ * `docs/X.md` cited exists, every `#anchor` after it is a heading of that file, and nothing points at the team's private notes, the CHeKT seed file or an issue. Migrations are not scanned: a
  * migration's checksum is the sha256 of its file (docs/PLATFORM.md#prisma-without-the-engine), so an applied one
  * is never edited.
  */
