@@ -21,7 +21,7 @@ const mapped = {
 };
 
 describe('chektContactSchema', () => {
-  it('maps CHeKT's documented response to ChektContact with a string contactId', () => {
+  it('maps the documented CHeKT response to ChektContact with a string contactId', () => {
     expect(chektContactSchema.parse(seedContact)).toEqual(mapped);
   });
 
