@@ -1,4 +1,4 @@
-import { DEFAULT_RULES } from '../../domain/contact.js';
+import { DEFAULT_RULES } from '../../../src/domain/contact.js';
 import { idealWrites, makeData } from '../data.js';
 import { openEnv } from '../env.js';
 import { measureRun, measuredRow, type BenchContext, type Measured } from '../measure.js';

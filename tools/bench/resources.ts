@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { PrismaClient } from '../source/db.js';
+import type { PrismaClient } from '../../src/source/db.js';
 
 /**
  * What a drain costs outside the service processes: CPU time of PostgreSQL and Redis (from /proc, Linux only)
