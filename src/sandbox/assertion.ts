@@ -17,7 +17,7 @@ export async function importPublicKey(pem: string, clientId: string): Promise<Pu
   try {
     return await importSPKI(pem, 'RS256');
   } catch (err) {
-    throw new Error(`sandbox: client ${clientId}: publicKeyPem is not a PEM SPKI RSA public key (${(err as Error).message})`);
+    throw new Error(`sandbox: client ${clientId}: publicKeyPem is not a PEM SPKI RSA public key (${(err as Error).message})`, { cause: err });
   }
 }
 

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, jest, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';

@@ -10,7 +10,6 @@ import { basic, CREDENTIALS, scrapeMetrics, startHttp, type RunningServer } from
 
 let h: Harness;
 let http: RunningServer;
-const viewer = basic(CREDENTIALS.viewer.user, CREDENTIALS.viewer.password);
 
 /** Scrapes `/metrics` as the viewer (support/http.ts). */
 const scrape = () => scrapeMetrics(http.base);

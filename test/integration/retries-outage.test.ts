@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { oldestPendingAgeSeconds } from '../../src/metrics.js';
@@ -120,7 +120,7 @@ describe('transient failures keep retrying with capped backoff while the change 
     const runId = await editAndTick(h);
     await allow(false);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
-    for (const w of h.app.workers) w.resume();
+    for (const w of h.app.workers) await w.resume();
 
     await sleep(OUTAGE_MS);
     const counts = await h.app.operationsQueue.getJobCounts('failed', 'completed');
