@@ -6,7 +6,8 @@
 # Every process reads /app/.env itself (Node's parser, quotes as in .env.example); `docker run --env-file` would
 # keep the double quotes of .env.example's values, so mount the file or use docker compose (env_file).
 # The first stage compiles the TypeScript (tsc) to dist/; the runtime stage ships dist/, the migrations and the
-# production dependencies only (no TypeScript, no tsx, no Prisma CLI).
+# production dependencies only (no TypeScript, no tsx, no Prisma CLI, no faker). The bench and the demo live in
+# tools/, outside src/, so neither the build context nor dist/ holds them (.dockerignore).
 
 # --- build: every dependency, the Prisma client, tsc, then drop the dev dependencies ------------------------
 FROM node:20-bookworm-slim AS build

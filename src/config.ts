@@ -3,7 +3,6 @@ import { resolve } from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import type { RedisClusterTarget } from './queue/connection.js';
 
 /**
  * Configuration, parsed once from the environment by zod and frozen. No other module reads `process.env`.
@@ -12,6 +11,17 @@ import type { RedisClusterTarget } from './queue/connection.js';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
+
+/** A Redis Cluster to connect to (parsed from `REDIS_CLUSTER_NODES` by {@link parseClusterNodes}). */
+export interface RedisClusterTarget {
+  /** Seed nodes; ioredis discovers the others (CLUSTER SLOTS). */
+  readonly nodes: ReadonlyArray<{ readonly host: string; readonly port: number }>;
+  /** ACL user and password, when a node was written as a URL carrying them. Never logged. */
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** True when a node was written as `rediss://` (TLS, as managed clusters require). */
+  readonly tls: boolean;
+}
 
 /**
  * `REDIS_CLUSTER_NODES`: comma-separated seed nodes, each `host:port` or a `redis://` / `rediss://` URL (the way
@@ -171,7 +181,7 @@ const envSchema = z.object({
 /** Every variable {@link loadConfig} reads (the reference is docs/CONFIGURATION.md; .env.example lists each). */
 export const CONFIG_VARIABLES: readonly string[] = Object.freeze(Object.keys(envSchema.shape));
 
-/** How the service authenticates to CHeKT's token endpoint (../shared/notes/chekt-api.md §1). */
+/** How the service authenticates to CHeKT's token endpoint (docs/CHEKT-API.md#token-endpoint). */
 export type ChektAuthConfig =
   | { readonly mode: 'client_secret'; readonly clientId: string; readonly clientSecret: string }
   | {

@@ -5,7 +5,7 @@ export type { Logger } from 'pino';
 
 /**
  * Paths redacted from every log line. Operations log ids only, but a stray object (an error carrying a
- * request, a CHeKT response body) must never leak credentials or personal data. Full paths, per STYLE.md.
+ * request, a CHeKT response body) must never leak credentials or personal data. Full paths, never wildcards (docs/ARCHITECTURE.md#logs).
  */
 export const REDACT_PATHS: readonly string[] = [
   'accessToken', 'access_token', 'token', 'clientSecret', 'client_secret', 'client_assertion', 'privateKeyPem',

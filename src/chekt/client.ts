@@ -49,7 +49,7 @@ export interface ChektCallInfo {
 
 /** Options of {@link createChektClient}. Times are in ms. */
 export interface ChektClientOptions {
-  /** Base URL without the `/partner/v1` prefix, e.g. `https://api.chekt.com` (chekt-api.md §2). */
+  /** Base URL without the `/partner/v1` prefix, e.g. `https://api.chekt.com` (docs/CHEKT-API.md#versions-and-environments). */
   readonly apiUrl: string;
   /** Token source; normally a {@link TokenProvider}. */
   readonly tokens: Pick<TokenProvider, 'getToken' | 'renew'>;
@@ -98,7 +98,7 @@ interface RequestSpec<T> {
   readonly endpoint: ChektEndpoint;
   readonly path: string;
   readonly body?: object;
-  /** Statuses that mean success (seed: create 201, delete 204; 200 accepted for both, chekt-api.md §5). */
+  /** Statuses that mean success (CHeKT documents create 201, delete 204; 200 accepted for both, docs/CHEKT-API.md#contacts-endpoints). */
   readonly success: readonly number[];
   /** Turns the success body into the result; `undefined` schema means the body is ignored. */
   readonly schema: z.ZodType<T> | undefined;
@@ -117,11 +117,11 @@ interface Exchange {
 }
 
 /**
- * Creates the CHeKT Contacts client (seed "Contacts API"). Paths are
+ * Creates the CHeKT Contacts client (docs/CHEKT-API.md#contacts-endpoints). Paths are
  * `/partner/v1/dealers/{dealerId}/sites/{siteId}/contacts[/{contactId}]`, each id URI-encoded.
  *
  * Every HTTP request: `await rateLimiter.acquire()`, `Authorization: Bearer <token>`, a fresh
- * `x-partner-trace-id` UUID (chekt-api.md §7), `Content-Type: application/json` on bodies, and one log line
+ * `x-partner-trace-id` UUID (docs/CHEKT-API.md#trace-ids), `Content-Type: application/json` on bodies, and one log line
  * (`debug` on success, `warn` otherwise) with `{ traceId, endpoint, method, status, durationMs }` only: never the
  * token or contact data. Success bodies are validated with ./schemas.ts.
  *
@@ -131,7 +131,7 @@ interface Exchange {
  * A longer `Retry-After` is not waited out here: every process is paused for it (at most
  * {@link MAX_SHARED_PAUSE_MS}) and {@link ChektRateLimitedError} is thrown at once, so a job hands the wait back
  * to its queue (docs/RETRIES.md "429"). Likewise a shared pause longer than `maxRetryAfterMs` found before sending
- * throws it (code `paused`). Everything else is thrown for the job to decide (chekt-api.md §4).
+ * throws it (code `paused`). Everything else is thrown for the job to decide (docs/CHEKT-API.md#error-bodies).
  *
  * Every method throws a {@link ChektError} subclass: `ChektBadRequestError` (400/422), `ChektAuthError` (401 after
  * the renewal retry; not retryable), `ChektForbiddenError` (403), `ChektNotFoundError` (404),

@@ -1,12 +1,11 @@
 import { scrubCredentialShapes } from '../scrub.js';
 
 /**
- * Defensive parsing of CHeKT error bodies. The Partner API's error shape is not documented (chekt-api.md §4:
- * "NOT FOUND"), so every shape seen in CHeKT's other docs is accepted:
- * - envelope `{"error":{"code","message","field","request_id"}}` ([errors] docs page),
+ * Defensive parsing of CHeKT error bodies. The Partner API's error shape is not documented (docs/CHEKT-API.md#error-bodies), so every shape seen in CHeKT's other docs is accepted:
+ * - envelope `{"error":{"code","message","field","request_id"}}` (CHeKT's Errors page),
  * - flat `{"code","message","field"}` or `{"message"}`, and `{"errors":[{...}]}` (first entry),
- * - RFC 6749 §5.2 `{"error":"invalid_client","error_description":"..."}` (token endpoint, chekt-api.md §1),
- * - CHeKT internal text `"<status>|<message>"` (chekt-api.md §4, sample `parse-error.js`),
+ * - RFC 6749 §5.2 `{"error":"invalid_client","error_description":"..."}` (token endpoint, docs/CHEKT-API.md#token-endpoint),
+ * - CHeKT internal text `"<status>|<message>"` (CHeKT's sample `parse-error.js`, docs/CHEKT-API.md#error-bodies),
  * - plain text or HTML (whitespace collapsed), and an empty body.
  * Every string kept is scrubbed of credential shapes (../scrub.ts) and of personal data before it is capped.
  */

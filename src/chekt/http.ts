@@ -59,7 +59,7 @@ function exactNumber(literal: string): number | string {
 
 /**
  * Parses `Retry-After` (RFC 9110 §10.2.3): delay-seconds (decimals tolerated) or an HTTP-date, into ms from
- * `nowMs`. chekt-api.md §3: which form CHeKT sends is unknown, so both are read.
+ * `nowMs`. docs/CHEKT-API.md#rate-limits: which form CHeKT sends is unknown, so both are read.
  * @returns ms (0 for a date in the past), or `undefined` when the header is missing or unparsable.
  */
 export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {

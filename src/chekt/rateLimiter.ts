@@ -4,7 +4,7 @@ import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 
 /**
  * Gate in front of every CHeKT HTTP request. CHeKT counts requests per app/client, not per process or dealer
- * (chekt-api.md §3), so the production limiter is shared by every worker through Redis.
+ * (docs/CHEKT-API.md#rate-limits), so the production limiter is shared by every worker through Redis.
  */
 export interface RateLimiter {
   /**
@@ -15,7 +15,7 @@ export interface RateLimiter {
    */
   acquire(options?: AcquireOptions): Promise<void>;
   /**
-   * Makes every `acquire()` sharing this limiter wait `ms` milliseconds from now (after a 429; chekt-api.md §3).
+   * Makes every `acquire()` sharing this limiter wait `ms` milliseconds from now (after a 429; docs/CHEKT-API.md#rate-limits).
    * A shorter pause never shortens a longer one already in place.
    */
   pause?(ms: number): Promise<void>;
@@ -88,7 +88,7 @@ export interface RateWindow {
 }
 
 /**
- * Turns a per-minute budget into a short fixed window so a burst never exceeds CHeKT's bucket (chekt-api.md §3:
+ * Turns a per-minute budget into a short fixed window so a burst never exceeds CHeKT's bucket (docs/CHEKT-API.md#rate-limits:
  * 60/min with burst 5/s, 600/min with 30/s, 3000/min with 200/s):
  * - `perMinute >= 60`: 1 s windows of `floor(perMinute / 60)` points;
  * - `perMinute < 60`: windows of `ceil(60 / perMinute)` s with 1 point.

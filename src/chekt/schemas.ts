@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { ChektContact } from '../domain/chektContact.js';
 
 /**
- * zod schemas for CHeKT response bodies. Lenient on purpose (chekt-api.md §5: the Partner API is a draft, v0.8,
- * and list/get/put responses were not readable): extra fields are ignored, optional fields may be missing or
+ * zod schemas for CHeKT response bodies. Lenient on purpose (docs/CHEKT-API.md#sources: the Partner API is a draft, v0.8,
+ * and much is left open, docs/CHEKT-API.md#unknowns): extra fields are ignored, optional fields may be missing or
  * null, ids may be numbers or strings. Strict only where a wrong guess would corrupt a sync: every contact must
  * have a `contact_id`, and one bad list item fails the whole list (a partial list would look like deletions).
  */
@@ -15,7 +15,7 @@ const nullableText = z
   .transform((v): string | null => (v === null || v === undefined ? null : String(v)));
 
 /**
- * `contact_id`: a number in the seed ("Create a Contact" response); any non-empty string accepted too, and kept
+ * `contact_id`: a number in CHeKT's "Create a Contact" response (docs/CHEKT-API.md#ids); any non-empty string accepted too, and kept
  * as a string end to end. The client parses bodies with http.ts `safeJsonExact`, so an integer beyond 2^53
  * arrives here as its exact digits (a string). A `number` that is not a safe integer (a fraction, or a big
  * number parsed some other way and already rounded) could name a neighbouring contact, so it is refused
@@ -29,7 +29,7 @@ const contactId = z
   .transform((v) => String(v));
 
 /**
- * One contact as CHeKT returns it (seed "Create a Contact" response fields), mapped to {@link ChektContact}.
+ * One contact as CHeKT returns it (CHeKT's "Create a Contact" response fields, docs/CHEKT-API.md#contacts-endpoints), mapped to {@link ChektContact}.
  * Extra fields (e.g. `updated_at`) are accepted and dropped.
  */
 export const chektContactSchema = z
@@ -81,8 +81,8 @@ function unaddressableReason(value: unknown, raw: string): string {
 }
 
 /**
- * The contact list: a bare array (seed "List All Contacts"), or defensively `{data:[...]}`, `{contacts:[...]}` or
- * `{data:{contacts:[...]}}` (the Dealer API's shape, chekt-api.md §5). Items with an unusable `contact_id` are
+ * The contact list: a bare array (CHeKT's "List All Contacts"), or defensively `{data:[...]}`, `{contacts:[...]}` or
+ * `{data:{contacts:[...]}}` (the Dealer API's shape, docs/CHEKT-API.md#contacts-endpoints). Items with an unusable `contact_id` are
  * flagged `unaddressable` rather than failing the list.
  */
 export const chektContactListSchema = z.preprocess(unwrapList, z.array(chektListedContactSchema));
@@ -99,11 +99,11 @@ function unwrapList(body: unknown): unknown {
   return body;
 }
 
-/** Default token lifetime, in seconds, when `expires_in` is missing or unusable (chekt-api.md §1: "roughly 1 hour"). */
+/** Default token lifetime, in seconds, when `expires_in` is missing or unusable (docs/CHEKT-API.md#token-endpoint: "about an hour"). */
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
 
 /**
- * Token endpoint response (chekt-api.md §1: standard OAuth2 fields assumed). `access_token` is required;
+ * Token endpoint response (docs/CHEKT-API.md#token-endpoint: standard OAuth2 fields assumed). `access_token` is required;
  * `expires_in` (seconds) may be a number or a numeric string, and becomes `undefined` when missing, non-numeric
  * or not positive, so the caller applies its fallback; `token_type` is optional. Extra fields (`scope`) ignored.
  */

@@ -24,14 +24,14 @@ export const DEFAULT_ASSERTION_CLOCK_MARGIN_SECONDS = 30;
 
 /** Options of {@link TokenProvider}. */
 export interface TokenProviderOptions {
-  /** Token endpoint, e.g. `https://api.chekt.com/oauth/token` (config `CHEKT_TOKEN_URL`; chekt-api.md §1). */
+  /** Token endpoint, e.g. `https://api.chekt.com/oauth/token` (config `CHEKT_TOKEN_URL`; docs/CHEKT-API.md#token-endpoint). */
   readonly tokenUrl: string;
   readonly auth: ChektAuthConfig;
   /** Timeout of one token request, in ms. */
   readonly timeoutMs: number;
   /** Renew this many seconds before `expires_in` runs out (config `CHEKT_TOKEN_REFRESH_SKEW_SECONDS`, default 60). */
   readonly refreshSkewSeconds: number;
-  /** Lifetime assumed when the response has no usable `expires_in`, in seconds. Default 3600 (chekt-api.md §1). */
+  /** Lifetime assumed when the response has no usable `expires_in`, in seconds. Default 3600 (docs/CHEKT-API.md#token-endpoint). */
   readonly fallbackTtlSeconds?: number;
   /** When given, each token request takes a slot too (leave it out when the token host is not CHeKT's API host). */
   readonly rateLimiter?: RateLimiter;
@@ -64,8 +64,8 @@ interface CachedToken {
 }
 
 /**
- * OAuth 2.0 client-credentials tokens for CHeKT (seed: "Authentication: OAuth 2.0 Client Credentials Grant";
- * chekt-api.md §1 for both modes). Holds one cached token and at most one renewal in flight, shared by every
+ * OAuth 2.0 client-credentials tokens for CHeKT (CHeKT's Contacts page: "OAuth 2.0 Client Credentials Grant";
+ * docs/CHEKT-API.md#token-endpoint for both modes). Holds one cached token and at most one renewal in flight, shared by every
  * concurrent caller. Never logs the token, the secret or the assertion.
  *
  * - `client_secret`: form `grant_type=client_credentials&client_id&client_secret`.
@@ -179,7 +179,7 @@ export class TokenProvider {
     const { auth, logger, rateLimiter } = this.#options;
     await rateLimiter?.acquire();
     const started = this.#now();
-    // Like every CHeKT request, the token request carries its own trace id (chekt-api.md §7).
+    // Like every CHeKT request, the token request carries its own trace id (docs/CHEKT-API.md#trace-ids).
     const traceId = randomUUID();
     let status: number | undefined;
     try {

@@ -1,5 +1,5 @@
 /**
- * Shapes of the CHeKT Partner Contacts API, from ../shared/seed/chekt-contacts-api.txt ("Contacts API").
+ * Shapes of the CHeKT Partner Contacts API, as CHeKT's Contacts page documents them (docs/CHEKT-API.md#contacts-endpoints).
  * Paths: `/partner/v1/dealers/{dealerId}/sites/{siteId}/contacts[/{contactId}]`.
  */
 import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';

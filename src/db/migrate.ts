@@ -7,7 +7,7 @@ import pg from 'pg';
  * Applies pending Prisma migrations without Prisma's native schema engine.
  *
  * Why our own code: `prisma migrate deploy` needs the schema engine binary, which cannot be downloaded on
- * air-gapped machines (../shared/notes/platform.md, "Prisma offline"). This runner reads the same
+ * air-gapped machines (docs/PLATFORM.md#prisma-without-the-engine). This runner reads the same
  * `prisma/migrations/<name>/migration.sql` files and records them in Prisma's own `_prisma_migrations` table
  * (same columns; checksum = sha256 hex of the file), so `prisma migrate deploy|status` agree with it wherever
  * the engine exists.

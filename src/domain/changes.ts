@@ -4,7 +4,7 @@ import type { PlannedOperation, SkippedContact } from './plan.js';
 import { siteKey } from './site.js';
 
 /**
- * The plan of a change tick (issue "Performance", point 1): CRM rows whose fingerprint differs from the
+ * The plan of a change tick (docs/ARCHITECTURE.md#layout-and-flow, "Change tick"): CRM rows whose fingerprint differs from the
  * ledger's, and ledger contacts no longer in the CRM, into operations. Pure. No CHeKT list is read: the
  * ledger stands for what CHeKT holds, and drift from it is found by the reconcile (domain/plan.ts).
  */

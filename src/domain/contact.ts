@@ -11,7 +11,7 @@ import { codePointLength, isWellFormedText, normalizeText, truncateText } from '
  * - an id that cannot serve as `external_contact_id` (see {@link externalIdProblem}): the contact is SKIPPED.
  * - first_name or last_name empty after normalisation (or after truncation, when its first character alone is
  *   longer than `maxNameLength`), or broken Unicode in a name: the contact is SKIPPED
- *   (CHeKT requires both names; seed "Create a Contact").
+ *   (CHeKT requires both names; docs/CHEKT-API.md#contacts-endpoints).
  * - a name longer than `maxNameLength` code points: truncated at a character boundary, synced, with a warning.
  * - an unparseable or invalid phone, an invalid or over-long email, broken Unicode in either: that field is
  *   DROPPED (not sent, and not compared, so a working value already in CHeKT is never overwritten by it);
@@ -159,7 +159,7 @@ export interface RemoteKeys {
 }
 
 /**
- * Normalises a CHeKT contact for comparison. CHeKT may store phones as bare digits (the seed's own example is
+ * Normalises a CHeKT contact for comparison. CHeKT may store phones as bare digits (CHeKT's own example is
  * "1234567890"), so digits that are not a valid number in the default region are also tried as an
  * international number ("33142685300" → +33 1 42 68 53 00). A phone that parses neither way is compared as text.
  */
@@ -184,7 +184,7 @@ function remotePhoneKey(text: string, rules: NormalizeRules): string {
   return text;
 }
 
-/** CHeKT field names, in the seed's spelling. */
+/** CHeKT field names, as CHeKT spells them (docs/CHEKT-API.md#contacts-endpoints). */
 export type ContactField = 'first_name' | 'last_name' | 'phone_number' | 'email';
 
 /**
@@ -207,7 +207,7 @@ function fieldDiffers(desired: DesiredField, remote: string | null): boolean {
   return desired.key !== remote;
 }
 
-/** Body for `POST .../contacts` (seed "Create a Contact"); absent and invalid optional fields are omitted. */
+/** Body for `POST .../contacts` (CHeKT's "Create a Contact"); absent and invalid optional fields are omitted. */
 export function toCreateBody(c: DesiredContact): CreateContactBody {
   const body: CreateContactBody = { external_contact_id: c.externalContactId, first_name: c.firstName, last_name: c.lastName };
   if (c.phone.state === 'value') body.phone_number = c.phone.value;
@@ -216,7 +216,7 @@ export function toCreateBody(c: DesiredContact): CreateContactBody {
 }
 
 /**
- * Body for `PUT .../contacts/{contactId}` (seed "Update a Contact", every field optional): names always,
+ * Body for `PUT .../contacts/{contactId}` (CHeKT's "Update a Contact", every field optional): names always,
  * a valid phone/email as its value, an absent one as "" (clears it in CHeKT), an invalid one left out so
  * CHeKT keeps what it has.
  */

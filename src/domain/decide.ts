@@ -4,7 +4,7 @@ import type { OperationReason } from './plan.js';
 /**
  * What a worker does when an operation job runs. Pure. The job carries ids only; the worker re-reads the
  * CRM row and decides from the *current* state, so a contact edited or deleted after planning gets the
- * latest values (issue "The sync service end to end", point 7: "the worker reads the current CRM row").
+ * latest values (docs/SAFETY.md guarantee 2, "Latest CRM state wins").
  */
 
 /** The action to take against CHeKT. */

@@ -1,7 +1,7 @@
 /**
  * Deterministic BullMQ job ids. One id per (dealer, site, external_contact_id), so a contact never has two
- * pending operations on a site (issue "The sync service end to end", point 7). Each part is
- * percent-encoded, so ids are unambiguous and never contain ":" (BullMQ reserves it; platform.md).
+ * pending operations on a site (docs/SAFETY.md guarantee 2, "Latest CRM state wins"). Each part is
+ * percent-encoded, so ids are unambiguous and never contain ":" (BullMQ reserves it; docs/PLATFORM.md#bullmq).
  */
 
 /** Job id of the operation on one contact of one CHeKT site: `op/<dealer>/<site>/<external_contact_id>`. */

@@ -2,8 +2,8 @@ import { parsePhoneNumberFromString, type CountryCode, type NumberType } from 'l
 
 /**
  * Phone numbers are compared in one canonical form (E.164) parsed by libphonenumber-js with its full ("max")
- * metadata, so "(201) 555-0123", "201.555.0123" and "+1 201 555 0123" are one number. The seed's best
- * practice "Validate phone numbers before submission" (seed, "Best Practices").
+ * metadata, so "(201) 555-0123", "201.555.0123" and "+1 201 555 0123" are one number. CHeKT's "Best
+ * Practices" ask to validate phone numbers before sending them (docs/CHEKT-API.md#contacts-endpoints).
  *
  * Extensions (`ext 99`, `x12`, `;ext=5`) are parsed but never sent: CHeKT texts its verification link to the
  * number, an SMS cannot dial an extension, and a strict CHeKT refuses `+12015550100 ext. 5` with a 400 on

@@ -15,9 +15,9 @@ import { duplicateOpKey, opKey } from './opKey.js';
 
 /**
  * The diff: one site's desired CRM contacts against CHeKT's live list, by `external_contact_id`, into a plan
- * value (STYLE.md "Plan, then apply"). Pure: no I/O, no clock.
+ * value (plan, then apply: docs/ARCHITECTURE.md#layout-and-flow). Pure: no I/O, no clock.
  *
- * Ownership rule (issue "The sync service end to end", point 7): a CHeKT contact may be deleted only when
+ * Ownership rule (docs/SAFETY.md#ownership-what-the-service-may-delete): a CHeKT contact may be deleted only when
  * this service manages it, i.e. the ledger records its `contact_id` for this site (created or adopted here) or its
  * `external_contact_id` is a soft-deleted CRM contact of this same site. Anything else (a dealer's portal
  * entry, another integration's contact whose id collides with a CRM contact of another site, a contact
@@ -87,7 +87,7 @@ export interface PlannedOperation {
   readonly externalContactId: string;
   readonly chektContactId: string | null;
   readonly reason: OperationReason;
-  /** For updates: the fields that differ (seed spelling). */
+  /** For updates: the fields that differ (CHeKT's spelling). */
   readonly fields: readonly ContactField[];
 }
 

@@ -169,7 +169,7 @@ export function siteReach(contacts: readonly CountedContact[]): SiteReach {
 }
 
 /**
- * The echo check (seed "Best Practices": test contact reachability after creation): CHeKT's answer to a
+ * The echo check (CHeKT's "Best Practices": test a contact's reachability after creating it; docs/REACHABILITY.md#the-echo-check-reachability-after-creation): CHeKT's answer to a
  * create or update against the phone that was sent. Null when CHeKT kept an SMS-capable phone with the same
  * digits, or when no SMS-capable phone was sent (nothing to lose); else the problem in words:
  * - CHeKT dropped the phone (none in its answer);

@@ -2,7 +2,7 @@ import type { PlannedOperation } from './plan.js';
 import { siteKey, type SiteKey } from './site.js';
 
 /**
- * Deletion holds (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3). Pure.
+ * Deletion holds (docs/SAFETY.md guarantees 3b and 3c). Pure.
  * A wrong deletion leaves a site with nobody to call, so deletes that look like a mistake (a CRM export that
  * came back empty, a broken filter, a site mapping changed by hand) are *held*, not merely reported: they wait
  * for an operator's approval (`npm run sync -- --site <d>/<s> --approve-deletes`). Creates and updates of a
@@ -148,7 +148,7 @@ export function countSiteOperations(ops: readonly PlannedOperation[]): Map<SiteK
 }
 
 /**
- * Holds that hold (issue "Never lose...", point 3: "until an operator approves"), on top of {@link findHolds}:
+ * Holds that hold (docs/SAFETY.md guarantee 3b: held "until an operator" approves), on top of {@link findHolds}:
  * - **Sticky.** A site already on hold (`stored`) stays held while it has deletes, even when this plan's rules
  *   alone would not hold it: a narrower plan (one site, one notification), a window that moved on, or a run-wide
  *   share computed over fewer sites never releases it. It is released by approval, or when the CRM lists the

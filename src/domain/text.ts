@@ -1,7 +1,7 @@
 /**
  * Text normalisation for contact fields. Pure.
  *
- * Rule (issue "Never lose, duplicate or wrongly delete", point 5): whitespace trimmed and collapsed, Unicode
+ * Rule (docs/SAFETY.md#data-rules-normalisation-and-validation): whitespace trimmed and collapsed, Unicode
  * normalised to NFC, and null, empty and missing are equal. Control and zero-width format characters other
  * than the zero-width joiner (needed by emoji and some scripts) are removed.
  */

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
-/** The JSON error body this service answers with (same envelope CHeKT documents, chekt-api.md §4). */
+/** The JSON error body this service answers with (same envelope CHeKT documents, docs/CHEKT-API.md#error-bodies). */
 export interface ApiError {
   error: { code: string; message: string; field?: string };
 }

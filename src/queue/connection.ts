@@ -1,24 +1,15 @@
 import { Cluster, Redis } from 'ioredis';
+import type { RedisClusterTarget } from '../config.js';
 import type { Logger } from '../logger.js';
 
 /**
  * ioredis connections for BullMQ and the shared rate limit: one Redis server (`REDIS_URL`) or a Redis Cluster
- * (`REDIS_CLUSTER_NODES`, docs/DEPLOYMENT.md "Redis Cluster and managed Redis").
+ * (`REDIS_CLUSTER_NODES`, docs/DEPLOYMENT.md#redis-one-server-a-cluster-a-managed-service).
  */
 
 /** A connection to one Redis server or to a Redis Cluster; BullMQ and rate-limiter-flexible take either. */
 export type RedisClient = Redis | Cluster;
 
-/** A Redis Cluster to connect to (parsed from `REDIS_CLUSTER_NODES` by config.ts). */
-export interface RedisClusterTarget {
-  /** Seed nodes; ioredis discovers the others (CLUSTER SLOTS). */
-  readonly nodes: ReadonlyArray<{ readonly host: string; readonly port: number }>;
-  /** ACL user and password, when a node was written as a URL carrying them. Never logged. */
-  readonly username?: string | undefined;
-  readonly password?: string | undefined;
-  /** True when a node was written as `rediss://` (TLS, as managed clusters require). */
-  readonly tls: boolean;
-}
 
 /** Where Redis is: `REDIS_URL`, or the cluster when `REDIS_CLUSTER_NODES` is set (config.ts). */
 export type RedisTarget = string | RedisClusterTarget;
@@ -60,7 +51,7 @@ export function lastConnectionError(redis: RedisClient): Error | undefined {
 
 /**
  * A connection to `target`. Workers and blocking connections need `maxRetriesPerRequest: null` (BullMQ 6
- * requirement, platform.md). Producers fail fast instead, so an HTTP request never hangs on a Redis outage.
+ * requirement, docs/PLATFORM.md#bullmq). Producers fail fast instead, so an HTTP request never hangs on a Redis outage.
  * Connection errors are logged at most once per 30 s per connection (ioredis reconnects by itself; without a
  * listener it would print every failed attempt to stderr) and kept for {@link lastConnectionError}.
  */

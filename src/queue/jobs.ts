@@ -2,7 +2,7 @@ import type { OperationReason, PlannedOperation } from '../domain/plan.js';
 
 /**
  * BullMQ queue names and job data. Job data carries ids only, never names, phones or emails: BullMQ stores
- * it in clear text in Redis and bull-board shows it (platform.md).
+ * it in clear text in Redis and bull-board shows it (docs/PLATFORM.md#bullmq).
  */
 
 /** Queue of contact operations (create/update/delete), one job per contact and site. */

@@ -10,7 +10,7 @@ import { siteKey } from '../domain/site.js';
 /**
  * Enqueues planned operations under their deterministic job ids (domain/opKey.ts).
  *
- * BullMQ ignores an add whose id is still stored (platform.md), so each id is checked first:
+ * BullMQ ignores an add whose id is still stored (docs/PLATFORM.md#bullmq), so each id is checked first:
  * - waiting, delayed, prioritized or active: the pending job already covers this contact; the worker reads
  *   the current CRM row when it runs, so nothing is lost. Counted as `joined`.
  * - completed, or failed (a failure is kept for operators until the next plan wants the contact again):

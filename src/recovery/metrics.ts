@@ -3,7 +3,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { readCompletion } from './completions.js';
 
 /**
- * Metrics of the recovery parts (issue 12, items 2, 4 and 9), registered on the app's registry (metrics.ts):
+ * Metrics of the recovery parts (docs/OPERATIONS-FAULTS.md#metrics), registered on the app's registry (metrics.ts):
  * - `chekt_sync_last_change_tick_timestamp_seconds`, `chekt_sync_last_reconcile_timestamp_seconds` (gauges, unix
  *   seconds, read from Redis on scrape, so every process reports the same; 0 when none completed since Redis
  *   was emptied): when a scheduled change tick or reconcile last completed;

@@ -11,7 +11,7 @@ import { siteKey } from '../domain/site.js';
  * Operation jobs whose data Redis no longer holds. When Redis evicts (or someone deletes) a job's hash while its id
  * is still in the wait list, BullMQ moves the id to active anyway and recreates the hash with only its own
  * bookkeeping fields, so the processor receives `{}`: no dealer, no site, no `external_contact_id`. Such a job is
- * never applied and never writes to the ledger or the run (issue 12 item 2: it used to fail on a null
+ * never applied and never writes to the ledger or the run (docs/OPERATIONS-FAULTS.md#redis-that-evicts-keys-and-job-data-it-could-not-keep: it used to fail on a null
  * `chekt_dealer_id`). It completes as `dropped`, and the job is rebuilt from PostgreSQL, the truth: the newest
  * `queued` operation of its job id (the id survives, since it is the list entry) is enqueued again.
  */

@@ -12,7 +12,7 @@ import { evictionMessage, judgePolicy, readEvictionPolicy, type PolicyVerdict } 
 import { readSchedulerPresence, upsertSchedulers, type SchedulerPresence, type SchedulerSpec } from '../queue/schedulers.js';
 
 /**
- * The recovery loop of every `npm start` (issue 12, items 2 and 8). Redis holds the queue, which is a cache of
+ * The recovery loop of every `npm start` (docs/OPERATIONS-FAULTS.md#the-recovery-loop). Redis holds the queue, which is a cache of
  * work: PostgreSQL holds the truth (the runs' queued operations, the ledger's `pending_since`). Every
  * `RECOVERY_INTERVAL_SECONDS`, and right after each Redis reconnect, each process:
  * 1. reads Redis' `maxmemory-policy` (./evictionPolicy.ts) and logs an error when it may evict;

@@ -26,7 +26,7 @@ export async function buildSandboxApp(
 ): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
-    // notes §4: request ids look like `req_91kxl2`.
+    // docs/CHEKT-API.md#error-bodies: request ids look like `req_91kxl2`.
     genReqId: () => `req_${randomBytes(6).toString('hex')}`,
     exposeHeadRoutes: false,
     // close() must end promptly even while a client holds keep-alive sockets or waits on injected latency:

@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, importSPKI, jwtVerify, type JWTPayload } from 'jose';
 
 /**
- * Client-assertion checks for `private_key_jwt` (RFC 7523 §3; notes §1 [pauth][sample]): an RS256 JWT with
+ * Client-assertion checks for `private_key_jwt` (RFC 7523 §3; docs/CHEKT-API.md#token-endpoint): an RS256 JWT with
  * header `kid` and claims `iss` = `sub` = client_id, `aud`, `iat`, `exp`, `jti`. The sandbox accepts any `aud`
  * (CHeKT's audience is handed over at onboarding and unknown here) but requires it to be present.
  */
@@ -17,7 +17,7 @@ export async function importPublicKey(pem: string, clientId: string): Promise<Pu
   try {
     return await importSPKI(pem, 'RS256');
   } catch (err) {
-    throw new Error(`sandbox: client ${clientId}: publicKeyPem is not a PEM SPKI RSA public key (${(err as Error).message})`);
+    throw new Error(`sandbox: client ${clientId}: publicKeyPem is not a PEM SPKI RSA public key (${(err as Error).message})`, { cause: err });
   }
 }
 

@@ -3,14 +3,14 @@ import { JWT_BEARER_ASSERTION_TYPE, checkAssertion, claimedIssuer, importPublicK
 import type { SandboxClient } from './types.js';
 
 /**
- * The sandbox's OAuth 2.0 token endpoint logic and bearer-token checks (notes §1). Tokens are opaque random
+ * The sandbox's OAuth 2.0 token endpoint logic and bearer-token checks (docs/CHEKT-API.md#token-endpoint). Tokens are opaque random
  * strings held in memory with an expiry; nothing here does I/O.
  */
 
-/** Scopes granted to every token: the `*:site_contacts` set seen in CHeKT's sample token (notes §1 [sample]). */
+/** Scopes granted to every token: the `*:site_contacts` set seen in CHeKT's sample token (docs/CHEKT-API.md#token-endpoint). */
 export const SANDBOX_SCOPE = 'read:site_contacts create:site_contacts update:site_contacts delete:site_contacts';
 
-/** Successful token response (RFC 6749 §5.1; fields per notes §1). `expires_in` is in seconds. */
+/** Successful token response (RFC 6749 §5.1; fields per docs/CHEKT-API.md#token-endpoint). `expires_in` is in seconds. */
 export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';

@@ -36,8 +36,8 @@ export interface SandboxContext {
 
 /**
  * Sets `X-RateLimit-Limit` (per minute), `X-RateLimit-Remaining` and `X-RateLimit-Reset` (Unix seconds), and on
- * refusal `Retry-After` (whole seconds) — notes §3 [rate]. With `limitHeaders` false only `Retry-After` is sent
- * (whether /partner/v1 sends the X-RateLimit headers is NOT FOUND, notes §3).
+ * refusal `Retry-After` (whole seconds), as docs/CHEKT-API.md#rate-limits describes. With `limitHeaders` false only `Retry-After` is sent
+ * (whether /partner/v1 sends the X-RateLimit headers is not documented, docs/CHEKT-API.md#rate-limits).
  */
 export function applyRateLimitHeaders(reply: FastifyReply, d: RateLimitDecision, limitHeaders = true): void {
   if (limitHeaders) {

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 
 /**
- * The error envelope CHeKT documents (notes §4 [errors]): `{"error":{"code","message","request_id","field"}}`,
+ * The error envelope CHeKT documents (docs/CHEKT-API.md#error-bodies): `{"error":{"code","message","request_id","field"}}`,
  * `code` a stable snake_case string, `field` naming the offending input when there is one. The sandbox sends
  * it on every error of the API except the token endpoint's OAuth errors (RFC 6749 §5.2) and its own 429.
  */

@@ -1,7 +1,7 @@
 import type { SandboxFaults } from './types.js';
 
 /**
- * Fault injection (notes "Suggested fake-server behaviour": 5xx, latency; plus dropped connections and
+ * Fault injection (docs/CHEKT-API.md#the-chekt-sandbox: 5xx, latency; plus dropped connections and
  * per-contact rejections). Decisions come from a seeded PRNG so a test run is reproducible: the same seed and
  * the same request sequence give the same faults. A rate of 0 or 1 decides without drawing, so switching a
  * fault fully on or off does not shift the sequence of the others.

@@ -13,7 +13,7 @@ export function isInspection(request: FastifyRequest): boolean {
   return request.url === INSPECT_PREFIX || request.url.startsWith(`${INSPECT_PREFIX}/`);
 }
 
-/** The `x-partner-trace-id` header (seed: optional UUID on every endpoint), first value if repeated. */
+/** The `x-partner-trace-id` header (an optional UUID on every endpoint, docs/CHEKT-API.md#trace-ids), first value if repeated. */
 export function traceIdOf(request: FastifyRequest): string | null {
   const raw = request.headers[TRACE_HEADER];
   const value = Array.isArray(raw) ? raw[0] : raw;
@@ -22,7 +22,7 @@ export function traceIdOf(request: FastifyRequest): string | null {
 
 /**
  * onRequest (root): notes the arrival time and echoes `x-partner-trace-id` on the response. Whether CHeKT
- * echoes it is NOT FOUND (notes §7); echoing lets clients check correlation end to end.
+ * echoes it is not documented (docs/CHEKT-API.md#trace-ids); echoing lets clients check correlation end to end.
  */
 export function onRequestTrace(ctx: SandboxContext) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {

@@ -1,5 +1,5 @@
 /**
- * Token-bucket rate limiting as CHeKT documents it (notes §3, [rate]): one bucket per client, a per-minute
+ * Token-bucket rate limiting as CHeKT documents it (docs/CHEKT-API.md#rate-limits): one bucket per client, a per-minute
  * ceiling refilled continuously, a burst allowance (Free tier: 60/min, burst 5/s), and on every response
  * `X-RateLimit-Limit` (per-minute), `X-RateLimit-Remaining`, `X-RateLimit-Reset` (Unix seconds); a refused
  * request gets 429 with `Retry-After` in whole seconds. Pure: the clock is injected.

@@ -3,7 +3,7 @@ import type { SandboxRequestRecord, SandboxStats } from './types.js';
 /** How many request records are kept (oldest dropped first); counters stay exact beyond it. */
 export const DEFAULT_RECORD_CAP = 100_000;
 
-/** RFC 4122 UUID (versions 1-5, variant 10xx); the seed's example `550e8400-e29b-41d4-a716-…` matches. */
+/** RFC 4122 UUID (versions 1-5, variant 10xx); CHeKT's documented example `550e8400-e29b-41d4-a716-…` matches. */
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-5][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** Whether `value` is an RFC 4122 UUID. */

@@ -33,11 +33,11 @@ export interface SandboxOptions {
   host?: string;
   /** OAuth clients; default `[{ clientId: 'sandbox-client', clientSecret: 'sandbox-secret' }]`. */
   clients?: SandboxClient[];
-  /** `expires_in` of issued tokens, seconds; default 3600 (notes §1: "roughly 1 hour"). */
+  /** `expires_in` of issued tokens, seconds; default 3600 (docs/CHEKT-API.md#token-endpoint: "about an hour"). */
   tokenTtlSeconds?: number;
   /**
    * Requests per minute per client; 0 = unlimited (default). A token bucket per client_id counting every
-   * request, `/oauth/token` included (notes §3). When unlimited, no `X-RateLimit-*` headers are sent.
+   * request, `/oauth/token` included (docs/CHEKT-API.md#rate-limits). When unlimited, no `X-RateLimit-*` headers are sent.
    */
   rateLimitPerMinute?: number;
   /** Bucket size; default `max(1, round(rateLimitPerMinute / 60 * 5))` (CHeKT Free tier: 60/min, burst 5/s). */
@@ -109,7 +109,7 @@ export interface Sandbox {
 }
 
 /**
- * Starts a CHeKT sandbox: the token endpoint and the seed's five Contacts endpoints over real HTTP, plus
+ * Starts a CHeKT sandbox: the token endpoint and the five Contacts endpoints of docs/CHEKT-API.md#contacts-endpoints over real HTTP, plus
  * `/__sandbox` inspection routes (see ./inspect.ts).
  * @throws {RangeError} on invalid numeric options; {@link Error} on a bad client list or public key, or when
  *   the port cannot be bound.

@@ -21,7 +21,7 @@ export interface SandboxStoreOptions {
 /**
  * The sandbox's in-memory CHeKT: dealers, sites and their contacts. Pure (no I/O); the clock is injected.
  *
- * Rules (seed "Contacts API" plus notes "Suggested fake-server behaviour"):
+ * Rules (docs/CHEKT-API.md#contacts-endpoints plus docs/CHEKT-API.md#the-chekt-sandbox):
  * - a dealer exists when at least one of its sites is registered;
  * - `contact_id` is an auto-increment integer shared by every site, starting at 1;
  * - `external_contact_id` is unique within a site ({@link create}); {@link insert} skips that rule, as a dealer

@@ -3,7 +3,7 @@
  * (store, recorder, faults) can use them without importing fastify.
  */
 
-/** An OAuth client the sandbox's token endpoint accepts (../shared/notes/chekt-api.md §1). */
+/** An OAuth client the sandbox's token endpoint accepts (docs/CHEKT-API.md#token-endpoint). */
 export interface SandboxClient {
   clientId: string;
   /** Enables mode 1 (`client_id` + `client_secret`). */
@@ -12,7 +12,7 @@ export interface SandboxClient {
   publicKeyPem?: string;
 }
 
-/** Switchable failures (notes "Suggested fake-server behaviour"). Decided by a seeded PRNG, so reproducible. */
+/** Switchable failures (docs/CHEKT-API.md#the-chekt-sandbox). Decided by a seeded PRNG, so reproducible. */
 export interface SandboxFaults {
   /** Added delay per `/partner` request, in milliseconds, after auth and rate limit. Default 0. */
   latencyMs: number;
@@ -23,7 +23,7 @@ export interface SandboxFaults {
   /** Creates/updates for these `external_contact_id`s answer 400 `invalid_field` on `external_contact_id`. Default []. */
   rejectExternalContactIds: string[];
   /**
-   * Store phone numbers as bare digits, as a CHeKT that normalises input would (the seed's example phone is
+   * Store phone numbers as bare digits, as a CHeKT that normalises input would (CHeKT's example phone is
    * "1234567890"): "+33 1 42 68 53 00" is stored and returned as "33142685300". Default false.
    */
   storePhoneDigitsOnly: boolean;
@@ -50,7 +50,7 @@ export interface SandboxFaults {
 }
 
 /**
- * A contact as the sandbox stores and returns it: exactly the seed's response object ("Create a Contact",
+ * A contact as the sandbox stores and returns it: exactly CHeKT's documented response object ("Create a Contact",
  * "Response (201 Created)"). `created_at` is ISO-8601 with milliseconds and `Z`.
  */
 export interface SandboxContact {
@@ -74,7 +74,7 @@ export interface SandboxRequestRecord {
   status: number;
   /** The `x-partner-trace-id` request header, or null when absent. */
   traceId: string | null;
-  /** Whether `traceId` is an RFC 4122 UUID (the seed asks for a UUID). */
+  /** Whether `traceId` is an RFC 4122 UUID (CHeKT asks for a UUID, docs/CHEKT-API.md#trace-ids). */
   traceIdIsUuid: boolean;
   /** Whether an `Authorization: Bearer <token>` header was sent (valid or not). */
   hasBearer: boolean;

@@ -1,16 +1,16 @@
 import type { ContactPatch, NewContact } from './types.js';
 
 /**
- * Body validation for the contacts endpoints. Pure. The seed types every field as a string and marks
+ * Body validation for the contacts endpoints. Pure. CHeKT's Contacts page types every field as a string and marks
  * `external_contact_id`, `first_name`, `last_name` required on create and everything optional on update
- * (seed "Create a Contact" / "Update a Contact"). Field lengths are NOT FOUND in CHeKT's docs (notes §5);
+ * ("Create a Contact" / "Update a Contact", docs/CHEKT-API.md#contacts-endpoints). Field lengths are not documented (docs/CHEKT-API.md#unknowns);
  * the sandbox assumes {@link MAX_FIELD_LENGTH} so clients exercise their 400 handling.
  */
 
 /** Longest accepted string value, in Unicode code points (an assumption, see above). */
 export const MAX_FIELD_LENGTH = 255;
 
-/** Why a body was refused; becomes a 400 envelope with `code`, `message` and `field` (notes §4). */
+/** Why a body was refused; becomes a 400 envelope with `code`, `message` and `field` (docs/CHEKT-API.md#error-bodies). */
 export interface FieldProblem {
   readonly code: 'invalid_body' | 'missing_field' | 'invalid_field';
   readonly message: string;
@@ -25,7 +25,7 @@ const NULLABLE = ['phone_number', 'email'] as const;
 /**
  * Validates a create body. Required fields must be non-empty strings after trimming; `phone_number` and `email`
  * may be absent, null or strings (`""` is stored as null). Values are stored untrimmed. Unknown keys are ignored.
- * The first offending field (in the seed's order) is reported.
+ * The first offending field (in the order CHeKT's page lists them) is reported.
  */
 export function validateCreateBody(body: unknown): Validated<NewContact> {
   if (!isPlainObject(body)) return bad('invalid_body', 'request body must be a JSON object');
@@ -46,7 +46,7 @@ export function validateCreateBody(body: unknown): Validated<NewContact> {
 /**
  * Validates a PUT body (partial update). Present `first_name`/`last_name` must be non-empty strings; present
  * `phone_number`/`email` must be strings or null, and `""` or null clears them (stored as null).
- * `external_contact_id` in the body is ignored (assumption: notes §5 "whether it may change" is NOT FOUND).
+ * `external_contact_id` in the body is ignored (assumption: whether it may change is not documented, docs/CHEKT-API.md#unknowns).
  */
 export function validateUpdateBody(body: unknown): Validated<ContactPatch> {
   if (!isPlainObject(body)) return bad('invalid_body', 'request body must be a JSON object');

@@ -7,7 +7,7 @@ import type { ChangeScope, SiteCounts } from '../sync/ports/planner.js';
 import type { PrismaClient } from './db.js';
 
 /**
- * Local change detection (issue "Performance", point 1): the CRM against the service's own ledger, in SQL,
+ * Local change detection (docs/ARCHITECTURE.md#layout-and-flow, "Change tick"): the CRM against the service's own ledger, in SQL,
  * with no CHeKT call. Each CRM row has a fingerprint, md5 of the row's synced columns and of the
  * normalisation rules; the ledger keeps the fingerprint CHeKT was last made equal to (`sync_ledger.crm_hash`).
  * A tick reads only the rows whose fingerprint differs, so a tick with no CRM change reads nothing.

@@ -4,9 +4,9 @@ import { PrismaClient } from '../generated/prisma/client.js';
 export type { PrismaClient } from '../generated/prisma/client.js';
 
 /**
- * Creates the Prisma client over `@prisma/adapter-pg` (no engine binary; platform.md "Prisma offline").
+ * Creates the Prisma client over `@prisma/adapter-pg` (no engine binary; docs/PLATFORM.md#prisma-without-the-engine).
  * The session time zone is pinned to UTC because adapter-pg shifts timestamptz values otherwise
- * (prisma/orm#26786), and the pool gives up after `connectionTimeoutMs` instead of waiting forever.
+ * (prisma/orm#26786, docs/PLATFORM.md#postgresql-driver), and the pool gives up after `connectionTimeoutMs` instead of waiting forever.
  */
 export function createPrisma(options: {
   databaseUrl: string;

@@ -6,7 +6,7 @@ import type { PrismaClient } from './db.js';
 
 /**
  * The sync ledger (`sync_ledger`): per (dealer, site, external_contact_id), the CHeKT `contact_id` this
- * service created or adopted (seed "Best Practices": store contact_id), what it last sent, the CRM fingerprint
+ * service created or adopted (CHeKT's "Best Practices": keep the contact_id; docs/CHEKT-API.md#contacts-endpoints), what it last sent, the CRM fingerprint
  * CHeKT reflects (source/changes.ts), and the last outcome with its error.
  */
 

@@ -7,7 +7,7 @@ import { readSentSmsForDelete } from '../source/reach.js';
 import { siteKey } from '../domain/site.js';
 
 /**
- * The delete gate (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3), checked by
+ * The delete gate (docs/SAFETY.md guarantees 3b and 3c), checked by
  * the worker right before a delete of a contact removed from the CRM:
  * - add before remove: while a create on the same CHeKT site, or of the same contact on another site (a
  *   contact that moved), is still queued, the delete waits (its job is delayed, not failed), for up to

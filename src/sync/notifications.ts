@@ -3,13 +3,13 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 
 /**
- * Near real time (issue "Performance", point 2): the migration's triggers send the CRM `sites.id` of every
+ * Near real time (docs/ARCHITECTURE.md#layout-and-flow, "Change tick"): the migration's triggers send the CRM `sites.id` of every
  * committed change of `contacts` or `sites` on channel {@link CHANNEL}. This listener gathers them for
  * `debounceMs`, then hands the distinct site ids to `onSites` once (coalesced per site).
  *
  * A LISTEN connection can die without a sign: a NAT or firewall that drops its state, or a failover, leaves the
- * socket open with nothing arriving (no FIN, no RST), and a listener only receives, so it never notices (issue 12
- * item 4). Hence a heartbeat: every `heartbeatMs` a `NOTIFY` on a channel of this listener's own is sent from
+ * socket open with nothing arriving (no FIN, no RST), and a listener only receives, so it never notices
+ * (docs/OPERATIONS-FAULTS.md#the-listen-connection-dies-silently). Hence a heartbeat: every `heartbeatMs` a `NOTIFY` on a channel of this listener's own is sent from
  * another session (`sendHeartbeat`: the service's pool), as the CRM's triggers do, and when one has not arrived
  * `heartbeatMs` later, the connection is destroyed and opened again. Another session, not the listener's own:
  * behind PgBouncer in transaction mode a self-`NOTIFY` comes back (it runs on the very server connection that

@@ -108,7 +108,7 @@ async function planOneSite(
 }
 
 /**
- * CHeKT may page or cap its list (pagination is undocumented, chekt-api.md §5). A contact the ledger created
+ * CHeKT may page or cap its list (pagination is undocumented, docs/CHEKT-API.md#unknowns). A contact the ledger created
  * on this site but missing from the list is either deleted in CHeKT (drift: recreate it) or beyond the list's
  * end (a create would duplicate it, and a delete decision could not be trusted). One GET of the first such
  * contact tells which; when it still exists, the site is left out of the run with this reason.

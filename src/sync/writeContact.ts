@@ -7,7 +7,7 @@ import { changedFields, remoteKeys, toCreateBody, toUpdateBody, type DesiredCont
 
 /**
  * The CHeKT writes of one operation, made safe against the API's undocumented corners
- * (chekt-api.md §5 lists PUT semantics, duplicate handling and clearing a field as unknown).
+ * (docs/CHEKT-API.md#unknowns lists PUT semantics, duplicate handling and clearing a field as open).
  */
 
 /** What a write left in CHeKT: its `contact_id`, CHeKT's answer (the echo), and a note for the ledger. */
@@ -20,7 +20,7 @@ export interface WriteResult {
 
 /**
  * The fields a write may drop when CHeKT refuses one (400 with `error.field`, chekt/errorBody.ts): the optional
- * ones of the seed's "Create a Contact". `external_contact_id` (the key that matches CRM and CHeKT) and the names
+ * ones of CHeKT's "Create a Contact". `external_contact_id` (the key that matches CRM and CHeKT) and the names
  * (required at creation, and what identifies the person to an operator) are never dropped: a refusal of one of
  * them fails the write, so the contact is reported rather than stored without its identity.
  */

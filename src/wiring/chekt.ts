@@ -72,7 +72,7 @@ export function createChektParts(options: {
 }
 
 /**
- * Redis key of the shared CHeKT rate limit. CHeKT counts requests per client (chekt-api.md §3), so the key
+ * Redis key of the shared CHeKT rate limit. CHeKT counts requests per client (docs/CHEKT-API.md#rate-limits), so the key
  * is derived from the API URL and client id, not from `QUEUE_PREFIX`: two deployments with different
  * prefixes but one CHeKT client still share one budget.
  */

@@ -8,7 +8,7 @@ import { start, waitExit } from './support/spawn.js';
 import { receiver } from './support/webhook.js';
 
 /**
- * Alerts (issue 11, point 3; docs/CONSOLE.md "Alerts") against a local webhook receiver: two real service
+ * Alerts (docs/CONSOLE.md#alerts) against a local webhook receiver: two real service
  * processes (`src/main.ts`) on one PostgreSQL and Redis produce exactly one POST per state change, signed with
  * HMAC-SHA256, retried after a 500; a dead webhook is given up, logged and counted, and never blocks a sync.
  */

@@ -6,9 +6,9 @@ import { CHROMIUM, foreignRequests, launchChromium, screenshot, SKIP_BROWSER } f
 import { CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
 
 /**
- * The dashboard in a real headless Chromium (Debian's, driven by playwright-core; platform.md): the viewer sees
+ * The dashboard in a real headless Chromium (Debian's, driven by playwright-core; docs/PLATFORM.md#browser-tests): the viewer sees
  * both queues and a completed job, no credentials get 401, and the server's role and CSRF rules hold for the
- * requests a browser really sends (issue 5, point 7), and its page loads nothing from another host (issue 11).
+ * requests a browser really sends (docs/CONSOLE.md#roles), and its page loads nothing from another host (docs/CONSOLE.md).
  * `npm run docs:screenshots` saves docs/screenshots/dashboard.png; `npm test` writes nothing.
  *
  * Needs `/usr/bin/chromium` (`apt-get install -y chromium`; .ci/run installs it). Without it the test fails,

@@ -9,7 +9,7 @@ import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * Local change detection (issue "Performance", points 1 and 2; issue "Never lose...", point 8): a change tick
+ * Local change detection (docs/ARCHITECTURE.md#layout-and-flow "Change tick"; docs/RETRIES.md#the-rule for failed contacts): a change tick
  * compares the CRM against the ledger, so it makes zero CHeKT calls when nothing changed and one write per
  * real change; a committed CRM change reaches CHeKT through PostgreSQL NOTIFY without waiting for the tick;
  * a contact that failed for good is tried again only when its row changes. Tests build on each other.

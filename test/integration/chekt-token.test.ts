@@ -83,7 +83,7 @@ describe('TokenProvider (client_secret)', () => {
   it('shares one request between concurrent first callers', async () => {
     handler = async (f, q, res) => {
       await new Promise((r) => setTimeout(r, 100));
-      okToken(f, q, res);
+      await okToken(f, q, res);
     };
     const p = provider();
     const tokens = await Promise.all(Array.from({ length: 20 }, () => p.getToken()));
@@ -129,7 +129,7 @@ describe('TokenProvider (client_secret)', () => {
     const t1 = await p.getToken();
     handler = async (f, q, res) => {
       await new Promise((r) => setTimeout(r, 50));
-      okToken(f, q, res);
+      await okToken(f, q, res);
     };
     const renewed = await Promise.all(Array.from({ length: 10 }, () => p.renew(t1)));
     expect(new Set(renewed)).toEqual(new Set(['tok-2']));
@@ -170,7 +170,7 @@ describe('TokenProvider (client_secret)', () => {
   it('times out as a retryable ChektTokenError', async () => {
     handler = async (f, q, res) => {
       await new Promise((r) => setTimeout(r, 500));
-      if (!res.destroyed) okToken(f, q, res);
+      if (!res.destroyed) await okToken(f, q, res);
     };
     await expect(provider({ timeoutMs: 100 }).getToken()).rejects.toMatchObject({ name: 'ChektTokenError', code: 'timeout', retryable: true });
   });

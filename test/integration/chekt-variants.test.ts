@@ -3,7 +3,7 @@ import { runSync } from '../../src/cli/runSync.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * CHeKT behaviours the seed leaves open (chekt-api.md §5), where a wrong guess loops or loses data:
+ * CHeKT behaviours its Contacts page leaves open (docs/CHEKT-API.md#unknowns), where a wrong guess loops or loses data:
  * CHeKT storing phones in its own form, a PUT replacing the whole contact, a refused `""` clear.
  */
 

@@ -6,7 +6,7 @@ import { run } from './support/spawn.js';
 
 /**
  * `npm run sync` as a user runs it: a separate process, configured only by the environment, against a CRM
- * filled with plain SQL and the sandbox over HTTP. Exit codes 0 / 1 / 2 (issue 2, point 8).
+ * filled with plain SQL and the sandbox over HTTP. Exit codes 0 / 1 / 2 (docs/OPERATIONS.md#npm-run-sync).
  */
 
 let fx: ProcessFixture;

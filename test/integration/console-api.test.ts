@@ -5,7 +5,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { basic, CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
 
 /**
- * The operator API of issue 11 over real HTTP, on real PostgreSQL and Redis and the sandbox: holds, status with
+ * The operator API (docs/CONSOLE.md) over real HTTP, on real PostgreSQL and Redis and the sandbox: holds, status with
  * health, approving a hold (the deletes it showed run in CHeKT), the audit trail (written before the action,
  * bull-board's writes included), and the console pages per role (docs/CONSOLE.md).
  */

@@ -7,7 +7,7 @@ import { CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
 import { receiver } from './support/webhook.js';
 
 /**
- * The operator console in a real headless Chromium (issue 11, point 6; docs/CONSOLE.md), against the running
+ * The operator console in a real headless Chromium (docs/CONSOLE.md#pages), against the running
  * service (real PostgreSQL, Redis, the sandbox over HTTP): the console renders a held site; the viewer sees no
  * button and a forged POST is refused; the operator approves with a click and sees the deletes run; the audit
  * names them; no page asks another host; and, as a new operator meets it, the hold's alert arrives before they

@@ -6,7 +6,7 @@ import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * CHeKT ids beyond 2^53 (issue 12, item 10). The sandbox shifts every `contact_id` on the wire by 2^53, so the
+ * CHeKT ids beyond 2^53 (docs/CHEKT-AUTH-AND-IDS.md#contact-ids). The sandbox shifts every `contact_id` on the wire by 2^53, so the
  * first contact is 9007199254740993: `JSON.parse` reads it as 9007199254740992, a neighbouring id. Before the
  * fix the site's list failed the schema on every run and the site never synced. Now the id is read as exact
  * digits, kept as a string in the ledger, and the update goes to that exact path.

@@ -5,8 +5,8 @@ import { startRun } from '../../src/sync/startRun.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * A CRM read that fails or times out plans nothing; it never looks like "no contacts" (issue "Never lose,
- * duplicate or wrongly delete an emergency contact", point 3). Both a broken read (the table is gone) and a
+ * A CRM read that fails or times out plans nothing; it never looks like "no contacts" (docs/SAFETY.md
+ * guarantee 3a). Both a broken read (the table is gone) and a
  * read blocked past DB_STATEMENT_TIMEOUT_MS fail the run with the reason, and CHeKT keeps every contact.
  */
 

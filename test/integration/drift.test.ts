@@ -8,7 +8,7 @@ import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * Drift repair (issue "Never lose, duplicate or wrongly delete an emergency contact", points 4 and 7): a
+ * Drift repair (docs/SAFETY.md guarantees 4 and 7): a
  * dealer edits or deletes a contact in CHeKT's own portal. The change tick cannot see that (it compares the
  * CRM with the ledger, no CHeKT call); the reconcile, on its own schedule and on every manual resync, lists
  * CHeKT, restores the contacts from the CRM and counts the repaired drift. Contacts the service does not

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { countQueued } from '../../src/source/runs.js';
@@ -11,7 +11,7 @@ import { waitExit } from './support/spawn.js';
 import { useCleanups } from './support/cleanups.js';
 
 /**
- * Issue 3, point 9: crashes and restarts around a backlog. Redis restarted empty, PostgreSQL connections cut,
+ * docs/SAFETY.md guarantee 9: crashes and restarts around a backlog. Redis restarted empty, PostgreSQL connections cut,
  * the service stopped with SIGTERM, and every queue key deleted: each time the run still completes and CHeKT
  * ends equal to the CRM with no duplicate `external_contact_id`. (SIGKILL of a worker process is in
  * faults-kill.test.ts: BullMQ only gives a dead worker's jobs back after its 30 s lock expires and two stalled

@@ -8,7 +8,7 @@ import { startNode } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
 
 /**
- * Issue 12, item 3: a frozen worker must not write after it lost its job. Worker process A takes a create and
+ * docs/RETRIES.md#fencing: a frozen worker must not write after it lost its job. Worker process A takes a create and
  * waits on a slow token endpoint; it is stopped (SIGSTOP) for longer than its BullMQ lock (30 s). Worker process B
  * takes the stalled job over, looks the contact up, creates it and completes. When A resumes, it must prove it
  * still owns the job before its POST (queue/fence.ts) and drop the attempt: one POST in all, one contact, and the

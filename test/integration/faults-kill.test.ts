@@ -7,7 +7,7 @@ import { serviceEnv, freePort, startNode } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
 
 /**
- * Issue 3, point 9: jobs cut off while running. A worker process SIGKILLed mid-backlog (CHeKT slow and dropping
+ * docs/SAFETY.md guarantee 9: jobs cut off while running. A worker process SIGKILLed mid-backlog (CHeKT slow and dropping
  * 10 % of write answers), and the service stopped with SIGTERM while its jobs wait on CHeKT for longer than
  * SHUTDOWN_TIMEOUT_MS. Either way the running jobs stay `active` in Redis until their lock expires (BullMQ
  * lockDuration, 30 s, renewed every 15 s); BullMQ's stalled-job check (every 30 s, once per queue) then moves them

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, jest, test } from '@jest/globals';
+import { describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
@@ -8,7 +8,7 @@ import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from
 import { useCleanups } from './support/cleanups.js';
 
 /**
- * Issue 12, item 2: Redis loses the service's state while it runs. Restarted empty mid-backlog (every job and
+ * docs/OPERATIONS-FAULTS.md#redis-restarted-empty-or-flushed: Redis loses the service's state while it runs. Restarted empty mid-backlog (every job and
  * both job schedulers gone), or job hashes deleted as an eviction would: each process notices by itself,
  * upserts the job schedulers again, rebuilds the pending work from PostgreSQL and CHeKT ends equal to the CRM,
  * with no restart and no ledger row written from a job whose data could not be read.

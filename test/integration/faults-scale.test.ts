@@ -13,7 +13,7 @@ import { freePort, startNode } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
 
 /**
- * Issue 3, point 10: at scale, with every fault at once, the sync still converges. The sandbox answers 20 % of
+ * docs/SAFETY.md guarantee 10: at scale, with every fault at once, the sync still converges. The sandbox answers 20 % of
  * requests 503, drops the answer of 10 % of committed writes, and limits the client to 1,200 requests a minute
  * while the service is configured for 6,000 (so CHeKT answers 429 and the service must back off). 520 CRM
  * contacts on 120 sites, with awkward values (support/convergence.ts), must end in CHeKT exactly as in the CRM

@@ -8,7 +8,7 @@ import { createOperationProcessor } from '../../src/sync/operationProcessor.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * Issue 12, item 3, for every kind of write: a worker that does not hold its job's lock (BullMQ's
+ * docs/RETRIES.md#fencing, for every kind of write: a worker that does not hold its job's lock (BullMQ's
  * `<prefix>:<queue>:<jobId>:lock`, checked by queue/fence.ts) sends no PUT or DELETE and writes no ledger row or
  * outcome; the same job run by the lock holder applies. The SIGSTOP reproduction is faults-frozen.test.ts.
  */

@@ -8,7 +8,7 @@ import type { SandboxFaults } from '../../src/sandbox/server.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * Convergence without loops (issue "Never lose, duplicate or wrongly delete an emergency contact", point 5):
+ * Convergence without loops (docs/SAFETY.md guarantee 5):
  * the corpus of awkward inputs in test/fixtures (white space, NBSP, NFD, case, phone spellings, invalid and
  * over-long values, odd ids) syncs once; right after, a reconcile makes zero write calls and a change tick
  * makes zero calls at all. Also against a CHeKT that stores phones as bare digits.

@@ -7,7 +7,7 @@ import { buildHttpServer } from '../../src/http/server.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * Run history and per-site state over real HTTP (issue 5): `GET /api/runs` paging, `GET /api/runs/:id` operations,
+ * Run history and per-site state over real HTTP (docs/CONSOLE.md#http-api): `GET /api/runs` paging, `GET /api/runs/:id` operations,
  * holds and drift repairs, `GET /api/sites/:dealerId/:siteId` contact states. Bodies carry ids, states and
  * reasons only: the CRM's names, phones and emails never appear. Tests run in order and share state.
  */

@@ -4,7 +4,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { basic, CREDENTIALS, startHttp } from './support/http.js';
 
 /**
- * Inputs of the HTTP API that would reach PostgreSQL unchecked (issue 12, item 12): text PostgreSQL cannot
+ * Inputs of the HTTP API that would reach PostgreSQL unchecked (docs/CHEKT-AUTH-AND-IDS.md#http-api-inputs): text PostgreSQL cannot
  * store (NUL, 22021), lone UTF-16 surrogates, dates outside PostgreSQL's range (22008), and error bodies
  * that grow with the request. Each must be a 400 naming the field, never a 500.
  */

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildHttpServer } from '../../src/http/server.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
-/** The HTTP API and dashboard over real HTTP: auth, resync, runs, health (issue 2, point 8 and 9). */
+/** The HTTP API and dashboard over real HTTP: auth, resync, runs, health (docs/OPERATIONS.md#http-npm-start-port-http_port). */
 
 let h: Harness;
 let server: FastifyInstance;

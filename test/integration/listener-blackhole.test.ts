@@ -5,7 +5,7 @@ import { createHarness, PG_ADMIN_URL, seedCrm, type Harness } from './support/ha
 import { scrapeMetrics, startHttp, type RunningServer } from './support/http.js';
 
 /**
- * Issue 12, item 4: the LISTEN connection black-holed (no FIN, no RST) by a TCP proxy written in Node between the
+ * docs/OPERATIONS-FAULTS.md#the-listen-connection-dies-silently: the LISTEN connection black-holed (no FIN, no RST) by a TCP proxy written in Node between the
  * listener and PostgreSQL. The heartbeat notices within about two heartbeats, the state shows in the log,
  * `chekt_sync_listener_up` and `/readyz`, the listener reconnects once the path is back, a change tick right after
  * brings what changed during the cut, and notifications work again. The tick is an hour away throughout.

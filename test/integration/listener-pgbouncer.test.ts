@@ -9,7 +9,7 @@ import { scrapeMetrics, startHttp, type RunningServer } from './support/http.js'
 import { freePort } from './support/processes.js';
 
 /**
- * Issue 12, item 4: LISTEN needs a session. Behind PgBouncer in transaction mode the LISTEN succeeds but other
+ * docs/OPERATIONS-FAULTS.md#listen-needs-a-session-not-pgbouncers-transaction-mode: LISTEN needs a session. Behind PgBouncer in transaction mode the LISTEN succeeds but other
  * sessions' notifications never reach the listener. The heartbeat (a NOTIFY from the service's pool) shows it: the
  * listener stays `down`, says why in the log, and `/readyz` reports it. Needs Debian's `pgbouncer`
  * (`.ci/run` installs it); `SKIP_PGBOUNCER_TEST=1` skips this file where it cannot be installed.

@@ -6,11 +6,10 @@ import { createLogger } from '../../src/logger.js';
 import { createHarness, seedCrm, testEnv, type Harness } from './support/harness.js';
 import { basic, CREDENTIALS, scrapeMetrics, startHttp, type RunningServer } from './support/http.js';
 
-/** `GET /metrics` (Prometheus text format, prom-client) and `GET /readyz` over a real sync (issue 5, points 4 and 5). */
+/** `GET /metrics` (Prometheus text format, prom-client) and `GET /readyz` over a real sync (docs/OPERATIONS.md). */
 
 let h: Harness;
 let http: RunningServer;
-const viewer = basic(CREDENTIALS.viewer.user, CREDENTIALS.viewer.password);
 
 /** Scrapes `/metrics` as the viewer (support/http.ts). */
 const scrape = () => scrapeMetrics(http.base);

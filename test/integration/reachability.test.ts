@@ -12,7 +12,7 @@ import { run, start, waitExit } from './support/spawn.js';
  * Reachability (docs/REACHABILITY.md) through the CLI processes and the HTTP API, against the sandbox:
  * - 80/1 has only a landline and a toll-free number: unreachable in `status`, `status --json`, the site API,
  *   the run report and `chekt_sync_sites_unreachable`; 80/2 has one US number: reachable;
- * - phones with an extension reach a strict CHeKT without it (issue 12 item 11), with a warning;
+ * - phones with an extension reach a strict CHeKT without it (docs/REACHABILITY.md#phone-types), with a warning;
  * - a field CHeKT refuses is dropped and the contact written without it, and the run report says so;
  * - the echo check flags a contact whose phone CHeKT dropped, and the site counts it as unreachable;
  * - SITE_MIN_SMS_CONTACTS holds the delete of a site's last SMS-capable contact.

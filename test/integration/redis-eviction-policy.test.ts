@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../src/logger.js';
@@ -12,7 +12,7 @@ import { run, waitExit } from './support/spawn.js';
 import { useCleanups } from './support/cleanups.js';
 
 /**
- * Issue 12, item 8: a Redis whose `maxmemory-policy` may evict keys (here a private `redis-server` started with
+ * docs/OPERATIONS-FAULTS.md#redis-that-may-evict-maxmemory-policy: a Redis whose `maxmemory-policy` may evict keys (here a private `redis-server` started with
  * `--maxmemory-policy volatile-lru`) would drop queued jobs and job schedulers under memory pressure. `npm start` and
  * `npm run sync` refuse it unless `REDIS_ALLOW_EVICTION=true`; a policy changed while the service runs fails
  * `/readyz` with its name; a Redis that refuses `CONFIG` (managed services) is read through `INFO`, and one that

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planRun } from '../../src/sync/planRun.js';
 import { pollUntil } from './support/convergence.js';
@@ -7,7 +7,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { useCleanups } from './support/cleanups.js';
 
 /**
- * Issue 12, item 5: a 429 with a long `Retry-After`. Past `CHEKT_MAX_RETRY_AFTER_SECONDS` the wait is handed back
+ * docs/RETRIES.md#429: a 429 with a long `Retry-After`. Past `CHEKT_MAX_RETRY_AFTER_SECONDS` the wait is handed back
  * to BullMQ (the queue is rate limited, the job goes back to waiting), so no worker slot sleeps through it and
  * stopping is immediate. A wait within the cap is sat out in place, but a stop cuts it: no CHeKT request leaves
  * after stop() began.

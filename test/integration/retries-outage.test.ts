@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { oldestPendingAgeSeconds } from '../../src/metrics.js';
@@ -11,7 +11,7 @@ import { createHarness, PG_ADMIN_URL, seedCrm, type Harness } from './support/ha
 import { useCleanups } from './support/cleanups.js';
 
 /**
- * Issue 12, item 1: outages of CHeKT (every call and the token endpoint answering 503) and of PostgreSQL that
+ * docs/RETRIES.md#backoff: outages of CHeKT (every call and the token endpoint answering 503) and of PostgreSQL that
  * last longer than the old retry budget (5 attempts, spent in about 4 s with the harness's 50 ms base). Transient
  * failures must keep retrying with capped backoff (SYNC_BACKOFF_MAX_MS, 1 s here) for as long as the change is
  * pending: no operation is marked failed, and once the outage ends every pending change reaches CHeKT within
@@ -120,7 +120,7 @@ describe('transient failures keep retrying with capped backoff while the change 
     const runId = await editAndTick(h);
     await allow(false);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [dbName]);
-    for (const w of h.app.workers) w.resume();
+    for (const w of h.app.workers) await w.resume();
 
     await sleep(OUTAGE_MS);
     const counts = await h.app.operationsQueue.getJobCounts('failed', 'completed');

@@ -8,7 +8,7 @@ import { waitForRun } from '../../src/sync/waitForRun.js';
 import { createHarness, seedCrm, type Harness, type SeedContact } from './support/harness.js';
 
 /**
- * Deletion safety that holds (issue "Never lose, duplicate or wrongly delete an emergency contact", point 3):
+ * Deletion safety that holds (docs/SAFETY.md guarantees 3b and 3c):
  * a site whose CRM list is empty, or deletes above DELETE_HOLD_SHARE_PERCENT of a site's or the run's managed
  * contacts, are held until an operator approves; a site's deletes run only after its creates succeeded, and
  * never take it below SITE_MIN_CONTACTS; a contact that moves is created on its new site before it is removed

@@ -2,7 +2,7 @@ import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
 import { CONTACTS_ROUTE, DEALER, ISO_MS, JOHN, REQUEST_ID, SITE, TRACE, call, contactsUrl, tokenFor, useSharedSandbox, withSandbox } from './sandbox-http.js';
 
 /**
- * The CHeKT sandbox over real HTTP: rate limit (notes §3), fault injection, stats/requests and the
+ * The CHeKT sandbox over real HTTP: rate limit (docs/CHEKT-API.md#rate-limits), fault injection, stats/requests and the
  * `/__sandbox` routes. Every sandbox started here is closed in afterAll/finally.
  */
 
@@ -14,7 +14,7 @@ describe('CHeKT sandbox: limits, faults, inspection', () => {
     ({ sb, token } = shared.current());
   });
 
-  describe('rate limit (notes §3)', () => {
+  describe('rate limit', () => {
     it('answers 429 with Retry-After and X-RateLimit-* once the bucket is empty, counting /oauth/token', async () => {
       await withSandbox({ rateLimitPerMinute: 60, rateLimitBurst: 3, autoCreateSites: true }, async (rl) => {
         expect((await call(contactsUrl(rl))).headers.get('x-ratelimit-limit')).toBeNull(); // 401: no client, not counted

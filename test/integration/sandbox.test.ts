@@ -3,8 +3,8 @@ import type { Sandbox } from '../../src/sandbox/server.js';
 import { DEALER, ISO_MS, JOHN, REQUEST_ID, SCOPE, SITE, TRACE, call, contactsUrl, tokenFor, useSharedSandbox, withSandbox } from './sandbox-http.js';
 
 /**
- * The CHeKT sandbox over real HTTP (global fetch): the token endpoint (notes §1) and the seed's five Contacts
- * endpoints with their errors (notes §4). Faults, rate limit and inspection: ./sandbox-faults.test.ts.
+ * The CHeKT sandbox over real HTTP (global fetch): the token endpoint (docs/CHEKT-API.md#token-endpoint) and the five Contacts
+ * endpoints with their errors (docs/CHEKT-API.md#contacts-endpoints, docs/CHEKT-API.md#error-bodies). Faults, rate limit and inspection: ./sandbox-faults.test.ts.
  * Every sandbox started here is closed in afterAll/finally.
  */
 
@@ -16,7 +16,7 @@ describe('CHeKT sandbox over HTTP', () => {
     ({ sb, token } = shared.current());
   });
 
-  describe('POST /oauth/token (notes §1)', () => {
+  describe('POST /oauth/token', () => {
     it('issues a Bearer token for a form client_secret request', async () => {
       const r = await call(`${sb.url}/oauth/token`, {
         method: 'POST',
@@ -81,7 +81,7 @@ describe('CHeKT sandbox over HTTP', () => {
     });
   });
 
-  describe('the five Contacts endpoints (seed)', () => {
+  describe('the five Contacts endpoints', () => {
     it('creates (201), lists (bare array), gets, updates partially and deletes (204)', async () => {
       const created = await call(contactsUrl(sb), { method: 'POST', token, json: JOHN, traceId: TRACE });
       expect(created.status).toBe(201);

@@ -8,7 +8,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { scrapeMetrics, startHttp, type RunningServer } from './support/http.js';
 
 /**
- * Issue 12, items 2 and 9: the job schedulers are entries in Redis. `/readyz` says when they are missing, the
+ * docs/OPERATIONS-FAULTS.md#scheduled-runs-that-stop-or-change: the job schedulers are entries in Redis. `/readyz` says when they are missing, the
  * recovery loop puts them back (here on a Redis reconnect, with the periodic check an hour away), a process that
  * upserts another interval says so, and the time of the last completed tick and reconcile are gauges.
  */

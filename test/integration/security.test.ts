@@ -10,7 +10,7 @@ import { basic, CREDENTIALS, listRoutes, startHttp, type RouteEntry, type Runnin
 import { start, waitExit } from './support/spawn.js';
 
 /**
- * Security checks as tests (issue 5): no secret or personal data in logs or Redis after a full sync (both CHeKT
+ * Security checks as tests (docs/ARCHITECTURE.md#logs, docs/CONSOLE.md#roles): no secret or personal data in logs or Redis after a full sync (both CHeKT
  * auth modes), job data holds ids only, every /api, /admin and /metrics route is behind auth with a read-only
  * viewer and CSRF checks on writes, request bodies are validated, and a short admin password stops `npm start`.
  */

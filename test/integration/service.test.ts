@@ -7,7 +7,7 @@ import { run, start, waitExit } from './support/spawn.js';
 
 /**
  * `npm start` as a process: refuses a bad config naming the variable; with a good one the job scheduler
- * syncs on its own tick; SIGTERM drains and exits 0 (issue 2, points 4, 7 and 9).
+ * syncs on its own tick; SIGTERM drains and exits 0 (docs/DEPLOYMENT.md#probes-signals-logs).
  */
 
 let fx: ProcessFixture;

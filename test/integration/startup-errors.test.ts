@@ -87,7 +87,7 @@ test('`demo -- --serve` checks its HTTP port before the demo runs: taken, exit 2
   await new Promise<void>((r) => taken.listen(port, '127.0.0.1', () => r()));
   try {
     const started = Date.now();
-    const r = await run('src/demo/main.ts', ['--serve'], { HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/never-touched' }, 30_000);
+    const r = await run('tools/demo/main.ts', ['--serve'], { HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/never-touched' }, 30_000);
     expectClear(r, new RegExp(`HTTP_HOST / HTTP_PORT: 127\\.0\\.0\\.1:${port} is in use; --serve needs it for the dashboard`));
     expect(r.stdout).not.toMatch(/Seeded the CRM/);
     expect(Date.now() - started).toBeLessThan(15_000);

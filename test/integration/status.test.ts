@@ -5,7 +5,7 @@ import { run, start, waitExit } from './support/spawn.js';
 
 /**
  * `npm run status` as an operator runs it: a separate process reading PostgreSQL with nothing but
- * `DATABASE_URL` (no Redis, no CHeKT credentials), after a real `npm run sync` (issue 5).
+ * `DATABASE_URL` (no Redis, no CHeKT credentials), after a real `npm run sync` (docs/OPERATIONS.md#npm-run-status).
  */
 
 let fx: ProcessFixture;

@@ -5,7 +5,7 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
  * The sync end to end on real PostgreSQL, real Redis and the CHeKT sandbox over HTTP
- * (issue "The sync service end to end", point 12). Tests run in order and build on each other's state.
+ * (docs/ARCHITECTURE.md#layout-and-flow, docs/SAFETY.md). Tests run in order and build on each other's state.
  */
 
 let h: Harness;

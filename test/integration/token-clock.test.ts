@@ -15,7 +15,7 @@ import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqu
 import { run } from './support/spawn.js';
 
 /**
- * Signed-assertion mode against a token server whose clock differs from ours (issue 12, item 6), over real
+ * Signed-assertion mode against a token server whose clock differs from ours (docs/CHEKT-AUTH-AND-IDS.md#clock-skew), over real
  * HTTP: the sandbox's token endpoint refuses an assertion whose `iat` or `nbf` is in its future ("issued in the
  * future", no leeway) and stamps its `Date` header with its own (offset) clock. Then the backoff of token
  * requests after 5xx, against a node:http endpoint that answers 503 a few times.

@@ -13,7 +13,7 @@ import { createHarness, seedCrm, testEnv, uniqueId, type Harness } from './suppo
 import { run } from './support/spawn.js';
 
 /**
- * A token endpoint that echoes what it was sent (issue 12, item 7): a 500 whose body repeats the form, as
+ * A token endpoint that echoes what it was sent (docs/CHEKT-AUTH-AND-IDS.md#what-is-scrubbed): a 500 whose body repeats the form, as
  * text/plain, RFC 6749 JSON, nested JSON or a form. Neither the configured secret nor the signed assertion
  * may reach an error message, a log line, a ledger or operation row, a run report or the CLI's output.
  */

@@ -3,7 +3,7 @@ import { safeJsonExact } from '../../src/chekt/http.js';
 import { chektContactListSchema, chektContactSchema } from '../../src/chekt/schemas.js';
 import { compareContactIds } from '../../src/domain/contactId.js';
 
-/** contact_id precision (issue 12, item 10): ids are exact digit strings from the body to the ledger. */
+/** contact_id precision (docs/CHEKT-AUTH-AND-IDS.md#contact-ids): ids are exact digit strings from the body to the ledger. */
 
 describe('safeJsonExact', () => {
   test('an integer beyond 2^53 keeps its digits; JSON.parse would round it to its neighbour', () => {

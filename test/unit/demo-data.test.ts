@@ -8,8 +8,8 @@ import {
   type DemoContact,
   type DemoDataset,
   type DemoSite,
-} from '../../src/demo/data.js';
-import { GARBAGE_PHONES } from '../../src/demo/phones.js';
+} from '../../tools/demo/data.js';
+import { GARBAGE_PHONES } from '../../tools/demo/phones.js';
 
 // One generation per option set, shared by the read-only assertions below (each takes ~0.5 s).
 const data = generateDemoData();

@@ -209,7 +209,7 @@ describe('changedFields', () => {
 });
 
 describe('toCreateBody / toUpdateBody', () => {
-  it('create body carries every present field in the seed spelling', () => {
+  it('create body carries every present field in CHeKT spelling', () => {
     expect(toCreateBody(desired())).toEqual({
       external_contact_id: 'c-1',
       first_name: 'Ann',

@@ -57,7 +57,7 @@ const assertionForm = (a: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-describe('TokenService (notes §1)', () => {
+describe('TokenService', () => {
   it('issues an opaque Bearer token for client_secret and checks it until expiry', async () => {
     let now = NOW;
     const tokens = await service(() => now);

@@ -96,7 +96,7 @@ describe('loadSandboxConfig', () => {
   });
 });
 
-describe('loadSandboxConfig: clock and contact_id offsets (issue 12, items 6 and 10)', () => {
+describe('loadSandboxConfig: clock and contact_id offsets', () => {
   it('reads SANDBOX_CLOCK_OFFSET_SECONDS as ms and SANDBOX_CONTACT_ID_OFFSET as digits; refuses bad values', () => {
     const c = loadSandboxConfig({ SANDBOX_CLOCK_OFFSET_SECONDS: '-10', SANDBOX_CONTACT_ID_OFFSET: '9007199254740992' });
     expect(c.options).toMatchObject({ clockOffsetMs: -10_000, contactIdOffset: '9007199254740992' });

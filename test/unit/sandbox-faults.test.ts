@@ -140,7 +140,7 @@ describe('RequestRecorder', () => {
 });
 
 describe('isUuid', () => {
-  it('accepts RFC 4122 UUIDs (the seed example) and nothing else', () => {
+  it('accepts RFC 4122 UUIDs (the documented CHeKT example) and nothing else', () => {
     expect(isUuid('550e8400-e29b-41d4-a716-123456789000')).toBe(true);
     expect(isUuid('550E8400-E29B-41D4-A716-123456789000')).toBe(true);
     expect(isUuid('550e8400-e29b-41d4-c716-123456789000')).toBe(false); // variant

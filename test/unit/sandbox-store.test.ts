@@ -103,7 +103,7 @@ describe('SandboxStore', () => {
 describe('validateCreateBody', () => {
   const ok = { external_contact_id: '1234', first_name: 'John', last_name: 'Doe' };
 
-  it('accepts the seed example and fills absent optionals with null', () => {
+  it('accepts the documented CHeKT example and fills absent optionals with null', () => {
     expect(validateCreateBody({ ...ok, extra: 1 })).toEqual({ ok: true, value: { ...ok, phone_number: null, email: null } });
     expect(validateCreateBody({ ...ok, phone_number: '', email: 'a@b.c' })).toEqual({
       ok: true,

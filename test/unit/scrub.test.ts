@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { parseErrorBody } from '../../src/chekt/errorBody.js';
 import { createScrubber, scrubCredentialShapes } from '../../src/scrub.js';
 
-/** Credential scrubbing (issue 12, item 7): known secrets in any encoding, and credential shapes of any value. */
+/** Credential scrubbing (docs/CHEKT-AUTH-AND-IDS.md#what-is-scrubbed): known secrets in any encoding, and credential shapes of any value. */
 
 const SECRET = 'S3cr3t/val+ue&x=1';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJjIn0.c2lnbmF0dXJl';

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { ChektTokenError } from '../../src/chekt/errors/index.js';
 import { TokenBackoff } from '../../src/chekt/tokenBackoff.js';
 
-/** The wait between token requests after transient failures (issue 12, item 6): seconds, growing, jittered. */
+/** The wait between token requests after transient failures (docs/CHEKT-AUTH-AND-IDS.md#backoff-after-a-transient-failure): seconds, growing, jittered. */
 
 const e503 = new ChektTokenError({ status: 503, detail: 'upstream' });
 

@@ -11,9 +11,9 @@ export interface ChektErrorInit {
   readonly status?: number | undefined;
   /** Stable code from the error body (`error.code`, flat `code`, or RFC 6749 `error`). */
   readonly code?: string | undefined;
-  /** Offending input field from the error body (`error.field`; chekt-api.md §4). */
+  /** Offending input field from the error body (`error.field`; docs/CHEKT-API.md#error-bodies). */
   readonly field?: string | undefined;
-  /** The `x-partner-trace-id` sent with the failing request (quote it to CHeKT support; chekt-api.md §7). */
+  /** The `x-partner-trace-id` sent with the failing request (quote it to CHeKT support; docs/CHEKT-API.md#trace-ids). */
   readonly traceId?: string | undefined;
   /** Human text, already capped by errorBody.ts (no credentials; CHeKT may echo input, so log at most this). */
   readonly detail?: string | undefined;
@@ -23,7 +23,7 @@ export interface ChektErrorInit {
 /**
  * Base of every error the CHeKT client throws. The subclass *type* decides what a job does with it; `retryable`
  * answers one question: does sending the same request again have a chance of succeeding?
- * Statuses and meanings: seed "Error Responses" table and chekt-api.md §4.
+ * Statuses and meanings: docs/CHEKT-API.md#error-bodies.
  */
 export abstract class ChektError extends Error {
   /** HTTP status; `undefined` when no response arrived. */

@@ -1,7 +1,7 @@
 import { ChektError, type ChektErrorInit } from './ChektError.js';
 
 /**
- * 429 Too Many Requests, thrown after the client's own Retry-After waits are used up (chekt-api.md §3).
+ * 429 Too Many Requests, thrown after the client's own Retry-After waits are used up (docs/CHEKT-API.md#rate-limits).
  * Retryable: the job should be delayed by at least `retryAfterMs` when known.
  */
 export class ChektRateLimitedError extends ChektError {

@@ -1,7 +1,7 @@
 import { ChektError, type ChektErrorInit } from './ChektError.js';
 
 /**
- * 5xx from CHeKT. Retryable with backoff (chekt-api.md §4).
+ * 5xx from CHeKT. Retryable with backoff (docs/CHEKT-API.md#error-bodies).
  */
 export class ChektServerError extends ChektError {
   constructor(init: ChektErrorInit) {

@@ -1,7 +1,7 @@
 import { ChektError, type ChektErrorInit } from './ChektError.js';
 
 /**
- * The token endpoint failed (chekt-api.md §1; error body per RFC 6749 §5.2, e.g. `invalid_client`).
+ * The token endpoint failed (docs/CHEKT-API.md#token-endpoint; error body per RFC 6749 §5.2, e.g. `invalid_client`).
  * Retryable only when the cause is transient: 5xx, 429, timeout or network (`status` undefined). A 400/401
  * means wrong credentials, key or audience, and a 2xx without `access_token` is a contract break: not retryable.
  */

@@ -21,7 +21,7 @@ export interface ErrorForStatusInput {
 }
 
 /**
- * Maps a non-success status to its typed error (seed "Error Responses"; chekt-api.md §4):
+ * Maps a non-success status to its typed error (CHeKT's "Error Responses"; docs/CHEKT-API.md#error-bodies):
  * 400/422 → {@link ChektBadRequestError}, 401 → {@link ChektAuthError} (not retryable: callers renew first),
  * 403 → Forbidden, 404 → NotFound, 408 → Timeout, 409 → Conflict, 429 → RateLimited, 5xx → Server,
  * anything else (other 1xx-4xx, an undocumented 2xx/3xx) → {@link ChektResponseError}.

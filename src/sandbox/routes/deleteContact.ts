@@ -4,8 +4,8 @@ import { dropConnection } from '../hooks.js';
 import { CONTACT_PATH, parseContactId, resolveSite, sendContactNotFound, type ContactParams } from './lookup.js';
 
 /**
- * `DELETE /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId` (seed "Delete a Contact") → 204 with
- * no body. A second delete of the same id answers 404 (notes §5: whether CHeKT does so is NOT FOUND).
+ * `DELETE /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId` (CHeKT's "Delete a Contact", docs/CHEKT-API.md#contacts-endpoints) → 204 with
+ * no body. A second delete of the same id answers 404 (whether CHeKT does so is not documented, docs/CHEKT-API.md#unknowns).
  */
 export function deleteContact(app: FastifyInstance, ctx: SandboxContext): void {
   app.delete<{ Params: ContactParams }>(CONTACT_PATH, async (request, reply) => {

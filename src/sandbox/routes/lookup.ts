@@ -4,7 +4,7 @@ import { sendError } from '../errors.js';
 import type { SandboxContact } from '../types.js';
 import type { FieldProblem } from '../validate.js';
 
-/** Route patterns of the seed's five endpoints ("Contacts API" › Endpoints). */
+/** Route patterns of the five endpoints of docs/CHEKT-API.md#contacts-endpoints. */
 export const CONTACTS_PATH = '/partner/v1/dealers/:dealerId/sites/:siteId/contacts';
 export const CONTACT_PATH = `${CONTACTS_PATH}/:contactId`;
 
@@ -19,7 +19,7 @@ export interface ContactParams extends SiteParams {
 
 /**
  * Resolves the dealer and site of a request. Unknown dealer or site → 404 `not_found` naming `dealerId` or
- * `siteId` (seed "Error Responses": 404 "Contact, site, or dealer does not exist"), unless `autoCreateSites`.
+ * `siteId` (CHeKT's "Error Responses": 404 "Contact, site, or dealer does not exist"), unless `autoCreateSites`.
  * @returns true when the site exists (or was just registered); false after sending the 404.
  */
 export function resolveSite(ctx: SandboxContext, params: SiteParams, reply: FastifyReply): boolean {
@@ -35,7 +35,7 @@ export function resolveSite(ctx: SandboxContext, params: SiteParams, reply: Fast
 }
 
 /**
- * Parses a path `contactId`: CHeKT's `contact_id` is a number (seed "Response Fields"), so anything but a
+ * Parses a path `contactId`: CHeKT's `contact_id` is a number (docs/CHEKT-API.md#ids), so anything but a
  * decimal integer cannot name a contact and gets the same 404 as an unknown id. The wire id is the store's
  * id plus `offset` ({@link SandboxContext.contactIdOffset}), compared exactly (BigInt).
  */
@@ -84,7 +84,7 @@ export function sendContactNotFound(reply: FastifyReply, contactId: string): Fas
   return sendError(reply, 404, 'not_found', `contact ${contactId} not found`, 'contactId');
 }
 
-/** Sends a body-validation 400 (notes §4: "400 … check `error.field`"). */
+/** Sends a body-validation 400 (docs/CHEKT-API.md#error-bodies: a 400 names `error.field`). */
 export function sendFieldProblem(reply: FastifyReply, problem: FieldProblem): FastifyReply {
   return sendError(reply, 400, problem.code, problem.message, problem.field);
 }

@@ -10,8 +10,8 @@ const UNAUTHORIZED_MESSAGES = {
 } as const;
 
 /**
- * onRequest for every `/partner` route, in CHeKT's order (notes §4 [api]: verify token, then the rest):
- * 1. bearer token → 401 `invalid_api_key` (the code notes §4 lists for 401) with `WWW-Authenticate` (RFC 6750 §3);
+ * onRequest for every `/partner` route, in CHeKT's order (docs/CHEKT-API.md#error-bodies: verify the token, then the rest):
+ * 1. bearer token → 401 `invalid_api_key` (the code docs/CHEKT-API.md#error-bodies lists for 401) with `WWW-Authenticate` (RFC 6750 §3);
  * 2. fault `retryAfterSeconds`, then the client's token bucket → 429 `rate_limited` + `Retry-After`;
  * 3. `latencyMs` delay, then `errorRate` → 503 `service_unavailable`, before any state is read or changed.
  * Requests refused at step 1 have no known client and so are not counted by the rate limit.

@@ -6,9 +6,9 @@ import { validateCreateBody } from '../validate.js';
 import { CONTACTS_PATH, resolveSite, sendFieldProblem, sendRejected, type SiteParams } from './lookup.js';
 
 /**
- * `POST /partner/v1/dealers/:dealerId/sites/:siteId/contacts` (seed "Create a Contact") → 201 with the contact.
+ * `POST /partner/v1/dealers/:dealerId/sites/:siteId/contacts` (CHeKT's "Create a Contact", docs/CHEKT-API.md#contacts-endpoints) → 201 with the contact.
  * 400 on a bad body (`field` named), 409 `duplicate_external_contact_id` when the site already has that
- * `external_contact_id` (notes "Suggested fake-server behaviour").
+ * `external_contact_id` (docs/CHEKT-API.md#the-chekt-sandbox).
  */
 export function postContact(app: FastifyInstance, ctx: SandboxContext): void {
   app.post<{ Params: SiteParams }>(CONTACTS_PATH, async (request, reply) => {

@@ -3,7 +3,7 @@ import { applyRateLimitHeaders, type SandboxContext } from '../context.js';
 import { sendError } from '../errors.js';
 import { holdRequest } from './latency.js';
 
-/** Path of the token endpoint (notes §1 [api][ref]: `POST https://api.chekt.com/oauth/token`). */
+/** Path of the token endpoint (docs/CHEKT-API.md#token-endpoint: `POST https://api.chekt.com/oauth/token`). */
 export const TOKEN_PATH = '/oauth/token';
 
 /**

@@ -12,7 +12,7 @@ import {
 } from './lookup.js';
 
 /**
- * `PUT /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId` (seed "Update a Contact": all fields
+ * `PUT /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId` (CHeKT's "Update a Contact": all fields
  * optional) → 200 with the updated contact. Partial: present fields replace, `""`/null clear `phone_number` and
  * `email`, `external_contact_id` in the body is ignored (see ../validate.ts).
  */

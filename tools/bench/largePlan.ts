@@ -1,10 +1,10 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createApp } from '../app.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { unreachableSitesGauge } from '../source/reach.js';
-import { dbNow } from '../source/db.js';
-import { planChangeTick } from '../sync/control.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { unreachableSitesGauge } from '../../src/source/reach.js';
+import { dbNow } from '../../src/source/db.js';
+import { planChangeTick } from '../../src/sync/control.js';
 
 /**
  * Child process of `npm run bench -- --large` (./scenarios/large.ts): plans one `changes` tick, exactly as the
@@ -13,7 +13,7 @@ import { planChangeTick } from '../sync/control.js';
  * reported separately). No worker runs; CHEKT_API_URL is never called by a `changes` plan.
  */
 
-if (!process.send) throw new Error('src/bench/largePlan.ts runs as a child of the bench (needs an IPC channel)');
+if (!process.send) throw new Error('tools/bench/largePlan.ts runs as a child of the bench (needs an IPC channel)');
 const config = loadConfig(process.env);
 const app = createApp({ config, logger: createLogger(config.logLevel, process.stdout) });
 // Warm connections, as in a service that has been running: the first query opens the pool.

@@ -1,9 +1,9 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Prisma } from '../../generated/prisma/client.js';
-import { DEFAULT_RULES } from '../../domain/contact.js';
-import { fingerprintSql } from '../../source/changes.js';
-import { createPrisma, type PrismaClient } from '../../source/db.js';
+import { Prisma } from '../../../src/generated/prisma/client.js';
+import { DEFAULT_RULES } from '../../../src/domain/contact.js';
+import { fingerprintSql } from '../../../src/source/changes.js';
+import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
 import { deletePrefix, recreateDatabase } from '../env.js';
 import type { BenchContext } from '../measure.js';
 import type { Row } from '../table.js';

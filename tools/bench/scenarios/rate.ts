@@ -1,4 +1,4 @@
-import { DEFAULT_RULES } from '../../domain/contact.js';
+import { DEFAULT_RULES } from '../../../src/domain/contact.js';
 import { idealWrites, makeData } from '../data.js';
 import { openEnv } from '../env.js';
 import { measureRun, measuredRow, type BenchContext, type Measured } from '../measure.js';
@@ -25,7 +25,7 @@ export interface StormSetup {
 
 /**
  * Scenario 4 twice: (a) the sandbox sends `X-RateLimit-*` (the service learns the real limit from the first
- * answer), (b) a 429 carries only `Retry-After` (whether CHeKT sends the headers is unknown, chekt-api.md §3; the
+ * answer), (b) a 429 carries only `Retry-After` (whether CHeKT sends the headers is unknown, docs/CHEKT-API.md#rate-limits; the
  * service then lowers its rate by 20 % per 429). (b) is paired with the naive baseline on the same data.
  */
 export async function runStormScenario(ctx: BenchContext, setup: StormSetup, rows: Row[]): Promise<void> {

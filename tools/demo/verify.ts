@@ -1,5 +1,5 @@
-import type { ChektContact } from '../domain/chektContact.js';
-import { changedFields, prepareContact, remoteKeys, type CrmContact, type NormalizeRules } from '../domain/contact.js';
+import type { ChektContact } from '../../src/domain/chektContact.js';
+import { changedFields, prepareContact, remoteKeys, type CrmContact, type NormalizeRules } from '../../src/domain/contact.js';
 
 /**
  * Checks that CHeKT holds exactly the CRM's desired contacts: for every enabled site, one CHeKT contact per

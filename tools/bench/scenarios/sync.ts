@@ -1,4 +1,4 @@
-import { DEFAULT_RULES } from '../../domain/contact.js';
+import { DEFAULT_RULES } from '../../../src/domain/contact.js';
 import { applyEdits, editCount, idealWrites, makeData, makeEdits, withEdits, type BenchData } from '../data.js';
 import { openEnv, tagged, type BenchEnv } from '../env.js';
 import { measureRun, measuredRow, type BenchContext } from '../measure.js';

@@ -1,9 +1,9 @@
 import { generateDemoData, generateDemoEdits, type DemoContact, type DemoDataset, type DemoEdits } from '../demo/data.js';
-import { contentHash, prepareContact, type CrmContact, type NormalizeRules } from '../domain/contact.js';
-import type { PrismaClient } from '../source/db.js';
+import { contentHash, prepareContact, type CrmContact, type NormalizeRules } from '../../src/domain/contact.js';
+import type { PrismaClient } from '../../src/source/db.js';
 
 /**
- * Bench data: the demo's deterministic multi-locale CRM (src/demo/data.ts: accents, Hangul, kanji, invalid
+ * Bench data: the demo's deterministic multi-locale CRM (tools/demo/data.ts: accents, Hangul, kanji, invalid
  * phones and e-mails, about 1 % skipped contacts), seeded into an environment's CRM tables; edits applied to
  * the CRM the way a partner's CRM writes them; and the ideal number of CHeKT writes between two states.
  */

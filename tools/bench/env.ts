@@ -1,8 +1,8 @@
-import { deleteKeysWithPrefix } from '../queue/connection.js';
+import { deleteKeysWithPrefix } from '../../src/queue/connection.js';
 import pg from 'pg';
-import { migrate } from '../db/migrate.js';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../sandbox/server.js';
-import { createPrisma, type PrismaClient } from '../source/db.js';
+import { migrate } from '../../src/db/migrate.js';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
+import { createPrisma, type PrismaClient } from '../../src/source/db.js';
 import { seedCrm, type BenchData } from './data.js';
 
 /**
@@ -93,7 +93,7 @@ export async function deletePrefix(redisUrl: string, prefix: string): Promise<vo
   await deleteKeysWithPrefix(redisUrl, prefix);
 }
 
-/** Settings of one service process (src/bench/worker.ts) against one environment. */
+/** Settings of one service process (tools/bench/worker.ts) against one environment. */
 export interface ServiceSettings {
   readonly ratePerMinute: number;
   readonly workerConcurrency?: number;

@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import type { BenchReply, BenchRequest, RunResult, Usage } from './protocol.js';
 
 /**
- * The bench's handle on one service process (./worker.ts): forked from the compiled build (dist/bench/worker.js,
- * `npm run build`), as production runs, or with `runtime: 'source'` as TypeScript through `node --import tsx`.
+ * The bench's handle on one service process (./worker.ts): forked from the compiled build (dist-bench/tools/bench/worker.js,
+ * `tsc -p tsconfig.bench.json`, which `npm run bench` runs first), as production runs, or with `runtime: 'source'` as TypeScript through `node --import tsx`.
  * Its logs (stdout) go to the bench's stderr so stdout keeps only the table.
  */
 
@@ -31,8 +31,11 @@ export interface ServiceProcess {
 }
 
 const WORKER_SOURCE = fileURLToPath(new URL('./worker.ts', import.meta.url));
-/** The compiled worker: this file's path with src/ → dist/ and .ts → .js (tsconfig.build.json). */
-const WORKER_COMPILED = WORKER_SOURCE.replace(/\/src\/bench\/worker\.ts$/, '/dist/bench/worker.js');
+/**
+ * The compiled worker (tsconfig.bench.json: the worker and the src/ modules it imports, compiled as
+ * tsconfig.build.json compiles src/, into dist-bench/ so the image's dist/ carries no bench).
+ */
+const WORKER_COMPILED = WORKER_SOURCE.replace(/\/tools\/bench\/worker\.ts$/, '/dist-bench/tools/bench/worker.js');
 
 /** Distributes Omit over the request union, so each command keeps its own fields. */
 type Command = BenchRequest extends infer R ? (R extends BenchRequest ? Omit<R, 'id'> : never) : never;
@@ -42,7 +45,7 @@ export async function spawnService(env: Record<string, string>, role: ServiceRol
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const args = [...(role.workers ? ['--workers'] : []), ...(role.scheduler ? ['--scheduler'] : [])];
   const source = options.runtime === 'source';
-  if (!source && !existsSync(WORKER_COMPILED)) throw new Error(`${WORKER_COMPILED} is missing: run \`npm run build\` first (or the bench with --source)`);
+  if (!source && !existsSync(WORKER_COMPILED)) throw new Error(`${WORKER_COMPILED} is missing: run \`npx tsc -p tsconfig.bench.json\` first (\`npm run bench\` does), or the bench with --source`);
   const child = fork(source ? WORKER_SOURCE : WORKER_COMPILED, args, {
     execArgv: [...(source ? ['--import', 'tsx'] : []), ...profile],
     env: { PATH: process.env.PATH ?? '', ...env },

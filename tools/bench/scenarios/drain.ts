@@ -1,8 +1,8 @@
 import { cpus } from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DEFAULT_RULES } from '../../domain/contact.js';
-import { OPERATIONS_QUEUE } from '../../queue/jobs.js';
+import { DEFAULT_RULES } from '../../../src/domain/contact.js';
+import { OPERATIONS_QUEUE } from '../../../src/queue/jobs.js';
 import { idealWrites, makeData } from '../data.js';
 import type { BenchEnv } from '../env.js';
 import { measureRun, measuredRow, spawnServices, stopServices, type BenchContext } from '../measure.js';

@@ -1,24 +1,24 @@
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
-import { createApp, type App } from '../app.js';
-import { chektContactListSchema } from '../chekt/schemas.js';
-import type { JsonRunReport } from '../domain/runReport.js';
-import { formatReport, runSucceeded } from '../cli/report.js';
-import { runSync } from '../cli/runSync.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { migrate } from '../db/migrate.js';
-import { credentialsFromConfig } from '../http/auth.js';
-import { buildHttpServer } from '../http/server.js';
-import { createLogger } from '../logger.js';
-import { configSecrets } from '../scrub.js';
-import { checkConnections, redact } from '../preflight.js';
-import { startSandbox, type Sandbox } from '../sandbox/server.js';
-import { readLiveContacts, selectSites } from '../source/crm.js';
-import { unreachableOf } from '../domain/reach.js';
-import { readSiteReach } from '../source/reach.js';
+import { createApp, type App } from '../../src/app.js';
+import { chektContactListSchema } from '../../src/chekt/schemas.js';
+import type { JsonRunReport } from '../../src/domain/runReport.js';
+import { formatReport, runSucceeded } from '../../src/cli/report.js';
+import { runSync } from '../../src/cli/runSync.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { migrate } from '../../src/db/migrate.js';
+import { credentialsFromConfig } from '../../src/http/auth.js';
+import { buildHttpServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/logger.js';
+import { configSecrets } from '../../src/scrub.js';
+import { checkConnections, redact } from '../../src/preflight.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
+import { readLiveContacts, selectSites } from '../../src/source/crm.js';
+import { unreachableOf } from '../../src/domain/reach.js';
+import { readSiteReach } from '../../src/source/reach.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
 import { compareSites } from './verify.js';
-import { parseSiteKey, siteKey, type SiteRef } from '../domain/site.js';
+import { parseSiteKey, siteKey, type SiteRef } from '../../src/domain/site.js';
 
 /**
  * `npm run demo [-- --serve]`: the main job on realistic data. Applies migrations, seeds a deterministic

@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { prepareContact, DEFAULT_RULES } from '../../domain/contact.js';
-import type { Sandbox } from '../../sandbox/server.js';
+import { prepareContact, DEFAULT_RULES } from '../../../src/domain/contact.js';
+import type { Sandbox } from '../../../src/sandbox/server.js';
 import type { BenchData } from '../data.js';
-import type { BenchEnv } from '../env.js';
 import { spawnServices, stopServices, type BenchContext } from '../measure.js';
 import { percentile, summarizeCalls } from '../stats.js';
 import type { Row } from '../table.js';

@@ -1,14 +1,14 @@
-import { chektContactListSchema } from '../chekt/schemas.js';
-import { DEFAULT_RULES } from '../domain/contact.js';
+import { chektContactListSchema } from '../../src/chekt/schemas.js';
+import { DEFAULT_RULES } from '../../src/domain/contact.js';
 import { compareSites, type Mismatch } from '../demo/verify.js';
-import { readLiveContacts, selectSites } from '../source/crm.js';
+import { readLiveContacts, selectSites } from '../../src/source/crm.js';
 import type { BenchEnv } from './env.js';
-import { siteKey } from '../domain/site.js';
+import { siteKey } from '../../src/domain/site.js';
 
 /**
  * The correctness check after every scenario: for every enabled CRM site, CHeKT (the sandbox's state) holds
  * exactly the CRM's valid live contacts with equal normalised values, nothing else and no duplicate
- * (src/demo/verify.ts). The bench's services run with the default normalisation rules.
+ * (tools/demo/verify.ts). The bench's services run with the default normalisation rules.
  */
 export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
   const { sites } = await selectSites(env.db);

@@ -1,11 +1,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createApp } from '../app.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { planChangeTick } from '../sync/control.js';
-import { startRun } from '../sync/startRun.js';
-import { waitForRun } from '../sync/waitForRun.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { planChangeTick } from '../../src/sync/control.js';
+import { startRun } from '../../src/sync/startRun.js';
+import { waitForRun } from '../../src/sync/waitForRun.js';
 import type { BenchReply, BenchRequest, RunResult } from './protocol.js';
 
 /**
@@ -15,7 +15,7 @@ import type { BenchReply, BenchRequest, RunResult } from './protocol.js';
  * channel (./protocol.ts) and reports its own peak RSS and CPU time, so each number belongs to this process.
  */
 
-if (!process.send) throw new Error('src/bench/worker.ts runs as a child of the bench (needs an IPC channel)');
+if (!process.send) throw new Error('tools/bench/worker.ts runs as a child of the bench (needs an IPC channel)');
 const send = (m: BenchReply) => process.send!(m);
 
 const { values: role } = parseArgs({ options: { workers: { type: 'boolean', default: false }, scheduler: { type: 'boolean', default: false } } });

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { deleteKeysWithPrefix } from '../queue/connection.js';
-import { startSandbox } from '../sandbox/server.js';
+import { deleteKeysWithPrefix } from '../../src/queue/connection.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { recreateDatabase } from './env.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import type { PrismaClient } from '../source/db.js';
+import type { PrismaClient } from '../../src/source/db.js';
 
 /**
  * What a drain costs outside the service processes: CPU time of PostgreSQL and Redis (from /proc, Linux only)
@@ -25,7 +25,7 @@ export function processCpuMs(pid: number): number {
 /** CPU time (ms) summed over every process whose command name is one of `names` (e.g. `postgres`). */
 export function cpuMsByName(names: readonly string[]): Record<string, number> {
   const out: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {

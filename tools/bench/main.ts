@@ -37,7 +37,7 @@ if (args.help) {
   --large   also plan a CRM of 100,000 contacts on 30,000 sites with nothing changed (a child process)
   --only    run only these scenario groups (comma-separated)
   --profile <dir>  write a V8 CPU profile of every service process into <dir> (open in Chrome DevTools)
-  --source  run the service processes as TypeScript through tsx (default: the compiled build, npm run build)
+  --source  run the service processes as TypeScript through tsx (default: the compiled build, dist-bench/)
 Environment: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres), BENCH_REDIS_URL (default redis://127.0.0.1:6379),
   BENCH_TAG (appended to the bench's database names and Redis prefixes, for several checkouts on one machine)`);
   process.exit(0);

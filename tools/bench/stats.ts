@@ -1,4 +1,4 @@
-import type { SandboxRequestRecord } from '../sandbox/server.js';
+import type { SandboxRequestRecord } from '../../src/sandbox/server.js';
 
 /**
  * Pure arithmetic over what the sandbox recorded: call counts by kind, the achieved rate, the most calls in
