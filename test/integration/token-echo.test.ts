@@ -9,7 +9,7 @@ import type { ChektAuthConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { opKey } from '../../src/domain/opKey.js';
 import { startRun } from '../../src/sync/startRun.js';
-import { createHarness, seedCrm, testEnv, uniqueId, type Harness } from './support/harness.js';
+import { createHarness, deleteRedisPrefix, queuePrefix, seedCrm, testEnv, type Harness } from './support/harness.js';
 import { run } from './support/spawn.js';
 
 /**
@@ -136,8 +136,9 @@ describe('the service and the CLI', () => {
 
   test.each(SHAPES)('npm run sync prints the failure (%s echo) without the secret', async (shape) => {
     mode = shape;
-    const env = testEnv(h.sandbox, h.databaseUrl, uniqueId('t-echo-cli'), { CHEKT_CLIENT_SECRET: SECRET, CHEKT_TOKEN_URL: echoUrl, LOG_LEVEL: 'debug' });
-    const r = await run('src/cli/sync.ts', [], env, 30_000);
+    const prefix = queuePrefix('echo-cli');
+    const env = testEnv(h.sandbox, h.databaseUrl, prefix, { CHEKT_CLIENT_SECRET: SECRET, CHEKT_TOKEN_URL: echoUrl, LOG_LEVEL: 'debug' });
+    const r = await run('src/cli/sync.ts', [], env, 30_000).finally(() => deleteRedisPrefix(prefix));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/sync failed: CHeKT POST token: token request failed, status 500/);
     expect(leaks(r.stdout + r.stderr)).toEqual([]);
