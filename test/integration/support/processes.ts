@@ -1,11 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { pollUntil } from './convergence.js';
 import { testEnv, type Harness } from './harness.js';
+import { freePort } from './local-server.js';
 import { start } from './spawn.js';
+
+export { freePort };
 
 /**
  * Processes the fault tests start and kill themselves: entry points run by node itself (spawn.ts), a private
@@ -52,18 +54,6 @@ export async function startWorkerProcess(h: Harness, env: Record<string, string>
   return child;
 }
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it; a tiny race with other processes remains). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A `redis-server` child without persistence: a restart comes back empty. */
 export interface PrivateRedis {
