@@ -27,6 +27,16 @@ async function settled(h: Harness, runId: string): Promise<number> {
 
 const waitOptions = (h: Harness) => ({ jobOptions: h.app.jobOptions, pollMs: 100, stallCheckMs: 1500, confirmOrphanAfterMs: 300, timeoutMs: 60_000 });
 
+/** The run completes with all `total` creates succeeded and none failed; CHeKT equals the CRM, each contact POSTed once. */
+async function expectAllCreated(h: Harness, runId: string, total: number): Promise<void> {
+  const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, waitOptions(h));
+  expect(report.status).toBe('completed');
+  expect(report.failures).toEqual([]);
+  expect(report.counts).toEqual({ create: { succeeded: total } });
+  await expectConverged(h, total);
+  expect(committedWrites(h.sandbox).POST).toBe(total);
+}
+
 describe('crashes and restarts mid-backlog', () => {
   test('Redis killed (-9) and restarted empty: the lost operations are enqueued again and CHeKT ends equal', async () => {
     const redis: PrivateRedis = await privateRedis();
@@ -46,12 +56,7 @@ describe('crashes and restarts mid-backlog', () => {
     expect(await h.app.operationsQueue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
     expect(await countQueued(h.app.db, runId)).toBeGreaterThan(0);
 
-    const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, waitOptions(h));
-    expect(report.status).toBe('completed');
-    expect(report.failures).toEqual([]);
-    expect(report.counts).toEqual({ create: { succeeded: total } });
-    await expectConverged(h, total);
-    expect(committedWrites(h.sandbox).POST).toBe(total);
+    await expectAllCreated(h, runId, total);
   }, 90_000);
 
   test('PostgreSQL connections terminated for 2 s mid-backlog: the jobs retry and CHeKT ends equal', async () => {
@@ -89,12 +94,7 @@ describe('crashes and restarts mid-backlog', () => {
     // The outage reached running jobs (they failed an attempt and were retried by BullMQ).
     expect(h.logs.filter((l) => l.msg === 'operation failed; will retry').length).toBeGreaterThan(0);
 
-    const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, waitOptions(h));
-    expect(report.status).toBe('completed');
-    expect(report.failures).toEqual([]);
-    expect(report.counts).toEqual({ create: { succeeded: total } });
-    await expectConverged(h, total);
-    expect(committedWrites(h.sandbox).POST).toBe(total);
+    await expectAllCreated(h, runId, total);
   }, 90_000);
 
   test('SIGTERM drains within SHUTDOWN_TIMEOUT_MS, exits 0, and the jobs it did not start run later', async () => {
