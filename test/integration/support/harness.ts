@@ -15,7 +15,8 @@ export { queuePrefix, uniqueId } from './names.js';
 
 /**
  * Integration test harness: a throwaway PostgreSQL database (a copy of the migrated template, support/database.ts),
- * a BullMQ queue prefix of the test file's own on the real Redis (support/names.ts), the CHeKT sandbox over real HTTP, and the app wired as in production. `close()` removes all of it.
+ * a BullMQ queue prefix of the test file's own on the real Redis (support/names.ts), the CHeKT sandbox over real
+ * HTTP, and the app wired as in production. `close()` removes all of it.
  */
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -47,9 +48,7 @@ export async function createTestDatabase(label: string): Promise<string> {
 }
 
 /** Drops a database created by {@link createTestDatabase}, closing its other connections. */
-export async function dropTestDatabase(databaseUrl: string): Promise<void> {
-  await dropDatabase(databaseUrl);
-}
+export const dropTestDatabase = dropDatabase;
 
 /** Deletes every Redis key under a queue prefix. */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
