@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { runSync } from '../../src/cli/runSync.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
-import { CHROMIUM, foreignRequests, launchChromium, screenshot, SKIP_BROWSER } from './support/browser.js';
-import { CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
+import { CHROMIUM, foreignRequests, screenshot, SKIP_BROWSER, startBrowserFixture, type BrowserFixture } from './support/browser.js';
+import { CREDENTIALS } from './support/http.js';
 
 /**
  * The dashboard in a real headless Chromium (Debian's, driven by playwright-core; docs/PLATFORM.md#browser-tests): the viewer sees
@@ -19,20 +18,8 @@ const skip = SKIP_BROWSER;
 if (skip) console.warn(`browser.test.ts skipped: ${CHROMIUM} is missing and SKIP_BROWSER_TEST=1 (install it with apt-get install -y chromium)`);
 
 let h: Harness;
-let http: RunningServer;
-let browser: Browser;
-const contexts: BrowserContext[] = [];
-
-/** A fresh browser context, optionally logged in (Chromium answers the server's Basic challenge). */
-async function context(who?: { user: string; password: string }): Promise<BrowserContext> {
-  const c = await browser.newContext({
-    baseURL: http.base,
-    viewport: { width: 1280, height: 800 },
-    ...(who ? { httpCredentials: { username: who.user, password: who.password } } : {}),
-  });
-  contexts.push(c);
-  return c;
-}
+/** The HTTP server and Chromium; `ui.context()` is a fresh context, logged in when given credentials. */
+let ui: BrowserFixture;
 
 (skip ? describe.skip : describe)('dashboard in Chromium', () => {
   beforeAll(async () => {
@@ -43,20 +30,17 @@ async function context(who?: { user: string; password: string }): Promise<Browse
     ]);
     const report = await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 });
     expect(report.counts).toEqual({ create: { succeeded: 2 } });
-    http = await startHttp(h.app);
-    browser = await launchChromium();
+    ui = await startBrowserFixture(h.app, { width: 1280, height: 800 });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await http?.server.close();
+    await ui?.close();
     await h?.close();
   });
 
   test('without credentials the dashboard answers 401', async () => {
-    const page = await (await context()).newPage();
-    const answered = page.waitForResponse((r) => r.url() === `${http.base}/admin/queues`);
+    const page = await (await ui.context()).newPage();
+    const answered = page.waitForResponse((r) => r.url() === `${ui.base}/admin/queues`);
     // With no credentials to offer, Chromium gives up on the Basic challenge (ERR_INVALID_AUTH_CREDENTIALS)
     // instead of rendering the 401 page; the response itself is what matters.
     await page.goto('/admin/queues').catch(() => undefined);
@@ -66,8 +50,8 @@ async function context(who?: { user: string; password: string }): Promise<Browse
   });
 
   test('the viewer sees both queues and a completed job; the page asks no other host (no web fonts)', async () => {
-    const page = await (await context(CREDENTIALS.viewer)).newPage();
-    const foreign = foreignRequests(page, http.base);
+    const page = await (await ui.context(CREDENTIALS.viewer)).newPage();
+    const foreign = foreignRequests(page, ui.base);
     const res = await page.goto('/admin/queues');
     expect(res?.status()).toBe(200);
     await page.getByText('contact-operations').first().waitFor();
@@ -86,27 +70,27 @@ async function context(who?: { user: string; password: string }): Promise<Browse
   test("the dashboard's own write requests: 403 for the viewer, accepted for the operator (same origin)", async () => {
     const retry = '/admin/queues/api/queues/contact-operations/retry/failed';
     const put = (path: string) => fetch(path, { method: 'PUT' }).then((r) => r.status);
-    const viewerPage = await (await context(CREDENTIALS.viewer)).newPage();
+    const viewerPage = await (await ui.context(CREDENTIALS.viewer)).newPage();
     await viewerPage.goto('/admin/queues');
     expect(await viewerPage.evaluate(put, retry)).toBe(403);
-    const adminPage = await (await context(CREDENTIALS.admin)).newPage();
+    const adminPage = await (await ui.context(CREDENTIALS.admin)).newPage();
     await adminPage.goto('/admin/queues');
     expect(await adminPage.evaluate(put, retry)).toBe(200);
   });
 
   test("a form on another site posting to /api/resync with the operator's credentials is refused 403 csrf", async () => {
-    const c = await context(CREDENTIALS.admin);
+    const c = await ui.context(CREDENTIALS.admin);
     // The attacker's page, served by the browser itself (no DNS): a form that posts cross-site on load.
     await c.route('http://evil.test/**', (route) =>
       route.fulfill({
         contentType: 'text/html',
-        body: `<form method="POST" action="${http.base}/api/resync" enctype="text/plain"><input name='{"dryRun":false,"x":"' value='"}'></form>
+        body: `<form method="POST" action="${ui.base}/api/resync" enctype="text/plain"><input name='{"dryRun":false,"x":"' value='"}'></form>
                <script>document.forms[0].submit()</script>`,
       }),
     );
     const runsBefore = await h.app.db.syncRun.count();
     const page = await c.newPage();
-    const answered = page.waitForResponse((r) => r.url() === `${http.base}/api/resync`);
+    const answered = page.waitForResponse((r) => r.url() === `${ui.base}/api/resync`);
     await page.goto('http://evil.test/');
     const res = await answered;
     expect(res.status()).toBe(403);

@@ -6,6 +6,7 @@ import { runSync } from '../../src/cli/runSync.js';
 import { planRun } from '../../src/sync/planRun.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
+import { dealerSites } from './support/builders.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
@@ -26,10 +27,7 @@ const calls = () => h.sandbox.stats().total;
 
 beforeAll(async () => {
   h = await createHarness('changes', { env: { SYNC_INTERVAL_SECONDS: '3600', NOTIFY_DEBOUNCE_MS: '100' } });
-  await seedCrm(h, [
-    { id: 's1', dealerId: '10', siteId: '1' },
-    { id: 's2', dealerId: '10', siteId: '2' },
-  ], [
+  await seedCrm(h, dealerSites('10', 2), [
     { id: 'c1', siteId: 's1', firstName: 'Ann', lastName: 'Lee', phoneNumber: '(201) 555-0123', email: 'ann@example.com' },
     { id: 'c2', siteId: 's1', firstName: 'Bob', lastName: 'Kim', phoneNumber: null, email: null },
     { id: 'c3', siteId: 's1', firstName: 'Cy', lastName: 'Ode', phoneNumber: '+44 20 7946 0958', email: null },

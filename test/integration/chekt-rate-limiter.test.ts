@@ -3,9 +3,9 @@
  * processes would) share one budget and one pause. Each test uses its own key prefix, deleted afterwards.
  * Timing assertions are lower bounds only (a slow machine can only make them pass more easily).
  */
-import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createRedisRateLimiter, type RateLimiter } from '../../src/chekt/rateLimiter.js';
+import { queuePrefix } from './support/names.js';
 
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 let a: Redis;
@@ -21,7 +21,7 @@ afterAll(async () => {
   await b.quit();
 });
 beforeEach(() => {
-  prefix = `test:chekt-rate:${randomUUID()}`;
+  prefix = queuePrefix('rate');
 });
 afterEach(async () => {
   const keys = await a.keys(`${prefix}*`);

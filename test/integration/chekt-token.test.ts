@@ -4,18 +4,18 @@
  * round-trip for both auth modes is in chekt-client.test.ts.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeProtectedHeader, importSPKI, jwtVerify } from 'jose';
 import { ChektTokenError } from '../../src/chekt/errors/index.js';
 import { createUnlimitedRateLimiter } from '../../src/chekt/rateLimiter.js';
 import { JWT_BEARER_ASSERTION_TYPE, TokenProvider, type TokenProviderOptions } from '../../src/chekt/token.js';
 import type { ChektAuthConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
+import { freePort, startLocalServer, type LocalServer } from './support/local-server.js';
 
 type Handler = (form: URLSearchParams, req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
-let server: Server;
+let server: LocalServer;
 let tokenUrl: string;
 let handler: Handler;
 let forms: URLSearchParams[];
@@ -34,23 +34,16 @@ const okToken: Handler = (_f, _q, res) => {
 };
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      const form = new URLSearchParams(raw);
-      forms.push(form);
-      void handler(form, req, res);
-    });
+  server = await startLocalServer('/oauth/token', (raw, req, res) => {
+    const form = new URLSearchParams(raw);
+    forms.push(form);
+    void handler(form, req, res);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
+  tokenUrl = server.url;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
 });
 
 beforeEach(() => {
@@ -176,10 +169,7 @@ describe('TokenProvider (client_secret)', () => {
   });
 
   it('maps a refused connection to a retryable ChektTokenError', async () => {
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const port = await freePort();
     const err = await provider({ tokenUrl: `http://127.0.0.1:${port}/oauth/token` }).getToken().catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ChektTokenError', status: undefined, code: 'ECONNREFUSED', retryable: true });
   });

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { Browser, BrowserContext } from 'playwright-core';
 import { runSync } from '../../src/cli/runSync.js';
-import { foreignRequests, launchChromium, screenshot, SKIP_BROWSER } from './support/browser.js';
+import { foreignRequests, screenshot, SKIP_BROWSER, startBrowserFixture, type BrowserFixture } from './support/browser.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
-import { CREDENTIALS, startHttp, type RunningServer } from './support/http.js';
+import { CREDENTIALS } from './support/http.js';
 import { receiver } from './support/webhook.js';
 
 /**
@@ -16,16 +15,9 @@ import { receiver } from './support/webhook.js';
 
 const skip = SKIP_BROWSER;
 let h: Harness;
-let http: RunningServer;
-let browser: Browser;
+/** The HTTP server and Chromium; `ui.context(who)` is a fresh context logged in as `who`. */
+let ui: BrowserFixture;
 let hook: Awaited<ReturnType<typeof receiver>>;
-const contexts: BrowserContext[] = [];
-
-async function context(who: { user: string; password: string }): Promise<BrowserContext> {
-  const c = await browser.newContext({ baseURL: http.base, viewport: { width: 1280, height: 900 }, httpCredentials: { username: who.user, password: who.password } });
-  contexts.push(c);
-  return c;
-}
 
 (skip ? describe.skip : describe)('console in Chromium', () => {
   beforeAll(async () => {
@@ -42,21 +34,18 @@ async function context(who: { user: string; password: string }): Promise<Browser
     expect((await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 })).status).toBe('held');
     await h.app.startWorkers();
     h.app.startAlerts();
-    http = await startHttp(h.app);
-    browser = await launchChromium();
+    ui = await startBrowserFixture(h.app, { width: 1280, height: 900 });
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close();
-    await http?.server.close();
+    await ui?.close();
     await h?.close();
     await new Promise((r) => hook?.server.close(r));
   });
 
   test('the viewer sees the held site and no button; a forged POST is refused; nothing from another host', async () => {
-    const page = await (await context(CREDENTIALS.viewer)).newPage();
-    const foreign = foreignRequests(page, http.base);
+    const page = await (await ui.context(CREDENTIALS.viewer)).newPage();
+    const foreign = foreignRequests(page, ui.base);
     await page.goto('/console');
     const row = page.locator('tr', { hasText: '81/1' }).first();
     await row.waitFor();
@@ -67,7 +56,7 @@ async function context(who: { user: string; password: string }): Promise<Browser
     expect(await page.getByRole('button').count()).toBe(0);
     // The page itself cannot even send one (its Content-Security-Policy allows no fetch); forged outside the page:
     expect(await page.evaluate(() => fetch('/console/sites/81/1/approve', { method: 'POST' }).then(() => 'sent', () => 'blocked'))).toBe('blocked');
-    const forged = await page.request.post('/console/sites/81/1/approve', { form: {}, headers: { origin: http.base } });
+    const forged = await page.request.post('/console/sites/81/1/approve', { form: {}, headers: { origin: ui.base } });
     expect(forged.status()).toBe(403);
     expect(await forged.json()).toMatchObject({ error: { code: 'forbidden' } });
     expect(await h.app.db.syncHold.count()).toBe(1);
@@ -76,12 +65,12 @@ async function context(who: { user: string; password: string }): Promise<Browser
   });
 
   test('a page on another site posting the approval with the operator\'s credentials is refused 403 csrf', async () => {
-    const c = await context(CREDENTIALS.admin);
+    const c = await ui.context(CREDENTIALS.admin);
     await c.route('http://evil.test/**', (route) =>
-      route.fulfill({ contentType: 'text/html', body: `<form method="POST" action="${http.base}/console/sites/81/1/approve"></form><script>document.forms[0].submit()</script>` }),
+      route.fulfill({ contentType: 'text/html', body: `<form method="POST" action="${ui.base}/console/sites/81/1/approve"></form><script>document.forms[0].submit()</script>` }),
     );
     const page = await c.newPage();
-    const answered = page.waitForResponse((r) => r.url() === `${http.base}/console/sites/81/1/approve`);
+    const answered = page.waitForResponse((r) => r.url() === `${ui.base}/console/sites/81/1/approve`);
     await page.goto('http://evil.test/');
     expect((await answered).status()).toBe(403);
     expect(await h.app.db.syncHold.count()).toBe(1);
@@ -91,8 +80,8 @@ async function context(who: { user: string; password: string }): Promise<Browser
     // The on-call engineer was told first.
     for (let i = 0; i < 100 && hook.got.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(hook.got.map((g) => [g.body.event, g.body.site])).toEqual([['hold.created', '81/1']]);
-    const page = await (await context(CREDENTIALS.admin)).newPage();
-    const foreign = foreignRequests(page, http.base);
+    const page = await (await ui.context(CREDENTIALS.admin)).newPage();
+    const foreign = foreignRequests(page, ui.base);
     await page.goto('/console');
     await screenshot(page, 'console-overview');
     await page.getByRole('link', { name: 'review and approve' }).click();

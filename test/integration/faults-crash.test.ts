@@ -4,9 +4,9 @@ import pg from 'pg';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
-import { committedWrites, compareWithCrm, pollUntil } from './support/convergence.js';
+import { committedWrites, expectConverged, pollUntil } from './support/convergence.js';
 import { createBacklog, deleteRedisPrefix, PG_ADMIN_URL, testEnv, type Harness } from './support/harness.js';
-import { serviceEnv, freePort, privateRedis, startNode, type PrivateRedis } from './support/processes.js';
+import { serviceEnv, freePort, killIfRunning, privateRedis, startNode, type PrivateRedis } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
 import { useCleanups } from './support/cleanups.js';
 
@@ -20,35 +20,29 @@ import { useCleanups } from './support/cleanups.js';
 
 const cleanups = useCleanups();
 
-/** A harness with `contacts` generated contacts on `sites` sites, seeded in the CRM and the sandbox. */
-async function backlog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {
-  const h = await createBacklog(label, sites, contacts, env, seed);
-  cleanups.push(() => h.close());
-  return h;
-}
-
 /** Operations of the run no longer queued (settled by a worker). */
 async function settled(h: Harness, runId: string): Promise<number> {
   return h.app.db.syncOperation.count({ where: { runId, outcome: { not: 'queued' } } });
 }
 
-/** CHeKT equals the CRM: every valid contact once, with the CRM's values, and nothing else. */
-async function expectConverged(h: Harness, valid: number): Promise<void> {
-  const cmp = await compareWithCrm(h.app.db, h.sandbox);
-  expect(cmp.duplicates).toEqual([]);
-  expect(cmp.mismatches).toEqual([]);
-  expect(cmp.expected).toBe(valid);
-  expect(cmp.inChekt).toBe(valid);
-}
-
 const waitOptions = (h: Harness) => ({ jobOptions: h.app.jobOptions, pollMs: 100, stallCheckMs: 1500, confirmOrphanAfterMs: 300, timeoutMs: 60_000 });
+
+/** The run completes with all `total` creates succeeded and none failed; CHeKT equals the CRM, each contact POSTed once. */
+async function expectAllCreated(h: Harness, runId: string, total: number): Promise<void> {
+  const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, waitOptions(h));
+  expect(report.status).toBe('completed');
+  expect(report.failures).toEqual([]);
+  expect(report.counts).toEqual({ create: { succeeded: total } });
+  await expectConverged(h, total);
+  expect(committedWrites(h.sandbox).POST).toBe(total);
+}
 
 describe('crashes and restarts mid-backlog', () => {
   test('Redis killed (-9) and restarted empty: the lost operations are enqueued again and CHeKT ends equal', async () => {
     const redis: PrivateRedis = await privateRedis();
     await redis.start();
     cleanups.push(() => redis.kill());
-    const h = await backlog('fredis', 15, 150, { REDIS_URL: redis.url, WORKER_CONCURRENCY: '8' }, 21);
+    const h = cleanups.track(await createBacklog('fredis', 15, 150, { REDIS_URL: redis.url, WORKER_CONCURRENCY: '8' }, 21));
     h.sandbox.setFaults({ latencyMs: 40 });
     await h.app.startWorkers({ control: false });
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
@@ -62,19 +56,14 @@ describe('crashes and restarts mid-backlog', () => {
     expect(await h.app.operationsQueue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed')).toEqual({ waiting: 0, active: 0, delayed: 0, completed: 0, failed: 0 });
     expect(await countQueued(h.app.db, runId)).toBeGreaterThan(0);
 
-    const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, waitOptions(h));
-    expect(report.status).toBe('completed');
-    expect(report.failures).toEqual([]);
-    expect(report.counts).toEqual({ create: { succeeded: total } });
-    await expectConverged(h, total);
-    expect(committedWrites(h.sandbox).POST).toBe(total);
+    await expectAllCreated(h, runId, total);
   }, 90_000);
 
   test('PostgreSQL connections terminated for 2 s mid-backlog: the jobs retry and CHeKT ends equal', async () => {
     // SYNC_BACKOFF_MS 500 (production default 2000; the harness uses 50): a job's five attempts then span at
     // least 3.75 s, longer than the outage, so this tests retries across attempts. (With 50 ms a job can use up
     // its attempts inside the outage, fail to record it, and still converge through the waiter's re-enqueue.)
-    const h = await backlog('fpgterm', 15, 150, { WORKER_CONCURRENCY: '8', SYNC_BACKOFF_MS: '500' }, 31);
+    const h = cleanups.track(await createBacklog('fpgterm', 15, 150, { WORKER_CONCURRENCY: '8', SYNC_BACKOFF_MS: '500' }, 31));
     h.sandbox.setFaults({ latencyMs: 40 });
     await h.app.startWorkers({ control: false });
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
@@ -105,16 +94,11 @@ describe('crashes and restarts mid-backlog', () => {
     // The outage reached running jobs (they failed an attempt and were retried by BullMQ).
     expect(h.logs.filter((l) => l.msg === 'operation failed; will retry').length).toBeGreaterThan(0);
 
-    const report = await waitForRun(h.app.db, h.app.operationsQueue, runId, waitOptions(h));
-    expect(report.status).toBe('completed');
-    expect(report.failures).toEqual([]);
-    expect(report.counts).toEqual({ create: { succeeded: total } });
-    await expectConverged(h, total);
-    expect(committedWrites(h.sandbox).POST).toBe(total);
+    await expectAllCreated(h, runId, total);
   }, 90_000);
 
   test('SIGTERM drains within SHUTDOWN_TIMEOUT_MS, exits 0, and the jobs it did not start run later', async () => {
-    const h = await backlog('fterm', 3, 30, {}, 41);
+    const h = cleanups.track(await createBacklog('fterm', 3, 30, {}, 41));
     const shutdownTimeoutMs = 5000;
     const port = await freePort();
     // CHeKT holds every contact request for 1.2 s: the service's start-up tick plans all 30 creates, and its four
@@ -122,9 +106,7 @@ describe('crashes and restarts mid-backlog', () => {
     h.sandbox.setFaults({ latencyMs: 1200 });
     const env = serviceEnv(testEnv(h.sandbox, h.databaseUrl, h.prefix), port, { SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs) });
     const service = startNode('src/main.ts', env);
-    cleanups.push(async () => {
-      if (service.exitCode === null && service.signalCode === null) service.kill('SIGKILL');
-    });
+    cleanups.push(async () => killIfRunning(service));
     const run = await pollUntil('the start-up tick to plan a run', () => h.app.db.syncRun.findFirst({ where: { trigger: 'schedule', status: 'running' } }), { timeoutMs: 30_000, intervalMs: 100 });
     await pollUntil('some creates done and others in flight', async () => (await settled(h, run.id)) >= 4 && h.sandbox.inFlight() > 0, { timeoutMs: 30_000, intervalMs: 50 });
 
@@ -155,7 +137,7 @@ describe('crashes and restarts mid-backlog', () => {
   }, 90_000);
 
   test('the queue is a cache of work: every key under the queue prefix deleted after planning, the next tick rebuilds it', async () => {
-    const h = await backlog('fcache', 6, 60, {}, 51);
+    const h = cleanups.track(await createBacklog('fcache', 6, 60, {}, 51));
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
     expect(summary.totals.creates).toBe(60);
     expect(await h.app.operationsQueue.getJobCounts('waiting')).toEqual({ waiting: 60 });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planRun } from '../../src/sync/planRun.js';
 import { committedWrites, pollUntil } from './support/convergence.js';
-import { createHarness, seedCrm, testEnv, type Harness } from './support/harness.js';
-import { startNode } from './support/processes.js';
+import { dealerSites, markSiteSynced } from './support/builders.js';
+import { createHarness, seedCrm } from './support/harness.js';
+import { isRunning, startWorkerProcess, useChildren } from './support/processes.js';
+import { progress } from './support/progress.js';
 import { waitExit } from './support/spawn.js';
 
 /**
@@ -17,37 +19,21 @@ import { waitExit } from './support/spawn.js';
  * Waits on BullMQ's own timers (lock expiry, then two or three stalled checks 30 s apart), so it takes 40 to 130 s.
  */
 
-const children: Array<ReturnType<typeof startNode>> = [];
-afterAll(() => {
-  for (const c of children) {
-    if (c.exitCode !== null || c.signalCode !== null) continue;
-    c.kill('SIGCONT');
-    c.kill('SIGKILL');
-  }
-});
+const children = useChildren();
+// A request timeout longer than the freeze: the token answer that arrived meanwhile is read on resume (a timeout
+// would end A's attempt before its write, through the token backoff, and prove nothing about fencing).
+const WORKER_ENV = { WORKER_CONCURRENCY: '1', LOG_LEVEL: 'info', CHEKT_TIMEOUT_MS: '200000' };
 
-/** Starts test/integration/support/worker-entry.ts (the app's operation workers) and waits until it is connected. */
-async function startWorkerProcess(h: Harness): Promise<ReturnType<typeof startNode>> {
-  const before = await h.app.countOperationWorkers();
-  // A request timeout longer than the freeze: the token answer that arrived meanwhile is read on resume (a
-  // timeout would end A's attempt before its write, through the token backoff, and prove nothing about fencing).
-  const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, { WORKER_CONCURRENCY: '1', LOG_LEVEL: 'info', CHEKT_TIMEOUT_MS: '200000' }));
-  children.push(child);
-  await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, { timeoutMs: 30_000, intervalMs: 100 });
-  return child;
-}
-
-const t0 = Date.now();
-/** A phase line on stderr, so a run that times out shows where it waited. */
-const phase = (what: string) => process.stderr.write(`[faults-frozen ${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}\n`);
+/** Where the test is (printed when it fails; live with TEST_DEBUG=faults-frozen). */
+const phase = progress('faults-frozen');
 
 test('a worker frozen past its lock while its create waits on the token does not POST after another worker took the job over', async () => {
   const h = await createHarness('frozen', { env: { LOG_LEVEL: 'warn' } });
   try {
-    await seedCrm(h, [{ id: 's1', dealerId: '3', siteId: '1' }], [{ id: 'fz-1', siteId: 's1', firstName: 'Frozen', lastName: 'Worker', phoneNumber: '+1 201 555 0144' }]);
+    await seedCrm(h, dealerSites('3', 1), [{ id: 'fz-1', siteId: 's1', firstName: 'Frozen', lastName: 'Worker', phoneNumber: '+1 201 555 0144' }]);
     // The ledger knows the site (as after a first sync), so the change tick plans the create with no list call.
-    await h.app.db.syncLedger.create({ data: { chektDealerId: '3', chektSiteId: '1', externalContactId: 'seen-before', lastKind: 'delete', lastOutcome: 'succeeded' } });
-    const a = await startWorkerProcess(h);
+    await markSiteSynced(h, '3', '1');
+    const a = await startWorkerProcess(h, WORKER_ENV, children);
     phase('worker A connected');
     h.sandbox.setFaults({ tokenLatencyMs: 8000 });
     const runId = randomUUID();
@@ -60,7 +46,7 @@ test('a worker frozen past its lock while its create waits on the token does not
     phase('A stopped (SIGSTOP) while it waits on its token');
     h.sandbox.setFaults({ tokenLatencyMs: 0 });
 
-    const b = await startWorkerProcess(h);
+    const b = await startWorkerProcess(h, WORKER_ENV, children);
     phase('worker B connected');
     const settled = () => h.app.db.syncOperation.findFirst({ where: { runId, outcome: { not: 'queued' } } });
     // BullMQ's stalled check (every 30 s, one process at a time) marks the job, then moves it once A's lock expired.
@@ -94,14 +80,15 @@ test('a worker frozen past its lock while its create waits on the token does not
 
     for (const [name, c] of [['A', a], ['B', b]] as const) {
       // A child that already exited would never emit 'exit' again: say so instead of waiting for it.
-      if (c.exitCode !== null || c.signalCode !== null) throw new Error(`worker ${name} exited early (${c.exitCode ?? c.signalCode})`);
+      if (!isRunning(c)) throw new Error(`worker ${name} exited early (${c.exitCode ?? c.signalCode})`);
       c.kill('SIGTERM');
       const exited = await Promise.race([waitExit(c, 20_000), sleep(25_000).then(() => null)]);
       expect([name, exited?.code]).toEqual([name, 0]);
     }
     phase('both workers stopped');
   } catch (err) {
-    // What the workers said, to tell a slow machine from a wrong behaviour.
+    // Where it got to and what the workers said, to tell a slow machine from a wrong behaviour.
+    console.error(phase.lines.join('\n'));
     for (const [name, c] of [['A', children[0]], ['B', children[1]]] as const) console.error(`worker ${name} output:\n${c?.out.join('').slice(-4000) ?? '(not started)'}`);
     throw err;
   } finally {

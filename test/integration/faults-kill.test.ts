@@ -1,9 +1,9 @@
-import { afterAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
 import { committedWrites, compareWithCrm, generateCrm, pollUntil } from './support/convergence.js';
 import { createHarness, seedCrm, testEnv, type Harness } from './support/harness.js';
-import { serviceEnv, freePort, startNode } from './support/processes.js';
+import { serviceEnv, freePort, startNode, startWorkerProcess, useChildren } from './support/processes.js';
 import { waitExit } from './support/spawn.js';
 
 /**
@@ -19,19 +19,7 @@ import { waitExit } from './support/spawn.js';
  * faults-crash.test.ts and its two tests run concurrently, each with its own harness.
  */
 
-const children: Array<ReturnType<typeof startNode>> = [];
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** Starts test/integration/support/worker-entry.ts (the app's operation workers) and waits until it is connected. */
-async function startWorkerProcess(h: Harness, env: Record<string, string>): Promise<ReturnType<typeof startNode>> {
-  const before = await h.app.countOperationWorkers();
-  const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, env));
-  children.push(child);
-  await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, { timeoutMs: 30_000, intervalMs: 100 });
-  return child;
-}
+const children = useChildren();
 
 /** Waits for a run with the waiter's re-enqueue on (stall check 5 s), for up to 100 s. */
 function waitLong(h: Harness, runId: string) {
@@ -61,7 +49,7 @@ test.concurrent('SIGKILL of a worker process mid-backlog: its jobs are run again
     const data = generateCrm({ sites: 30, contacts: 300, idPrefix: 'k' });
     await seedCrm(h, data.sites, data.contacts);
     h.sandbox.setFaults({ latencyMs: 100, dropAfterCommitRate: 0.1 });
-    const first = await startWorkerProcess(h, env);
+    const first = await startWorkerProcess(h, env, children);
     // Planned here, with no worker in this process: only the child runs the jobs.
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
     expect(summary.totals.creates).toBe(valid);
@@ -77,7 +65,7 @@ test.concurrent('SIGKILL of a worker process mid-backlog: its jobs are run again
     expect(activeAtKill).toBeLessThanOrEqual(8);
     expect(await settled()).toBeLessThan(valid);
 
-    const second = await startWorkerProcess(h, env);
+    const second = await startWorkerProcess(h, env, children);
     const report = await waitLong(h, runId);
     expect(report.status).toBe('completed');
     expect(report.failures).toEqual([]);

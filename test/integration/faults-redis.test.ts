@@ -2,9 +2,9 @@ import { describe, expect, jest, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { countQueued } from '../../src/source/runs.js';
 import { startRun } from '../../src/sync/startRun.js';
-import { compareWithCrm, committedWrites, pollUntil } from './support/convergence.js';
-import { createBacklog, testEnv, type Harness } from './support/harness.js';
-import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
+import { compareWithCrm, committedWrites, expectConverged, pollUntil } from './support/convergence.js';
+import { createBacklog, testEnv } from './support/harness.js';
+import { freePort, killIfRunning, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
 import { useCleanups } from './support/cleanups.js';
 
 /**
@@ -16,25 +16,12 @@ import { useCleanups } from './support/cleanups.js';
 
 const cleanups = useCleanups();
 
-async function backlog(label: string, sites: number, contacts: number, env: Record<string, string>, seed: number): Promise<Harness> {
-  const h = await createBacklog(label, sites, contacts, env, seed);
-  cleanups.push(() => h.close());
-  return h;
-}
-
-async function expectConverged(h: Harness): Promise<void> {
-  const cmp = await compareWithCrm(h.app.db, h.sandbox);
-  expect(cmp.duplicates).toEqual([]);
-  expect(cmp.mismatches).toEqual([]);
-  expect(cmp.inChekt).toBe(cmp.expected);
-}
-
 describe('Redis loses the queues while the service runs', () => {
   test('Redis killed and restarted empty mid-backlog under two services: they re-upsert the job schedulers and every pending change reaches CHeKT within about one tick, once', async () => {
     const redis: PrivateRedis = await privateRedis();
     cleanups.push(() => redis.kill());
     await redis.start();
-    const h = await backlog('rempty', 10, 100, { REDIS_URL: redis.url }, 61);
+    const h = cleanups.track(await createBacklog('rempty', 10, 100, { REDIS_URL: redis.url }, 61));
     h.sandbox.setFaults({ latencyMs: 60 });
     const tickSeconds = 10;
     const services: Array<ReturnType<typeof startNode>> = [];
@@ -46,9 +33,7 @@ describe('Redis loses the queues while the service runs', () => {
       });
       const service = startNode('src/main.ts', env);
       services.push(service);
-      cleanups.push(async () => {
-        if (service.exitCode === null && service.signalCode === null) service.kill('SIGKILL');
-      });
+      cleanups.push(async () => killIfRunning(service));
     }
     const run = await pollUntil('the start-up tick to plan a run', () => h.app.db.syncRun.findFirst({ where: { trigger: 'schedule', status: 'running' } }), { timeoutMs: 30_000, intervalMs: 100 });
     await pollUntil('some creates done', async () => (await h.app.db.syncOperation.count({ where: { runId: run.id, outcome: { not: 'queued' } } })) >= 20, { timeoutMs: 30_000, intervalMs: 50 });
@@ -80,7 +65,7 @@ describe('Redis loses the queues while the service runs', () => {
   }, 120_000);
 
   test('job hashes deleted as an eviction would: the worker writes nothing for them, rebuilds them from PostgreSQL, and the run completes without a tick', async () => {
-    const h = await backlog('revict', 3, 20, {}, 62);
+    const h = cleanups.track(await createBacklog('revict', 3, 20, {}, 62));
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
     const total = summary.totals.creates;
     expect(total).toBe(20);
@@ -116,7 +101,7 @@ describe('Redis loses the queues while the service runs', () => {
     const redis = await privateRedis(['--maxmemory', '3mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-samples', '10']);
     cleanups.push(() => redis.kill());
     await redis.start();
-    const h = await backlog('rlru', 20, 300, { REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: 'true', RECOVERY_INTERVAL_SECONDS: '1', SYNC_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'info' }, 63);
+    const h = cleanups.track(await createBacklog('rlru', 20, 300, { REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: 'true', RECOVERY_INTERVAL_SECONDS: '1', SYNC_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'info' }, 63));
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
     const total = summary.totals.creates;
     expect(total).toBeGreaterThan(290);

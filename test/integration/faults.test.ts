@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { runSync } from '../../src/cli/runSync.js';
+import { dealerSites, numberedContacts } from './support/builders.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
@@ -13,14 +14,7 @@ const N = 60;
 
 beforeAll(async () => {
   h = await createHarness('faults', { sandbox: { seed: 7 } });
-  await seedCrm(
-    h,
-    [
-      { id: 's1', dealerId: '1', siteId: '1' },
-      { id: 's2', dealerId: '1', siteId: '2' },
-    ],
-    Array.from({ length: N }, (_, i) => ({ id: `f${i}`, siteId: i % 2 ? 's1' : 's2', firstName: 'Fault', lastName: `Tolerant ${i}`, phoneNumber: `+1 201 555 01${String(i).padStart(2, '0')}` })),
-  );
+  await seedCrm(h, dealerSites('1', 2), numberedContacts(N, { idPrefix: 'f', siteIds: ['s2', 's1'], firstName: 'Fault', lastName: 'Tolerant', phones: true }));
 }, 60_000);
 
 afterAll(async () => {

@@ -5,6 +5,7 @@ import { opKey } from '../../src/domain/opKey.js';
 import { holdsJobLock, JobLockLostError } from '../../src/queue/fence.js';
 import { planRun } from '../../src/sync/planRun.js';
 import { createOperationProcessor } from '../../src/sync/operationProcessor.js';
+import { dealerSites } from './support/builders.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
@@ -19,7 +20,7 @@ const ledgerOf = (ext: string) =>
 
 beforeAll(async () => {
   h = await createHarness('fence', { env: { LOG_LEVEL: 'warn', SITE_MIN_CONTACTS: '0', DELETE_HOLD_SHARE_PERCENT: '100' } });
-  await seedCrm(h, [{ id: 's1', dealerId: '4', siteId: '1' }], ['f1', 'f2', 'f3'].map((id) => ({ id, siteId: 's1', firstName: 'Fen', lastName: `Ced ${id}` })));
+  await seedCrm(h, dealerSites('4', 1), ['f1', 'f2', 'f3'].map((id) => ({ id, siteId: 's1', firstName: 'Fen', lastName: `Ced ${id}` })));
   await h.app.startWorkers({ control: false });
   expect((await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 })).counts).toEqual({ create: { succeeded: 3 } });
   // From here no worker runs: the test runs the processor by hand.

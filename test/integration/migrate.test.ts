@@ -4,7 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import { migrate, MigrationError } from '../../src/db/migrate.js';
 import { createPrisma } from '../../src/source/db.js';
-import { dropTestDatabase, PG_ADMIN_URL, uniqueId } from './support/harness.js';
+import { databaseUrl } from './support/database.js';
+import { databaseName } from './support/names.js';
+import { dropTestDatabase } from './support/harness.js';
 
 /**
  * Migrations without the Prisma engine: idempotent, safe with two starters at once, recorded in Prisma's own
@@ -14,11 +16,11 @@ import { dropTestDatabase, PG_ADMIN_URL, uniqueId } from './support/harness.js';
 
 const created: string[] = [];
 const ALL = readdirSync('prisma/migrations', { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+/** A database that does not exist yet (migrate creates it): the template is of no use here. */
 const freshUrl = () => {
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${uniqueId('cks_migrate')}`;
-  created.push(url.toString());
-  return url.toString();
+  const url = databaseUrl(databaseName('fresh'));
+  created.push(url);
+  return url;
 };
 
 afterAll(async () => {

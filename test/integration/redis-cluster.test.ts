@@ -8,7 +8,7 @@ import { createLogger } from '../../src/logger.js';
 import { createRedis } from '../../src/queue/connection.js';
 import { OPERATIONS_QUEUE } from '../../src/queue/jobs.js';
 import { startRedisCluster, type TestCluster } from './support/cluster.js';
-import { createProcessFixture, uniqueId, type ProcessFixture } from './support/harness.js';
+import { createProcessFixture, queuePrefix, type ProcessFixture } from './support/harness.js';
 import { run, start, waitExit } from './support/spawn.js';
 
 /**
@@ -65,7 +65,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
 
   test('why the prefix is hash-tagged: without braces BullMQ fails on a cluster with CROSSSLOT', async () => {
     const redis = createRedis(loadConfig(fx.env).redisCluster!, { blocking: false, logger: createLogger('silent') });
-    const queue = new Queue('plain', { connection: redis, prefix: uniqueId('t-plain') });
+    const queue = new Queue('plain', { connection: redis, prefix: queuePrefix('plain') });
     try {
       await expect(queue.add('x', {})).rejects.toThrow(/CROSSSLOT/);
     } finally {
@@ -75,7 +75,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   });
 
   test('the service parts on a cluster: job schedulers, the control worker and a CRM change reaching CHeKT', async () => {
-    const config = loadConfig({ ...fx.env, QUEUE_PREFIX: uniqueId('t-cluster-svc'), SYNC_INTERVAL_SECONDS: '3600', NOTIFY_DEBOUNCE_MS: '50' });
+    const config = loadConfig({ ...fx.env, QUEUE_PREFIX: queuePrefix('cluster-svc'), SYNC_INTERVAL_SECONDS: '3600', NOTIFY_DEBOUNCE_MS: '50' });
     const app: App = createApp({ config, logger: createLogger('warn', process.stderr) });
     try {
       await app.startWorkers();
@@ -93,7 +93,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   }, 60_000);
 
   test('two processes share one rate limit and one pause on the cluster: 120/min grants at most 2 per 1 s window', async () => {
-    const key = `test:chekt-rate:${uniqueId('cluster')}`;
+    const key = `${queuePrefix('rate')}:chekt-rate`;
     const redis = createRedis(loadConfig(fx.env).redisCluster!, { blocking: false, logger: createLogger('silent') });
     try {
       // A pause set here (Lua on the cluster) holds back both processes' first grants.

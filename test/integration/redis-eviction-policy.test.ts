@@ -7,7 +7,7 @@ import { checkEvictionPolicy } from '../../src/recovery/evictionPolicy.js';
 import { pollUntil } from './support/convergence.js';
 import { createHarness, createProcessFixture, type ProcessFixture } from './support/harness.js';
 import { startHttp } from './support/http.js';
-import { freePort, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
+import { freePort, killIfRunning, privateRedis, serviceEnv, startNode, type PrivateRedis } from './support/processes.js';
 import { run, waitExit } from './support/spawn.js';
 import { useCleanups } from './support/cleanups.js';
 
@@ -58,9 +58,7 @@ describe('Redis maxmemory-policy', () => {
   test('with REDIS_ALLOW_EVICTION=true `npm start` runs, logs an error, and /readyz stays ready with a warning', async () => {
     const port = await freePort();
     const child = startNode('src/main.ts', serviceEnv(fx.env, port, { REDIS_ALLOW_EVICTION: 'true' }));
-    cleanups.push(async () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
-    });
+    cleanups.push(async () => killIfRunning(child));
     const body = await pollUntil('/readyz', async () => {
       const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
       const b = res?.status === 200 ? ((await res.json()) as { checks: Record<string, string> }) : null;
@@ -82,8 +80,7 @@ describe('Redis maxmemory-policy', () => {
     const redis = await privateRedis();
     cleanups.push(() => redis.kill());
     await redis.start();
-    const h = await createHarness('evictrt', { env: { REDIS_URL: redis.url, RECOVERY_INTERVAL_SECONDS: '1', LOG_LEVEL: 'info' } });
-    cleanups.push(() => h.close());
+    const h = cleanups.track(await createHarness('evictrt', { env: { REDIS_URL: redis.url, RECOVERY_INTERVAL_SECONDS: '1', LOG_LEVEL: 'info' } }));
     const http = await startHttp(h.app);
     cleanups.push(() => http.server.close());
     await h.app.startWorkers();

@@ -3,6 +3,7 @@ import { describe, expect, test } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planRun } from '../../src/sync/planRun.js';
 import { pollUntil } from './support/convergence.js';
+import { dealerSites, markSiteSynced, numberedContacts } from './support/builders.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 import { useCleanups } from './support/cleanups.js';
 
@@ -17,11 +18,10 @@ const cleanups = useCleanups();
 
 /** 6 new contacts on a site the ledger has seen (a change tick plans 6 creates with no list call). */
 async function backlog(label: string, env: Record<string, string>): Promise<{ h: Harness; runId: string }> {
-  const h = await createHarness(label, { env: { WORKER_CONCURRENCY: '4', LOG_LEVEL: 'warn', ...env } });
-  cleanups.push(() => h.close());
-  await seedCrm(h, [{ id: 's1', dealerId: '7', siteId: '1' }], Array.from({ length: 6 }, (_, i) => ({ id: `r${i}`, siteId: 's1', firstName: 'Rate', lastName: `Limited ${i}` })));
+  const h = cleanups.track(await createHarness(label, { env: { WORKER_CONCURRENCY: '4', LOG_LEVEL: 'warn', ...env } }));
+  await seedCrm(h, dealerSites('7', 1), numberedContacts(6, { idPrefix: 'r', siteIds: ['s1'], firstName: 'Rate', lastName: 'Limited' }));
   // The ledger knows the site (as after a first sync), so the tick lists nothing.
-  await h.app.db.syncLedger.create({ data: { chektDealerId: '7', chektSiteId: '1', externalContactId: 'seen-before', lastKind: 'delete', lastOutcome: 'succeeded' } });
+  await markSiteSynced(h, '7', '1');
   const runId = randomUUID();
   const summary = await planRun(h.app.planDeps, { kind: 'change_tick', runId });
   expect(summary.totals.creates).toBe(6);

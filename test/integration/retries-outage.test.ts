@@ -7,6 +7,7 @@ import { STACK_TRACE_LIMIT } from '../../src/queue/backoff.js';
 import { planRun } from '../../src/sync/planRun.js';
 import { runSync } from '../../src/cli/runSync.js';
 import { committedWrites, compareWithCrm, pollUntil } from './support/convergence.js';
+import { dealerSites, numberedContacts } from './support/builders.js';
 import { createHarness, PG_ADMIN_URL, seedCrm, type Harness } from './support/harness.js';
 import { useCleanups } from './support/cleanups.js';
 
@@ -28,16 +29,8 @@ const cleanups = useCleanups();
 async function synced(label: string): Promise<Harness> {
   // The token provider backs off on its own (docs/CHEKT-AUTH-AND-IDS.md); its cap is set to the same 1 s.
   const env = { SYNC_BACKOFF_MAX_MS: String(CAP_MS), CHEKT_TOKEN_BACKOFF_MS: '100', CHEKT_TOKEN_BACKOFF_MAX_MS: String(CAP_MS), WORKER_CONCURRENCY: '4', LOG_LEVEL: 'warn' };
-  const h = await createHarness(label, { sandbox: { seed: 5 }, env });
-  cleanups.push(() => h.close());
-  await seedCrm(
-    h,
-    [
-      { id: 's1', dealerId: '9', siteId: '1' },
-      { id: 's2', dealerId: '9', siteId: '2' },
-    ],
-    Array.from({ length: 12 }, (_, i) => ({ id: `o${i}`, siteId: i % 2 ? 's1' : 's2', firstName: 'Out', lastName: `Age ${i}`, phoneNumber: `+1 201 555 01${String(i).padStart(2, '0')}` })),
-  );
+  const h = cleanups.track(await createHarness(label, { sandbox: { seed: 5 }, env }));
+  await seedCrm(h, dealerSites('9', 2), numberedContacts(12, { idPrefix: 'o', siteIds: ['s2', 's1'], firstName: 'Out', lastName: 'Age', phones: true }));
   await h.app.startWorkers({ control: false });
   const first = await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
   expect(first.counts).toEqual({ create: { succeeded: 12 } });

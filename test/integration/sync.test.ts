@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runSync } from '../../src/cli/runSync.js';
 import { runSucceeded } from '../../src/cli/report.js';
+import { numberedContacts } from './support/builders.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
@@ -192,7 +193,7 @@ describe('sync into CHeKT', () => {
   test('429s are respected: the sync waits Retry-After and completes', async () => {
     // b5 is retried now that CHeKT accepts it; plus 6 new contacts.
     await h.app.db.contact.createMany({
-      data: Array.from({ length: 6 }, (_, i) => ({ id: `r${i}`, siteId: 'site-a', firstName: 'Rate', lastName: `Limited ${i}` })),
+      data: numberedContacts(6, { idPrefix: 'r', siteIds: ['site-a'], firstName: 'Rate', lastName: 'Limited' }),
     });
     h.sandbox.setRateLimit(120, 2);
     h.sandbox.resetStats();

@@ -11,7 +11,7 @@ import { ChektTokenError } from '../../src/chekt/errors/index.js';
 import { TokenProvider, type TokenProviderOptions } from '../../src/chekt/token.js';
 import { createLogger } from '../../src/logger.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, testEnv, uniqueId } from './support/harness.js';
+import { createTestDatabase, deleteRedisPrefix, dropTestDatabase, queuePrefix, testEnv } from './support/harness.js';
 import { run } from './support/spawn.js';
 
 /**
@@ -159,7 +159,7 @@ describe('npm run sync in signed-assertion mode on a clock 10 s fast', () => {
     const s = await startSandbox({ clients: [{ clientId: 'jwt-client', publicKeyPem }], clockOffsetMs: -10_000, sites: [{ dealerId: '3', siteId: '30' }] });
     sandboxes.push(s);
     const databaseUrl = await createTestDatabase('clockcli');
-    const prefix = uniqueId('t-clockcli');
+    const prefix = queuePrefix('clockcli');
     const dir = mkdtempSync(join(tmpdir(), 'cks-key-'));
     try {
       const db = new pg.Client({ connectionString: databaseUrl });

@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runSync } from '../../src/cli/runSync.js';
 import { TokenProvider } from '../../src/chekt/token.js';
@@ -9,7 +7,8 @@ import type { ChektAuthConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { opKey } from '../../src/domain/opKey.js';
 import { startRun } from '../../src/sync/startRun.js';
-import { createHarness, seedCrm, testEnv, uniqueId, type Harness } from './support/harness.js';
+import { createHarness, deleteRedisPrefix, queuePrefix, seedCrm, testEnv, type Harness } from './support/harness.js';
+import { startLocalServer, type LocalServer } from './support/local-server.js';
 import { run } from './support/spawn.js';
 
 /**
@@ -21,7 +20,7 @@ import { run } from './support/spawn.js';
 const SECRET = 'Zq9/x+Lm&k=Vt_S3CR3T-echo';
 type Mode = 'proxy' | 'text' | 'json' | 'nested' | 'form';
 let mode: Mode = 'proxy';
-let server: Server;
+let server: LocalServer;
 let echoUrl: string;
 let sandboxTokenUrl = '';
 let lastAssertion: string | undefined;
@@ -42,28 +41,21 @@ function echo(raw: string, authorization: string | undefined): { type: string; b
 }
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (raw += c));
-    req.on('end', () => {
-      if (mode === 'proxy') {
-        void fetch(sandboxTokenUrl, { method: 'POST', body: raw, headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then(async (r) => {
-          res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
-        });
-        return;
-      }
-      const { type, body } = echo(raw, req.headers.authorization);
-      res.writeHead(500, { 'content-type': type }).end(body);
-    });
+  server = await startLocalServer('/oauth/token', (raw, req, res) => {
+    if (mode === 'proxy') {
+      void fetch(sandboxTokenUrl, { method: 'POST', body: raw, headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then(async (r) => {
+        res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());
+      });
+      return;
+    }
+    const { type, body } = echo(raw, req.headers.authorization);
+    res.writeHead(500, { 'content-type': type }).end(body);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  echoUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/oauth/token`;
+  echoUrl = server.url;
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
+  await server.close();
 });
 
 const SHAPES: Mode[] = ['text', 'json', 'nested', 'form'];
@@ -136,8 +128,9 @@ describe('the service and the CLI', () => {
 
   test.each(SHAPES)('npm run sync prints the failure (%s echo) without the secret', async (shape) => {
     mode = shape;
-    const env = testEnv(h.sandbox, h.databaseUrl, uniqueId('t-echo-cli'), { CHEKT_CLIENT_SECRET: SECRET, CHEKT_TOKEN_URL: echoUrl, LOG_LEVEL: 'debug' });
-    const r = await run('src/cli/sync.ts', [], env, 30_000);
+    const prefix = queuePrefix('echo-cli');
+    const env = testEnv(h.sandbox, h.databaseUrl, prefix, { CHEKT_CLIENT_SECRET: SECRET, CHEKT_TOKEN_URL: echoUrl, LOG_LEVEL: 'debug' });
+    const r = await run('src/cli/sync.ts', [], env, 30_000).finally(() => deleteRedisPrefix(prefix));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/sync failed: CHeKT POST token: token request failed, status 500/);
     expect(leaks(r.stdout + r.stderr)).toEqual([]);

@@ -1,6 +1,6 @@
-// Jest globalSetup: the integration tests that spawn the service or the CLI run the compiled build (dist/), as
-// production does (docs/DEPLOYMENT.md). Rebuild it when any file under src/ (or the build config) is newer than
-// the last build, so `npx jest <file>` after an edit never runs stale JavaScript.
+// Step 1 of the integration tiers' jest globalSetup (global-setup.js): the tests that spawn the service or the CLI
+// run the compiled build (dist/), as production does (docs/DEPLOYMENT.md). Rebuild it when any file under src/ (or
+// the build config) is newer than the last build, so `npx jest <file>` after an edit never runs stale JavaScript.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

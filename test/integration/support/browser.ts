@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { App } from '../../../src/app.js';
+import { startHttp, type RunningServer } from './http.js';
 
 /**
  * Headless Chromium for the browser tests: Debian's `/usr/bin/chromium` driven by playwright-core (no browser
@@ -40,4 +42,41 @@ export function foreignRequests(page: Page, base: string): string[] {
     if (!u.startsWith('data:') && new URL(u).origin !== origin) seen.push(u);
   });
   return seen;
+}
+
+/** The service's HTTP server and a Chromium pointed at it, for one browser test file (see {@link startBrowserFixture}). */
+export interface BrowserFixture {
+  /** The server's base URL (`http://127.0.0.1:<port>`). */
+  readonly base: string;
+  /** A fresh browser context on {@link base}, logged in as `who` when given (Chromium answers the Basic challenge). */
+  context(who?: { user: string; password: string }): Promise<BrowserContext>;
+  /** Closes every context opened, Chromium and the server. */
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server over `app` (support/http.ts) and Chromium ({@link launchChromium}); pages are `viewport` in size. */
+export async function startBrowserFixture(app: App, viewport: { width: number; height: number }): Promise<BrowserFixture> {
+  const http: RunningServer = await startHttp(app);
+  const browser = await launchChromium().catch(async (err: unknown) => {
+    await http.server.close();
+    throw err;
+  });
+  const contexts: BrowserContext[] = [];
+  return {
+    base: http.base,
+    async context(who) {
+      const c = await browser.newContext({
+        baseURL: http.base,
+        viewport,
+        ...(who ? { httpCredentials: { username: who.user, password: who.password } } : {}),
+      });
+      contexts.push(c);
+      return c;
+    },
+    async close() {
+      for (const c of contexts) await c.close().catch(() => undefined);
+      await browser.close();
+      await http.server.close();
+    },
+  };
 }

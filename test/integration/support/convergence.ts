@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { mulberry32 } from '../../../src/sandbox/faults.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
@@ -7,7 +8,8 @@ import type { SeedContact, SeedSite } from './harness.js';
 
 /**
  * Helpers of the fault tests (faults-*.test.ts): deterministic CRM data with awkward values, an independent
- * statement of what CHeKT must hold for a CRM row, and a comparison of the sandbox against the CRM tables.
+ * statement of what CHeKT must hold for a CRM row, and a comparison of the sandbox against the CRM tables (and its
+ * assertion, {@link expectConverged}).
  *
  * The expectation is written here again on purpose rather than imported from src/domain: a test that used the
  * code under test to compute its expectation could not catch a normalisation bug. It covers only the values
@@ -188,6 +190,22 @@ export async function compareWithCrm(db: PrismaClient, sandbox: Sandbox): Promis
     for (const ext of byExt.keys()) if (!wanted.has(ext)) mismatches.push(`${ref} ${ext}: in CHeKT but not a live valid CRM contact`);
   }
   return { expected, inChekt, mismatches, duplicates };
+}
+
+/**
+ * CHeKT equals the CRM ({@link compareWithCrm}): no duplicate, no mismatch, and as many contacts in CHeKT as the
+ * CRM has valid ones; `valid`, when given, is that number.
+ */
+export async function expectConverged(h: { app: { db: PrismaClient }; sandbox: Sandbox }, valid?: number): Promise<void> {
+  const cmp = await compareWithCrm(h.app.db, h.sandbox);
+  expect(cmp.duplicates).toEqual([]);
+  expect(cmp.mismatches).toEqual([]);
+  if (valid === undefined) {
+    expect(cmp.inChekt).toBe(cmp.expected);
+  } else {
+    expect(cmp.expected).toBe(valid);
+    expect(cmp.inChekt).toBe(valid);
+  }
 }
 
 /**

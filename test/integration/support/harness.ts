@@ -1,22 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { createApp, type App } from '../../../src/app.js';
 import { loadConfig, type Config } from '../../../src/config.js';
-import { migrate } from '../../../src/db/migrate.js';
 import { deleteKeysWithPrefix } from '../../../src/queue/connection.js';
 import { createLogger } from '../../../src/logger.js';
 import { configSecrets } from '../../../src/scrub.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/sandbox/server.js';
 import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
 import { generateCrm } from './convergence.js';
+import { createDatabaseFromTemplate, dropDatabase } from './database.js';
+import { databaseName, queuePrefix } from './names.js';
+
+export { PG_ADMIN_URL } from './database.js';
+export { queuePrefix, uniqueId } from './names.js';
 
 /**
- * Integration test harness: a throwaway PostgreSQL database (migrated), a unique BullMQ queue prefix on the
- * real Redis, the CHeKT sandbox over real HTTP, and the app wired as in production. `close()` removes all of it.
+ * Integration test harness: a throwaway PostgreSQL database (a copy of the migrated template, support/database.ts),
+ * a BullMQ queue prefix of the test file's own on the real Redis (support/names.ts), the CHeKT sandbox over real
+ * HTTP, and the app wired as in production. `close()` removes all of it.
  */
 
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Harness {
@@ -40,31 +42,13 @@ export interface HarnessOptions {
   readonly listenVia?: (databaseUrl: string) => string;
 }
 
-/** A unique lowercase id for database names and queue prefixes. */
-export function uniqueId(label: string): string {
-  return `${label}_${randomBytes(4).toString('hex')}`;
-}
-
-/** Creates a fresh migrated database and returns its URL. */
+/** Creates a fresh migrated database (a copy of the template, support/database.ts) and returns its URL. */
 export async function createTestDatabase(label: string): Promise<string> {
-  const name = uniqueId(`cks_${label}`).toLowerCase();
-  const url = new URL(PG_ADMIN_URL);
-  url.pathname = `/${name}`;
-  await migrate({ databaseUrl: url.toString() });
-  return url.toString();
+  return createDatabaseFromTemplate(databaseName(label));
 }
 
 /** Drops a database created by {@link createTestDatabase}, closing its other connections. */
-export async function dropTestDatabase(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
+export const dropTestDatabase = dropDatabase;
 
 /** Deletes every Redis key under a queue prefix. */
 export async function deleteRedisPrefix(prefix: string): Promise<void> {
@@ -93,7 +77,7 @@ export function testEnv(sandbox: Sandbox, databaseUrl: string, prefix: string, e
 export async function createHarness(label: string, options: HarnessOptions = {}): Promise<Harness> {
   const databaseUrl = await createTestDatabase(label);
   const sandbox = await startSandbox({ autoCreateSites: false, ...options.sandbox });
-  const prefix = uniqueId(`t-${label}`);
+  const prefix = queuePrefix(label);
   const listen = options.listenVia ? { LISTEN_DATABASE_URL: options.listenVia(databaseUrl) } : {};
   const config = loadConfig(testEnv(sandbox, databaseUrl, prefix, { ...options.env, ...listen }));
   const lines: string[] = [];
@@ -186,7 +170,7 @@ export async function createProcessFixture(
 ): Promise<ProcessFixture> {
   const databaseUrl = await createTestDatabase(label);
   const sandbox = await startSandbox({ sites });
-  const prefix = uniqueId(`t-${label}`);
+  const prefix = queuePrefix(label);
   const db = createPrisma({ databaseUrl });
   return {
     sandbox,

@@ -1,31 +1,59 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { pollUntil } from './convergence.js';
+import { testEnv, type Harness } from './harness.js';
+import { freePort } from './local-server.js';
 import { start } from './spawn.js';
+
+export { freePort };
 
 /**
  * Processes the fault tests start and kill themselves: entry points run by node itself (spawn.ts), a private
  * `redis-server` (so a test can kill -9 and restart Redis without touching the shared one), and free TCP ports.
  */
 
+/** A child started by {@link startNode}: its stdout and stderr chunks collected in `out` and `err`. */
+export type Child = ChildProcess & { out: string[]; err: string[] };
+
 /** Starts `<entry> <args>` (spawn.ts `start`: compiled for `src/` entries); wait with spawn.ts's `waitExit`. */
-export function startNode(entry: string, env: Record<string, string>, args: string[] = []): ChildProcess & { out: string[]; err: string[] } {
+export function startNode(entry: string, env: Record<string, string>, args: string[] = []): Child {
   return start(entry, args, env);
 }
 
-/** A TCP port free on 127.0.0.1 right now (the OS picks it; a tiny race with other processes remains). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
+/** True while `child` runs: it has neither exited nor been ended by a signal. */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
 }
+
+/** Ends `child` with SIGKILL unless it already ended (a stopped child gets SIGCONT first). */
+export function killIfRunning(child: ChildProcess): void {
+  if (!isRunning(child)) return;
+  child.kill('SIGCONT');
+  child.kill('SIGKILL');
+}
+
+/** The children a test file starts, each killed (if still running) after the file's tests. Call at top level. */
+export function useChildren(): Child[] {
+  const children: Child[] = [];
+  afterAll(() => children.forEach(killIfRunning));
+  return children;
+}
+
+/**
+ * Starts test/integration/support/worker-entry.ts (the app's operation workers) with the harness's environment and
+ * `env` over it, adds it to `children`, and waits (up to 30 s) until it is connected: its "worker ready" line and
+ * one more worker on the operations queue.
+ */
+export async function startWorkerProcess(h: Harness, env: Record<string, string>, children: Child[]): Promise<Child> {
+  const before = await h.app.countOperationWorkers();
+  const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, env));
+  children.push(child);
+  await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, { timeoutMs: 30_000, intervalMs: 100 });
+  return child;
+}
+
 
 /** A `redis-server` child without persistence: a restart comes back empty. */
 export interface PrivateRedis {

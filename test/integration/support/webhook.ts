@@ -1,4 +1,5 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { startLocalServer } from './local-server.js';
 
 /** A local webhook receiver for the alert tests: every request it got, and what it answered. */
 
@@ -13,18 +14,11 @@ export interface Received {
 export async function receiver(failFirst = 0): Promise<{ url: string; got: Received[]; server: Server }> {
   const got: Received[] = [];
   let n = 0;
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const answered = n++ < failFirst ? 500 : 204;
-      got.push({ headers: req.headers, raw, body: JSON.parse(raw), answered });
-      res.writeHead(answered).end();
-    });
+  const { url, server } = await startLocalServer('/hook', (raw, req, res) => {
+    const answered = n++ < failFirst ? 500 : 204;
+    got.push({ headers: req.headers, raw, body: JSON.parse(raw), answered });
+    res.writeHead(answered).end();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/hook`, got, server };
+  return { url, got, server };
 }
 
