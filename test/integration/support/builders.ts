@@ -14,10 +14,7 @@ export function dealerSites(dealerId: string, count: number): SeedSite[] {
  * `n` contacts `<idPrefix>0`…`<idPrefix><n-1>`: contact `i` on `siteIds[i % siteIds.length]`, first name
  * `firstName`, last name `<lastName> <i>`, and with `phones` a distinct US number `+1 201 555 01<ii>` (i < 100).
  */
-export function numberedContacts(
-  n: number,
-  options: { idPrefix: string; siteIds: readonly string[]; firstName: string; lastName: string; phones?: boolean },
-): SeedContact[] {
+export function numberedContacts(n: number, options: { idPrefix: string; siteIds: readonly string[]; firstName: string; lastName: string; phones?: boolean }): SeedContact[] {
   return Array.from({ length: n }, (_, i) => ({
     id: `${options.idPrefix}${i}`,
     siteId: options.siteIds[i % options.siteIds.length]!,
