@@ -1,5 +1,6 @@
 import type { CrmContact, NormalizeRules } from '../domain/contact.js';
-import type { PrismaClient } from './db.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { PrismaClient, RunSql } from './db.js';
 import { fingerprintSql, rowToContact } from './changes.js';
 
 /**
@@ -20,13 +21,13 @@ export interface OperationContext {
   readonly deletePlanned: boolean;
 }
 
-/** Reads the {@link OperationContext} of one operation. */
+/** Reads the {@link OperationContext} of one operation (`run`: source/db.ts `Database.sql`, or `viaPrisma`). */
 export async function readOperationContext(
-  db: PrismaClient,
+  run: RunSql,
   op: { readonly opKey: string; readonly externalContactId: string; readonly crmSiteId: string; readonly dealerId: string; readonly siteId: string },
   rules: NormalizeRules,
 ): Promise<OperationContext> {
-  const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
+  const rows = await run(Prisma.sql`
     SELECT clock_timestamp() AS read_at, c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email,
            c.deleted_at, c.updated_at, CASE WHEN c.id IS NULL THEN NULL ELSE ${fingerprintSql(rules)} END AS fp,
            s.id AS s_id, s.sync_enabled AS s_enabled, l.chekt_contact_id AS l_contact_id,
@@ -35,7 +36,7 @@ export async function readOperationContext(
       LEFT JOIN contacts c ON c.id = ${op.externalContactId}
       LEFT JOIN sites s ON s.id = ${op.crmSiteId}
       LEFT JOIN sync_ledger l
-        ON l.chekt_dealer_id = ${op.dealerId} AND l.chekt_site_id = ${op.siteId} AND l.external_contact_id = ${op.externalContactId}`;
+        ON l.chekt_dealer_id = ${op.dealerId} AND l.chekt_site_id = ${op.siteId} AND l.external_contact_id = ${op.externalContactId}`);
   const r = rows[0]!;
   return {
     readAt: r.read_at as Date,

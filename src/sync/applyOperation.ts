@@ -6,7 +6,7 @@ import { contentHash, echoHash, toCreateBody, type DesiredContact, type Normaliz
 import { decideAction } from '../domain/decide.js';
 import { echoReachProblem } from '../domain/reach.js';
 import type { OperationJobData } from '../queue/jobs.js';
-import type { PrismaClient } from '../source/db.js';
+import type { PrismaClient, RunSql } from '../source/db.js';
 import { addHold } from '../source/holds.js';
 import { writeLedger, type LedgerWrite } from '../source/ledger.js';
 import type { OperationContext } from '../source/operationContext.js';
@@ -29,6 +29,8 @@ import { createOrAdopt, updateContact, type WriteResult } from './writeContact.j
 /** What {@link applyOperation} needs. */
 export interface ApplyDeps {
   readonly db: PrismaClient;
+  /** Runs the two statements of every operation without Prisma's client (source/db.ts `Database.sql`). Default: through `db`. */
+  readonly sql?: RunSql;
   readonly chekt: ChektContactsApi;
   readonly rules: NormalizeRules;
   readonly now: () => Date;

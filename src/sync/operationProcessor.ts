@@ -5,10 +5,12 @@ import type { Logger } from '../logger.js';
 import { JobLockLostError } from '../queue/fence.js';
 import type { OperationJobData } from '../queue/jobs.js';
 import { DELETE_FAILED } from '../source/changes.js';
+import { viaPrisma, type RunSql } from '../source/db.js';
 import { readOperationContext } from '../source/operationContext.js';
-import { finishOperation } from '../source/runs.js';
+import { completeRunsIfDone, finishOperation } from '../source/runs.js';
 import { applyOperation, type ApplyDeps, type ApplyResult } from './applyOperation.js';
 import { withCallLog } from './callContext.js';
+import type { RunCompletion } from './runCompletion.js';
 
 /**
  * The queue edge for operation jobs (docs/RETRIES.md):
@@ -48,6 +50,11 @@ export interface ProcessorOptions {
   readonly rateLimitQueue?: (ms: number) => Promise<void>;
   /** Aborted when the process stops: inner retries end, and the job is left to another worker. */
   readonly signal?: AbortSignal;
+  /**
+   * Checks the runs a settled operation left open once more after its commit (./runCompletion.ts). Default: one
+   * check right after each commit (a statement per operation; the app gathers them).
+   */
+  readonly runCompletion?: Pick<RunCompletion, 'checkLater'>;
 }
 
 /** Builds the BullMQ processor function for the operations queue. */
@@ -116,7 +123,7 @@ export function createOperationProcessor(options: ProcessorOptions): (job: Job<O
 async function recordFailure(options: ProcessorOptions, job: Job<OperationJobData>, reason: string, state: PassState): Promise<void> {
   const d = job.data;
   const now = options.deps.now();
-  await finishOperation(options.deps.db, {
+  await settle(options, {
     opKey: String(job.id),
     outcome: 'failed',
     appliedKind: d.kind,
@@ -135,6 +142,22 @@ async function recordFailure(options: ProcessorOptions, job: Job<OperationJobDat
       now,
     },
   });
+}
+
+/** Settles the operation (source/runs.ts `finishOperation`) and has the runs it left open checked after the commit. */
+async function settle(options: ProcessorOptions, op: Parameters<typeof finishOperation>[1]): Promise<{ stillQueued: boolean }> {
+  const { db } = options.deps;
+  const settled = await finishOperation(sqlOf(options.deps), op);
+  if (settled.openRunIds.length > 0) {
+    if (options.runCompletion) options.runCompletion.checkLater(settled.openRunIds);
+    else await completeRunsIfDone(db, settled.openRunIds, options.deps.now());
+  }
+  return settled;
+}
+
+/** The statement runner of the two per-operation statements: the pool's direct one when given. */
+function sqlOf(deps: ApplyDeps): RunSql {
+  return deps.sql ?? viaPrisma(deps.db);
 }
 
 /** How often one job applies again because a run planned newer CRM data while it ran. */
@@ -167,7 +190,7 @@ async function applyUntilCurrent(
     passes += 1;
     const applied = await pRetry(
       async (n) => {
-        const ctx = await readOperationContext(deps.db, op, deps.rules);
+        const ctx = await readOperationContext(sqlOf(deps), op, deps.rules);
         state.fingerprint = ctx.fingerprint;
         state.readAt = ctx.readAt;
         return applyOperation(deps, op, ctx, earlierTry || passes > 1 || n > 1);
@@ -192,7 +215,7 @@ async function applyUntilCurrent(
     last = applied.result;
     if (last.outcome === 'wait') return { ...last, passes };
     await assertOwner();
-    const { stillQueued } = await finishOperation(deps.db, {
+    const { stillQueued } = await settle(options, {
       opKey: op.opKey,
       outcome: last.outcome,
       appliedKind: last.appliedKind,
