@@ -4,9 +4,9 @@ import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import { enqueueRecoveryTick } from '../queue/control.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
-import type { OperationJobOptions } from '../queue/producer.js';
+import { operationJobs, type OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
-import { completeRunsIfDone, listStaleRuns } from '../source/runs.js';
+import { completeRunsIfDone, listQueuedOperations, listStaleRuns } from '../source/runs.js';
 import { requeueOrphans } from '../sync/requeue.js';
 import { evictionMessage, judgePolicy, readEvictionPolicy, type PolicyVerdict } from './evictionPolicy.js';
 import { readSchedulerPresence, upsertSchedulers, type SchedulerPresence, type SchedulerSpec } from '../queue/schedulers.js';
@@ -106,7 +106,7 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
     // (sync/runCompletion.ts), has nothing queued yet still shows running.
     await completeRunsIfDone(options.db, stale, new Date());
     for (const runId of stale) {
-      const n = await requeueOrphans(options.db, options.operationsQueue, runId, { jobOptions: options.jobOptions });
+      const n = await requeueOrphans({ listQueued: (id) => listQueuedOperations(options.db, id), jobs: operationJobs(options.operationsQueue, options.jobOptions) }, runId);
       if (n > 0) {
         log.warn({ runId, operations: n }, 'enqueued lost operations of a run again (rebuilt from PostgreSQL)');
         options.onRepair?.('orphans', n);

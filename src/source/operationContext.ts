@@ -1,25 +1,13 @@
-import type { CrmContact, NormalizeRules } from '../domain/contact.js';
+import type { NormalizeRules } from '../domain/contact.js';
+import type { DeleteGateState, OperationContext } from '../sync/ports/operations.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { PrismaClient, RunSql } from './db.js';
 import { fingerprintSql, rowToContact } from './changes.js';
 
 /**
- * What a worker reads before acting on one operation, in one round trip: the database clock, the CRM contact
- * row and its fingerprint, the planned CRM site, and the CHeKT `contact_id` the ledger holds.
+ * The worker's reads of one operation (sync/ports/operations.ts `OperationStore.readContext` and
+ * `LockedSite.readDeleteGate`, through source/operationStore.ts).
  */
-export interface OperationContext {
-  /** The database's clock when the row was read (settles only runs that saw no newer CRM data). */
-  readonly readAt: Date;
-  /** The contact row now, or null when it no longer exists (hard delete). */
-  readonly crm: CrmContact | null;
-  /** Fingerprint of the row now (source/changes.ts), null when it no longer exists. */
-  readonly fingerprint: string | null;
-  /** The planned CRM site now, or null when it no longer exists. */
-  readonly site: { readonly id: string; readonly syncEnabled: boolean } | null;
-  readonly ledgerChektContactId: string | null;
-  /** A run planned this contact's delete (under the deletion holds) and still waits on it. */
-  readonly deletePlanned: boolean;
-}
 
 /** Reads the {@link OperationContext} of one operation (`run`: source/db.ts `Database.sql`, or `viaPrisma`). */
 export async function readOperationContext(
@@ -46,18 +34,6 @@ export async function readOperationContext(
     ledgerChektContactId: r.l_contact_id as string | null,
     deletePlanned: r.delete_planned as boolean,
   };
-}
-
-/** What decides whether a delete may run now (sync/deleteGate.ts). */
-export interface DeleteGateState {
-  /** A create is queued on the same CHeKT site, or for the same contact on another site. */
-  readonly createsPending: boolean;
-  /** Contacts this service manages on the site besides the one to delete. */
-  readonly remaining: number;
-  /** The site is on hold (`sync_holds`). */
-  readonly held: boolean;
-  /** A create on this site failed for good in the same run. */
-  readonly createFailed: boolean;
 }
 
 /** Reads the {@link DeleteGateState} of a delete. */

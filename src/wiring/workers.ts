@@ -8,15 +8,16 @@ import { createBackoffStrategy } from '../queue/backoff.js';
 import type { RedisClient } from '../queue/connection.js';
 import { createControlProcessor } from '../queue/controlProcessor.js';
 import { holdsJobLock } from '../queue/fence.js';
+import { createOperationProcessor } from '../queue/operationWorker.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from '../queue/jobs.js';
 import type { OperationJobOptions } from '../queue/producer.js';
 import { recordCompletion } from '../recovery/completions.js';
 import type { RecoveryMetrics } from '../recovery/metrics.js';
 import { guardOperationData, repairDroppedJobs } from '../recovery/unreadableJobs.js';
 import type { PrismaClient, RunSql } from '../source/db.js';
+import { createOperationStore } from '../source/operationStore.js';
 import type { RunCompletion } from '../sync/runCompletion.js';
 import type { ControlDeps } from '../sync/control.js';
-import { createOperationProcessor } from '../sync/operationProcessor.js';
 
 /** What {@link createWorkers} builds workers from (the app's parts). */
 export interface WorkerParts {
@@ -55,7 +56,12 @@ export function createWorkers(p: WorkerParts, control: boolean): Worker[] {
     // A job whose data Redis lost is dropped before it reads or writes anything, and rebuilt from PostgreSQL.
     guardOperationData(
       createOperationProcessor({
-        deps: { db, sql: p.sql, chekt: p.chekt, rules: p.rules, now: p.now, siteMinContacts: config.sync.siteMinContacts, siteMinSmsContacts: config.sync.siteMinSmsContacts },
+        store: createOperationStore({ db, sql: p.sql, rules: p.rules }),
+        chekt: (scope) => p.chekt.forScope(scope),
+        rules: p.rules,
+        now: p.now,
+        siteMinContacts: config.sync.siteMinContacts,
+        siteMinSmsContacts: config.sync.siteMinSmsContacts,
         logger,
         ownsJob: (job, token) => holdsJobLock(redis, job, token),
         maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
