@@ -5,8 +5,10 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { bullmqPrefix, createRedis, redisTargetOf, type RedisClient } from './queue/connection.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from './queue/jobs.js';
 import { registerRecoveryMetrics } from './recovery/metrics.js';
-import { createPrisma } from './source/db.js';
+import { createDatabase } from './source/db.js';
+import { completeRunsIfDone } from './source/runs.js';
 import { unreachableSitesGauge } from './source/reach.js';
+import { createRunCompletion } from './sync/runCompletion.js';
 import { createChektParts } from './wiring/chekt.js';
 import { createPlanDeps, jobOptionsOf } from './wiring/planDeps.js';
 import { createScheduler } from './wiring/scheduler.js';
@@ -29,7 +31,7 @@ export function createApp(options: CreateAppOptions): App {
   const now = options.now ?? (() => new Date());
   const redisTarget = redisTargetOf(config);
   const prefix = bullmqPrefix(config.sync.queuePrefix, redisTarget);
-  const db = createPrisma({ databaseUrl: config.databaseUrl, statementTimeoutMs: config.dbStatementTimeoutMs });
+  const { prisma: db, sql } = createDatabase({ databaseUrl: config.databaseUrl, statementTimeoutMs: config.dbStatementTimeoutMs, preparedStatements: config.dbPreparedStatements });
   const redis = createRedis(redisTarget, { blocking: false, logger });
   // Aborted by stop(): from then on no CHeKT request starts, and jobs waiting on CHeKT give their slot back.
   // Every waiting CHeKT call listens on it: WORKER_CONCURRENCY and more at once is expected (Node warns past 10).
@@ -54,7 +56,9 @@ export function createApp(options: CreateAppOptions): App {
     workerConnections.push(c);
     return c;
   };
-  const workerParts = { config, logger, db, redis, blocking, prefix, chekt, rules, now, signal: shutdown.signal, operationsQueue, jobOptions, planDeps, metrics, recoveryMetrics };
+  // Runs left open by a job's finish are checked again after its commit, gathered (sync/runCompletion.ts).
+  const runCompletion = createRunCompletion({ complete: (ids) => completeRunsIfDone(db, ids, now()), logger });
+  const workerParts = { config, logger, db, sql, redis, blocking, prefix, chekt, rules, now, signal: shutdown.signal, operationsQueue, jobOptions, planDeps, metrics, recoveryMetrics, runCompletion };
   let alerter: Alerter | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -97,7 +101,7 @@ export function createApp(options: CreateAppOptions): App {
         await scheduler.stop();
         await alerter?.stop();
         const queues = [operationsQueue, controlQueue];
-        await closeWorkAndConnections({ workers, queues, redis, workerConnections, db, shutdownTimeoutMs: config.sync.shutdownTimeoutMs, logger }, !!opts.force);
+        await closeWorkAndConnections({ workers, queues, redis, workerConnections, db, runCompletion, shutdownTimeoutMs: config.sync.shutdownTimeoutMs, logger }, !!opts.force);
       })();
       return stopped;
     },

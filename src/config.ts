@@ -99,6 +99,7 @@ function cronParses(pattern: string): boolean {
 const envSchema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default(DEFAULT_DATABASE_URL),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  DB_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default(DEFAULT_REDIS_URL),
   REDIS_ALLOW_EVICTION: z.enum(['true', 'false']).default('false'),
   LISTEN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
@@ -198,6 +199,11 @@ export interface Config {
   readonly databaseUrl: string;
   /** PostgreSQL `statement_timeout` of the service's sessions, in ms (default 30,000; 0 = none). */
   readonly dbStatementTimeoutMs: number;
+  /**
+   * Repeated statements are prepared once per connection (`DB_PREPARED_STATEMENTS`, default true; source/db.ts).
+   * False for a transaction-mode pooler that cannot carry them (PgBouncer before 1.21). docs/DEPLOYMENT.md.
+   */
+  readonly dbPreparedStatements: boolean;
   /** `REDIS_URL`; unused when {@link redisCluster} is set. */
   readonly redisUrl: string;
   /**
@@ -357,6 +363,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   return deepFreeze({
     databaseUrl: e.DATABASE_URL,
     dbStatementTimeoutMs: e.DB_STATEMENT_TIMEOUT_MS,
+    dbPreparedStatements: e.DB_PREPARED_STATEMENTS === 'true',
     redisUrl: e.REDIS_URL,
     redisAllowEviction: e.REDIS_ALLOW_EVICTION === 'true',
     listenDatabaseUrl: e.LISTEN_DATABASE_URL ?? e.DATABASE_URL,

@@ -20,6 +20,7 @@ import { chektContactListSchema, chektContactSchema } from './schemas.js';
 import type { TokenProvider } from './token.js';
 import type { ChektContactsApi } from './types.js';
 import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
+import type { CallScope } from '../sync/ports/operations.js';
 import type { SiteRef } from '../domain/site.js';
 
 /**
@@ -88,6 +89,12 @@ export interface ChektClientStats {
 
 /** The CHeKT Contacts client: the five endpoints of {@link ChektContactsApi} plus counters. */
 export interface ChektClient extends ChektContactsApi {
+  /**
+   * The same client for one caller (sync/ports/operations.ts `ChektForAttempt`): its writes wait for
+   * `scope.beforeWrite` right before they leave, after `beforeSend` (the worker's fencing, queue/fence.ts), and
+   * each exchange is reported to `scope.onCall` (the worker logs the trace ids with the outcome).
+   */
+  forScope(scope: CallScope): ChektContactsApi;
   stats(): ChektClientStats;
 }
 
@@ -151,7 +158,7 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     `/partner/v1/dealers/${encodeURIComponent(site.dealerId)}/sites/${encodeURIComponent(site.siteId)}/contacts`;
   const contactPath = (site: SiteRef, contactId: string) => `${contactsPath(site)}/${encodeURIComponent(contactId)}`;
 
-  async function request<T>(spec: RequestSpec<T>): Promise<T> {
+  async function request<T>(spec: RequestSpec<T>, scope: CallScope | undefined): Promise<T> {
     let renewed = false;
     let rateLimited = 0;
     for (;;) {
@@ -160,8 +167,9 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
         return tokens.getToken();
       });
       await beforeSend?.({ endpoint: spec.endpoint, method: spec.method });
+      if (scope && spec.method !== 'GET') await scope.beforeWrite();
       if (signal?.aborted) throw new ChektCancelledError({ endpoint: spec.endpoint });
-      const ex = await send(spec, token);
+      const ex = await send(spec, token, scope);
       await rateLimiter.observe?.({ limitPerMinute: headerInt(ex.headers.get('x-ratelimit-limit')), rateLimited: ex.status === 429 });
       if (spec.success.includes(ex.status)) return parseSuccess(spec, ex);
       if (ex.status === 401 && !renewed) {
@@ -204,7 +212,7 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     }
   }
 
-  async function send(spec: RequestSpec<unknown>, token: string): Promise<Exchange> {
+  async function send(spec: RequestSpec<unknown>, token: string, scope: CallScope | undefined): Promise<Exchange> {
     counters.requests += 1;
     const traceId = randomUUID();
     const headers: Record<string, string> = {
@@ -225,22 +233,24 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
       });
       status = res.status;
       const text = await res.text();
-      report(spec, traceId, status, started, spec.success.includes(status));
+      report(spec, traceId, status, started, spec.success.includes(status), scope);
       return { status, text, headers: res.headers, traceId };
     } catch (e) {
-      report(spec, traceId, status, started, false);
+      report(spec, traceId, status, started, false, scope);
       throw transportError(e, spec.endpoint, traceId, status);
     }
   }
 
-  function report(spec: RequestSpec<unknown>, traceId: string, status: number | undefined, started: number, ok: boolean) {
+  function report(spec: RequestSpec<unknown>, traceId: string, status: number | undefined, started: number, ok: boolean, scope: CallScope | undefined) {
     const info: ChektCallInfo = { endpoint: spec.endpoint, method: spec.method, status, durationMs: Math.round(performance.now() - started), traceId };
     if (ok) logger.debug(info, 'chekt call');
     else logger.warn(info, 'chekt call failed');
-    try {
-      onCall?.(info);
-    } catch {
-      // A metrics hook must never fail a CHeKT call.
+    for (const hook of [onCall, scope?.onCall]) {
+      try {
+        hook?.(info);
+      } catch {
+        // A metrics or logging hook must never fail a CHeKT call.
+      }
     }
   }
 
@@ -272,13 +282,14 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     throw new ChektResponseError({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, code: 'invalid_response', detail });
   }
 
-  return {
+  /** The five endpoints; every request honours `scope` when one is given. */
+  const endpoints = (scope: CallScope | undefined): ChektContactsApi => ({
     listContacts: (site) =>
-      request<ChektContact[]>({ method: 'GET', endpoint: 'GET contacts', path: contactsPath(site), success: [200], schema: chektContactListSchema }),
+      request<ChektContact[]>({ method: 'GET', endpoint: 'GET contacts', path: contactsPath(site), success: [200], schema: chektContactListSchema }, scope),
     getContact: (site, contactId) =>
-      request<ChektContact>({ method: 'GET', endpoint: 'GET contacts/{id}', path: contactPath(site, contactId), success: [200], schema: chektContactSchema }),
+      request<ChektContact>({ method: 'GET', endpoint: 'GET contacts/{id}', path: contactPath(site, contactId), success: [200], schema: chektContactSchema }, scope),
     createContact: (site, body: CreateContactBody) =>
-      request<ChektContact>({ method: 'POST', endpoint: 'POST contacts', path: contactsPath(site), body, success: [201, 200], schema: chektContactSchema }),
+      request<ChektContact>({ method: 'POST', endpoint: 'POST contacts', path: contactsPath(site), body, success: [201, 200], schema: chektContactSchema }, scope),
     updateContact: (site, contactId, body: UpdateContactBody) =>
       request<ChektContact>({
         method: 'PUT',
@@ -297,11 +308,12 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
           email: body.email || null,
           createdAt: null,
         }),
-      }),
+      }, scope),
     deleteContact: (site, contactId) =>
-      request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }),
-    stats: () => ({ ...counters }),
-  };
+      request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }, scope),
+  });
+
+  return { ...endpoints(undefined), forScope: (scope) => endpoints(scope), stats: () => ({ ...counters }) };
 }
 
 /** A non-negative whole number from a header, or null when absent or not one. */

@@ -6,7 +6,7 @@ import { backoffDelayMs, type BackoffPolicy } from '../domain/backoff.js';
  * BullMQ's side of the retry policy (docs/RETRIES.md): operation jobs are added with `attempts`
  * {@link RETRY_FOREVER} and `backoff: { type: BACKOFF_TYPE, delay: SYNC_BACKOFF_MS }`, and every worker registers
  * {@link createBackoffStrategy} as its `settings.backoffStrategy`. Permanent errors end a job with
- * `UnrecoverableError` (sync/operationProcessor.ts); everything else waits and tries again.
+ * `UnrecoverableError` (./operationWorker.ts); everything else waits and tries again.
  */
 
 /** Name of the custom backoff type (BullMQ `backoff.type`). */

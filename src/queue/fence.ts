@@ -12,13 +12,8 @@ import type { RedisClient as Redis } from './connection.js';
  * job; BullMQ's own scripts compare it the same way before completing or failing a job.
  */
 
-/** Thrown instead of a write when another worker holds the job now. Never recorded: the other worker owns the outcome. */
-export class JobLockLostError extends Error {
-  override readonly name = 'JobLockLostError';
-  constructor(readonly jobId: string) {
-    super(`job ${jobId}: this worker no longer holds its lock (another worker took it over); attempt dropped without writing`);
-  }
-}
+/** Thrown instead of a write when another worker holds the job now (declared by the lifecycle's ports). */
+export { JobLockLostError } from '../sync/ports/operations.js';
 
 /** Whether `token` still holds the lock of `job` (one Redis GET). */
 export async function holdsJobLock(redis: Redis, job: Pick<Job, 'id' | 'queueQualifiedName'>, token: string): Promise<boolean> {

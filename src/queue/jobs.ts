@@ -1,4 +1,5 @@
-import type { OperationReason, PlannedOperation } from '../domain/plan.js';
+import type { PlannedOperation } from '../domain/plan.js';
+import type { QueuedOperation } from '../sync/ports/operations.js';
 
 /**
  * BullMQ queue names and job data. Job data carries ids only, never names, phones or emails: BullMQ stores
@@ -14,21 +15,8 @@ export const TICK_SCHEDULER_ID = 'sync-tick';
 /** Id of the job scheduler that reconciles on `RECONCILE_CRON`. */
 export const RECONCILE_SCHEDULER_ID = 'sync-reconcile';
 
-/** Data of an operation job. */
-export interface OperationJobData {
-  readonly runId: string;
-  readonly kind: 'create' | 'update' | 'delete';
-  readonly reason: OperationReason;
-  readonly dealerId: string;
-  readonly siteId: string;
-  /** CRM `sites.id` the operation was planned for. */
-  readonly crmSiteId: string;
-  readonly externalContactId: string;
-  /** CHeKT `contact_id` seen at planning, for updates and deletes. */
-  readonly chektContactId: string | null;
-  /** An operator approved this site's deletes: the minimum-contacts check (sync/deleteGate.ts) is lifted. */
-  readonly approveDeletes?: boolean;
-}
+/** Data of an operation job: the operation as the worker's lifecycle declares it (sync/ports/operations.ts). */
+export type OperationJobData = QueuedOperation;
 
 /** Data of a control job: a scheduled tick or a manual resync requested over HTTP. */
 export type ControlJobData =

@@ -4,6 +4,7 @@ import type { PlannedOperation } from '../domain/plan.js';
 import type { EnqueueCounts } from '../domain/runSummary.js';
 import type { OperationEnqueuer } from '../sync/ports/planner.js';
 import { BACKOFF_TYPE, RETRY_FOREVER, STACK_TRACE_LIMIT } from './backoff.js';
+import type { OperationJobs } from '../sync/ports/orphans.js';
 import { toJobData, type OperationJobData } from './jobs.js';
 import { siteKey } from '../domain/site.js';
 
@@ -86,4 +87,20 @@ async function addChunk(
       },
     })),
   );
+}
+
+/**
+ * The operation jobs of `queue` as the orphan repair sees them (sync/ports/orphans.ts): states by job id, removal,
+ * and enqueueing with `options` ({@link enqueueOperations}).
+ */
+export function operationJobs(queue: Queue<OperationJobData>, options: OperationJobOptions): OperationJobs {
+  return {
+    stateOf: (opKey) => queue.getJobState(opKey),
+    remove: async (opKey) => {
+      await queue.remove(opKey);
+    },
+    enqueue: async (runId, operations) => {
+      await enqueueOperations(queue, runId, operations, options);
+    },
+  };
 }

@@ -4,9 +4,9 @@ import type { RedisClient as Redis } from '../queue/connection.js';
 import type { Logger } from '../logger.js';
 import { enqueueRecoveryTick } from '../queue/control.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
-import type { OperationJobOptions } from '../queue/producer.js';
+import { operationJobs, type OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
-import { listStaleRuns } from '../source/runs.js';
+import { completeRunsIfDone, listQueuedOperations, listStaleRuns } from '../source/runs.js';
 import { requeueOrphans } from '../sync/requeue.js';
 import { evictionMessage, judgePolicy, readEvictionPolicy, type PolicyVerdict } from './evictionPolicy.js';
 import { readSchedulerPresence, upsertSchedulers, type SchedulerPresence, type SchedulerSpec } from '../queue/schedulers.js';
@@ -20,7 +20,9 @@ import { readSchedulerPresence, upsertSchedulers, type SchedulerPresence, type S
  *    flushed, keys evicted) is logged, upserted again, and a change tick is added at once, which plans every
  *    contact whose change is pending (`sync_ledger.pending_since`) or differs from the ledger;
  * 3. enqueues again the operations of runs still running {@link STALE_RUN_MS} after planning whose jobs are gone
- *    (sync/requeue.ts), without waiting for a tick. One process per interval does this (a Redis lock).
+ *    (sync/requeue.ts), without waiting for a tick, and completes those with nothing queued left (their last
+ *    completion check was lost with its process, sync/runCompletion.ts). One process per interval does this (a
+ *    Redis lock).
  * Nothing here ever writes to CHeKT; it only re-creates jobs with their deterministic ids, so two processes
  * repairing at once still give one job per contact.
  */
@@ -99,8 +101,12 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
     const lock = `${options.prefix}:sync-control:recovery-lock`;
     const token = randomUUID();
     if ((await options.redis.set(lock, token, 'PX', Math.max(1000, options.intervalMs - 200), 'NX')) !== 'OK') return;
-    for (const runId of await listStaleRuns(options.db, STALE_RUN_MS, new Date())) {
-      const n = await requeueOrphans(options.db, options.operationsQueue, runId, { jobOptions: options.jobOptions });
+    const stale = await listStaleRuns(options.db, STALE_RUN_MS, new Date());
+    // A run whose last operations settled at once, in a process that stopped before its completion check
+    // (sync/runCompletion.ts), has nothing queued yet still shows running.
+    await completeRunsIfDone(options.db, stale, new Date());
+    for (const runId of stale) {
+      const n = await requeueOrphans({ listQueued: (id) => listQueuedOperations(options.db, id), jobs: operationJobs(options.operationsQueue, options.jobOptions) }, runId);
       if (n > 0) {
         log.warn({ runId, operations: n }, 'enqueued lost operations of a run again (rebuilt from PostgreSQL)');
         options.onRepair?.('orphans', n);

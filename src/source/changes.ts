@@ -4,6 +4,7 @@ import type { CrmContact, NormalizeRules } from '../domain/contact.js';
 import type { PlanSite } from '../domain/plan.js';
 import { siteKey, type SiteKey } from '../domain/site.js';
 import type { ChangeScope, SiteCounts } from '../sync/ports/planner.js';
+import { DELETE_FAILED } from '../sync/ports/operations.js';
 import type { PrismaClient } from './db.js';
 
 /**
@@ -47,8 +48,8 @@ export function rowToContact(r: Record<string, unknown>): CrmContact {
   };
 }
 
-/** Marker stored in `failed_hash` when a delete failed for good. */
-export const DELETE_FAILED = 'delete';
+/** Marker stored in `failed_hash` when a delete failed for good (declared by the worker's ports). */
+export { DELETE_FAILED };
 
 /** SQL: the ledger row `l` failed for good on `failedHash` less than the cool-down ago. */
 const coolingDown = (failedHash: Prisma.Sql, scope: ChangeScope) =>

@@ -1,27 +1,113 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient } from '../generated/prisma/client.js';
+import pg from 'pg';
+import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
 
 /**
- * Creates the Prisma client over `@prisma/adapter-pg` (no engine binary; docs/PLATFORM.md#prisma-without-the-engine).
- * The session time zone is pinned to UTC because adapter-pg shifts timestamptz values otherwise
- * (prisma/orm#26786, docs/PLATFORM.md#postgresql-driver), and the pool gives up after `connectionTimeoutMs` instead of waiting forever.
+ * Runs one statement built with `Prisma.sql` and resolves with its rows. The statements every operation makes
+ * (source/operationContext.ts, source/runs.ts `finishOperation`) take one, so the worker can run them without
+ * Prisma's client ({@link Database.sql}) while every other caller passes {@link viaPrisma}. Column values as
+ * node-postgres gives them: a `bigint` column may arrive as a bigint (Prisma) or as a string (node-postgres), so
+ * read counts with `Number()`.
  */
-export function createPrisma(options: {
-  databaseUrl: string;
-  poolSize?: number;
-  connectionTimeoutMs?: number;
+export type RunSql = <T = Record<string, unknown>>(statement: Prisma.Sql) => Promise<T[]>;
+
+/** {@link RunSql} through Prisma's client (`$queryRaw`). */
+export function viaPrisma(db: Pick<PrismaClient, '$queryRaw'>): RunSql {
+  return <T>(statement: Prisma.Sql) => db.$queryRaw<T[]>(statement);
+}
+
+/** Options of {@link createDatabase}. */
+export interface DatabaseOptions {
+  readonly databaseUrl: string;
+  /** Connections in the pool. Default 10. */
+  readonly poolSize?: number;
+  /** Longest wait for a connection, in ms. Default 10,000. */
+  readonly connectionTimeoutMs?: number;
   /** PostgreSQL `statement_timeout` of every session, in ms (0 = none, the default): a read past it fails. */
-  statementTimeoutMs?: number;
-}): PrismaClient {
-  const adapter = new PrismaPg({
+  readonly statementTimeoutMs?: number;
+  /** Prepare repeated statements once per connection ({@link statementNames}; config `DB_PREPARED_STATEMENTS`). Default false. */
+  readonly preparedStatements?: boolean;
+}
+
+/** One PostgreSQL pool, used by Prisma's client and by {@link sql}. */
+export interface Database {
+  readonly prisma: PrismaClient;
+  /**
+   * Runs a statement on the same pool through node-postgres directly: Prisma's client costs about 0.35 ms of CPU
+   * per statement on top of it, the largest part of a worker's database time (docs/BENCHMARKS.md "Unthrottled
+   * drain"). Errors are node-postgres' own (`code` is the SQLSTATE). The pool closes with `prisma.$disconnect()`.
+   */
+  readonly sql: RunSql;
+}
+
+/**
+ * Creates the pool and the Prisma client over it (`@prisma/adapter-pg`, no engine binary;
+ * docs/PLATFORM.md#prisma-without-the-engine). The session time zone is pinned to UTC because adapter-pg shifts
+ * timestamptz values otherwise (prisma/orm#26786, docs/PLATFORM.md#postgresql-driver), and the pool gives up
+ * after `connectionTimeoutMs` instead of waiting forever.
+ */
+export function createDatabase(options: DatabaseOptions): Database {
+  const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}`,
   });
-  return new PrismaClient({ adapter });
+  // One name per text for both users of the pool: a name must mean the same statement on every connection.
+  const name = options.preparedStatements ? statementNames() : () => '';
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(options.preparedStatements ? { statementNameGenerator: name } : {}) });
+  const sql: RunSql = async <T>(statement: Prisma.Sql) => {
+    const text = statement.text;
+    return (await pool.query({ name: name({ sql: text }), text, values: statement.values as unknown[] })).rows as T[];
+  };
+  return { prisma: new PrismaClient({ adapter }), sql };
+}
+
+/** The Prisma client of a {@link createDatabase} pool, for callers that need nothing else. */
+export function createPrisma(options: DatabaseOptions): PrismaClient {
+  return createDatabase(options).prisma;
+}
+
+/** Limits of {@link statementNames}. */
+export interface StatementNameLimits {
+  /** Most statements named per process (each connection then holds at most this many prepared). Default 256. */
+  readonly maxNamed?: number;
+  /** Most statement texts remembered as seen once; the set is emptied past it. Default 500. */
+  readonly maxSeen?: number;
+  /** Longest statement text named, in characters: longer ones are bulk writes, planned in a small share of their time. Default 8192. */
+  readonly maxLength?: number;
+}
+
+/**
+ * The adapter's `statementNameGenerator`: a statement text seen a second time gets a name (`cks_1`, `cks_2`, …), so
+ * node-postgres parses it once per connection and PostgreSQL keeps its plan (its plan cache chooses between a
+ * plan per parameter set and a generic one, `plan_cache_mode`). Parsing and planning were about half of
+ * PostgreSQL's CPU per operation (docs/BENCHMARKS.md "Unthrottled drain"). Texts seen once (a list of a
+ * variable length, a bulk insert) stay unnamed, `''`, as do all texts past the limits, so the prepared
+ * statements of a connection stay few. A transaction-mode pooler must support them (PgBouncer 1.21 or later with
+ * `max_prepared_statements`); otherwise set `DB_PREPARED_STATEMENTS=false` (docs/DEPLOYMENT.md).
+ */
+export function statementNames(limits: StatementNameLimits = {}): (query: { readonly sql: string }) => string {
+  const maxNamed = limits.maxNamed ?? 256;
+  const maxSeen = limits.maxSeen ?? 500;
+  const maxLength = limits.maxLength ?? 8192;
+  const named = new Map<string, string>();
+  const seen = new Set<string>();
+  return ({ sql }) => {
+    const name = named.get(sql);
+    if (name !== undefined) return name;
+    if (named.size >= maxNamed || sql.length > maxLength) return '';
+    if (!seen.delete(sql)) {
+      if (seen.size >= maxSeen) seen.clear();
+      seen.add(sql);
+      return '';
+    }
+    const fresh = `cks_${named.size + 1}`;
+    named.set(sql, fresh);
+    return fresh;
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
 import type { SettledContact } from '../domain/changes.js';
 import type { LedgerEntry } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
+import type { LedgerWrite } from '../sync/ports/operations.js';
 import type { PrismaClient } from './db.js';
 
 /**
@@ -30,31 +31,8 @@ export async function readLedger(db: PrismaClient, sites: readonly SiteRef[]): P
   return out;
 }
 
-/** One ledger write after an operation or adoption. */
-export interface LedgerWrite {
-  readonly site: SiteRef;
-  readonly externalContactId: string;
-  /** New CHeKT `contact_id`; null after a delete; undefined keeps the stored one. */
-  readonly chektContactId?: string | null;
-  readonly kind: 'create' | 'update' | 'delete' | 'adopt' | 'skip';
-  readonly outcome: 'succeeded' | 'failed' | 'skipped' | 'held';
-  readonly error?: string | null;
-  /** The body sent (names, phone, email as sent) and its content hash; kept only on success. */
-  readonly sent?: unknown;
-  readonly sentHash?: string | null;
-  /** {@link echoHash} of CHeKT's answer to the write (undefined keeps the stored one; null forgets it). */
-  readonly echoHash?: string | null;
-  /** CRM fingerprint CHeKT now reflects (undefined keeps the stored one; null forgets it). */
-  readonly crmHash?: string | null;
-  /** The echo check's problem with CHeKT's copy (domain/reach.ts; undefined keeps the stored one, null clears it). */
-  readonly reachProblem?: string | null;
-  /** The planned change is done (applied or found needless): clears `pending_since` and any failure. */
-  readonly settled?: boolean;
-  /** Failed for good on this fingerprint (or `DELETE_FAILED`): tried again when the row changes or after the cool-down. */
-  readonly failedHash?: string;
-  readonly runId: string | null;
-  readonly now: Date;
-}
+/** One ledger write after an operation or adoption (declared by the worker's ports). */
+export type { LedgerWrite } from '../sync/ports/operations.js';
 
 /**
  * Inserts or updates one ledger row, in one statement. Written as SQL rather than Prisma's `upsert`, which

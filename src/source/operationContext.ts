@@ -1,32 +1,21 @@
-import type { CrmContact, NormalizeRules } from '../domain/contact.js';
-import type { PrismaClient } from './db.js';
+import type { NormalizeRules } from '../domain/contact.js';
+import type { DeleteGateState, OperationContext } from '../sync/ports/operations.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { PrismaClient, RunSql } from './db.js';
 import { fingerprintSql, rowToContact } from './changes.js';
 
 /**
- * What a worker reads before acting on one operation, in one round trip: the database clock, the CRM contact
- * row and its fingerprint, the planned CRM site, and the CHeKT `contact_id` the ledger holds.
+ * The worker's reads of one operation (sync/ports/operations.ts `OperationStore.readContext` and
+ * `LockedSite.readDeleteGate`, through source/operationStore.ts).
  */
-export interface OperationContext {
-  /** The database's clock when the row was read (settles only runs that saw no newer CRM data). */
-  readonly readAt: Date;
-  /** The contact row now, or null when it no longer exists (hard delete). */
-  readonly crm: CrmContact | null;
-  /** Fingerprint of the row now (source/changes.ts), null when it no longer exists. */
-  readonly fingerprint: string | null;
-  /** The planned CRM site now, or null when it no longer exists. */
-  readonly site: { readonly id: string; readonly syncEnabled: boolean } | null;
-  readonly ledgerChektContactId: string | null;
-  /** A run planned this contact's delete (under the deletion holds) and still waits on it. */
-  readonly deletePlanned: boolean;
-}
 
-/** Reads the {@link OperationContext} of one operation. */
+/** Reads the {@link OperationContext} of one operation (`run`: source/db.ts `Database.sql`, or `viaPrisma`). */
 export async function readOperationContext(
-  db: PrismaClient,
+  run: RunSql,
   op: { readonly opKey: string; readonly externalContactId: string; readonly crmSiteId: string; readonly dealerId: string; readonly siteId: string },
   rules: NormalizeRules,
 ): Promise<OperationContext> {
-  const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
+  const rows = await run(Prisma.sql`
     SELECT clock_timestamp() AS read_at, c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email,
            c.deleted_at, c.updated_at, CASE WHEN c.id IS NULL THEN NULL ELSE ${fingerprintSql(rules)} END AS fp,
            s.id AS s_id, s.sync_enabled AS s_enabled, l.chekt_contact_id AS l_contact_id,
@@ -35,7 +24,7 @@ export async function readOperationContext(
       LEFT JOIN contacts c ON c.id = ${op.externalContactId}
       LEFT JOIN sites s ON s.id = ${op.crmSiteId}
       LEFT JOIN sync_ledger l
-        ON l.chekt_dealer_id = ${op.dealerId} AND l.chekt_site_id = ${op.siteId} AND l.external_contact_id = ${op.externalContactId}`;
+        ON l.chekt_dealer_id = ${op.dealerId} AND l.chekt_site_id = ${op.siteId} AND l.external_contact_id = ${op.externalContactId}`);
   const r = rows[0]!;
   return {
     readAt: r.read_at as Date,
@@ -45,18 +34,6 @@ export async function readOperationContext(
     ledgerChektContactId: r.l_contact_id as string | null,
     deletePlanned: r.delete_planned as boolean,
   };
-}
-
-/** What decides whether a delete may run now (sync/deleteGate.ts). */
-export interface DeleteGateState {
-  /** A create is queued on the same CHeKT site, or for the same contact on another site. */
-  readonly createsPending: boolean;
-  /** Contacts this service manages on the site besides the one to delete. */
-  readonly remaining: number;
-  /** The site is on hold (`sync_holds`). */
-  readonly held: boolean;
-  /** A create on this site failed for good in the same run. */
-  readonly createFailed: boolean;
 }
 
 /** Reads the {@link DeleteGateState} of a delete. */

@@ -1,7 +1,7 @@
 import type { PlannedOperation } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { NewRun } from '../sync/ports/planner.js';
-import type { PrismaClient } from './db.js';
+import type { PrismaClient, RunSql } from './db.js';
 import { ledgerWriteSql, type LedgerWrite } from './ledger.js';
 
 /**
@@ -73,11 +73,18 @@ export async function failRun(db: PrismaClient, runId: string, error: string, no
 /**
  * Settles the queued operations with this `opKey` (of every run waiting on the same job) whose run read the
  * CRM no later than the job did (`readAt`, the database clock), and completes the runs left with nothing
- * queued, in one statement. Operations of runs that saw newer CRM data stay queued (`stillQueued`): the job
- * applies again, or the job is enqueued anew (sync/requeue.ts). Returns the ids of the runs touched.
+ * queued, in one statement (`run`: source/db.ts `Database.sql`, or `viaPrisma`). Operations of runs that saw newer CRM data stay queued (`stillQueued`): the job
+ * applies again, or the job is enqueued anew (sync/requeue.ts).
+ *
+ * Returns the ids of the runs touched (`runIds`) and, among them, the runs that still had other operations
+ * queued as this statement saw them (`openRunIds`). Sub-statements of one WITH share a snapshot, and so do
+ * concurrent statements that started before each other's commit: two jobs settling a run's last two operations
+ * at once each see the other's as queued, and neither completes the run. So the caller checks every open run
+ * again after this commit ({@link completeRunsIfDone}; the worker gathers those checks, sync/runCompletion.ts):
+ * the check made after the last of them committed sees every operation settled.
  */
 export async function finishOperation(
-  db: PrismaClient,
+  run: RunSql,
   op: {
     opKey: string;
     outcome: 'succeeded' | 'failed' | 'skipped' | 'held';
@@ -89,12 +96,10 @@ export async function finishOperation(
     /** The ledger write recording the operation, made in the same statement. */
     ledger?: LedgerWrite;
   },
-): Promise<{ runIds: string[]; stillQueued: boolean }> {
-  // Sub-statements of one WITH share a snapshot: `done` cannot see `fin`'s updates, so it skips this op_key
-  // (unique within a run), and `left` subtracts what `fin` settled. Two jobs finishing a run's last operations
-  // at once cannot see each other's updates either, so for a run that had few operations left, the runs are
-  // checked again after this commit (the last job to commit then sees every other one).
-  const rows = await db.$queryRaw<Array<{ run_ids: string[] | null; near_end: string[] | null; left: bigint }>>`
+): Promise<{ runIds: string[]; openRunIds: string[]; stillQueued: boolean }> {
+  // `others` asks only whether another operation is queued (the first index entry answers), not how many:
+  // counting them cost every finish a scan of up to thousands of rows (docs/BENCHMARKS.md "Unthrottled drain").
+  const rows = await run<{ run_ids: string[] | null; open: string[] | null; left: bigint | string }>(Prisma.sql`
     WITH ${op.ledger ? Prisma.sql`led AS (${ledgerWriteSql(op.ledger)} RETURNING 1),` : Prisma.empty} fin AS (
       UPDATE sync_operations o
          SET outcome = ${op.outcome}, applied_kind = ${op.appliedKind}, error = ${op.error}, attempts = ${op.attempts}, finished_at = ${op.now}
@@ -104,29 +109,21 @@ export async function finishOperation(
       RETURNING o.run_id
     ), others AS (
       SELECT f.run_id,
-             (SELECT count(*) FROM (SELECT 1 FROM sync_operations o
-                                     WHERE o.run_id = f.run_id AND o.outcome = 'queued' AND o.op_key <> ${op.opKey}
-                                     LIMIT ${NEAR_END + 1}) capped) AS n
+             EXISTS (SELECT 1 FROM sync_operations o
+                      WHERE o.run_id = f.run_id AND o.outcome = 'queued' AND o.op_key <> ${op.opKey}) AS more
         FROM fin f
     ), done AS (
       UPDATE sync_runs r SET status = 'completed', finished_at = ${op.now}
-       WHERE r.id IN (SELECT run_id FROM others WHERE n = 0) AND r.status = 'running'
+       WHERE r.id IN (SELECT run_id FROM others WHERE NOT more) AND r.status = 'running'
       RETURNING r.id
     )
     SELECT (SELECT array_agg(run_id::text) FROM fin) AS run_ids,
-           (SELECT array_agg(run_id::text) FROM others WHERE n > 0 AND n <= ${NEAR_END}) AS near_end,
+           (SELECT array_agg(run_id::text) FROM others WHERE more) AS open,
            (SELECT count(*) FROM sync_operations WHERE op_key = ${op.opKey} AND outcome = 'queued') - (SELECT count(*) FROM fin) AS left,
-           (SELECT count(*) FROM done) AS completed`;
+           (SELECT count(*) FROM done) AS completed`);
   const r = rows[0]!;
-  if (r.near_end?.length) await completeRunsIfDone(db, r.near_end, op.now);
-  return { runIds: [...new Set(r.run_ids ?? [])], stillQueued: Number(r.left) > 0 };
+  return { runIds: [...new Set(r.run_ids ?? [])], openRunIds: [...new Set(r.open ?? [])], stillQueued: Number(r.left) > 0 };
 }
-
-/**
- * A run with at most this many other operations queued when one of its jobs finishes is checked again after
- * the commit: more than every worker of every process can run at once.
- */
-const NEAR_END = 2000;
 
 /** Completes running runs among `runIds` that have no queued operation left. */
 export async function completeRunsIfDone(db: PrismaClient, runIds: readonly string[], now: Date): Promise<void> {

@@ -5,18 +5,14 @@ import { ChektNotFoundError } from '../chekt/errors/index.js';
 import { contentHash, echoHash, toCreateBody, type DesiredContact, type NormalizeRules } from '../domain/contact.js';
 import { decideAction } from '../domain/decide.js';
 import { echoReachProblem } from '../domain/reach.js';
-import type { OperationJobData } from '../queue/jobs.js';
-import type { PrismaClient } from '../source/db.js';
-import { addHold } from '../source/holds.js';
-import { writeLedger, type LedgerWrite } from '../source/ledger.js';
-import type { OperationContext } from '../source/operationContext.js';
-import { gateDelete, withSiteLock } from './deleteGate.js';
+import { gateDelete } from './deleteGate.js';
+import type { LedgerWrite, OperationContext, OperationInHand, OperationStore } from './ports/operations.js';
 import { createOrAdopt, updateContact, type WriteResult } from './writeContact.js';
 
 /**
- * Executes one operation job against CHeKT: decides from the CRM row read just before
- * (source/operationContext.ts, domain/decide.ts), calls CHeKT, and records the result in the ledger. Throws
- * the CHeKT client's typed errors; the queue edge (sync/operationProcessor.ts) decides between retry and give-up.
+ * Executes one operation against CHeKT: decides from the CRM row read just before (`OperationStore.readContext`,
+ * domain/decide.ts), calls CHeKT, and returns the ledger write that records the result. Throws the CHeKT
+ * client's typed errors; the lifecycle (./runOperation.ts) decides between retry and give-up.
  *
  * Duplicate safety (./writeContact.ts): a create that is retried (its earlier response may have been lost after
  * CHeKT committed) first looks the contact up by `external_contact_id`; a 409 on create means "it exists": it is
@@ -28,7 +24,9 @@ import { createOrAdopt, updateContact, type WriteResult } from './writeContact.j
 
 /** What {@link applyOperation} needs. */
 export interface ApplyDeps {
-  readonly db: PrismaClient;
+  /** Only its site lock is used here, for deletes. */
+  readonly store: Pick<OperationStore, 'withSiteLock'>;
+  /** The CHeKT API of this attempt (its calls are fenced and logged, ./runOperation.ts). */
   readonly chekt: ChektContactsApi;
   readonly rules: NormalizeRules;
   readonly now: () => Date;
@@ -48,7 +46,7 @@ export interface ApplyResult {
 
 /**
  * What {@link applyOperation} did, and the ledger write that records it. The caller writes the ledger in the
- * same statement that settles the operation (source/runs.ts `finishOperation`): one round trip, one commit.
+ * same statement that settles the operation (`OperationStore.settle`): one round trip, one commit.
  * `ledger` holds what was sent (names, phones): it must never go into the job's return value.
  */
 export interface Applied {
@@ -59,7 +57,7 @@ export interface Applied {
 /** Runs one operation. `isRetry` is true when an earlier try of this job may have reached CHeKT. */
 export async function applyOperation(
   deps: ApplyDeps,
-  job: OperationJobData & { readonly opKey: string; readonly enqueuedAt: number },
+  job: OperationInHand,
   ctx: OperationContext,
   isRetry: boolean,
 ): Promise<Applied> {
@@ -127,20 +125,20 @@ export async function applyOperation(
       };
       if (job.reason === 'duplicate_in_chekt') return remove();
       // Gate, delete and ledger write under the site's lock: the next delete of the site sees this one.
-      return withSiteLock(deps.db, site, async (tx) => {
-        const gate = await gateDelete(tx, job, {
+      return deps.store.withSiteLock(site, async (locked) => {
+        const gate = await gateDelete(locked, job, {
           minContacts: deps.siteMinContacts,
           approved: !!job.approveDeletes,
-          waitedMs: Date.now() - job.enqueuedAt,
-          ...(deps.siteMinSmsContacts ? { minSmsContacts: deps.siteMinSmsContacts, rules: deps.rules } : {}),
+          waitedMs: deps.now().getTime() - job.enqueuedAt,
+          ...(deps.siteMinSmsContacts ? { minSmsContacts: deps.siteMinSmsContacts } : {}),
         });
         if (gate.type === 'wait') return { result: { appliedKind: 'skip', outcome: 'wait', detail: gate.reason }, ledger: null };
         if (gate.type === 'hold') {
-          await addHold(tx, { site: siteKey(site), reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
+          await locked.addHold({ site: siteKey(site), reason: gate.reason, deletes: 1, managed: gate.remaining + 1 }, job.runId, deps.now());
           return record({ appliedKind: 'skip', outcome: 'held', detail: gate.reason }, undefined);
         }
         const done = await remove();
-        await writeLedger(tx, deleted);
+        await locked.writeLedger(deleted);
         return done;
       });
     }

@@ -1,10 +1,6 @@
-import type { NormalizeRules } from '../domain/contact.js';
 import { takesBelowSmsMinimum } from '../domain/safety.js';
-import type { Prisma } from '../generated/prisma/client.js';
-import type { PrismaClient } from '../source/db.js';
-import { readDeleteGate } from '../source/operationContext.js';
-import { readSentSmsForDelete } from '../source/reach.js';
 import { siteKey } from '../domain/site.js';
+import type { LockedSite, OperationInHand } from './ports/operations.js';
 
 /**
  * The delete gate (docs/SAFETY.md guarantees 3b and 3c), checked by
@@ -17,8 +13,8 @@ import { siteKey } from '../domain/site.js';
  *   would leave the site with fewer than `SITE_MIN_CONTACTS` managed contacts in CHeKT; or it would take the site
  *   from at least `SITE_MIN_SMS_CONTACTS` SMS-capable contacts to fewer, counting the contacts this service holds
  *   in CHeKT by the phones last sent (docs/REACHABILITY.md; the planner checks the same rule on the CRM's side).
- * The caller runs the gate and the delete under a per-site lock ({@link withSiteLock}), so two deletes of one
- * site never both see the other's contact as remaining.
+ * The caller runs the gate and the delete under the site's lock (ports/operations.ts `OperationStore.withSiteLock`),
+ * so two deletes of one site never both see the other's contact as remaining.
  */
 
 /** Longest a delete waits for creates before the minimum rule decides alone: 10 minutes. */
@@ -32,18 +28,20 @@ export type GateDecision =
 
 /** Decides whether a delete may run now; see the module comment. */
 export async function gateDelete(
-  db: Pick<PrismaClient, '$queryRaw'>,
-  op: { readonly opKey: string; readonly runId: string; readonly externalContactId: string; readonly dealerId: string; readonly siteId: string },
+  locked: Pick<LockedSite, 'readDeleteGate' | 'readSentSms'>,
+  op: Pick<OperationInHand, 'opKey' | 'runId' | 'externalContactId' | 'dealerId' | 'siteId'>,
   options: {
+    /** Config `SITE_MIN_CONTACTS`. */
     readonly minContacts: number;
+    /** An operator approved the site's deletes (the job's `approveDeletes`). */
     readonly approved: boolean;
+    /** How long the delete has waited since it was enqueued, in ms. */
     readonly waitedMs: number;
-    /** Config `SITE_MIN_SMS_CONTACTS` and the phone rules to classify with; absent or 0: not checked here. */
+    /** Config `SITE_MIN_SMS_CONTACTS`; absent or 0: not checked here. */
     readonly minSmsContacts?: number;
-    readonly rules?: NormalizeRules;
   },
 ): Promise<GateDecision> {
-  const state = await readDeleteGate(db, op);
+  const state = await locked.readDeleteGate(op);
   if (state.createsPending && options.waitedMs < MAX_WAIT_MS) {
     return { type: 'wait', reason: 'waiting for creates on this site (add before remove)' };
   }
@@ -62,8 +60,8 @@ export async function gateDelete(
     };
   }
   const minSms = options.minSmsContacts ?? 0;
-  if (minSms > 0 && options.rules) {
-    const sms = await readSentSmsForDelete(db, op, op.externalContactId, options.rules);
+  if (minSms > 0) {
+    const sms = await locked.readSentSms(op.externalContactId);
     if (takesBelowSmsMinimum(sms.others, sms.deleted ? 1 : 0, minSms)) {
       return {
         type: 'hold',
@@ -73,19 +71,4 @@ export async function gateDelete(
     }
   }
   return { type: 'go' };
-}
-
-/**
- * Runs `fn` in a transaction holding a PostgreSQL advisory lock on the CHeKT site (transaction-scoped, so a
- * crash releases it): deletes of one site run one at a time, across every worker process. Waits up to 60 s for
- * the lock; the transaction may last 5 minutes (the CHeKT call waits out 429s).
- */
-export async function withSiteLock<T>(db: PrismaClient, site: { dealerId: string; siteId: string }, fn: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-  return db.$transaction(
-    async (tx) => {
-      await tx.$queryRaw`SELECT 1 AS locked FROM pg_advisory_xact_lock(hashtextextended(${`chekt-site-delete/${siteKey(site)}`}, 0))`;
-      return fn(tx);
-    },
-    { maxWait: 60_000, timeout: 300_000 },
-  );
 }

@@ -1,9 +1,5 @@
-import type { Queue } from 'bullmq';
 import pMap from 'p-map';
-import type { OperationJobData } from '../queue/jobs.js';
-import { enqueueOperations, type OperationJobOptions } from '../queue/producer.js';
-import type { PrismaClient } from '../source/db.js';
-import { listQueuedOperations } from '../source/runs.js';
+import type { JobState, OperationJobs, OrphanRepair } from './ports/orphans.js';
 
 /**
  * Enqueues again a run's queued operations that no job will settle: their job was lost (the queue is a cache
@@ -15,32 +11,27 @@ import { listQueuedOperations } from '../source/runs.js';
  * BullMQ ignore the new add as a duplicate, so such a leftover hash is removed first.
  * Returns the number of operations enqueued again.
  */
-export async function requeueOrphans(
-  db: PrismaClient,
-  queue: Queue<OperationJobData>,
-  runId: string,
-  options: { jobOptions: OperationJobOptions; confirmAfterMs?: number },
-): Promise<number> {
-  const first = await orphans(queue, await listQueuedOperations(db, runId));
+export async function requeueOrphans(repair: OrphanRepair, runId: string, options: { confirmAfterMs?: number } = {}): Promise<number> {
+  const first = await orphans(repair.jobs, await repair.listQueued(runId));
   if (first.size === 0) return 0;
   await new Promise((r) => setTimeout(r, options.confirmAfterMs ?? 2000));
-  const second = await orphans(queue, await listQueuedOperations(db, runId));
+  const second = await orphans(repair.jobs, await repair.listQueued(runId));
   const again = [...second.keys()].filter((k) => first.has(k));
   if (again.length === 0) return 0;
   const keys = new Set(again);
-  await pMap(again, async (k) => (first.get(k) === 'unknown' && second.get(k) === 'unknown' ? queue.remove(k) : 0), { concurrency: 64 });
-  const ops = (await listQueuedOperations(db, runId)).filter((o) => keys.has(o.opKey));
-  await enqueueOperations(queue, runId, ops, options.jobOptions);
+  await pMap(again, async (k) => (first.get(k) === 'unknown' && second.get(k) === 'unknown' ? repair.jobs.remove(k) : undefined), { concurrency: 64 });
+  const ops = (await repair.listQueued(runId)).filter((o) => keys.has(o.opKey));
+  await repair.jobs.enqueue(runId, ops);
   return ops.length;
 }
 
 /** The orphaned job ids among `ops`, with the state each was found in. */
-async function orphans(queue: Queue<OperationJobData>, ops: ReadonlyArray<{ opKey: string }>): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
+async function orphans(jobs: OperationJobs, ops: ReadonlyArray<{ opKey: string }>): Promise<Map<string, JobState>> {
+  const out = new Map<string, JobState>();
   await pMap(
     ops,
     async ({ opKey }) => {
-      const state = await queue.getJobState(opKey);
+      const state = await jobs.stateOf(opKey);
       if (state === 'unknown' || state === 'completed' || state === 'failed') out.set(opKey, state);
     },
     { concurrency: 256 },

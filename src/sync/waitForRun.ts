@@ -4,8 +4,8 @@ import type { OperationJobData } from '../queue/jobs.js';
 import type { PrismaClient } from '../source/db.js';
 import type { RunView } from '../domain/runReport.js';
 import { readRun } from '../source/readModel/runs.js';
-import { completeRunsIfDone, countQueued } from '../source/runs.js';
-import type { OperationJobOptions } from '../queue/producer.js';
+import { completeRunsIfDone, countQueued, listQueuedOperations } from '../source/runs.js';
+import { operationJobs, type OperationJobOptions } from '../queue/producer.js';
 import { requeueOrphans } from './requeue.js';
 
 /**
@@ -41,10 +41,8 @@ export async function waitForRun(
       lastChange = Date.now();
     } else if (Date.now() - lastChange > (options.stallCheckMs ?? 10_000)) {
       await options.ensureWorkers?.();
-      await requeueOrphans(db, queue, runId, {
-        jobOptions: options.jobOptions,
-        ...(options.confirmOrphanAfterMs !== undefined ? { confirmAfterMs: options.confirmOrphanAfterMs } : {}),
-      });
+      const repair = { listQueued: (id: string) => listQueuedOperations(db, id), jobs: operationJobs(queue, options.jobOptions) };
+      await requeueOrphans(repair, runId, options.confirmOrphanAfterMs !== undefined ? { confirmAfterMs: options.confirmOrphanAfterMs } : {});
       lastChange = Date.now();
     }
     if (Date.now() > deadline) throw new Error(`run ${runId} still has ${queued} queued operations after ${options.timeoutMs} ms`);

@@ -6,7 +6,6 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { RedisClient } from '../queue/connection.js';
-import { guardWrite, recordCall } from '../sync/callContext.js';
 
 /** The CHeKT side of the app: the shared rate limits, the token provider and the client. */
 export interface ChektParts {
@@ -61,9 +60,7 @@ export function createChektParts(options: {
     maxRateLimitedRetries: config.chekt.maxRateLimitedRetries,
     logger: logger.child({ component: 'chekt' }),
     signal: options.signal,
-    beforeSend: (r) => guardWrite(r.method),
     onCall: (i) => {
-      recordCall({ endpoint: i.endpoint, status: i.status, traceId: i.traceId, durationMs: i.durationMs });
       metrics().chektCalls.inc({ endpoint: i.endpoint, status: i.status === undefined ? 'none' : String(i.status) });
       metrics().chektCallDuration.observe({ endpoint: i.endpoint }, i.durationMs / 1000);
     },

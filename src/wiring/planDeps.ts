@@ -6,9 +6,10 @@ import type { NormalizeRules } from '../domain/contact.js';
 import type { Logger } from '../logger.js';
 import { createControlEnqueuer } from '../queue/control.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
-import { createOperationEnqueuer, type OperationJobOptions } from '../queue/producer.js';
+import { createOperationEnqueuer, operationJobs, type OperationJobOptions } from '../queue/producer.js';
 import type { PrismaClient } from '../source/db.js';
 import { createPlannerStore } from '../source/planner.js';
+import { listQueuedOperations } from '../source/runs.js';
 import type { ControlDeps } from '../sync/control.js';
 import { requeueOrphans } from '../sync/requeue.js';
 
@@ -39,7 +40,7 @@ export function createPlanDeps(options: {
     store: createPlannerStore(db),
     operations: createOperationEnqueuer(operationsQueue, jobOptions),
     control: createControlEnqueuer(options.controlQueue),
-    requeueOrphans: (runId) => requeueOrphans(db, operationsQueue, runId, { jobOptions }),
+    requeueOrphans: (runId) => requeueOrphans({ listQueued: (id) => listQueuedOperations(db, id), jobs: operationJobs(operationsQueue, jobOptions) }, runId),
     chekt: options.chekt,
     rules: normalizeRulesOf(config),
     holdRules: {

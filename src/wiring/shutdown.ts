@@ -3,6 +3,7 @@ import type { Queue, Worker } from 'bullmq';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { PrismaClient } from '../source/db.js';
+import type { RunCompletion } from '../sync/runCompletion.js';
 
 /** What {@link closeWorkAndConnections} closes. */
 export interface Closeable {
@@ -13,6 +14,8 @@ export interface Closeable {
   /** The workers' blocking connections. */
   readonly workerConnections: readonly RedisClient[];
   readonly db: PrismaClient;
+  /** The gathered run completion checks (sync/runCompletion.ts), run once the workers stopped. */
+  readonly runCompletion?: Pick<RunCompletion, 'flush'>;
   /** Config `SHUTDOWN_TIMEOUT_MS`. */
   readonly shutdownTimeoutMs: number;
   readonly logger: Logger;
@@ -37,6 +40,7 @@ export async function closeWorkAndConnections(c: Closeable, force: boolean): Pro
     closing.then(() => false),
     new Promise<boolean>((r) => setTimeout(() => r(true), c.shutdownTimeoutMs).unref()),
   ]);
+  await Promise.race([c.runCompletion?.flush(), sleep(1000)]);
   if (timedOut) {
     c.logger.warn({ timeoutMs: c.shutdownTimeoutMs }, 'jobs still running at shutdown timeout; they will be retried');
     // BullMQ's close(true) returns the close already in progress (which waits for the jobs), so cut the

@@ -8,20 +8,24 @@ import { createBackoffStrategy } from '../queue/backoff.js';
 import type { RedisClient } from '../queue/connection.js';
 import { createControlProcessor } from '../queue/controlProcessor.js';
 import { holdsJobLock } from '../queue/fence.js';
+import { createOperationProcessor } from '../queue/operationWorker.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from '../queue/jobs.js';
 import type { OperationJobOptions } from '../queue/producer.js';
 import { recordCompletion } from '../recovery/completions.js';
 import type { RecoveryMetrics } from '../recovery/metrics.js';
 import { guardOperationData, repairDroppedJobs } from '../recovery/unreadableJobs.js';
-import type { PrismaClient } from '../source/db.js';
+import type { PrismaClient, RunSql } from '../source/db.js';
+import { createOperationStore } from '../source/operationStore.js';
+import type { RunCompletion } from '../sync/runCompletion.js';
 import type { ControlDeps } from '../sync/control.js';
-import { createOperationProcessor } from '../sync/operationProcessor.js';
 
 /** What {@link createWorkers} builds workers from (the app's parts). */
 export interface WorkerParts {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: PrismaClient;
+  /** The pool's direct statement runner (source/db.ts `Database.sql`), for the two statements of every operation. */
+  readonly sql: RunSql;
   /** The app's non-blocking connection (job locks, completion stamps). */
   readonly redis: RedisClient;
   /** A new blocking connection per worker (BullMQ workers block on Redis), closed by the app. */
@@ -32,6 +36,8 @@ export interface WorkerParts {
   readonly now: () => Date;
   /** Aborted when the app stops. */
   readonly signal: AbortSignal;
+  /** Where a finished operation's open runs are checked again (sync/runCompletion.ts). */
+  readonly runCompletion: Pick<RunCompletion, 'checkLater'>;
   readonly operationsQueue: Queue<OperationJobData>;
   readonly jobOptions: OperationJobOptions;
   readonly planDeps: ControlDeps;
@@ -50,12 +56,18 @@ export function createWorkers(p: WorkerParts, control: boolean): Worker[] {
     // A job whose data Redis lost is dropped before it reads or writes anything, and rebuilt from PostgreSQL.
     guardOperationData(
       createOperationProcessor({
-        deps: { db, chekt: p.chekt, rules: p.rules, now: p.now, siteMinContacts: config.sync.siteMinContacts, siteMinSmsContacts: config.sync.siteMinSmsContacts },
+        store: createOperationStore({ db, sql: p.sql, rules: p.rules }),
+        chekt: (scope) => p.chekt.forScope(scope),
+        rules: p.rules,
+        now: p.now,
+        siteMinContacts: config.sync.siteMinContacts,
+        siteMinSmsContacts: config.sync.siteMinSmsContacts,
         logger,
         ownsJob: (job, token) => holdsJobLock(redis, job, token),
         maxRetryAfterMs: config.chekt.maxRetryAfterSeconds * 1000,
         rateLimitQueue: (ms) => operationsQueue.rateLimit(ms),
         signal: p.signal,
+        runCompletion: p.runCompletion,
       }),
       logger,
     ),

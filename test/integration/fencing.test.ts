@@ -4,7 +4,8 @@ import { runSync } from '../../src/cli/runSync.js';
 import { opKey } from '../../src/domain/opKey.js';
 import { holdsJobLock, JobLockLostError } from '../../src/queue/fence.js';
 import { planRun } from '../../src/sync/planRun.js';
-import { createOperationProcessor } from '../../src/sync/operationProcessor.js';
+import { createOperationProcessor } from '../../src/queue/operationWorker.js';
+import { createOperationStore } from '../../src/source/operationStore.js';
 import { dealerSites } from './support/builders.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
@@ -40,8 +41,15 @@ describe('fencing', () => {
     const summary = await planRun(app.planDeps, { kind: 'change_tick', runId });
     expect([summary.totals.updates, summary.totals.deletes]).toEqual([1, 1]);
     const before = { requests: h.sandbox.requests().length, f1: await ledgerOf('f1'), f2: await ledgerOf('f2') };
-    const deps = { db: app.db, chekt: app.chekt, rules: app.planDeps.rules, now: () => new Date(), siteMinContacts: 0 };
-    const fenced = createOperationProcessor({ deps, logger: app.logger, ownsJob: (job, token) => holdsJobLock(app.redis, job, token) });
+    const deps = {
+      store: createOperationStore({ db: app.db, rules: app.planDeps.rules }),
+      chekt: app.chekt.forScope,
+      rules: app.planDeps.rules,
+      now: () => new Date(),
+      siteMinContacts: 0,
+      logger: app.logger,
+    };
+    const fenced = createOperationProcessor({ ...deps, ownsJob: (job, token) => holdsJobLock(app.redis, job, token) });
 
     for (const ext of ['f1', 'f2']) {
       const job = (await app.operationsQueue.getJob(opKey('4', '1', ext)))!;
@@ -56,7 +64,7 @@ describe('fencing', () => {
     expect(h.sandbox.contacts('4', '1').map((c) => c.last_name).sort()).toEqual(['Ced f1', 'Ced f2', 'Ced f3']);
 
     // The lock holder applies both.
-    const owner = createOperationProcessor({ deps, logger: app.logger, ownsJob: async () => true });
+    const owner = createOperationProcessor({ ...deps, ownsJob: async () => true });
     for (const ext of ['f1', 'f2']) await owner((await app.operationsQueue.getJob(opKey('4', '1', ext)))!, 'holder');
     expect(h.sandbox.contacts('4', '1').map((c) => c.last_name).sort()).toEqual(['Ced f3', 'Edited']);
     expect(await app.db.syncOperation.count({ where: { runId, outcome: 'succeeded' } })).toBe(2);

@@ -39,6 +39,7 @@ describe('loadConfig: defaults', () => {
         tokenBackoffMaxMs: 60_000,
       },
       dbStatementTimeoutMs: 30_000,
+      dbPreparedStatements: true,
       sync: {
         intervalSeconds: 300,
         reconcileCron: '0 3 * * *',
@@ -341,6 +342,19 @@ describe('loadConfig: recovery settings (docs/OPERATIONS-FAULTS.md)', () => {
   });
 });
 
+
+describe('loadConfig: DB_PREPARED_STATEMENTS (docs/DEPLOYMENT.md, PgBouncer)', () => {
+  it('reads "false" as off and refuses anything but true/false', () => {
+    expect(loadConfig({ ...MINIMAL, DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements).toBe(false);
+    let err: unknown;
+    try {
+      loadConfig({ ...MINIMAL, DB_PREPARED_STATEMENTS: 'off' });
+    } catch (e) {
+      err = e;
+    }
+    expect(problemVars(err as ConfigError)).toEqual(['DB_PREPARED_STATEMENTS']);
+  });
+});
 
 describe('loadPhoneRules (npm run status classifies phones with only these)', () => {
   it('defaults, and reads the three phone variables', () => {
