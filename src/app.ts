@@ -38,7 +38,14 @@ export function createApp(options: CreateAppOptions): App {
   const shutdown = new AbortController();
   setMaxListeners(0, shutdown.signal);
   // The CHeKT parts count into `metrics`, built below with the queues; their hooks run only once the app exists.
-  const { rateLimiter, reconcileLimiter, tokens, chekt } = createChektParts({ config, logger, redis, signal: shutdown.signal, metrics: () => metrics, ...(options.unlimitedRate ? { unlimitedRate: true } : {}) });
+  const { rateLimiter, reconcileLimiter, tokens, chekt } = createChektParts({
+    config,
+    logger,
+    redis,
+    signal: shutdown.signal,
+    metrics: () => metrics,
+    ...(options.unlimitedRate ? { unlimitedRate: true } : {}),
+  });
   const operationsQueue = new Queue<OperationJobData>(OPERATIONS_QUEUE, { connection: redis, prefix });
   const controlQueue = new Queue<ControlJobData>(CONTROL_QUEUE, { connection: redis, prefix });
   // Connection errors are already logged (throttled) by the connection itself (queue/connection.ts).

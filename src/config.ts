@@ -29,7 +29,10 @@ export interface RedisClusterTarget {
  * words when the list is malformed.
  */
 export function parseClusterNodes(raw: string): RedisClusterTarget | string {
-  const entries = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (entries.length === 0) return 'must list at least one host:port';
   const nodes: Array<{ host: string; port: number }> = [];
   let username: string | undefined;
@@ -97,12 +100,21 @@ function cronParses(pattern: string): boolean {
 
 /** Raw environment schema. Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
 const envSchema = z.object({
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').default(DEFAULT_DATABASE_URL),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .default(DEFAULT_DATABASE_URL),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   DB_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default(DEFAULT_REDIS_URL),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+    .default(DEFAULT_REDIS_URL),
   REDIS_ALLOW_EVICTION: z.enum(['true', 'false']).default('false'),
-  LISTEN_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  LISTEN_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
   LISTEN_HEARTBEAT_MS: int(100, 600_000).default(5_000),
   RECOVERY_INTERVAL_SECONDS: int(1, 3600).default(30),
   REDIS_CLUSTER_NODES: z
@@ -477,7 +489,12 @@ export function loadDatabaseUrl(env: Record<string, string | undefined>): string
  * no other configuration (`npm run status` classifies phones: docs/REACHABILITY.md).
  * @throws ConfigError naming each bad variable.
  */
-export function loadPhoneRules(env: Record<string, string | undefined>): { defaultRegion: string; phoneFormat: 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL'; maxNameLength: number; maxEmailLength: number } {
+export function loadPhoneRules(env: Record<string, string | undefined>): {
+  defaultRegion: string;
+  phoneFormat: 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL';
+  maxNameLength: number;
+  maxEmailLength: number;
+} {
   const schema = envSchema.pick({ PHONE_DEFAULT_REGION: true, PHONE_FORMAT: true, CONTACT_MAX_NAME_LENGTH: true });
   const blank = (v: string | undefined) => (v?.trim() ? v : undefined);
   const parsed = schema.safeParse({
@@ -492,8 +509,7 @@ export function loadPhoneRules(env: Record<string, string | undefined>): { defau
 /** The variables the cross-variable rules read: parsed values, or the raw ones when the schema failed. */
 type CrossEnv = Partial<
   Record<
-    | 'CHEKT_CLIENT_ID' | 'CHEKT_CLIENT_SECRET' | 'CHEKT_PRIVATE_KEY_FILE' | 'CHEKT_KEY_ID' | 'CHEKT_AUDIENCE'
-    | 'ADMIN_USER' | 'ADMIN_PASSWORD' | 'VIEWER_USER' | 'VIEWER_PASSWORD',
+    'CHEKT_CLIENT_ID' | 'CHEKT_CLIENT_SECRET' | 'CHEKT_PRIVATE_KEY_FILE' | 'CHEKT_KEY_ID' | 'CHEKT_AUDIENCE' | 'ADMIN_USER' | 'ADMIN_PASSWORD' | 'VIEWER_USER' | 'VIEWER_PASSWORD',
     string | undefined
   >
 >;
@@ -521,11 +537,7 @@ function checkHttpUsers(e: CrossEnv, problems: string[], requireLength: boolean)
 }
 
 /** Resolves the auth mode, pushing problems; returns undefined when any problem (or no client id) remains. */
-function resolveAuth(
-  e: CrossEnv,
-  problems: string[],
-  readFile: (path: string) => string,
-): ChektAuthConfig | undefined {
+function resolveAuth(e: CrossEnv, problems: string[], readFile: (path: string) => string): ChektAuthConfig | undefined {
   if (e.CHEKT_CLIENT_SECRET && e.CHEKT_PRIVATE_KEY_FILE) {
     problems.push('CHEKT_CLIENT_SECRET / CHEKT_PRIVATE_KEY_FILE: set one authentication mode, not both');
     return undefined;

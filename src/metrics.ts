@@ -105,9 +105,26 @@ export function createMetrics(options: MetricsOptions): Metrics {
   return {
     registry,
     operations: new Counter({ name: 'chekt_sync_operations_total', help: 'Contact operations finished by this process, by applied kind and outcome', labelNames: ['kind', 'outcome'], registers }),
-    operationDuration: new Histogram({ name: 'chekt_sync_operation_duration_seconds', help: 'Processing time of one operation job attempt', labelNames: ['kind'], buckets: DURATION_BUCKETS, registers }),
-    chektCalls: new Counter({ name: 'chekt_sync_chekt_calls_total', help: 'HTTP exchanges with the CHeKT API by endpoint and status (none: no response)', labelNames: ['endpoint', 'status'], registers }),
-    chektCallDuration: new Histogram({ name: 'chekt_sync_chekt_call_duration_seconds', help: 'Duration of one HTTP exchange with the CHeKT API', labelNames: ['endpoint'], buckets: DURATION_BUCKETS, registers }),
+    operationDuration: new Histogram({
+      name: 'chekt_sync_operation_duration_seconds',
+      help: 'Processing time of one operation job attempt',
+      labelNames: ['kind'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
+    chektCalls: new Counter({
+      name: 'chekt_sync_chekt_calls_total',
+      help: 'HTTP exchanges with the CHeKT API by endpoint and status (none: no response)',
+      labelNames: ['endpoint', 'status'],
+      registers,
+    }),
+    chektCallDuration: new Histogram({
+      name: 'chekt_sync_chekt_call_duration_seconds',
+      help: 'Duration of one HTTP exchange with the CHeKT API',
+      labelNames: ['endpoint'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    }),
     rateLimitWait: new Counter({ name: 'chekt_sync_rate_limit_wait_seconds_total', help: 'Time spent waiting for the shared CHeKT rate limit (and 429 pauses)', registers }),
     tokenRenewals: new Counter({ name: 'chekt_sync_token_renewals_total', help: 'Access token requests to the CHeKT token endpoint by outcome', labelNames: ['outcome'], registers }),
   };

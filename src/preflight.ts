@@ -61,7 +61,11 @@ export async function checkConnections(
  * "Raw query failed. Code: `3D000`. Message: …" wording) or from `pg` itself.
  */
 export function describeDatabaseError(err: unknown): string {
-  const e = err as { code?: string; message?: string; meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; originalMessage?: string; host?: string; port?: number; db?: string } } } } | null;
+  const e = err as {
+    code?: string;
+    message?: string;
+    meta?: { driverAdapterError?: { cause?: { kind?: string; originalCode?: string; originalMessage?: string; host?: string; port?: number; db?: string } } };
+  } | null;
   const cause = e?.meta?.driverAdapterError?.cause;
   const code = cause?.originalCode ?? e?.code;
   const message = cause?.originalMessage ?? e?.message ?? String(err);
@@ -85,7 +89,14 @@ function within<T>(ms: number, p: Promise<T>): Promise<T> {
 function reason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
   if (!msg.trim()) return (err as { code?: string }).code ?? 'unknown error';
-  return msg.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0]?.slice(0, 300) ?? 'unknown error';
+  return (
+    msg
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(-1)[0]
+      ?.slice(0, 300) ?? 'unknown error'
+  );
 }
 
 /** A connection URL with its password hidden. */

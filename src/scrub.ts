@@ -24,10 +24,7 @@ export const MIN_LITERAL_LENGTH = 6;
 
 const KEYS = 'client_secret|client_assertion|access_token|refresh_token|id_token|password|secret';
 /** `key` (quoted or not, quotes possibly backslash-escaped), a separator, then the value up to a delimiter. */
-const KEY_VALUE = new RegExp(
-  `((?:\\\\*["'])?\\b(?:${KEYS})\\b(?:\\\\*["'])?\\s*(?:=|:|%3D|%3A)\\s*(?:\\\\*["'])?)([^\\s"'\\\\&,;{}[\\]<>]+)`,
-  'gi',
-);
+const KEY_VALUE = new RegExp(`((?:\\\\*["'])?\\b(?:${KEYS})\\b(?:\\\\*["'])?\\s*(?:=|:|%3D|%3A)\\s*(?:\\\\*["'])?)([^\\s"'\\\\&,;{}[\\]<>]+)`, 'gi');
 /** `Bearer <token>` / `Basic <base64>` (RFC 6750 §2.1, RFC 7617), also after `Bearer%20`; 8 characters or more. */
 const AUTH_SCHEME = /\b(Bearer|Basic)(\s+|%20|\+)([A-Za-z0-9\-._~+/]{8,}=*)/gi;
 /** A compact JWS: base64url header starting `eyJ` (`{"`), payload, signature. */
@@ -35,12 +32,7 @@ const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
 
 /** Every encoding a literal secret may come back in, longest first. */
 function encodings(secret: string): string[] {
-  const forms = new Set([
-    secret,
-    encodeURIComponent(secret),
-    new URLSearchParams({ x: secret }).toString().slice(2),
-    JSON.stringify(secret).slice(1, -1),
-  ]);
+  const forms = new Set([secret, encodeURIComponent(secret), new URLSearchParams({ x: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)]);
   return [...forms].sort((a, b) => b.length - a.length);
 }
 
@@ -49,9 +41,7 @@ function encodings(secret: string): string[] {
  * @param secrets literal values to remove; empty, undefined and short ones are ignored.
  */
 export function createScrubber(secrets: ReadonlyArray<string | undefined> = []): (text: string) => string {
-  const literals = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_LITERAL_LENGTH).flatMap(encodings))].sort(
-    (a, b) => b.length - a.length,
-  );
+  const literals = [...new Set(secrets.filter((s): s is string => typeof s === 'string' && s.length >= MIN_LITERAL_LENGTH).flatMap(encodings))].sort((a, b) => b.length - a.length);
   return (text: string) => {
     let out = text;
     for (const l of literals) if (out.includes(l)) out = out.split(l).join(SCRUBBED);

@@ -36,8 +36,14 @@ export interface AlerterOptions {
 /** Starts the alerter's timer (unref'd: it never keeps the process alive). */
 export function startAlerter(o: AlerterOptions): Alerter {
   const log = o.logger.child({ component: 'alerts' });
-  const counter = (o.registry.getSingleMetric('chekt_sync_alerts_total') as Counter<'event' | 'outcome'> | undefined) ??
-    new Counter({ name: 'chekt_sync_alerts_total', help: 'Webhook alert delivery attempts by this process, by event and outcome (delivered, retrying, dead)', labelNames: ['event', 'outcome'], registers: [o.registry] });
+  const counter =
+    (o.registry.getSingleMetric('chekt_sync_alerts_total') as Counter<'event' | 'outcome'> | undefined) ??
+    new Counter({
+      name: 'chekt_sync_alerts_total',
+      help: 'Webhook alert delivery attempts by this process, by event and outcome (delivered, retrying, dead)',
+      labelNames: ['event', 'outcome'],
+      registers: [o.registry],
+    });
   const reachCache = new Map<string, CountedContact>();
   let running: Promise<void> | null = null;
   let stopped = false;

@@ -61,7 +61,8 @@ export async function deliverDue(o: DeliverOptions, limit = 20): Promise<number>
       o.onAttempt?.({ id: row.id, event: row.event, outcome: 'dead', error });
     } else {
       const delay = retryDelayMs(row.attempts, o.retryBackoffMs);
-      await o.db.$executeRaw`UPDATE sync_alerts SET next_attempt_at = clock_timestamp() + make_interval(secs => ${delay / 1000}), claimed_until = NULL, last_error = ${error} WHERE id = ${row.id}::uuid`;
+      await o.db
+        .$executeRaw`UPDATE sync_alerts SET next_attempt_at = clock_timestamp() + make_interval(secs => ${delay / 1000}), claimed_until = NULL, last_error = ${error} WHERE id = ${row.id}::uuid`;
       o.onAttempt?.({ id: row.id, event: row.event, outcome: 'retrying', error });
     }
   }

@@ -51,12 +51,7 @@ export async function detectChanges(db: PrismaClient, rules: DetectRules): Promi
   return db.$transaction(async (tx) => {
     const [lock] = await tx.$queryRaw<Array<{ ok: boolean }>>`SELECT pg_try_advisory_xact_lock(${DETECT_LOCK_KEY}::bigint) AS ok`;
     if (!lock?.ok) return [];
-    const facts = [
-      ...(await holdChanges(tx)),
-      ...(await reachChanges(tx, rules)),
-      ...(await behindChange(tx, rules.behindSeconds)),
-      ...(await failedBatch(tx, rules.failureBatchSeconds)),
-    ];
+    const facts = [...(await holdChanges(tx)), ...(await reachChanges(tx, rules)), ...(await behindChange(tx, rules.behindSeconds)), ...(await failedBatch(tx, rules.failureBatchSeconds))];
     const [now] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
     for (const f of facts) {
       const id = randomUUID();
@@ -90,7 +85,12 @@ async function holdChanges(tx: Tx): Promise<AlertFacts[]> {
        AND NOT EXISTS (SELECT 1 FROM sync_holds h WHERE 'hold:' || h.chekt_dealer_id || '/' || h.chekt_site_id = a.key)
     RETURNING substr(a.key, 6) AS site, a.data->>'reason' AS reason`;
   const createdFact = (c: { site: string; reason: string; deletes: number; managed: number; since: Date }): AlertFacts => ({
-    event: 'hold.created', site: c.site, reason: c.reason, deletes: c.deletes, managed: c.managed, since: c.since.toISOString(),
+    event: 'hold.created',
+    site: c.site,
+    reason: c.reason,
+    deletes: c.deletes,
+    managed: c.managed,
+    since: c.since.toISOString(),
   });
   return [
     ...cleared.sort((a, b) => a.site.localeCompare(b.site)).map((c): AlertFacts => ({ event: 'hold.cleared', site: c.site, reason: c.reason })),
@@ -146,7 +146,8 @@ async function behindChange(tx: Tx, behindSeconds: number): Promise<AlertFacts[]
   const [now] = await tx.$queryRaw<Array<{ now: Date }>>`SELECT clock_timestamp() AS now`;
   const age = oldest ? Math.floor((now!.now.getTime() - oldest.since.getTime()) / 1000) : 0;
   if (oldest && age > behindSeconds) {
-    const n = await tx.$executeRaw`INSERT INTO sync_alert_state (key, data) VALUES ('sync.behind', ${JSON.stringify({ site: siteKey(oldest.dealer, oldest.site) })}::jsonb) ON CONFLICT (key) DO NOTHING`;
+    const n =
+      await tx.$executeRaw`INSERT INTO sync_alert_state (key, data) VALUES ('sync.behind', ${JSON.stringify({ site: siteKey(oldest.dealer, oldest.site) })}::jsonb) ON CONFLICT (key) DO NOTHING`;
     return n === 1 ? [{ event: 'sync.behind', site: siteKey(oldest.dealer, oldest.site), externalContactId: oldest.ext, ageSeconds: age, thresholdSeconds: behindSeconds }] : [];
   }
   const n = await tx.$executeRaw`DELETE FROM sync_alert_state WHERE key = 'sync.behind'`;

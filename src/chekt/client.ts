@@ -6,14 +6,7 @@ import type { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { createScrubber } from '../scrub.js';
 import { parseErrorBody } from './errorBody.js';
-import {
-  ChektCancelledError,
-  ChektNetworkError,
-  ChektRateLimitedError,
-  ChektResponseError,
-  ChektTimeoutError,
-  errorForStatus,
-} from './errors/index.js';
+import { ChektCancelledError, ChektNetworkError, ChektRateLimitedError, ChektResponseError, ChektTimeoutError, errorForStatus } from './errors/index.js';
 import { isFetchFailure, networkCode, parseRetryAfter, safeJsonExact } from './http.js';
 import { RateLimitPausedError, type RateLimiter } from './rateLimiter.js';
 import { chektContactListSchema, chektContactSchema } from './schemas.js';
@@ -30,12 +23,7 @@ import type { SiteRef } from '../domain/site.js';
 export const MAX_SHARED_PAUSE_MS = 3_600_000;
 
 /** The five Contacts endpoints as they appear in logs, metrics and `ChektError.endpoint`. */
-export type ChektEndpoint =
-  | 'GET contacts'
-  | 'GET contacts/{id}'
-  | 'POST contacts'
-  | 'PUT contacts/{id}'
-  | 'DELETE contacts/{id}';
+export type ChektEndpoint = 'GET contacts' | 'GET contacts/{id}' | 'POST contacts' | 'PUT contacts/{id}' | 'DELETE contacts/{id}';
 
 /** One HTTP exchange, reported to {@link ChektClientOptions.onCall} (retries after 401/429 are separate calls). */
 export interface ChektCallInfo {
@@ -154,8 +142,7 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
   const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: false });
   const counters = { requests: 0, authRetries: 0, rateLimitedRetries: 0 };
 
-  const contactsPath = (site: SiteRef) =>
-    `/partner/v1/dealers/${encodeURIComponent(site.dealerId)}/sites/${encodeURIComponent(site.siteId)}/contacts`;
+  const contactsPath = (site: SiteRef) => `/partner/v1/dealers/${encodeURIComponent(site.dealerId)}/sites/${encodeURIComponent(site.siteId)}/contacts`;
   const contactPath = (site: SiteRef, contactId: string) => `${contactsPath(site)}/${encodeURIComponent(contactId)}`;
 
   async function request<T>(spec: RequestSpec<T>, scope: CallScope | undefined): Promise<T> {
@@ -277,40 +264,43 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
     const detail =
       json === undefined
         ? 'body is not JSON'
-        : parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+        : parsed.error.issues
+            .slice(0, 5)
+            .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+            .join('; ');
     logger.warn({ traceId: ex.traceId, endpoint: spec.endpoint, status: ex.status }, 'chekt response failed schema');
     throw new ChektResponseError({ endpoint: spec.endpoint, status: ex.status, traceId: ex.traceId, code: 'invalid_response', detail });
   }
 
   /** The five endpoints; every request honours `scope` when one is given. */
   const endpoints = (scope: CallScope | undefined): ChektContactsApi => ({
-    listContacts: (site) =>
-      request<ChektContact[]>({ method: 'GET', endpoint: 'GET contacts', path: contactsPath(site), success: [200], schema: chektContactListSchema }, scope),
-    getContact: (site, contactId) =>
-      request<ChektContact>({ method: 'GET', endpoint: 'GET contacts/{id}', path: contactPath(site, contactId), success: [200], schema: chektContactSchema }, scope),
+    listContacts: (site) => request<ChektContact[]>({ method: 'GET', endpoint: 'GET contacts', path: contactsPath(site), success: [200], schema: chektContactListSchema }, scope),
+    getContact: (site, contactId) => request<ChektContact>({ method: 'GET', endpoint: 'GET contacts/{id}', path: contactPath(site, contactId), success: [200], schema: chektContactSchema }, scope),
     createContact: (site, body: CreateContactBody) =>
       request<ChektContact>({ method: 'POST', endpoint: 'POST contacts', path: contactsPath(site), body, success: [201, 200], schema: chektContactSchema }, scope),
     updateContact: (site, contactId, body: UpdateContactBody) =>
-      request<ChektContact>({
-        method: 'PUT',
-        endpoint: 'PUT contacts/{id}',
-        path: contactPath(site, contactId),
-        body,
-        // Seed: 200 with the contact. A 204 or an empty/other body still means the update was applied.
-        success: [200, 204],
-        schema: chektContactSchema,
-        fallback: () => ({
-          contactId,
-          externalContactId: null,
-          firstName: body.first_name ?? null,
-          lastName: body.last_name ?? null,
-          phoneNumber: body.phone_number || null,
-          email: body.email || null,
-          createdAt: null,
-        }),
-      }, scope),
-    deleteContact: (site, contactId) =>
-      request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }, scope),
+      request<ChektContact>(
+        {
+          method: 'PUT',
+          endpoint: 'PUT contacts/{id}',
+          path: contactPath(site, contactId),
+          body,
+          // Seed: 200 with the contact. A 204 or an empty/other body still means the update was applied.
+          success: [200, 204],
+          schema: chektContactSchema,
+          fallback: () => ({
+            contactId,
+            externalContactId: null,
+            firstName: body.first_name ?? null,
+            lastName: body.last_name ?? null,
+            phoneNumber: body.phone_number || null,
+            email: body.email || null,
+            createdAt: null,
+          }),
+        },
+        scope,
+      ),
+    deleteContact: (site, contactId) => request<void>({ method: 'DELETE', endpoint: 'DELETE contacts/{id}', path: contactPath(site, contactId), success: [204, 200], schema: undefined }, scope),
   });
 
   return { ...endpoints(undefined), forScope: (scope) => endpoints(scope), stats: () => ({ ...counters }) };

@@ -114,7 +114,12 @@ function token(v: unknown): string | undefined {
 
 function capText(s: string): string | undefined {
   // Collapse whitespace so HTML error pages and stack traces stay one short log line.
-  const flat = scrubPersonalData(scrubCredentialShapes(s).replace(/<[^>]{0,200}>/g, ' ').replace(/\s+/g, ' ').trim());
+  const flat = scrubPersonalData(
+    scrubCredentialShapes(s)
+      .replace(/<[^>]{0,200}>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim(),
+  );
   return flat === '' ? undefined : cap(flat, MAX_ERROR_MESSAGE_LENGTH);
 }
 
@@ -127,15 +132,19 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
  * data. Digit runs of 7 or more (with spaces, dots, dashes, parentheses or a leading +) count as phones.
  */
 export function scrubPersonalData(text: string): string {
-  return text
-    .replace(/[^\s@'"<>(),;:]+@[^\s@'"<>(),;:]+/g, '[email]')
-    .replace(/\+?\d[\d\s().-]{5,}\d/g, (m) => (m.replace(/\D/g, '').length >= 7 && !ISO_DATE.test(m) ? '[phone]' : m));
+  return text.replace(/[^\s@'"<>(),;:]+@[^\s@'"<>(),;:]+/g, '[email]').replace(/\+?\d[\d\s().-]{5,}\d/g, (m) => (m.replace(/\D/g, '').length >= 7 && !ISO_DATE.test(m) ? '[phone]' : m));
 }
 
 function scalar(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return v.map((x) => scalar(x) ?? '').filter(Boolean).join(', ') || undefined;
+  if (Array.isArray(v))
+    return (
+      v
+        .map((x) => scalar(x) ?? '')
+        .filter(Boolean)
+        .join(', ') || undefined
+    );
   return undefined;
 }
 

@@ -6,14 +6,7 @@
 export { createChektClient, type ChektCallInfo, type ChektClient, type ChektClientOptions, type ChektClientStats, type ChektEndpoint } from './client.js';
 export { parseErrorBody, type ParsedErrorBody } from './errorBody.js';
 export * from './errors/index.js';
-export {
-  createRedisRateLimiter,
-  createUnlimitedRateLimiter,
-  rateWindowFor,
-  type RateLimiter,
-  type RateLimiterStats,
-  type RedisRateLimiterOptions,
-} from './rateLimiter.js';
+export { createRedisRateLimiter, createUnlimitedRateLimiter, rateWindowFor, type RateLimiter, type RateLimiterStats, type RedisRateLimiterOptions } from './rateLimiter.js';
 export { chektContactListSchema, chektContactSchema, parseTokenResponse, tokenResponseSchema } from './schemas.js';
 export { TokenProvider, type TokenProviderOptions } from './token.js';
 export type { ChektContactsApi } from './types.js';

@@ -21,12 +21,7 @@ const nullableText = z
  * number parsed some other way and already rounded) could name a neighbouring contact, so it is refused
  * (the response fails as a whole: no write is ever aimed at a rounded id). docs/CHEKT-AUTH-AND-IDS.md.
  */
-const contactId = z
-  .union([
-    z.number().refine(Number.isSafeInteger, 'contact_id is not an integer below 2^53; it cannot be kept exactly'),
-    z.string().trim().min(1),
-  ])
-  .transform((v) => String(v));
+const contactId = z.union([z.number().refine(Number.isSafeInteger, 'contact_id is not an integer below 2^53; it cannot be kept exactly'), z.string().trim().min(1)]).transform((v) => String(v));
 
 /**
  * One contact as CHeKT returns it (CHeKT's "Create a Contact" response fields, docs/CHEKT-API.md#contacts-endpoints), mapped to {@link ChektContact}.
@@ -42,36 +37,32 @@ export const chektContactSchema = z
     email: nullableText,
     created_at: nullableText,
   })
-  .transform(
-    (c): ChektContact => ({
-      contactId: c.contact_id,
-      externalContactId: c.external_contact_id,
-      firstName: c.first_name,
-      lastName: c.last_name,
-      phoneNumber: c.phone_number,
-      email: c.email,
-      createdAt: c.created_at,
-    }),
-  );
+  .transform((c): ChektContact => ({
+    contactId: c.contact_id,
+    externalContactId: c.external_contact_id,
+    firstName: c.first_name,
+    lastName: c.last_name,
+    phoneNumber: c.phone_number,
+    email: c.email,
+    createdAt: c.created_at,
+  }));
 
 /**
  * A list item: as {@link chektContactSchema}, except that a `contact_id` that cannot be used is kept, flagged
  * `unaddressable` with the reason, instead of failing the whole list. The item stays in the list, so the
  * plan never mistakes it for a deletion; it is never written to (domain/plan.ts).
  */
-const chektListedContactSchema = z
-  .looseObject({ contact_id: z.unknown().optional() })
-  .transform((c, ctx): ChektContact => {
-    const rest = chektContactSchema.safeParse({ ...c, contact_id: 'placeholder' });
-    if (!rest.success) {
-      for (const issue of rest.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
-      return z.NEVER;
-    }
-    const id = contactId.safeParse(c.contact_id);
-    if (id.success) return { ...rest.data, contactId: id.data };
-    const raw = c.contact_id === undefined ? '' : typeof c.contact_id === 'string' ? c.contact_id : (JSON.stringify(c.contact_id) ?? '');
-    return { ...rest.data, contactId: raw, unaddressable: unaddressableReason(c.contact_id, raw) };
-  });
+const chektListedContactSchema = z.looseObject({ contact_id: z.unknown().optional() }).transform((c, ctx): ChektContact => {
+  const rest = chektContactSchema.safeParse({ ...c, contact_id: 'placeholder' });
+  if (!rest.success) {
+    for (const issue of rest.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    return z.NEVER;
+  }
+  const id = contactId.safeParse(c.contact_id);
+  if (id.success) return { ...rest.data, contactId: id.data };
+  const raw = c.contact_id === undefined ? '' : typeof c.contact_id === 'string' ? c.contact_id : (JSON.stringify(c.contact_id) ?? '');
+  return { ...rest.data, contactId: raw, unaddressable: unaddressableReason(c.contact_id, raw) };
+});
 
 function unaddressableReason(value: unknown, raw: string): string {
   if (value === undefined || value === null || raw.trim() === '') return 'CHeKT listed this contact without a contact_id: it cannot be addressed';

@@ -5,7 +5,6 @@
 import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
 import type { SiteRef } from '../domain/site.js';
 
-
 /** The five Contacts endpoints. Every method throws a `ChektError` subclass (see ./errors/index.ts) on failure. */
 export interface ChektContactsApi {
   /** `GET .../contacts` → bare array (200). */

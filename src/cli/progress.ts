@@ -98,9 +98,7 @@ function barProgress(options: ProgressOptions): Progress {
     update(s) {
       if (stopped) return;
       const ops = opsRate(s.done, now() - started);
-      const rate = [ops === null ? null : `${Math.round(ops)} ops/min`, s.callsPerMinute === undefined ? null : `${Math.round(s.callsPerMinute)} calls/min`]
-        .filter(Boolean)
-        .join(', ');
+      const rate = [ops === null ? null : `${Math.round(ops)} ops/min`, s.callsPerMinute === undefined ? null : `${Math.round(s.callsPerMinute)} calls/min`].filter(Boolean).join(', ');
       bar.setTotal(s.total);
       bar.update(s.done, { failed: s.failed, rate: rate || '-' });
     },

@@ -23,7 +23,9 @@ export function formatReport(r: JsonRunReport): string {
   for (const p of r.summaryProblems ?? []) lines.push(`  stored plan summary unreadable, shown as absent: ${p}`);
   const t = r.planned;
   if (t) {
-    lines.push(`  sites planned: ${t.sites}; contacts unchanged: ${t.unchanged}; adopted: ${t.adopted}; invalid (not synced): ${t.invalid}; field warnings: ${t.warnings}; unmanaged CHeKT contacts left alone: ${t.unmanaged}`);
+    lines.push(
+      `  sites planned: ${t.sites}; contacts unchanged: ${t.unchanged}; adopted: ${t.adopted}; invalid (not synced): ${t.invalid}; field warnings: ${t.warnings}; unmanaged CHeKT contacts left alone: ${t.unmanaged}`,
+    );
   }
   if (t && r.driftRepaired > 0) lines.push(`  drift repaired (contacts edited or deleted in CHeKT, restored from the CRM): ${r.driftRepaired}`);
   const outcomes = r.dryRun ? ['planned', 'held'] : ['succeeded', 'failed', 'skipped', 'held', 'queued'];

@@ -10,10 +10,7 @@ import { toJsonReport, type JsonRunReport } from '../domain/runReport.js';
  * not running), this process starts its own and stops them afterwards. `onProgress(done, total, failed)` is
  * called after each poll of the run's operations (not for a dry run).
  */
-export async function runSync(
-  app: App,
-  req: StartRunRequest & { timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void },
-): Promise<JsonRunReport> {
+export async function runSync(app: App, req: StartRunRequest & { timeoutMs?: number; onProgress?: (done: number, total: number, failed: number) => void }): Promise<JsonRunReport> {
   // Workers elsewhere (the service, another CLI) may stop while this run waits: check again when it stalls.
   const ensureWorkers = async () => {
     if (req.dryRun || app.workers.length > 0) return;

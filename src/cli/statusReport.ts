@@ -26,11 +26,7 @@ export function fitColumns(natural: readonly number[], available: number, words:
   if (sum(natural) <= available) return [...natural];
   const minimal = natural.map((n) => Math.min(n, 6));
   const whole = (i: number) => Math.max(minimal[i]!, Math.min(natural[i]!, words[i] ?? 0));
-  const floors = [
-    natural.map((_, i) => whole(i)),
-    natural.map((_, i) => Math.min(whole(i), Math.max(minimal[i]!, 12))),
-    natural.map((_, i) => ((words[i] ?? 0) <= 12 ? whole(i) : minimal[i]!)),
-  ];
+  const floors = [natural.map((_, i) => whole(i)), natural.map((_, i) => Math.min(whole(i), Math.max(minimal[i]!, 12))), natural.map((_, i) => ((words[i] ?? 0) <= 12 ? whole(i) : minimal[i]!))];
   const floor = floors.find((f) => sum(f) <= available) ?? minimal;
   let lo = 0;
   let hi = Math.max(...natural);
@@ -78,13 +74,39 @@ function when(iso: string | null): string {
 export function formatOverview(o: StatusOverview, opts: FormatOptions = {}): string {
   const out: string[] = [];
   out.push(o.holds.length === 0 ? 'Sites on hold: none' : `Sites on hold (${o.holds.length}): deletes wait for \`npm run sync -- --site <d/s> --approve-deletes\``);
-  if (o.holds.length > 0) out.push(table(['site', 'reason', 'deletes/managed', 'since'], o.holds.map((h) => [h.site, h.reason, `${h.deletes}/${h.managed}`, when(h.heldAt)]), opts.width));
+  if (o.holds.length > 0)
+    out.push(
+      table(
+        ['site', 'reason', 'deletes/managed', 'since'],
+        o.holds.map((h) => [h.site, h.reason, `${h.deletes}/${h.managed}`, when(h.heldAt)]),
+        opts.width,
+      ),
+    );
   const u0 = o.unreachableSites;
-  out.push('', u0.length === 0 ? 'Unreachable sites: none (every enabled site has a contact CHeKT can text)' : `UNREACHABLE sites (${u0.length}): no contact can receive CHeKT's verification text (docs/REACHABILITY.md)`);
-  if (u0.length > 0) out.push(table(['site', 'contacts', 'SMS-capable', 'reason'], u0.map((x) => [x.site, x.contacts, x.smsCapable, x.reason]), opts.width));
+  out.push(
+    '',
+    u0.length === 0
+      ? 'Unreachable sites: none (every enabled site has a contact CHeKT can text)'
+      : `UNREACHABLE sites (${u0.length}): no contact can receive CHeKT's verification text (docs/REACHABILITY.md)`,
+  );
+  if (u0.length > 0)
+    out.push(
+      table(
+        ['site', 'contacts', 'SMS-capable', 'reason'],
+        u0.map((x) => [x.site, x.contacts, x.smsCapable, x.reason]),
+        opts.width,
+      ),
+    );
   const f = o.failures;
   out.push('', f.total === 0 ? 'Failed contacts: none' : `Failed contacts (${f.total}${f.total > f.items.length ? `, latest ${f.items.length}` : ''}):`);
-  if (f.items.length > 0) out.push(table(['site', 'external_contact_id', 'kind', 'reason', 'when'], f.items.map((x) => [x.site, x.externalContactId, x.kind ?? '-', x.reason ?? '-', when(x.at)]), opts.width));
+  if (f.items.length > 0)
+    out.push(
+      table(
+        ['site', 'external_contact_id', 'kind', 'reason', 'when'],
+        f.items.map((x) => [x.site, x.externalContactId, x.kind ?? '-', x.reason ?? '-', when(x.at)]),
+        opts.width,
+      ),
+    );
   const u = o.oldestUnsyncedChange;
   out.push('', u ? 'Oldest unsynced change:' : 'Oldest unsynced change: none (every planned change is applied)');
   if (u) out.push(table(['site', 'external_contact_id', 'age', 'since'], [[u.site, u.externalContactId, formatAge(u.ageSeconds), when(u.since)]], opts.width));
@@ -115,7 +137,9 @@ export function formatSite(s: SiteStatus, opts: FormatOptions = {}): string {
   const out: string[] = [];
   out.push(`Site ${siteKey(s)} (CRM ${s.crmSiteId}, "${s.name}")${s.syncEnabled ? '' : ': sync_enabled is false'}`);
   out.push(s.hold ? `  deletes held since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)` : '  no deletion hold');
-  const counts = Object.entries(s.counts).map(([state, n]) => `${state} ${n}`).join(', ');
+  const counts = Object.entries(s.counts)
+    .map(([state, n]) => `${state} ${n}`)
+    .join(', ');
   out.push(`  contacts: ${counts || 'none'}`);
   out.push(s.smsCapableContacts === 0 ? `  UNREACHABLE: no contact can receive CHeKT's verification text (${s.reach.reason})` : `  SMS-capable contacts: ${s.smsCapableContacts} (${s.reach.reason})`);
   if (s.oldestUnsyncedChangeAgeSeconds !== null) out.push(`  oldest unsynced change: ${formatAge(s.oldestUnsyncedChangeAgeSeconds)} ago`);

@@ -51,11 +51,7 @@ export class MigrationError extends Error {
  * service passes false so a mistyped `DATABASE_URL` fails instead of creating an empty database).
  * @throws {MigrationError} on a checksum mismatch or a migration left failed by an earlier run.
  */
-export async function migrate(options: {
-  databaseUrl: string;
-  migrationsDir?: string;
-  createDatabase?: boolean;
-}): Promise<MigrateResult> {
+export async function migrate(options: { databaseUrl: string; migrationsDir?: string; createDatabase?: boolean }): Promise<MigrateResult> {
   const dir = options.migrationsDir ?? join(process.cwd(), 'prisma', 'migrations');
   const createdDatabase = (options.createDatabase ?? true) ? await ensureDatabase(options.databaseUrl) : false;
   const migrations = await readMigrations(dir);
@@ -97,7 +93,10 @@ interface Migration {
 
 async function readMigrations(dir: string): Promise<Migration[]> {
   const entries = await readdir(dir, { withFileTypes: true });
-  const names = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   return Promise.all(
     names.map(async (name) => {
       const sql = await readFile(join(dir, name, 'migration.sql'), 'utf8');
@@ -110,10 +109,7 @@ async function applyOne(client: pg.Client, m: Migration): Promise<void> {
   const id = randomUUID();
   await client.query('BEGIN');
   try {
-    await client.query(
-      'INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)',
-      [id, m.checksum, m.name],
-    );
+    await client.query('INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count) VALUES ($1, $2, $3, now(), 0)', [id, m.checksum, m.name]);
     await client.query(m.sql);
     await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
     await client.query('COMMIT');

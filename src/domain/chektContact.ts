@@ -43,4 +43,3 @@ export interface UpdateContactBody {
   phone_number?: string;
   email?: string;
 }
-

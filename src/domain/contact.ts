@@ -55,9 +55,7 @@ export const DEFAULT_RULES: NormalizeRules = Object.freeze({
 /** An optional field's desired state: a value to send, absent (clear it in CHeKT), or invalid (leave it be). */
 export type DesiredField =
   /** `kind`: a phone's number type (domain/phone.ts), absent for an email. */
-  | { readonly state: 'value'; readonly value: string; readonly key: string; readonly kind?: NumberKind }
-  | { readonly state: 'absent' }
-  | { readonly state: 'invalid'; readonly reason: string };
+  { readonly state: 'value'; readonly value: string; readonly key: string; readonly kind?: NumberKind } | { readonly state: 'absent' } | { readonly state: 'invalid'; readonly reason: string };
 
 /** What CHeKT should hold for one CRM contact, normalised and validated. */
 export interface DesiredContact {
@@ -71,9 +69,7 @@ export interface DesiredContact {
 }
 
 /** Result of {@link prepareContact}: a contact to sync, or the reason it is skipped. */
-export type PreparedContact =
-  | { readonly ok: true; readonly contact: DesiredContact }
-  | { readonly ok: false; readonly externalContactId: string; readonly reason: string };
+export type PreparedContact = { readonly ok: true; readonly contact: DesiredContact } | { readonly ok: false; readonly externalContactId: string; readonly reason: string };
 
 const emailSchema = z.email();
 
@@ -83,7 +79,10 @@ export function prepareContact(crm: CrmContact, rules: NormalizeRules = DEFAULT_
   if (idProblem) return skip(crm.id, idProblem);
   const warnings: string[] = [];
   const names: string[] = [];
-  for (const [field, raw] of [['first_name', crm.firstName], ['last_name', crm.lastName]] as const) {
+  for (const [field, raw] of [
+    ['first_name', crm.firstName],
+    ['last_name', crm.lastName],
+  ] as const) {
     if (raw !== null && !isWellFormedText(raw)) return skip(crm.id, `${field} contains broken Unicode`);
     const text = normalizeText(raw);
     if (text === null) return skip(crm.id, `${field} is empty`);

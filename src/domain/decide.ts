@@ -51,7 +51,7 @@ export function decideAction(input: DecideInput): WorkerAction {
   // Drift: the contact the ledger knows vanished from CHeKT's list at planning. While the ledger still holds
   // that id, it is stale: create anew. A different id means a create since planning: update that one.
   const vanished = input.reason === 'drift_deleted' && input.plannedChektContactId === input.ledgerChektContactId;
-  const chektContactId = vanished ? null : input.reason === 'drift_deleted' ? input.ledgerChektContactId : input.plannedChektContactId ?? input.ledgerChektContactId;
+  const chektContactId = vanished ? null : input.reason === 'drift_deleted' ? input.ledgerChektContactId : (input.plannedChektContactId ?? input.ledgerChektContactId);
   const crm = input.crm;
   const wanted = crm !== null && crm.deletedAt === null && crm.crmSiteId === input.crmSiteId;
   if (!wanted) {
@@ -63,7 +63,5 @@ export function decideAction(input: DecideInput): WorkerAction {
   }
   const prepared = prepareContact(crm, input.rules);
   if (!prepared.ok) return { type: 'skip', reason: prepared.reason };
-  return chektContactId
-    ? { type: 'update', contact: prepared.contact, chektContactId }
-    : { type: 'create', contact: prepared.contact };
+  return chektContactId ? { type: 'update', contact: prepared.contact, chektContactId } : { type: 'create', contact: prepared.contact };
 }

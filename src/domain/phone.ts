@@ -17,19 +17,7 @@ export type PhoneFormat = 'E164' | 'NATIONAL_DIGITS' | 'INTERNATIONAL';
  * libphonenumber-js's number type in snake case (`MOBILE` → `mobile`), `unknown` when its metadata cannot
  * tell (a valid number outside every typed range).
  */
-export type NumberKind =
-  | 'mobile'
-  | 'fixed_line'
-  | 'fixed_line_or_mobile'
-  | 'voip'
-  | 'toll_free'
-  | 'premium_rate'
-  | 'shared_cost'
-  | 'personal_number'
-  | 'pager'
-  | 'uan'
-  | 'voicemail'
-  | 'unknown';
+export type NumberKind = 'mobile' | 'fixed_line' | 'fixed_line_or_mobile' | 'voip' | 'toll_free' | 'premium_rate' | 'shared_cost' | 'personal_number' | 'pager' | 'uan' | 'voicemail' | 'unknown';
 
 /** A parsed phone: its canonical comparison key, the text to send, its type and any extension left out. */
 export interface ParsedPhone {

@@ -1,16 +1,6 @@
 import { compareContactIds } from './contactId.js';
 import type { ChektContact } from '../domain/chektContact.js';
-import {
-  changedFields,
-  contentHash,
-  echoHash,
-  externalIdProblem,
-  prepareContact,
-  remoteKeys,
-  type ContactField,
-  type CrmContact,
-  type NormalizeRules,
-} from './contact.js';
+import { changedFields, contentHash, echoHash, externalIdProblem, prepareContact, remoteKeys, type ContactField, type CrmContact, type NormalizeRules } from './contact.js';
 import { duplicateOpKey, opKey } from './opKey.js';
 
 /**
@@ -221,12 +211,7 @@ export function planSite(input: PlanSiteInput): SitePlan {
  * edit in CHeKT changes the echo, so drift is still repaired.
  */
 function holdsOurLastWrite(entry: LedgerEntry | undefined, remote: ChektContact, desiredHash: string): boolean {
-  return (
-    !!entry?.lastEchoHash &&
-    entry.chektContactId === remote.contactId &&
-    entry.lastSentHash === desiredHash &&
-    entry.lastEchoHash === echoHash(remote)
-  );
+  return !!entry?.lastEchoHash && entry.chektContactId === remote.contactId && entry.lastSentHash === desiredHash && entry.lastEchoHash === echoHash(remote);
 }
 
 /** The matching key of an `external_contact_id`: its NFC form. */

@@ -98,7 +98,10 @@ const storedShape = {
   warnings: z.array(note).default([]),
   unmanagedBySite: z.record(z.string(), count).default({}),
   unmappedSites: z.array(z.object({ site: z.string(), contacts: count })).default([]),
-  held: z.array(z.object({ site: siteKeyText, reason: z.string(), deletes: count, managed: count })).nullable().default(null),
+  held: z
+    .array(z.object({ site: siteKeyText, reason: z.string(), deletes: count, managed: count }))
+    .nullable()
+    .default(null),
   unreachableSites: z.array(z.object({ site: z.string(), contacts: count, smsCapable: z.literal(0), reason: z.string() })).default([]),
   reachableAgainSites: z.array(z.object({ site: z.string(), smsCapable: count })).default([]),
   enqueue: z.object({ added: count, joined: count, replaced: count }).nullable().default(null),

@@ -79,8 +79,7 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
   const holds = new Map<SiteKey, Hold>();
   const share = rules.maxDeleteSharePercent;
   const approval = (site: SiteKey) => `; approve with: npm run sync -- --site ${site} --approve-deletes`;
-  const hold = (s: SiteDeleteStats, managed: number, why: string) =>
-    holds.set(s.site, { site: s.site, deletes: s.deletes, managed, reason: `${why}${approval(s.site)}` });
+  const hold = (s: SiteDeleteStats, managed: number, why: string) => holds.set(s.site, { site: s.site, deletes: s.deletes, managed, reason: `${why}${approval(s.site)}` });
   const pending = stats.filter((s) => s.deletes > 0 && !approved(s.site));
   for (const s of pending) {
     const managed = Math.max(s.managed, s.deletes);
@@ -100,7 +99,11 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
       const d = s.deletes + s.recentDeletes;
       const m = managed + s.recentDeletes;
       if (d >= rules.minDeletesForShare && pct(d, m) > share) {
-        hold(s, managed, `${s.deletes} more delete(s) would make ${d} of ${m} contacts (${pct(d, m)} %) deleted within DELETE_HOLD_WINDOW_SECONDS=${rules.windowSeconds}, above DELETE_HOLD_SHARE_PERCENT=${share}`);
+        hold(
+          s,
+          managed,
+          `${s.deletes} more delete(s) would make ${d} of ${m} contacts (${pct(d, m)} %) deleted within DELETE_HOLD_WINDOW_SECONDS=${rules.windowSeconds}, above DELETE_HOLD_SHARE_PERCENT=${share}`,
+        );
       }
     }
   }
@@ -108,7 +111,12 @@ export function findHolds(stats: readonly SiteDeleteStats[], totalManaged: numbe
   const managed = Math.max(totalManaged, deletes);
   if (deletes >= rules.minDeletesForShare && pct(deletes, managed) > share) {
     for (const s of pending) {
-      if (!holds.has(s.site)) hold(s, Math.max(s.managed, s.deletes), `this run would delete ${deletes} of ${managed} managed contacts (${pct(deletes, managed)} %) across ${pending.length} site(s), above DELETE_HOLD_SHARE_PERCENT=${share}`);
+      if (!holds.has(s.site))
+        hold(
+          s,
+          Math.max(s.managed, s.deletes),
+          `this run would delete ${deletes} of ${managed} managed contacts (${pct(deletes, managed)} %) across ${pending.length} site(s), above DELETE_HOLD_SHARE_PERCENT=${share}`,
+        );
     }
   }
   return [...holds.values()];
@@ -166,9 +174,7 @@ export function resolveHolds(input: {
   readonly approvalRequested: ReadonlySet<SiteKey>;
 }): { holds: Hold[]; approved: Set<SiteKey> } {
   const { stats, stored } = input;
-  const approved = new Set(
-    stats.filter((s) => input.approvalRequested.has(s.site) && stored.has(s.site) && s.deletes <= stored.get(s.site)!.deletes).map((s) => s.site),
-  );
+  const approved = new Set(stats.filter((s) => input.approvalRequested.has(s.site) && stored.has(s.site) && s.deletes <= stored.get(s.site)!.deletes).map((s) => s.site));
   const byRule = new Map(findHolds(stats, input.totalManaged, input.rules, (s) => approved.has(s)).map((h) => [h.site, h]));
   const holds: Hold[] = [];
   for (const s of stats) {
@@ -177,9 +183,10 @@ export function resolveHolds(input: {
     const rule = byRule.get(s.site);
     if (!before && !rule) continue;
     const managed = Math.max(s.managed, s.deletes);
-    const reason = before && input.approvalRequested.has(s.site)
-      ? `${s.deletes} deletes planned, more than the ${before.deletes} shown when the site was held; check the CRM and approve again: npm run sync -- --site ${s.site} --approve-deletes`
-      : (rule?.reason ?? before!.reason);
+    const reason =
+      before && input.approvalRequested.has(s.site)
+        ? `${s.deletes} deletes planned, more than the ${before.deletes} shown when the site was held; check the CRM and approve again: npm run sync -- --site ${s.site} --approve-deletes`
+        : (rule?.reason ?? before!.reason);
     holds.push({ site: s.site, deletes: s.deletes, managed, reason });
   }
   return { holds, approved };

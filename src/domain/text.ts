@@ -21,7 +21,13 @@ export function normalizeText(value: string | null | undefined): string | null {
   // NFC after removing invisibles: a removed zero-width space between "e" and U+0301 would otherwise block
   // composition and leave a non-NFC result that never equals the same name read back from CHeKT.
   // A zero-width joiner is kept inside text (emoji sequences, Indic scripts need it), dropped at either end.
-  const out = value.replace(INVISIBLE, '').normalize('NFC').replace(SPACE_RUN, ' ').trim().replace(/^\u200D+|\u200D+$/g, '').trim();
+  const out = value
+    .replace(INVISIBLE, '')
+    .normalize('NFC')
+    .replace(SPACE_RUN, ' ')
+    .trim()
+    .replace(/^\u200D+|\u200D+$/g, '')
+    .trim();
   return out === '' ? null : out;
 }
 

@@ -14,8 +14,7 @@ import { AUDIT_UNAVAILABLE, audited } from './audit.js';
 
 /** What an action answers: the run it started, or why it did not run (an HTTP status and error code). */
 export type ActionResult =
-  | { readonly ok: true; readonly runId: string; readonly href: string }
-  | { readonly ok: false; readonly status: 404 | 409 | 503; readonly code: string; readonly message: string };
+  { readonly ok: true; readonly runId: string; readonly href: string } | { readonly ok: false; readonly status: 404 | 409 | 503; readonly code: string; readonly message: string };
 
 type Trigger = 'api' | 'console';
 
@@ -47,12 +46,7 @@ export async function approveHold(app: App, req: FastifyRequest, ref: SiteRef, t
  * Reconciles one site: `site.resync` (a dry run first, to preview: `dryRun` true), or `site.retry_failed` (the
  * same reconcile, which plans the site's failed contacts again whatever their cool-down).
  */
-export async function resyncSite(
-  app: App,
-  req: FastifyRequest,
-  ref: SiteRef,
-  opts: { action: 'site.resync' | 'site.retry_failed'; dryRun: boolean; trigger: Trigger },
-): Promise<ActionResult> {
+export async function resyncSite(app: App, req: FastifyRequest, ref: SiteRef, opts: { action: 'site.resync' | 'site.retry_failed'; dryRun: boolean; trigger: Trigger }): Promise<ActionResult> {
   const bad = await checkSite(app, ref);
   if (bad) return bad;
   const params: Record<string, unknown> = { dryRun: opts.dryRun, via: opts.trigger };

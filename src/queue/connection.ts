@@ -10,7 +10,6 @@ import type { Logger } from '../logger.js';
 /** A connection to one Redis server or to a Redis Cluster; BullMQ and rate-limiter-flexible take either. */
 export type RedisClient = Redis | Cluster;
 
-
 /** Where Redis is: `REDIS_URL`, or the cluster when `REDIS_CLUSTER_NODES` is set (config.ts). */
 export type RedisTarget = string | RedisClusterTarget;
 

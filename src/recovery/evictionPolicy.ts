@@ -72,7 +72,8 @@ export async function checkEvictionPolicy(redis: Redis, allowEviction: boolean, 
     logger.error({ policy: verdict.policy }, evictionMessage(verdict.policy));
     throw new PreflightError(evictionMessage(verdict.policy));
   }
-  if (verdict.status === 'allowed') logger.error({ policy: verdict.policy }, `Redis maxmemory-policy is ${verdict.policy}; running anyway because REDIS_ALLOW_EVICTION=true: jobs may be evicted (they are rebuilt from PostgreSQL)`);
+  if (verdict.status === 'allowed')
+    logger.error({ policy: verdict.policy }, `Redis maxmemory-policy is ${verdict.policy}; running anyway because REDIS_ALLOW_EVICTION=true: jobs may be evicted (they are rebuilt from PostgreSQL)`);
   if (verdict.status === 'unknown') logger.warn({ reason: verdict.reason }, 'cannot read Redis maxmemory-policy; make sure it is noeviction');
   return verdict;
 }

@@ -77,7 +77,8 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
     policy = verdict;
     if (!changed) return;
     if (verdict.status === 'evicting') log.error({ policy: verdict.policy }, evictionMessage(verdict.policy));
-    else if (verdict.status === 'allowed') log.error({ policy: verdict.policy }, `Redis maxmemory-policy is ${verdict.policy}; running anyway because REDIS_ALLOW_EVICTION=true: jobs may be evicted (they are rebuilt from PostgreSQL)`);
+    else if (verdict.status === 'allowed')
+      log.error({ policy: verdict.policy }, `Redis maxmemory-policy is ${verdict.policy}; running anyway because REDIS_ALLOW_EVICTION=true: jobs may be evicted (they are rebuilt from PostgreSQL)`);
     else if (verdict.status === 'unknown') log.warn({ reason: verdict.reason }, 'cannot read Redis maxmemory-policy; make sure it is noeviction');
     else log.info('Redis maxmemory-policy is noeviction');
   };
@@ -115,7 +116,11 @@ export function startWatchdog(options: WatchdogOptions): Watchdog {
   };
 
   const pass = async () => {
-    for (const [what, step] of [['eviction policy', checkPolicy], ['job schedulers', checkSchedulers], ['lost jobs', repairRuns]] as const) {
+    for (const [what, step] of [
+      ['eviction policy', checkPolicy],
+      ['job schedulers', checkSchedulers],
+      ['lost jobs', repairRuns],
+    ] as const) {
       if (stopped) return;
       try {
         await step();

@@ -19,11 +19,7 @@ import { putContact } from './routes/putContact.js';
  * Builds the sandbox's fastify app (not listening): JSON parsing, error envelope, recording hooks, the token
  * endpoint, the five `/partner` contact routes behind {@link partnerGuard}, and `/__sandbox` inspection.
  */
-export async function buildSandboxApp(
-  ctx: SandboxContext,
-  controls: SandboxControls,
-  logger: Logger | false,
-): Promise<FastifyInstance> {
+export async function buildSandboxApp(ctx: SandboxContext, controls: SandboxControls, logger: Logger | false): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     // docs/CHEKT-API.md#error-bodies: request ids look like `req_91kxl2`.
@@ -44,9 +40,7 @@ export async function buildSandboxApp(
     }
     return reply.code(status).send(errorEnvelope(String(request.id), codeForStatus(status), message));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, 'not_found', `no route for ${request.method} ${request.url.split('?', 1)[0]}`),
-  );
+  app.setNotFoundHandler((request, reply) => sendError(reply, 404, 'not_found', `no route for ${request.method} ${request.url.split('?', 1)[0]}`));
   app.addHook('onRequest', onRequestTrace(ctx));
   app.addHook('onSend', onSendRecord(ctx));
 

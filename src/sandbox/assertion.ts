@@ -41,13 +41,7 @@ export type AssertionCheck = { readonly ok: true; readonly payload: JWTPayload }
  * more than `leewaySeconds` in the future ("issued in the future": what a token server whose clock is behind
  * the client's answers; RFC 7519 §4.1.5, Auth0 refuses such assertions too).
  */
-export async function checkAssertion(
-  assertion: string,
-  clientId: string,
-  key: PublicKey | undefined,
-  nowMs: number,
-  leewaySeconds = 0,
-): Promise<AssertionCheck> {
+export async function checkAssertion(assertion: string, clientId: string, key: PublicKey | undefined, nowMs: number, leewaySeconds = 0): Promise<AssertionCheck> {
   let payload: JWTPayload;
   try {
     const header = decodeProtectedHeader(assertion);

@@ -29,9 +29,7 @@ export type TokenOutcome =
     };
 
 /** Outcome of checking an `Authorization` header on a `/partner` request. */
-export type BearerCheck =
-  | { readonly ok: true; readonly clientId: string }
-  | { readonly ok: false; readonly reason: 'missing' | 'unknown' | 'expired' };
+export type BearerCheck = { readonly ok: true; readonly clientId: string } | { readonly ok: false; readonly reason: 'missing' | 'unknown' | 'expired' };
 
 /** Options for {@link createTokenService}. */
 export interface TokenServiceOptions {

@@ -41,7 +41,12 @@ const envSchema = z.object({
   SANDBOX_AUTO_CREATE_SITES: bool.default(true),
   SANDBOX_SITES: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    )
     .pipe(z.array(site))
     .optional(),
   SANDBOX_LATENCY_MS: int(0, 600_000).default(0),
@@ -49,7 +54,11 @@ const envSchema = z.object({
   SANDBOX_DROP_AFTER_COMMIT_RATE: rate.default(0),
   SANDBOX_SEED: int(0, 4_294_967_295).default(1),
   SANDBOX_CLOCK_OFFSET_SECONDS: z.coerce.number().int().min(-86_400).max(86_400).optional(),
-  SANDBOX_CONTACT_ID_OFFSET: z.string().trim().regex(/^[0-9]{1,25}$/, 'must be decimal digits').optional(),
+  SANDBOX_CONTACT_ID_OFFSET: z
+    .string()
+    .trim()
+    .regex(/^[0-9]{1,25}$/, 'must be decimal digits')
+    .optional(),
   SANDBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -64,10 +73,7 @@ export interface SandboxConfig {
  * `readFile` reads SANDBOX_PUBLIC_KEY_FILE; replaceable in tests.
  * @throws {Error} whose message names every bad variable, one per line.
  */
-export function loadSandboxConfig(
-  env: Record<string, string | undefined>,
-  readFile: (path: string) => string = (p) => readFileSync(p, 'utf8'),
-): SandboxConfig {
+export function loadSandboxConfig(env: Record<string, string | undefined>, readFile: (path: string) => string = (p) => readFileSync(p, 'utf8')): SandboxConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('SANDBOX_') && v !== undefined && v.trim() !== ''));
   const parsed = envSchema.safeParse(cleaned);
   if (!parsed.success) {

@@ -22,11 +22,17 @@ export function sendError(reply: FastifyReply, status: number, code: string, mes
 /** Envelope codes for errors fastify itself raises (bad JSON, wrong content type, body too large). */
 export function codeForStatus(status: number): string {
   switch (status) {
-    case 400: return 'bad_request';
-    case 404: return 'not_found';
-    case 405: return 'method_not_allowed';
-    case 413: return 'payload_too_large';
-    case 415: return 'unsupported_media_type';
-    default: return status >= 500 ? 'internal_error' : 'bad_request';
+    case 400:
+      return 'bad_request';
+    case 404:
+      return 'not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    default:
+      return status >= 500 ? 'internal_error' : 'bad_request';
   }
 }

@@ -8,14 +8,7 @@ import { FaultInjector } from './faults.js';
 import { RateLimiter } from './rateLimit.js';
 import { RequestRecorder } from './recorder.js';
 import { SandboxStore } from './store.js';
-import type {
-  NewContact,
-  SandboxClient,
-  SandboxContact,
-  SandboxFaults,
-  SandboxRequestRecord,
-  SandboxStats,
-} from './types.js';
+import type { NewContact, SandboxClient, SandboxContact, SandboxFaults, SandboxRequestRecord, SandboxStats } from './types.js';
 
 export type { SandboxClient, SandboxContact, SandboxFaults, SandboxRequestRecord, SandboxStats } from './types.js';
 
@@ -83,12 +76,7 @@ export interface Sandbox {
   /** Insert directly (as a dealer would in CHeKT's portal), bypassing auth/limits/counters and uniqueness; registers the site. */
   seedContact(dealerId: string, siteId: string, c: Omit<SandboxContact, 'contact_id' | 'created_at'>): SandboxContact;
   /** @throws {Error} when the contact is not in that site. */
-  updateContactDirect(
-    dealerId: string,
-    siteId: string,
-    contactId: number,
-    patch: Partial<Omit<SandboxContact, 'contact_id' | 'created_at'>>,
-  ): void;
+  updateContactDirect(dealerId: string, siteId: string, contactId: number, patch: Partial<Omit<SandboxContact, 'contact_id' | 'created_at'>>): void;
   /** @throws {Error} when the contact is not in that site. */
   deleteContactDirect(dealerId: string, siteId: string, contactId: number): void;
   stats(): SandboxStats;
@@ -161,8 +149,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     port: address.port,
     addSite: controls.addSite,
     contacts: (dealerId, siteId) => ctx.store.list(dealerId, siteId),
-    allContacts: () =>
-      ctx.store.listSites().flatMap((s) => s.contacts.map((c) => ({ ...c, dealerId: s.dealerId, siteId: s.siteId }))),
+    allContacts: () => ctx.store.listSites().flatMap((s) => s.contacts.map((c) => ({ ...c, dealerId: s.dealerId, siteId: s.siteId }))),
     seedContact: (dealerId, siteId, c) => controls.seedContact(dealerId, siteId, toNewContact(c)),
     updateContactDirect: (dealerId, siteId, contactId, patch) => {
       controls.updateContactDirect(dealerId, siteId, contactId, patch);

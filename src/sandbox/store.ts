@@ -8,9 +8,7 @@ interface SiteState {
 }
 
 /** Result of {@link SandboxStore.create}: a duplicate `external_contact_id` within the site is an expected outcome. */
-export type CreateResult =
-  | { readonly ok: true; readonly contact: SandboxContact }
-  | { readonly ok: false; readonly reason: 'duplicate_external_contact_id'; readonly existing: SandboxContact };
+export type CreateResult = { readonly ok: true; readonly contact: SandboxContact } | { readonly ok: false; readonly reason: 'duplicate_external_contact_id'; readonly existing: SandboxContact };
 
 /** Options for {@link SandboxStore}. */
 export interface SandboxStoreOptions {

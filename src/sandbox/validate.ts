@@ -69,9 +69,7 @@ export function validateUpdateBody(body: unknown): Validated<ContactPatch> {
 function checkRequiredString(body: Record<string, unknown>, field: string, required: boolean): FieldProblem | undefined {
   const v = body[field];
   if (v === undefined || v === null) {
-    return required
-      ? { code: 'missing_field', message: `${field} is required`, field }
-      : { code: 'invalid_field', message: `${field} must be a non-empty string`, field };
+    return required ? { code: 'missing_field', message: `${field} is required`, field } : { code: 'invalid_field', message: `${field} must be a non-empty string`, field };
   }
   if (typeof v !== 'string') return { code: 'invalid_field', message: `${field} must be a string`, field };
   if (v.trim() === '') return { code: 'invalid_field', message: `${field} must not be empty`, field };

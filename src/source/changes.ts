@@ -55,8 +55,7 @@ export { DELETE_FAILED };
 const coolingDown = (failedHash: Prisma.Sql, scope: ChangeScope) =>
   Prisma.sql`(l.failed_hash IS NOT DISTINCT FROM ${failedHash} AND l.failed_at > clock_timestamp() - make_interval(secs => ${scope.failedCooldownSeconds}))`;
 
-const siteFilter = (ids: readonly string[] | null, column: Prisma.Sql) =>
-  ids === null ? Prisma.empty : Prisma.sql`AND ${column} = ANY(${[...ids]})`;
+const siteFilter = (ids: readonly string[] | null, column: Prisma.Sql) => (ids === null ? Prisma.empty : Prisma.sql`AND ${column} = ANY(${[...ids]})`);
 
 /** Live contacts of enabled sites whose fingerprint differs from the ledger's (see the module comment). */
 export async function readChangedContacts(db: PrismaClient, scope: ChangeScope): Promise<ChangedRow[]> {

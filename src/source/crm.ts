@@ -66,4 +66,3 @@ export async function findKnownContactIds(db: PrismaClient, ids: readonly string
   const rows = await db.contact.findMany({ where: { id: { in: [...ids] }, siteId: crmSiteId }, select: { id: true } });
   return new Set(rows.map((r) => r.id));
 }
-

@@ -12,10 +12,12 @@ import { parseSiteKey, siteKey, type SiteKey } from '../domain/site.js';
 /** The stored holds, by site key (the planner's input). */
 export async function readHolds(db: PrismaClient): Promise<Map<SiteKey, Hold>> {
   const rows = await db.syncHold.findMany();
-  return new Map(rows.map((r) => {
-    const site = siteKey(r.chektDealerId, r.chektSiteId);
-    return [site, { site, reason: r.reason, deletes: r.deletes, managed: r.managed }];
-  }));
+  return new Map(
+    rows.map((r) => {
+      const site = siteKey(r.chektDealerId, r.chektSiteId);
+      return [site, { site, reason: r.reason, deletes: r.deletes, managed: r.managed }];
+    }),
+  );
 }
 
 /**
@@ -32,9 +34,7 @@ export async function saveHolds(
   keep: ReadonlySet<SiteKey> = new Set(),
 ): Promise<void> {
   const held = new Set(holds.map((h) => h.site));
-  const stale = scope === null
-    ? (await db.syncHold.findMany({ select: { chektDealerId: true, chektSiteId: true } })).map((r) => siteKey(r.chektDealerId, r.chektSiteId))
-    : scope;
+  const stale = scope === null ? (await db.syncHold.findMany({ select: { chektDealerId: true, chektSiteId: true } })).map((r) => siteKey(r.chektDealerId, r.chektSiteId)) : scope;
   const toClear = stale.filter((s) => !held.has(s) && !keep.has(s)).map(columnsOf);
   await db.$transaction([
     ...(toClear.length > 0 ? [db.syncHold.deleteMany({ where: { OR: toClear } })] : []),

@@ -36,12 +36,7 @@ const YIELD_EVERY = 2000;
  * site without a live contact is listed too (0 contacts: unreachable). Ordered by dealer and site.
  * @throws the Prisma/pg error when PostgreSQL cannot be read.
  */
-export async function readSiteReach(
-  db: Pick<PrismaClient, '$queryRaw'>,
-  rules: NormalizeRules,
-  crmSiteIds: readonly string[] | null,
-  options: ReachReadOptions = {},
-): Promise<SiteReachRow[]> {
+export async function readSiteReach(db: Pick<PrismaClient, '$queryRaw'>, rules: NormalizeRules, crmSiteIds: readonly string[] | null, options: ReachReadOptions = {}): Promise<SiteReachRow[]> {
   const { rewritten, cache } = options;
   if (crmSiteIds !== null && crmSiteIds.length === 0) return [];
   const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;

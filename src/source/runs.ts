@@ -150,10 +150,7 @@ export async function listQueuedOperations(db: PrismaClient, runId: string, limi
  * settled. `approveDeletes`: the run was an operator's approval. Older runs waiting on the same key are settled
  * by the new job ({@link finishOperation} settles every queued row of the key whose run read the CRM no later).
  */
-export async function newestQueuedByOpKey(
-  db: PrismaClient,
-  opKey: string,
-): Promise<{ runId: string; approveDeletes: boolean; operation: PlannedOperation } | null> {
+export async function newestQueuedByOpKey(db: PrismaClient, opKey: string): Promise<{ runId: string; approveDeletes: boolean; operation: PlannedOperation } | null> {
   const r = await db.syncOperation.findFirst({
     where: { opKey, outcome: 'queued', run: { status: 'running' } },
     orderBy: { createdAt: 'desc' },
@@ -163,7 +160,16 @@ export async function newestQueuedByOpKey(
 }
 
 /** A `sync_operations` row as the planned operation it records (enough to enqueue its job again). */
-function toPlanned(r: { kind: string; opKey: string; chektDealerId: string; chektSiteId: string; crmSiteId: string | null; externalContactId: string; chektContactId: string | null; reason: string | null }): PlannedOperation {
+function toPlanned(r: {
+  kind: string;
+  opKey: string;
+  chektDealerId: string;
+  chektSiteId: string;
+  crmSiteId: string | null;
+  externalContactId: string;
+  chektContactId: string | null;
+  reason: string | null;
+}): PlannedOperation {
   return {
     kind: r.kind as PlannedOperation['kind'],
     opKey: r.opKey,

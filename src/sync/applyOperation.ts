@@ -55,12 +55,7 @@ export interface Applied {
 }
 
 /** Runs one operation. `isRetry` is true when an earlier try of this job may have reached CHeKT. */
-export async function applyOperation(
-  deps: ApplyDeps,
-  job: OperationInHand,
-  ctx: OperationContext,
-  isRetry: boolean,
-): Promise<Applied> {
+export async function applyOperation(deps: ApplyDeps, job: OperationInHand, ctx: OperationContext, isRetry: boolean): Promise<Applied> {
   const site: SiteRef = { dealerId: job.dealerId, siteId: job.siteId };
   const action = decideAction({
     reason: job.reason,

@@ -21,10 +21,7 @@ import type { LockedSite, OperationInHand } from './ports/operations.js';
 export const MAX_WAIT_MS = 10 * 60_000;
 
 /** The gate's answer. */
-export type GateDecision =
-  | { readonly type: 'go' }
-  | { readonly type: 'wait'; readonly reason: string }
-  | { readonly type: 'hold'; readonly reason: string; readonly remaining: number };
+export type GateDecision = { readonly type: 'go' } | { readonly type: 'wait'; readonly reason: string } | { readonly type: 'hold'; readonly reason: string; readonly remaining: number };
 
 /** Decides whether a delete may run now; see the module comment. */
 export async function gateDelete(

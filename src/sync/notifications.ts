@@ -119,7 +119,11 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
       const pooled = answered === 0;
       lose(c, `no heartbeat for ${silentMs} ms`, {
         silentMs,
-        ...(pooled ? { hint: 'no heartbeat ever came back on this connection: a pooler in transaction mode (PgBouncer) cannot carry LISTEN; point LISTEN_DATABASE_URL at PostgreSQL or a session pool (and at the same database as DATABASE_URL: notifications stay within one database)' } : {}),
+        ...(pooled
+          ? {
+              hint: 'no heartbeat ever came back on this connection: a pooler in transaction mode (PgBouncer) cannot carry LISTEN; point LISTEN_DATABASE_URL at PostgreSQL or a session pool (and at the same database as DATABASE_URL: notifications stay within one database)',
+            }
+          : {}),
       });
       return;
     }

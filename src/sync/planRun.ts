@@ -119,7 +119,10 @@ async function readAll(deps: PlannerDeps, runId: string, shape: Shape, log: Logg
     const crmReadAt = await deps.store.crm.clock();
     const plan = shape.mode === 'changes' ? await planChangedContacts(deps, shape.crmSiteIds, log) : await reconcileSites(deps, shape, log);
     const withDeletes = countSiteOperations(plan.operations);
-    const counts = await deps.store.changes.readSiteCounts([...withDeletes.values()].map((s) => s.crmSiteId), deps.holdRules.windowSeconds);
+    const counts = await deps.store.changes.readSiteCounts(
+      [...withDeletes.values()].map((s) => s.crmSiteId),
+      deps.holdRules.windowSeconds,
+    );
     const totalManaged = withDeletes.size === 0 ? 0 : await deps.store.changes.countManaged(plan.crmSiteIds);
     const reach = await readRunReach(deps, shape, plan);
     return { stored, crmReadAt, plan, counts, totalManaged, reach };

@@ -25,11 +25,7 @@ export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'si
   for (let i = 0; i < selection.sites.length; i += 200) {
     const batch = selection.sites.slice(i, i + 200);
     const ids = batch.map((s) => s.crmSiteId);
-    const [contacts, ledger, fingerprints] = await Promise.all([
-      crm.readLiveContacts(ids),
-      ledgerStore.read(batch),
-      crm.readFingerprints(ids, deps.rules),
-    ]);
+    const [contacts, ledger, fingerprints] = await Promise.all([crm.readLiveContacts(ids), ledgerStore.read(batch), crm.readFingerprints(ids, deps.rules)]);
     const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.crmSiteId) ?? [], ledger.get(siteKey(site)) ?? [], siteErrors, log), {
       concurrency: deps.listConcurrency ?? 4,
     });
@@ -49,8 +45,7 @@ export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'si
       }
     }
   }
-  const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) =>
-    plans.flatMap((p) => pick(p).map((n) => ({ site: siteKey(p.site), ...n })));
+  const notes = (pick: (p: SitePlan) => ReadonlyArray<{ externalContactId: string; reason: string }>) => plans.flatMap((p) => pick(p).map((n) => ({ site: siteKey(p.site), ...n })));
   const unmanagedBySite: Record<string, number> = {};
   for (const p of plans) if (p.unmanaged > 0) unmanagedBySite[siteKey(p.site)] = p.unmanaged;
   return {

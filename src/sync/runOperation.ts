@@ -3,15 +3,7 @@ import { ChektCancelledError, ChektRateLimitedError, isChektError } from '../che
 import type { NormalizeRules } from '../domain/contact.js';
 import type { Logger } from '../logger.js';
 import { applyOperation, type ApplyResult } from './applyOperation.js';
-import {
-  DELETE_FAILED,
-  JobLockLostError,
-  type CallRecord,
-  type ChektForAttempt,
-  type OperationInHand,
-  type OperationStore,
-  type Settlement,
-} from './ports/operations.js';
+import { DELETE_FAILED, JobLockLostError, type CallRecord, type ChektForAttempt, type OperationInHand, type OperationStore, type Settlement } from './ports/operations.js';
 import type { RunCompletion } from './runCompletion.js';
 
 /**
@@ -111,7 +103,10 @@ export async function runOperation(deps: LifecycleDeps, attempt: Attempt): Promi
     const r = await applyUntilCurrent({ ...deps, chekt }, attempt, state, assertOwner);
     // Add before remove: look again shortly.
     if (r.outcome === 'wait') return { type: 'wait', delayMs: deps.deleteWaitMs ?? 1000 };
-    log.info({ kind: op.kind, appliedKind: r.appliedKind, outcome: r.outcome, reason: r.detail ?? undefined, passes: r.passes, traceIds: traceIds(), durationMs: Date.now() - started }, 'operation done');
+    log.info(
+      { kind: op.kind, appliedKind: r.appliedKind, outcome: r.outcome, reason: r.detail ?? undefined, passes: r.passes, traceIds: traceIds(), durationMs: Date.now() - started },
+      'operation done',
+    );
     return { type: 'done', result: r };
   } catch (err) {
     const fields = { kind: op.kind, attempt: attempt.attempt, traceIds: traceIds(), durationMs: Date.now() - started };

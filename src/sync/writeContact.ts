@@ -50,9 +50,7 @@ async function sendDroppingRefused<B extends CreateContactBody | UpdateContactBo
 
 /** The note for a dropped field (no value: the report carries no personal data). */
 function droppedNote(dropped: { field: string; reason: string }, value: unknown, written: 'created' | 'updated'): string {
-  return value === ''
-    ? `CHeKT refused to clear ${dropped.field}; left as it is`
-    : `CHeKT refused ${dropped.field} (${dropped.reason}); ${written} without it`;
+  return value === '' ? `CHeKT refused to clear ${dropped.field}; left as it is` : `CHeKT refused ${dropped.field} (${dropped.reason}); ${written} without it`;
 }
 
 /**
@@ -87,13 +85,7 @@ export async function updateContact(
  * before a retried create, whose first response may have been lost after CHeKT committed it, or after a
  * 409) and brings its fields up to date. Never creates a second copy.
  */
-export async function createOrAdopt(
-  chekt: ChektContactsApi,
-  rules: NormalizeRules,
-  site: SiteRef,
-  contact: DesiredContact,
-  lookFirst: boolean,
-): Promise<WriteResult> {
+export async function createOrAdopt(chekt: ChektContactsApi, rules: NormalizeRules, site: SiteRef, contact: DesiredContact, lookFirst: boolean): Promise<WriteResult> {
   if (lookFirst) {
     const existing = await findByExternalId(chekt, site, contact.externalContactId);
     if (existing) return adopt(chekt, rules, site, contact, existing);

@@ -21,20 +21,11 @@ export interface ChektParts {
  * counted (after the app is built). `signal` aborts every waiting and new request (the app is stopping).
  * `unlimitedRate`: no shared rate limit (tests that measure something else).
  */
-export function createChektParts(options: {
-  config: Config;
-  logger: Logger;
-  redis: RedisClient;
-  signal: AbortSignal;
-  metrics: () => Metrics;
-  unlimitedRate?: boolean;
-}): ChektParts {
+export function createChektParts(options: { config: Config; logger: Logger; redis: RedisClient; signal: AbortSignal; metrics: () => Metrics; unlimitedRate?: boolean }): ChektParts {
   const { config, logger, redis, metrics } = options;
   const onWait = (ms: number) => metrics().rateLimitWait.inc(ms / 1000);
   const key = rateLimitKey(config);
-  const rateLimiter = options.unlimitedRate
-    ? createUnlimitedRateLimiter({ onWait })
-    : createRedisRateLimiter({ redis, key, perMinute: config.chekt.rateLimitPerMinute, onWait });
+  const rateLimiter = options.unlimitedRate ? createUnlimitedRateLimiter({ onWait }) : createRedisRateLimiter({ redis, key, perMinute: config.chekt.rateLimitPerMinute, onWait });
   const reconcileLimiter = options.unlimitedRate
     ? createUnlimitedRateLimiter()
     : createRedisRateLimiter({ redis, key: `${key}:reconcile`, perMinute: Math.max(1, Math.floor((config.chekt.rateLimitPerMinute * config.sync.reconcileRateSharePercent) / 100)) });

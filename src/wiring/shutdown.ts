@@ -36,10 +36,7 @@ export async function closeWorkAndConnections(c: Closeable, force: boolean): Pro
     return;
   }
   const closing = Promise.all(workers.map((w) => w.close()));
-  const timedOut = await Promise.race([
-    closing.then(() => false),
-    new Promise<boolean>((r) => setTimeout(() => r(true), c.shutdownTimeoutMs).unref()),
-  ]);
+  const timedOut = await Promise.race([closing.then(() => false), new Promise<boolean>((r) => setTimeout(() => r(true), c.shutdownTimeoutMs).unref())]);
   await Promise.race([c.runCompletion?.flush(), sleep(1000)]);
   if (timedOut) {
     c.logger.warn({ timeoutMs: c.shutdownTimeoutMs }, 'jobs still running at shutdown timeout; they will be retried');

@@ -47,7 +47,9 @@ describe('alerts from two service processes', () => {
       ALERT_BEHIND_SECONDS: '3600',
     });
     await fx.db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('s', '71', '1', 'Depot')`);
-    await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number) VALUES ('k1', 's', 'Ana', 'Ruiz', '+44 7911 123456'), ('k2', 's', 'Ben', 'Okafor', '+44 7911 123457'), ('k3', 's', 'Cai', 'Wen', '+44 7911 123458')`);
+    await fx.db.$executeRawUnsafe(
+      `INSERT INTO contacts (id, site_id, first_name, last_name, phone_number) VALUES ('k1', 's', 'Ana', 'Ruiz', '+44 7911 123456'), ('k2', 's', 'Ben', 'Okafor', '+44 7911 123457'), ('k3', 's', 'Cai', 'Wen', '+44 7911 123458')`,
+    );
     for (let i = 0; i < 2; i++) children.push(start('src/main.ts', [], fx.env));
     await until('the first sync', () => fx.sandbox.contacts('71', '1').length === 3, 60_000);
   }, 90_000);
@@ -78,7 +80,11 @@ describe('alerts from two service processes', () => {
     await until('hold.cleared', () => events('hold.cleared').length > 0);
     await sleep(2000); // several more passes of both processes: nothing is announced twice
 
-    expect(delivered().map((g) => g.body.event).sort()).toEqual(['hold.cleared', 'hold.created', 'operations.failed', 'sync.behind', 'sync.caught_up']);
+    expect(
+      delivered()
+        .map((g) => g.body.event)
+        .sort(),
+    ).toEqual(['hold.cleared', 'hold.created', 'operations.failed', 'sync.behind', 'sync.caught_up']);
     expect(events('hold.created')[0]!.body).toMatchObject({ site: '71/1', deletes: 2, managed: 3, text: expect.stringContaining('site 71/1') });
     expect(events('sync.behind')[0]!.body).toMatchObject({ site: '71/9', externalContactId: 'late', thresholdSeconds: 3600 });
     expect(events('sync.behind')[0]!.body.ageSeconds).toBeGreaterThanOrEqual(7200);
@@ -141,7 +147,10 @@ describe('a dead webhook', () => {
     expect(await detectChanges(h.app.db, rules)).toEqual([]);
     await h.app.db.syncHold.deleteMany({});
     await h.app.db.syncHold.create({ data: { chektDealerId: '72', chektSiteId: '6', reason: 'second', deletes: 4, managed: 4, heldAt: new Date(Date.now() + 1000) } });
-    expect((await detectChanges(h.app.db, rules)).map((f) => [f.event, 'reason' in f ? f.reason : null])).toEqual([['hold.cleared', 'first'], ['hold.created', 'second']]);
+    expect((await detectChanges(h.app.db, rules)).map((f) => [f.event, 'reason' in f ? f.reason : null])).toEqual([
+      ['hold.cleared', 'first'],
+      ['hold.created', 'second'],
+    ]);
     await h.app.db.syncHold.deleteMany({});
     expect((await detectChanges(h.app.db, rules)).map((f) => f.event)).toEqual(['hold.cleared']);
   });
@@ -149,17 +158,23 @@ describe('a dead webhook', () => {
   test('site.unreachable once when no contact can be texted; site.reachable once when a mobile is added; no duplicate', async () => {
     const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules, reachCheckSeconds: 0 };
     await detectChanges(h.app.db, rules); // what earlier tests left (site 72/1's contact has no phone) is announced first
-    await seedCrm(h, [{ id: 'u', dealerId: '73', siteId: '1' }], [
-      { id: 'u1', siteId: 'u', firstName: 'Gil', lastName: 'Ross', phoneNumber: '+44 20 7946 0958' },
-      { id: 'u2', siteId: 'u', firstName: 'Hal', lastName: 'Ito', phoneNumber: '+1 800 555 0199' },
-    ]);
+    await seedCrm(
+      h,
+      [{ id: 'u', dealerId: '73', siteId: '1' }],
+      [
+        { id: 'u1', siteId: 'u', firstName: 'Gil', lastName: 'Ross', phoneNumber: '+44 20 7946 0958' },
+        { id: 'u2', siteId: 'u', firstName: 'Hal', lastName: 'Ito', phoneNumber: '+1 800 555 0199' },
+      ],
+    );
     const passes = await Promise.all(Array.from({ length: 6 }, () => detectChanges(h.app.db, rules)));
     const down = { event: 'site.unreachable', site: '73/1', contacts: 2, reason: '2 contacts: 1 landline, 1 toll-free' };
     expect(passes.flat()).toEqual([down]);
     expect(await detectChanges(h.app.db, rules)).toEqual([]);
     const row = await h.app.db.syncAlert.findFirstOrThrow({ where: { event: 'site.unreachable', body: { path: ['site'], equals: '73/1' } } });
     expect(row.body).toEqual({
-      id: row.id, at: expect.any(String), ...down,
+      id: row.id,
+      at: expect.any(String),
+      ...down,
       text: 'chekt-contact-sync: site 73/1 is unreachable: no contact CHeKT can text (2 contacts: 1 landline, 1 toll-free). Add a mobile number in the CRM: /console/sites/73/1',
     });
     // Still unreachable with another reason: not announced again.
@@ -173,7 +188,9 @@ describe('a dead webhook', () => {
     expect(await detectChanges(h.app.db, rules)).toEqual([]);
     const upRow = await h.app.db.syncAlert.findFirstOrThrow({ where: { event: 'site.reachable' } });
     expect(upRow.body).toEqual({
-      id: upRow.id, at: expect.any(String), ...up,
+      id: upRow.id,
+      at: expect.any(String),
+      ...up,
       text: 'chekt-contact-sync: site 73/1 is reachable again: 1 of 2 contacts CHeKT can text (2 contacts: 1 mobile, 1 landline).',
     });
     expect(await h.app.db.syncAlert.count({ where: { event: { in: ['site.unreachable', 'site.reachable'] }, body: { path: ['site'], equals: '73/1' } } })).toBe(2);

@@ -24,10 +24,14 @@ let ui: BrowserFixture;
 (skip ? describe.skip : describe)('dashboard in Chromium', () => {
   beforeAll(async () => {
     h = await createHarness('browser');
-    await seedCrm(h, [{ id: 'b', dealerId: '51', siteId: '3' }], [
-      { id: 'b1', siteId: 'b', firstName: 'Aiko', lastName: 'Mori' },
-      { id: 'b2', siteId: 'b', firstName: 'Bram', lastName: 'Visser' },
-    ]);
+    await seedCrm(
+      h,
+      [{ id: 'b', dealerId: '51', siteId: '3' }],
+      [
+        { id: 'b1', siteId: 'b', firstName: 'Aiko', lastName: 'Mori' },
+        { id: 'b2', siteId: 'b', firstName: 'Bram', lastName: 'Visser' },
+      ],
+    );
     const report = await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 });
     expect(report.counts).toEqual({ create: { succeeded: 2 } });
     ui = await startBrowserFixture(h.app, { width: 1280, height: 800 });
@@ -58,7 +62,10 @@ let ui: BrowserFixture;
     await page.getByText('sync-control').first().waitFor();
     await page.goto('/admin/queues/queue/contact-operations?status=completed');
     // A completed operation job: its id starts with "op/" (queue/producer.ts), shown on its card.
-    await page.getByText(/op\/51\/3\/b[12]/).first().waitFor();
+    await page
+      .getByText(/op\/51\/3\/b[12]/)
+      .first()
+      .waitFor();
     await page.waitForLoadState('networkidle');
     expect(foreign).toEqual([]);
     // bull-board links back to the console, from the menu at the end of its header.

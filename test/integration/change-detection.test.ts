@@ -74,7 +74,12 @@ describe('change ticks', () => {
       'DELETE /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId': 1,
     });
     expect(h.sandbox.contacts('10', '1').find((c) => c.external_contact_id === 'c1')?.phone_number).toBe('+12015550199');
-    expect(h.sandbox.contacts('10', '2').map((c) => c.external_contact_id).sort()).toEqual(['c4', 'c6']);
+    expect(
+      h.sandbox
+        .contacts('10', '2')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['c4', 'c6']);
   });
 
   test('an edit that normalises to the same values (white space, another phone spelling) makes no call', async () => {
@@ -132,10 +137,12 @@ describe('a site new to the CRM', () => {
     h.sandbox.addSite('10', '3');
     h.sandbox.seedContact('10', '3', { external_contact_id: 'n1', first_name: 'Nia', last_name: 'Old', phone_number: null, email: null });
     h.sandbox.seedContact('10', '3', { external_contact_id: 'dealer-own', first_name: 'Dee', last_name: 'Portal', phone_number: null, email: null });
-    await h.app.db.contact.createMany({ data: [
-      { id: 'n1', siteId: 's3', firstName: 'Nia', lastName: 'Old' },
-      { id: 'n2', siteId: 's3', firstName: 'Ned', lastName: 'New' },
-    ] });
+    await h.app.db.contact.createMany({
+      data: [
+        { id: 'n1', siteId: 's3', firstName: 'Nia', lastName: 'Old' },
+        { id: 'n2', siteId: 's3', firstName: 'Ned', lastName: 'New' },
+      ],
+    });
     h.sandbox.resetStats();
     const report = await changeTick();
     expect(report.counts).toEqual({ create: { succeeded: 1 } });
@@ -144,7 +151,12 @@ describe('a site new to the CRM', () => {
       'GET /partner/v1/dealers/:dealerId/sites/:siteId/contacts': 1,
       'POST /partner/v1/dealers/:dealerId/sites/:siteId/contacts': 1,
     });
-    expect(h.sandbox.contacts('10', '3').map((c) => c.external_contact_id).sort()).toEqual(['dealer-own', 'n1', 'n2']);
+    expect(
+      h.sandbox
+        .contacts('10', '3')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['dealer-own', 'n1', 'n2']);
     h.sandbox.resetStats();
     await changeTick();
     expect(h.sandbox.stats().total).toBe(0);

@@ -77,7 +77,11 @@ function harness(opts: { auth?: ChektAuthConfig; timeoutMs?: number; maxRateLimi
 }
 
 const john = { external_contact_id: 'crm-1', first_name: 'John', last_name: 'Doe', phone_number: '1234567890', email: 'john.doe@example.com' };
-const errorOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
+const errorOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
 
 describe('ChektClient against the sandbox', () => {
   it('round-trips all five endpoints', async () => {
@@ -102,7 +106,10 @@ describe('ChektClient against the sandbox', () => {
   it('encodes path ids', async () => {
     const { client } = harness();
     await errorOf(client.getContact(site, '../1?x=/y'));
-    const paths = sandbox.requests().map((r) => r.path).filter((p) => p.startsWith('/partner'));
+    const paths = sandbox
+      .requests()
+      .map((r) => r.path)
+      .filter((p) => p.startsWith('/partner'));
     expect(paths).toEqual(['/partner/v1/dealers/12345/sites/1/contacts/..%2F1%3Fx%3D%2Fy']);
   });
 
@@ -370,7 +377,10 @@ describe('ChektClient against odd responses', () => {
 
   it('a PUT answered 204 or without the contact counts as applied, echoing what was sent', async () => {
     const body = { first_name: 'Ann', last_name: 'Lee', phone_number: '+12015550123', email: '' };
-    for (const r of [{ status: 204, body: '' }, { status: 200, body: '{"success":true}' }]) {
+    for (const r of [
+      { status: 204, body: '' },
+      { status: 200, body: '{"success":true}' },
+    ]) {
       reply = r;
       expect(await client().updateContact(site, '9', body)).toEqual({
         contactId: '9',

@@ -30,9 +30,7 @@ afterEach(async () => {
 
 async function grantTimes(limiters: RateLimiter[], perLimiter: number): Promise<number[]> {
   const times: number[] = [];
-  await Promise.all(
-    limiters.flatMap((l) => Array.from({ length: perLimiter }, () => l.acquire().then(() => void times.push(Date.now())))),
-  );
+  await Promise.all(limiters.flatMap((l) => Array.from({ length: perLimiter }, () => l.acquire().then(() => void times.push(Date.now())))));
   return times.sort((x, y) => x - y);
 }
 

@@ -170,7 +170,9 @@ describe('TokenProvider (client_secret)', () => {
 
   it('maps a refused connection to a retryable ChektTokenError', async () => {
     const port = await freePort();
-    const err = await provider({ tokenUrl: `http://127.0.0.1:${port}/oauth/token` }).getToken().catch((e: unknown) => e);
+    const err = await provider({ tokenUrl: `http://127.0.0.1:${port}/oauth/token` })
+      .getToken()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'ChektTokenError', status: undefined, code: 'ECONNREFUSED', retryable: true });
   });
 

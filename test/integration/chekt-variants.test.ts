@@ -12,11 +12,15 @@ const sync = () => runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, ti
 
 beforeAll(async () => {
   h = await createHarness('variants');
-  await seedCrm(h, [{ id: 's', dealerId: '4', siteId: '2' }], [
-    { id: 'v1', siteId: 's', firstName: 'Anne', lastName: 'Paris', phoneNumber: '+33 1 42 68 53 00' },
-    { id: 'v2', siteId: 's', firstName: 'Sam', lastName: 'Seoul', phoneNumber: '+82 2-312-3456', email: 'sam@example.kr' },
-    { id: 'v3', siteId: 's', firstName: 'Ext', lastName: 'Office', phoneNumber: '201-555-0126 ext. 12' },
-  ]);
+  await seedCrm(
+    h,
+    [{ id: 's', dealerId: '4', siteId: '2' }],
+    [
+      { id: 'v1', siteId: 's', firstName: 'Anne', lastName: 'Paris', phoneNumber: '+33 1 42 68 53 00' },
+      { id: 'v2', siteId: 's', firstName: 'Sam', lastName: 'Seoul', phoneNumber: '+82 2-312-3456', email: 'sam@example.kr' },
+      { id: 'v3', siteId: 's', firstName: 'Ext', lastName: 'Office', phoneNumber: '201-555-0126 ext. 12' },
+    ],
+  );
 }, 60_000);
 
 afterAll(async () => {

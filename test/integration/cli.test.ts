@@ -92,10 +92,13 @@ describe('npm run sync', () => {
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(report.counts).toEqual({ create: { succeeded: 2, failed: 1 } });
-    expect(report.failures).toEqual([
-      expect.objectContaining({ dealerId: '55', siteId: '1', externalContactId: 'x3', kind: 'create', error: expect.stringMatching(/status 400/) }),
-    ]);
-    expect(sandbox.contacts('55', '1').map((c) => [c.external_contact_id, c.phone_number]).sort()).toEqual([
+    expect(report.failures).toEqual([expect.objectContaining({ dealerId: '55', siteId: '1', externalContactId: 'x3', kind: 'create', error: expect.stringMatching(/status 400/) })]);
+    expect(
+      sandbox
+        .contacts('55', '1')
+        .map((c) => [c.external_contact_id, c.phone_number])
+        .sort(),
+    ).toEqual([
       ['x1', '+5511912345678'],
       ['x2', null],
     ]);
@@ -127,11 +130,14 @@ describe('npm run sync', () => {
     const audit = await db.syncAudit.findMany();
     expect(audit).toEqual([
       expect.objectContaining({
-        role: 'cli', action: 'hold.approve', target: '55/1', outcome: 'succeeded', detail: `run ${report.runId}`,
+        role: 'cli',
+        action: 'hold.approve',
+        target: '55/1',
+        outcome: 'succeeded',
+        detail: `run ${report.runId}`,
         actor: expect.stringMatching(/^.+@.+$/),
         params: { holds: [{ site: '55/1', reason: expect.stringMatching(/2 of 3/), externalContactIds: ['x2', 'x3'] }], dryRun: false, via: 'cli' },
       }),
     ]);
   }, 120_000);
 });
-

@@ -12,7 +12,9 @@ import { join } from 'node:path';
 const hasCompose = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
 if (!hasCompose) process.stderr.write('compose-config.test.ts skipped: `docker compose` is not installed\n');
 
-interface Rendered { services: Record<string, { environment?: Record<string, string> }> }
+interface Rendered {
+  services: Record<string, { environment?: Record<string, string> }>;
+}
 
 /** `docker compose config --format json` in a directory holding the compose file and `env` as its .env. */
 function render(env: string | null): { rendered: Rendered; stderr: string } {

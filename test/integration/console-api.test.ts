@@ -26,12 +26,19 @@ async function settled(runId: string): Promise<Record<string, unknown>> {
 
 beforeAll(async () => {
   h = await createHarness('console_api');
-  await seedCrm(h, [{ id: 'a', dealerId: '61', siteId: '1' }, { id: 'b', dealerId: '61', siteId: '2' }], [
-    { id: 'c1', siteId: 'a', firstName: 'Ada', lastName: 'Lind' },
-    { id: 'c2', siteId: 'a', firstName: 'Bo', lastName: 'Ek' },
-    { id: 'c3', siteId: 'a', firstName: 'Cy', lastName: 'Oh' },
-    { id: 'f1', siteId: 'b', firstName: 'Di', lastName: 'Ng' },
-  ]);
+  await seedCrm(
+    h,
+    [
+      { id: 'a', dealerId: '61', siteId: '1' },
+      { id: 'b', dealerId: '61', siteId: '2' },
+    ],
+    [
+      { id: 'c1', siteId: 'a', firstName: 'Ada', lastName: 'Lind' },
+      { id: 'c2', siteId: 'a', firstName: 'Bo', lastName: 'Ek' },
+      { id: 'c3', siteId: 'a', firstName: 'Cy', lastName: 'Oh' },
+      { id: 'f1', siteId: 'b', firstName: 'Di', lastName: 'Ng' },
+    ],
+  );
   h.sandbox.setFaults({ rejectExternalContactIds: ['f1'] });
   const first = await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 });
   expect(first.status).toBe('completed_with_failures');
@@ -86,7 +93,12 @@ describe('operator API', () => {
     expect(await h.app.db.syncHold.count()).toBe(0);
     const audit = (await (await as('viewer', '/api/audit')).json()) as { items: Array<Record<string, unknown>>; nextCursor: string | null };
     expect(audit.items[0]).toMatchObject({
-      actor: CREDENTIALS.admin.user, role: 'operator', action: 'hold.approve', target: '61/1', outcome: 'succeeded', detail: `run ${runId}`,
+      actor: CREDENTIALS.admin.user,
+      role: 'operator',
+      action: 'hold.approve',
+      target: '61/1',
+      outcome: 'succeeded',
+      detail: `run ${runId}`,
       params: { deletes: 2, managed: 3, externalContactIds: ['c2', 'c3'], via: 'api' },
     });
     expect(Date.parse(audit.items[0]!.at as string)).toBeLessThanOrEqual(Date.parse(run.startedAt as string));
@@ -163,8 +175,7 @@ describe('operator API', () => {
   });
 
   test('console actions: a dry-run preview, then the real resync, and a retry of failed contacts; each 303 to its run and audited', async () => {
-    const form = (path: string, body: string) =>
-      as('admin', path, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: http.base }, body });
+    const form = (path: string, body: string) => as('admin', path, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: http.base }, body });
     const preview = await form('/console/sites/61/2/resync', 'dryRun=true');
     expect(preview.status).toBe(303);
     const previewRun = preview.headers.get('location')!.replace('/console/runs/', '');
@@ -200,4 +211,3 @@ describe('operator API', () => {
     expect(after).toEqual(before);
   });
 });
-

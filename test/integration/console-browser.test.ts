@@ -23,12 +23,16 @@ let hook: Awaited<ReturnType<typeof receiver>>;
   beforeAll(async () => {
     hook = await receiver();
     h = await createHarness('console_browser', { env: { ALERT_WEBHOOK_URL: hook.url, ALERT_CHECK_INTERVAL_MS: '200' } });
-    await seedCrm(h, [{ id: 'a', dealerId: '81', siteId: '1', name: 'Harbour Depot' }], [
-      // A mobile left after the deletes: the site stays reachable, so the hold is the one alert.
-      { id: 'c1', siteId: 'a', firstName: 'Aiko', lastName: 'Mori', phoneNumber: '+44 7911 123456' },
-      { id: 'c2', siteId: 'a', firstName: 'Bram', lastName: 'Visser' },
-      { id: 'c3', siteId: 'a', firstName: 'Chidi', lastName: 'Obi' },
-    ]);
+    await seedCrm(
+      h,
+      [{ id: 'a', dealerId: '81', siteId: '1', name: 'Harbour Depot' }],
+      [
+        // A mobile left after the deletes: the site stays reachable, so the hold is the one alert.
+        { id: 'c1', siteId: 'a', firstName: 'Aiko', lastName: 'Mori', phoneNumber: '+44 7911 123456' },
+        { id: 'c2', siteId: 'a', firstName: 'Bram', lastName: 'Visser' },
+        { id: 'c3', siteId: 'a', firstName: 'Chidi', lastName: 'Obi' },
+      ],
+    );
     expect((await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 })).counts).toEqual({ create: { succeeded: 3 } });
     await h.app.db.contact.updateMany({ where: { id: { in: ['c2', 'c3'] } }, data: { deletedAt: new Date() } });
     expect((await runSync(h.app, { trigger: 'cli', dryRun: false, sites: [], timeoutMs: 60_000 })).status).toBe('held');
@@ -55,7 +59,14 @@ let hook: Awaited<ReturnType<typeof receiver>>;
     await page.getByText('Deletes an approval runs (2)').waitFor();
     expect(await page.getByRole('button').count()).toBe(0);
     // The page itself cannot even send one (its Content-Security-Policy allows no fetch); forged outside the page:
-    expect(await page.evaluate(() => fetch('/console/sites/81/1/approve', { method: 'POST' }).then(() => 'sent', () => 'blocked'))).toBe('blocked');
+    expect(
+      await page.evaluate(() =>
+        fetch('/console/sites/81/1/approve', { method: 'POST' }).then(
+          () => 'sent',
+          () => 'blocked',
+        ),
+      ),
+    ).toBe('blocked');
     const forged = await page.request.post('/console/sites/81/1/approve', { form: {}, headers: { origin: ui.base } });
     expect(forged.status()).toBe(403);
     expect(await forged.json()).toMatchObject({ error: { code: 'forbidden' } });
@@ -64,7 +75,7 @@ let hook: Awaited<ReturnType<typeof receiver>>;
     expect(foreign).toEqual([]);
   });
 
-  test('a page on another site posting the approval with the operator\'s credentials is refused 403 csrf', async () => {
+  test("a page on another site posting the approval with the operator's credentials is refused 403 csrf", async () => {
     const c = await ui.context(CREDENTIALS.admin);
     await c.route('http://evil.test/**', (route) =>
       route.fulfill({ contentType: 'text/html', body: `<form method="POST" action="${ui.base}/console/sites/81/1/approve"></form><script>document.forms[0].submit()</script>` }),
@@ -108,6 +119,9 @@ let hook: Awaited<ReturnType<typeof receiver>>;
     await screenshot(page, 'console-audit');
     expect(foreign).toEqual([]);
     for (let i = 0; i < 100 && hook.got.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(hook.got.map((g) => [g.body.event, g.body.site])).toEqual([['hold.created', '81/1'], ['hold.cleared', '81/1']]);
+    expect(hook.got.map((g) => [g.body.event, g.body.site])).toEqual([
+      ['hold.created', '81/1'],
+      ['hold.cleared', '81/1'],
+    ]);
   }, 60_000);
 });

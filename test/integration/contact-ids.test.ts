@@ -18,10 +18,14 @@ const wireId = (storeId: number) => (OFFSET + BigInt(storeId)).toString();
 
 beforeAll(async () => {
   h = await createHarness('bigids', { sandbox: { contactIdOffset: OFFSET.toString() } });
-  await seedCrm(h, [{ id: 'site', dealerId: '5', siteId: '50' }], [
-    { id: 'b1', siteId: 'site', firstName: 'Ada', lastName: 'Lovelace', phoneNumber: '+1 201 555 0101' },
-    { id: 'b2', siteId: 'site', firstName: 'Bob', lastName: 'Byte', phoneNumber: '+1 201 555 0102' },
-  ]);
+  await seedCrm(
+    h,
+    [{ id: 'site', dealerId: '5', siteId: '50' }],
+    [
+      { id: 'b1', siteId: 'site', firstName: 'Ada', lastName: 'Lovelace', phoneNumber: '+1 201 555 0101' },
+      { id: 'b2', siteId: 'site', firstName: 'Bob', lastName: 'Byte', phoneNumber: '+1 201 555 0102' },
+    ],
+  );
   // b1 already exists in CHeKT (store id 1 → wire id 9007199254740993): the reconcile adopts it.
   h.sandbox.seedContact('5', '50', { external_contact_id: 'b1', first_name: 'Ada', last_name: 'Lovelace', phone_number: '+12015550101', email: null });
   await h.app.startWorkers();
@@ -81,10 +85,14 @@ describe('a contact_id that cannot be addressed', () => {
   let u: Harness;
   beforeAll(async () => {
     u = await createHarness('oddids', { sandbox: { fractionalContactIds: ['u1'] } });
-    await seedCrm(u, [{ id: 'site', dealerId: '6', siteId: '60' }], [
-      { id: 'u1', siteId: 'site', firstName: 'Una', lastName: 'Odd', phoneNumber: '+1 201 555 0121' },
-      { id: 'u2', siteId: 'site', firstName: 'Vic', lastName: 'Even', phoneNumber: '+1 201 555 0122' },
-    ]);
+    await seedCrm(
+      u,
+      [{ id: 'site', dealerId: '6', siteId: '60' }],
+      [
+        { id: 'u1', siteId: 'site', firstName: 'Una', lastName: 'Odd', phoneNumber: '+1 201 555 0121' },
+        { id: 'u2', siteId: 'site', firstName: 'Vic', lastName: 'Even', phoneNumber: '+1 201 555 0122' },
+      ],
+    );
     u.sandbox.seedContact('6', '60', { external_contact_id: 'u1', first_name: 'Una', last_name: 'Odd', phone_number: '+12015550121', email: null });
     await u.app.startWorkers();
   }, 60_000);
@@ -99,7 +107,12 @@ describe('a contact_id that cannot be addressed', () => {
     expect(report.sites.errors).toEqual([]);
     expect(report.counts).toEqual({ create: { succeeded: 1 } });
     expect(report.invalid).toEqual([{ site: '6/60', externalContactId: 'u1', reason: expect.stringMatching(/contact_id 1\.5, not a whole number .*cannot be addressed/) }]);
-    expect(u.sandbox.contacts('6', '60').map((c) => c.external_contact_id).sort()).toEqual(['u1', 'u2']);
+    expect(
+      u.sandbox
+        .contacts('6', '60')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['u1', 'u2']);
     const row = await u.app.db.syncLedger.findFirst({ where: { externalContactId: 'u1' } });
     expect(row).toMatchObject({ lastOutcome: 'skipped', chektContactId: null, lastError: expect.stringMatching(/cannot be addressed/) });
   });

@@ -11,14 +11,22 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
  */
 
 let h: Harness;
-const ext = () => h.sandbox.contacts('3', '30').map((c) => c.external_contact_id).sort();
+const ext = () =>
+  h.sandbox
+    .contacts('3', '30')
+    .map((c) => c.external_contact_id)
+    .sort();
 
 beforeAll(async () => {
   h = await createHarness('crmfail', { env: { DB_STATEMENT_TIMEOUT_MS: '800' } });
-  await seedCrm(h, [{ id: 's', dealerId: '3', siteId: '30' }], [
-    { id: 'p1', siteId: 's', firstName: 'Ana', lastName: 'One' },
-    { id: 'p2', siteId: 's', firstName: 'Ben', lastName: 'Two' },
-  ]);
+  await seedCrm(
+    h,
+    [{ id: 's', dealerId: '3', siteId: '30' }],
+    [
+      { id: 'p1', siteId: 's', firstName: 'Ana', lastName: 'One' },
+      { id: 'p2', siteId: 's', firstName: 'Ben', lastName: 'Two' },
+    ],
+  );
   await h.app.startWorkers();
   await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
   expect(ext()).toEqual(['p1', 'p2']);

@@ -20,11 +20,15 @@ const find = (ext: string) => h.sandbox.contacts('5', '50').find((c) => c.extern
 
 beforeAll(async () => {
   h = await createHarness('drift');
-  await seedCrm(h, [{ id: 'site', dealerId: '5', siteId: '50' }], [
-    { id: 'd1', siteId: 'site', firstName: 'Ida', lastName: 'Park', phoneNumber: '+1 201 555 0101', email: 'ida@example.com' },
-    { id: 'd2', siteId: 'site', firstName: 'Jon', lastName: 'Ruiz', phoneNumber: '+1 201 555 0102', email: null },
-    { id: 'd3', siteId: 'site', firstName: 'Kai', lastName: 'Sato', phoneNumber: null, email: 'kai@example.com' },
-  ]);
+  await seedCrm(
+    h,
+    [{ id: 'site', dealerId: '5', siteId: '50' }],
+    [
+      { id: 'd1', siteId: 'site', firstName: 'Ida', lastName: 'Park', phoneNumber: '+1 201 555 0101', email: 'ida@example.com' },
+      { id: 'd2', siteId: 'site', firstName: 'Jon', lastName: 'Ruiz', phoneNumber: '+1 201 555 0102', email: null },
+      { id: 'd3', siteId: 'site', firstName: 'Kai', lastName: 'Sato', phoneNumber: null, email: 'kai@example.com' },
+    ],
+  );
   await h.app.startWorkers();
   await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 });
   h.sandbox.seedContact('5', '50', { external_contact_id: 'portal-1', first_name: 'Pat', last_name: 'Portal', phone_number: null, email: null });

@@ -78,7 +78,10 @@ test('a worker frozen past its lock while its create waits on the token does not
     expect(ledger.chektContactId).toBe(String(inChekt[0]!.contact_id));
     expect(ledger.lastOutcome).toBe('succeeded');
 
-    for (const [name, c] of [['A', a], ['B', b]] as const) {
+    for (const [name, c] of [
+      ['A', a],
+      ['B', b],
+    ] as const) {
       // A child that already exited would never emit 'exit' again: say so instead of waiting for it.
       if (!isRunning(c)) throw new Error(`worker ${name} exited early (${c.exitCode ?? c.signalCode})`);
       c.kill('SIGTERM');
@@ -89,7 +92,11 @@ test('a worker frozen past its lock while its create waits on the token does not
   } catch (err) {
     // Where it got to and what the workers said, to tell a slow machine from a wrong behaviour.
     console.error(phase.lines.join('\n'));
-    for (const [name, c] of [['A', children[0]], ['B', children[1]]] as const) console.error(`worker ${name} output:\n${c?.out.join('').slice(-4000) ?? '(not started)'}`);
+    for (const [name, c] of [
+      ['A', children[0]],
+      ['B', children[1]],
+    ] as const)
+      console.error(`worker ${name} output:\n${c?.out.join('').slice(-4000) ?? '(not started)'}`);
     throw err;
   } finally {
     await h.close();

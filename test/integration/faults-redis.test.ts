@@ -48,10 +48,14 @@ describe('Redis loses the queues while the service runs', () => {
     await h.app.db.contact.update({ where: { id: edited.id }, data: { lastName: 'Afterloss' } });
     await h.app.db.contact.create({ data: { id: 'rempty-new', siteId: edited.siteId, firstName: 'Nora', lastName: 'New' } });
 
-    await pollUntil('CHeKT equal to the CRM', async () => {
-      const cmp = await compareWithCrm(h.app.db, h.sandbox);
-      return cmp.mismatches.length === 0 && cmp.inChekt === cmp.expected && cmp.duplicates.length === 0;
-    }, { timeoutMs: (tickSeconds + 20) * 1000, intervalMs: 250 });
+    await pollUntil(
+      'CHeKT equal to the CRM',
+      async () => {
+        const cmp = await compareWithCrm(h.app.db, h.sandbox);
+        return cmp.mismatches.length === 0 && cmp.inChekt === cmp.expected && cmp.duplicates.length === 0;
+      },
+      { timeoutMs: (tickSeconds + 20) * 1000, intervalMs: 250 },
+    );
     const tookMs = Date.now() - lostAt;
     await expectConverged(h);
     for (const service of services) expect(service.exitCode).toBeNull();
@@ -69,7 +73,10 @@ describe('Redis loses the queues while the service runs', () => {
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
     const total = summary.totals.creates;
     expect(total).toBe(20);
-    const ids = (await h.app.operationsQueue.getWaiting()).map((j) => j.id!).sort().slice(0, 5);
+    const ids = (await h.app.operationsQueue.getWaiting())
+      .map((j) => j.id!)
+      .sort()
+      .slice(0, 5);
     expect(ids).toHaveLength(5);
     // Delete only the job hashes: the ids stay in the wait list, as after an eviction of the hash keys.
     const r = new Redis(h.config.redisUrl);
@@ -83,7 +90,12 @@ describe('Redis loses the queues while the service runs', () => {
     expect(counts.map((c) => [c.outcome, c._count._all])).toEqual([['succeeded', total]]);
     const dropped = h.logs.filter((l) => l.msg === 'operation job data unreadable (evicted or deleted from Redis); dropped without writing, rebuilding it from PostgreSQL');
     expect(dropped.map((l) => l.jobId).sort()).toEqual(ids);
-    expect(h.logs.filter((l) => l.msg === 'operation job rebuilt from PostgreSQL').map((l) => l.jobId).sort()).toEqual(ids);
+    expect(
+      h.logs
+        .filter((l) => l.msg === 'operation job rebuilt from PostgreSQL')
+        .map((l) => l.jobId)
+        .sort(),
+    ).toEqual(ids);
     // Nothing was written from the unreadable jobs: every ledger row names its site and contact, and holds a contact_id.
     const ledger = await h.app.db.syncLedger.findMany();
     expect(ledger).toHaveLength(total);
@@ -101,7 +113,9 @@ describe('Redis loses the queues while the service runs', () => {
     const redis = await privateRedis(['--maxmemory', '3mb', '--maxmemory-policy', 'allkeys-lru', '--maxmemory-samples', '10']);
     cleanups.push(() => redis.kill());
     await redis.start();
-    const h = cleanups.track(await createBacklog('rlru', 20, 300, { REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: 'true', RECOVERY_INTERVAL_SECONDS: '1', SYNC_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'info' }, 63));
+    const h = cleanups.track(
+      await createBacklog('rlru', 20, 300, { REDIS_URL: redis.url, REDIS_ALLOW_EVICTION: 'true', RECOVERY_INTERVAL_SECONDS: '1', SYNC_INTERVAL_SECONDS: '3600', LOG_LEVEL: 'info' }, 63),
+    );
     const { runId, summary } = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
     const total = summary.totals.creates;
     expect(total).toBeGreaterThan(290);
@@ -141,4 +155,3 @@ describe('Redis loses the queues while the service runs', () => {
     expect(committedWrites(h.sandbox).POST).toBe(total);
   }, 90_000);
 });
-

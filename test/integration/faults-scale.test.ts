@@ -155,7 +155,14 @@ describe('time zones: CRM sessions in America/Los_Angeles, the service in Asia/S
   let crm: pg.Client;
 
   beforeAll(async () => {
-    fx = await createProcessFixture('ftz', [{ dealerId: '77', siteId: '1' }, { dealerId: '77', siteId: '2' }], { TZ, LOG_LEVEL: 'info', FAILED_RETRY_COOLDOWN_SECONDS: '3600' });
+    fx = await createProcessFixture(
+      'ftz',
+      [
+        { dealerId: '77', siteId: '1' },
+        { dealerId: '77', siteId: '2' },
+      ],
+      { TZ, LOG_LEVEL: 'info', FAILED_RETRY_COOLDOWN_SECONDS: '3600' },
+    );
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
     await admin.connect();
     try {
@@ -201,7 +208,7 @@ describe('time zones: CRM sessions in America/Los_Angeles, the service in Asia/S
     return r.rows.map((row: Record<string, string | null>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? null : Number(v)])));
   }
 
-  test('a sync converges; run times and the failed contact\'s cool-down and pending time are not shifted', async () => {
+  test("a sync converges; run times and the failed contact's cool-down and pending time are not shifted", async () => {
     expect((await crm.query('SHOW timezone')).rows[0].TimeZone).toBe(DB_TZ);
     fx.sandbox.setFaults({ rejectExternalContactIds: ['tz-bad'] });
 
@@ -226,9 +233,12 @@ describe('time zones: CRM sessions in America/Los_Angeles, the service in Asia/S
       expect(ms).toBeGreaterThanOrEqual(from - 2000);
       expect(ms).toBeLessThanOrEqual(to + 2000);
     };
-    const [run1] = await epochs(`SELECT extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM crm_read_at) * 1000 AS crm_read,
+    const [run1] = await epochs(
+      `SELECT extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM crm_read_at) * 1000 AS crm_read,
                                         extract(epoch FROM planned_at) * 1000 AS planned, extract(epoch FROM finished_at) * 1000 AS finished
-                                   FROM sync_runs WHERE id = $1`, [report.runId]);
+                                   FROM sync_runs WHERE id = $1`,
+      [report.runId],
+    );
     for (const k of ['started', 'crm_read', 'planned', 'finished']) within(run1![k]);
     expect(run1!.started!).toBeLessThanOrEqual(run1!.planned!);
     expect(run1!.planned!).toBeLessThanOrEqual(run1!.finished!);
@@ -251,7 +261,15 @@ describe('time zones: CRM sessions in America/Los_Angeles, the service in Asia/S
     const service = startNode('src/main.ts', { ...fx.env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ADMIN_USER: 'ops', ADMIN_PASSWORD: 'a-long-admin-password', SYNC_INTERVAL_SECONDS: '5' });
     let stopped;
     try {
-      await pollUntil('the service to serve /healthz', () => fetch(`http://127.0.0.1:${port}/healthz`).then((x) => x.ok, () => false), { timeoutMs: 30_000, intervalMs: 200 });
+      await pollUntil(
+        'the service to serve /healthz',
+        () =>
+          fetch(`http://127.0.0.1:${port}/healthz`).then(
+            (x) => x.ok,
+            () => false,
+          ),
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       await crm.query(`UPDATE contacts SET last_name = 'Park-Edited', updated_at = now() WHERE id = 'tz-2'`);
       await pollUntil('tz-2 edited in CHeKT', () => fx.sandbox.contacts('77', '1').find((c) => c.external_contact_id === 'tz-2')?.last_name === 'Park-Edited', { timeoutMs: 30_000 });
       // Let one more scheduled tick (every 5 s) complete after the edit was applied.
@@ -267,8 +285,11 @@ describe('time zones: CRM sessions in America/Los_Angeles, the service in Asia/S
     const [badAfter] = await epochs(`SELECT extract(epoch FROM failed_at) * 1000 AS failed FROM sync_ledger WHERE external_contact_id = 'tz-bad'`);
     expect(badAfter!.failed).toBe(bad!.failed);
     // The service's runs: only tz-2, and their times within the service's lifetime.
-    const runs = await epochs(`SELECT extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM finished_at) * 1000 AS finished
-                                 FROM sync_runs WHERE id <> $1`, [report.runId]);
+    const runs = await epochs(
+      `SELECT extract(epoch FROM started_at) * 1000 AS started, extract(epoch FROM finished_at) * 1000 AS finished
+                                 FROM sync_runs WHERE id <> $1`,
+      [report.runId],
+    );
     expect(runs.length).toBeGreaterThanOrEqual(1);
     for (const x of runs) {
       within(x.started, t2, t3);

@@ -16,12 +16,15 @@ import { createHarness, seedCrm, type Harness } from './support/harness.js';
  */
 
 let h: Harness;
-const ledgerOf = (ext: string) =>
-  h.app.db.syncLedger.findUniqueOrThrow({ where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '4', chektSiteId: '1', externalContactId: ext } } });
+const ledgerOf = (ext: string) => h.app.db.syncLedger.findUniqueOrThrow({ where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '4', chektSiteId: '1', externalContactId: ext } } });
 
 beforeAll(async () => {
   h = await createHarness('fence', { env: { LOG_LEVEL: 'warn', SITE_MIN_CONTACTS: '0', DELETE_HOLD_SHARE_PERCENT: '100' } });
-  await seedCrm(h, dealerSites('4', 1), ['f1', 'f2', 'f3'].map((id) => ({ id, siteId: 's1', firstName: 'Fen', lastName: `Ced ${id}` })));
+  await seedCrm(
+    h,
+    dealerSites('4', 1),
+    ['f1', 'f2', 'f3'].map((id) => ({ id, siteId: 's1', firstName: 'Fen', lastName: `Ced ${id}` })),
+  );
   await h.app.startWorkers({ control: false });
   expect((await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 30_000 })).counts).toEqual({ create: { succeeded: 3 } });
   // From here no worker runs: the test runs the processor by hand.
@@ -57,16 +60,31 @@ describe('fencing', () => {
       await expect(fenced(job, 'a-token-that-lost-the-lock')).rejects.toBeInstanceOf(JobLockLostError);
     }
     // No PUT, no DELETE reached CHeKT.
-    expect(h.sandbox.requests().slice(before.requests).filter((r) => r.method !== 'GET')).toEqual([]);
+    expect(
+      h.sandbox
+        .requests()
+        .slice(before.requests)
+        .filter((r) => r.method !== 'GET'),
+    ).toEqual([]);
     expect(await ledgerOf('f1')).toEqual(before.f1);
     expect(await ledgerOf('f2')).toEqual(before.f2);
     expect(await app.db.syncOperation.count({ where: { runId, outcome: 'queued' } })).toBe(2);
-    expect(h.sandbox.contacts('4', '1').map((c) => c.last_name).sort()).toEqual(['Ced f1', 'Ced f2', 'Ced f3']);
+    expect(
+      h.sandbox
+        .contacts('4', '1')
+        .map((c) => c.last_name)
+        .sort(),
+    ).toEqual(['Ced f1', 'Ced f2', 'Ced f3']);
 
     // The lock holder applies both.
     const owner = createOperationProcessor({ ...deps, ownsJob: async () => true });
     for (const ext of ['f1', 'f2']) await owner((await app.operationsQueue.getJob(opKey('4', '1', ext)))!, 'holder');
-    expect(h.sandbox.contacts('4', '1').map((c) => c.last_name).sort()).toEqual(['Ced f3', 'Edited']);
+    expect(
+      h.sandbox
+        .contacts('4', '1')
+        .map((c) => c.last_name)
+        .sort(),
+    ).toEqual(['Ced f3', 'Edited']);
     expect(await app.db.syncOperation.count({ where: { runId, outcome: 'succeeded' } })).toBe(2);
   }, 60_000);
 });

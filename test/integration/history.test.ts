@@ -203,10 +203,7 @@ describe('GET /api/runs/:id', () => {
       expect(one.status).toBe(200);
       expect(one.body).toMatchObject({ runId, planned: null, invalid: [], unmanagedBySite: { '9/1': 1 }, counts: { create: { succeeded: 2, failed: 1 } } });
       expect(one.body.sites.planned).toBe(0);
-      expect(one.body.summaryProblems).toEqual([
-        'planned.totals: Invalid input: expected object, received string',
-        'planned.invalid: Invalid input: expected array, received string',
-      ]);
+      expect(one.body.summaryProblems).toEqual(['planned.totals: Invalid input: expected object, received string', 'planned.invalid: Invalid input: expected array, received string']);
       const listed = (await get(`/api/runs?before=${second.runId}`)).body.items[0];
       expect(listed).toMatchObject({ id: runId, totals: null, failures: 1 });
 
@@ -223,7 +220,12 @@ describe('GET /api/runs/:id', () => {
   });
 
   test('400 names the field for bad paging; 404 for an unknown run', async () => {
-    for (const [q, field] of [['opsLimit=0', 'opsLimit'], ['opsLimit=1001', 'opsLimit'], ['opsOffset=-1', 'opsOffset'], ['ops=1', 'ops']] as const) {
+    for (const [q, field] of [
+      ['opsLimit=0', 'opsLimit'],
+      ['opsLimit=1001', 'opsLimit'],
+      ['opsOffset=-1', 'opsOffset'],
+      ['ops=1', 'ops'],
+    ] as const) {
       const { status, body } = await get(`/api/runs/${first.runId}?${q}`);
       expect(status).toBe(400);
       expect(body.error.field).toBe(field);
@@ -250,7 +252,8 @@ describe('GET /api/sites/:dealerId/:siteId', () => {
     // A failed change is still not applied: when the ledger keeps its pending_since, it is the oldest one.
     if (byId['bad-1'].pendingSince === null) expect(body.oldestUnsyncedChangeAgeSeconds).toBeNull();
     else expect(body.oldestUnsyncedChangeAgeSeconds).toBeGreaterThanOrEqual(0);
-    for (const c of body.contacts) expect(Object.keys(c).sort()).toEqual(['chektContactId', 'crm', 'externalContactId', 'pendingSince', 'phoneType', 'reachProblem', 'reason', 'smsCapable', 'state', 'syncedAt']);
+    for (const c of body.contacts)
+      expect(Object.keys(c).sort()).toEqual(['chektContactId', 'crm', 'externalContactId', 'pendingSince', 'phoneType', 'reachProblem', 'reason', 'smsCapable', 'state', 'syncedAt']);
   });
 
   test('shows a hold, a pending change with its age, and ledger-only rows', async () => {
@@ -261,8 +264,12 @@ describe('GET /api/sites/:dealerId/:siteId', () => {
     // A run whose delete of ok-2 waits for the hold.
     const heldRun = '00000000-0000-4000-8000-0000000000aa';
     await h.app.db.syncRun.create({ data: { id: heldRun, trigger: 'schedule', status: 'completed', planned: { totals: {} } } });
-    await h.app.db.syncOperation.create({ data: { runId: heldRun, opKey: 'op/9/2/ok-2', chektDealerId: '9', chektSiteId: '2', externalContactId: 'ok-2', kind: 'delete', reason: 'removed_from_crm', outcome: 'held' } });
-    await h.app.db.syncLedger.create({ data: { chektDealerId: '9', chektSiteId: '2', externalContactId: 'crm-row-removed', chektContactId: '77', lastKind: 'create', lastOutcome: 'succeeded', syncedAt: new Date() } });
+    await h.app.db.syncOperation.create({
+      data: { runId: heldRun, opKey: 'op/9/2/ok-2', chektDealerId: '9', chektSiteId: '2', externalContactId: 'ok-2', kind: 'delete', reason: 'removed_from_crm', outcome: 'held' },
+    });
+    await h.app.db.syncLedger.create({
+      data: { chektDealerId: '9', chektSiteId: '2', externalContactId: 'crm-row-removed', chektContactId: '77', lastKind: 'create', lastOutcome: 'succeeded', syncedAt: new Date() },
+    });
     try {
       const { body, text } = await get('/api/sites/9/2');
       expectNoPersonalData(text);

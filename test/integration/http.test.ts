@@ -11,8 +11,7 @@ let server: FastifyInstance;
 let base: string;
 const auth = `Basic ${Buffer.from('ops:correct horse battery').toString('base64')}`;
 const call = (path: string, init: RequestInit = {}) => fetch(`${base}${path}`, init);
-const authed = (path: string, init: RequestInit = {}) =>
-  call(path, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+const authed = (path: string, init: RequestInit = {}) => call(path, { ...init, headers: { authorization: auth, 'content-type': 'application/json', ...(init.headers ?? {}) } });
 const NOT_FOUND = { error: { code: 'not_found', message: 'no such route' } };
 const UNAUTHORIZED = { error: { code: 'unauthorized', message: 'valid credentials required' } };
 
@@ -29,10 +28,17 @@ async function settledRun(runId: string): Promise<Record<string, unknown> | unde
 
 beforeAll(async () => {
   h = await createHarness('http');
-  await seedCrm(h, [{ id: 's1', dealerId: '7', siteId: '70' }, { id: 's2', dealerId: '7', siteId: '71', syncEnabled: false }], [
-    { id: 'h1', siteId: 's1', firstName: 'Hana', lastName: 'Sato', phoneNumber: '+81 3-1234-5678' },
-    { id: 'h2', siteId: 's1', firstName: 'Ivo', lastName: 'Petrov', email: 'ivo@example.com' },
-  ]);
+  await seedCrm(
+    h,
+    [
+      { id: 's1', dealerId: '7', siteId: '70' },
+      { id: 's2', dealerId: '7', siteId: '71', syncEnabled: false },
+    ],
+    [
+      { id: 'h1', siteId: 's1', firstName: 'Hana', lastName: 'Sato', phoneNumber: '+81 3-1234-5678' },
+      { id: 'h2', siteId: 's1', firstName: 'Ivo', lastName: 'Petrov', email: 'ivo@example.com' },
+    ],
+  );
   await h.app.startWorkers();
   server = await buildHttpServer(h.app, { admin: { user: 'ops', password: 'correct horse battery' } });
   await server.listen({ port: 0, host: '127.0.0.1' });
@@ -98,7 +104,12 @@ describe('HTTP', () => {
       await sleep(100);
     }
     expect(run).toMatchObject({ status: 'completed', trigger: 'api', counts: { create: { succeeded: 2 } } });
-    expect(h.sandbox.contacts('7', '70').map((c) => c.external_contact_id).sort()).toEqual(['h1', 'h2']);
+    expect(
+      h.sandbox
+        .contacts('7', '70')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['h1', 'h2']);
   });
 
   test('a dry run over the API writes nothing', async () => {
@@ -200,8 +211,7 @@ describe('HTTP: unknown routes answer the JSON envelope, behind auth where the p
 });
 
 describe('HTTP: request bodies', () => {
-  const post = (body: string, contentType?: string) =>
-    call('/api/resync', { method: 'POST', body, headers: { authorization: auth, ...(contentType ? { 'content-type': contentType } : {}) } });
+  const post = (body: string, contentType?: string) => call('/api/resync', { method: 'POST', body, headers: { authorization: auth, ...(contentType ? { 'content-type': contentType } : {}) } });
   const NOT_JSON = { error: { code: 'invalid_request', message: 'request body must be JSON (Content-Type: application/json)' } };
 
   test('malformed JSON is a 400 invalid_request', async () => {
@@ -238,4 +248,3 @@ describe('HTTP: request bodies', () => {
     expect(await res.json()).toEqual(UNAUTHORIZED);
   });
 });
-

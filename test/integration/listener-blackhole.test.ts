@@ -61,7 +61,10 @@ describe('the LISTEN connection black-holed', () => {
     const cutAt = Date.now();
     proxy.blackhole();
     await addContact('b2');
-    await pollUntil('the listener to report the loss', () => h.logs.some((l) => l.msg === 'CRM notification connection lost; reconnecting (the change tick covers the gap)'), { timeoutMs: 10_000, intervalMs: 50 });
+    await pollUntil('the listener to report the loss', () => h.logs.some((l) => l.msg === 'CRM notification connection lost; reconnecting (the change tick covers the gap)'), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+    });
     const noticedMs = Date.now() - cutAt;
     expect(noticedMs).toBeLessThan(4 * HEARTBEAT_MS + 1000);
     const lost = h.logs.find((l) => l.msg === 'CRM notification connection lost; reconnecting (the change tick covers the gap)')!;

@@ -87,7 +87,10 @@ async function freePortTaken(port: number): Promise<boolean> {
 
 maybe('LISTEN behind PgBouncer in transaction mode', () => {
   test('the listener never counts as listening, logs the pooler hint, and /readyz says listener: down', async () => {
-    await pollUntil('the pooler hint', () => h.logs.some((l) => l.msg === 'CRM notification connection lost; reconnecting (the change tick covers the gap)' && /PgBouncer/.test(String(l.hint))), { timeoutMs: 10_000, intervalMs: 100 });
+    await pollUntil('the pooler hint', () => h.logs.some((l) => l.msg === 'CRM notification connection lost; reconnecting (the change tick covers the gap)' && /PgBouncer/.test(String(l.hint))), {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(h.logs.some((l) => l.msg === 'listening for CRM changes')).toBe(false);
     expect((await scrapeMetrics(http.base)).get('chekt_sync_listener_up')).toBe(0);
     const res = await fetch(`${http.base}/readyz`);

@@ -13,10 +13,14 @@ let h: Harness;
 
 beforeAll(async () => {
   h = await createHarness('lost');
-  await seedCrm(h, [{ id: 's', dealerId: '3', siteId: '4' }], [
-    { id: 'l1', siteId: 's', firstName: 'Lena', lastName: 'Lost' },
-    { id: 'l2', siteId: 's', firstName: 'Lars', lastName: 'Lost' },
-  ]);
+  await seedCrm(
+    h,
+    [{ id: 's', dealerId: '3', siteId: '4' }],
+    [
+      { id: 'l1', siteId: 's', firstName: 'Lena', lastName: 'Lost' },
+      { id: 'l2', siteId: 's', firstName: 'Lars', lastName: 'Lost' },
+    ],
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -39,7 +43,12 @@ test('jobs lost from Redis are enqueued again and the run completes', async () =
   });
   expect(report.status).toBe('completed');
   expect(report.counts).toEqual({ create: { succeeded: 2 } });
-  expect(h.sandbox.contacts('3', '4').map((c) => c.external_contact_id).sort()).toEqual(['l1', 'l2']);
+  expect(
+    h.sandbox
+      .contacts('3', '4')
+      .map((c) => c.external_contact_id)
+      .sort(),
+  ).toEqual(['l1', 'l2']);
 
   h.sandbox.resetStats();
   const next = await runSync(h.app, { trigger: 'cli', sites: [], dryRun: false, timeoutMs: 20_000 });

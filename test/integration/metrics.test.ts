@@ -16,10 +16,14 @@ const scrape = () => scrapeMetrics(http.base);
 
 beforeAll(async () => {
   h = await createHarness('metrics');
-  await seedCrm(h, [{ id: 'm', dealerId: '41', siteId: '1' }], [
-    { id: 'm1', siteId: 'm', firstName: 'Mo', lastName: 'Tran' },
-    { id: 'm2', siteId: 'm', firstName: 'Ines', lastName: 'Alves' },
-  ]);
+  await seedCrm(
+    h,
+    [{ id: 'm', dealerId: '41', siteId: '1' }],
+    [
+      { id: 'm1', siteId: 'm', firstName: 'Mo', lastName: 'Tran' },
+      { id: 'm2', siteId: 'm', firstName: 'Ines', lastName: 'Alves' },
+    ],
+  );
   http = await startHttp(h.app);
 }, 60_000);
 
@@ -47,9 +51,7 @@ describe('/readyz', () => {
   });
 
   test('503 naming postgres and redis when neither answers, within about one second', async () => {
-    const config = loadConfig(
-      testEnv(h.sandbox, 'postgresql://postgres@127.0.0.1:1/none', `${h.prefix}-down`, { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent' }),
-    );
+    const config = loadConfig(testEnv(h.sandbox, 'postgresql://postgres@127.0.0.1:1/none', `${h.prefix}-down`, { REDIS_URL: 'redis://127.0.0.1:1', LOG_LEVEL: 'silent' }));
     const down = createApp({ config, logger: createLogger('silent') });
     // Over a real socket: fastify's inject() loads light-my-request, whose ESM-only `cookie` jest cannot require.
     const { server, base } = await startHttp(down);

@@ -15,7 +15,10 @@ import { dropTestDatabase } from './support/harness.js';
  */
 
 const created: string[] = [];
-const ALL = readdirSync('prisma/migrations', { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const ALL = readdirSync('prisma/migrations', { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name)
+  .sort();
 /** A database that does not exist yet (migrate creates it): the template is of no use here. */
 const freshUrl = () => {
   const url = databaseUrl(databaseName('fresh'));
@@ -39,9 +42,7 @@ describe('migrate', () => {
     expect([a.createdDatabase, b.createdDatabase].filter(Boolean)).toHaveLength(1);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const { rows } = await client.query(
-      'SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name',
-    );
+    const { rows } = await client.query('SELECT migration_name, checksum, finished_at, applied_steps_count, rolled_back_at FROM _prisma_migrations ORDER BY migration_name');
     await client.end();
     expect(rows.map((r) => r.migration_name)).toEqual(ALL);
     for (const [i, name] of ALL.entries()) {
@@ -77,20 +78,58 @@ describe('migrate', () => {
       expect(await db.contact.create({ data: contact })).toEqual(contact);
       await expect(db.contact.create({ data: { ...contact, id: 'c2', siteId: 'missing' } })).rejects.toThrow();
       const ledger = {
-        chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', chektContactId: '42', lastSent: { first_name: 'F' }, lastSentHash: 'h', lastEchoHash: 'e', reachProblem: 'CHeKT dropped the phone number it was sent',
-        lastKind: 'create', lastOutcome: 'succeeded', lastError: 'e', lastRunId: '00000000-0000-4000-8000-000000000001', syncedAt: t, updatedAt: t,
-        crmHash: 'f', failedHash: 'g', failedAt: t, pendingSince: t,
+        chektDealerId: 'd',
+        chektSiteId: '1',
+        externalContactId: 'c',
+        chektContactId: '42',
+        lastSent: { first_name: 'F' },
+        lastSentHash: 'h',
+        lastEchoHash: 'e',
+        reachProblem: 'CHeKT dropped the phone number it was sent',
+        lastKind: 'create',
+        lastOutcome: 'succeeded',
+        lastError: 'e',
+        lastRunId: '00000000-0000-4000-8000-000000000001',
+        syncedAt: t,
+        updatedAt: t,
+        crmHash: 'f',
+        failedHash: 'g',
+        failedAt: t,
+        pendingSince: t,
       };
       expect(await db.syncLedger.create({ data: ledger })).toEqual(ledger);
       const run = {
-        id: '00000000-0000-4000-8000-000000000001', trigger: 'cli', dryRun: true, sites: ['d/1'], status: 'completed', planned: { totals: {} },
-        error: 'x', startedAt: t, crmReadAt: t, plannedAt: t, finishedAt: t, mode: 'changes', approveDeletes: true,
+        id: '00000000-0000-4000-8000-000000000001',
+        trigger: 'cli',
+        dryRun: true,
+        sites: ['d/1'],
+        status: 'completed',
+        planned: { totals: {} },
+        error: 'x',
+        startedAt: t,
+        crmReadAt: t,
+        plannedAt: t,
+        finishedAt: t,
+        mode: 'changes',
+        approveDeletes: true,
       };
       expect(await db.syncRun.create({ data: run })).toEqual(run);
       const op = {
-        runId: run.id, opKey: 'op/d/1/c', chektDealerId: 'd', chektSiteId: '1', externalContactId: 'c', crmSiteId: 's', reason: 'missing_in_chekt',
-        chektContactId: '42', kind: 'create', appliedKind: 'adopt',
-        outcome: 'succeeded', error: null, attempts: 2, createdAt: t, finishedAt: t,
+        runId: run.id,
+        opKey: 'op/d/1/c',
+        chektDealerId: 'd',
+        chektSiteId: '1',
+        externalContactId: 'c',
+        crmSiteId: 's',
+        reason: 'missing_in_chekt',
+        chektContactId: '42',
+        kind: 'create',
+        appliedKind: 'adopt',
+        outcome: 'succeeded',
+        error: null,
+        attempts: 2,
+        createdAt: t,
+        finishedAt: t,
       };
       expect(await db.syncOperation.create({ data: op })).toEqual(op);
       const hold = { chektDealerId: 'd', chektSiteId: '1', reason: 'r', deletes: 2, managed: 3, runId: run.id, heldAt: t };
@@ -98,8 +137,16 @@ describe('migrate', () => {
       await db.syncRun.delete({ where: { id: run.id } });
       expect(await db.syncOperation.count()).toBe(0); // cascade
       const audit = {
-        id: '00000000-0000-4000-8000-000000000002', at: t, actor: 'ops', role: 'operator', action: 'hold.approve', target: 'd/1',
-        params: { deletes: ['c'] }, outcome: 'succeeded', detail: 'run x', finishedAt: t,
+        id: '00000000-0000-4000-8000-000000000002',
+        at: t,
+        actor: 'ops',
+        role: 'operator',
+        action: 'hold.approve',
+        target: 'd/1',
+        params: { deletes: ['c'] },
+        outcome: 'succeeded',
+        detail: 'run x',
+        finishedAt: t,
       };
       expect(await db.syncAudit.create({ data: audit })).toEqual(audit);
       const auditDefaults = await db.syncAudit.create({ data: { id: '00000000-0000-4000-8000-000000000003', actor: 'a', role: 'viewer', action: 'x', target: 'y', outcome: 'started' } });
@@ -108,8 +155,16 @@ describe('migrate', () => {
       const state = { key: 'hold:d/1', since: t, data: { deletes: 2 } };
       expect(await db.syncAlertState.create({ data: state })).toEqual(state);
       const alert = {
-        id: '00000000-0000-4000-8000-000000000004', event: 'hold.created', body: { site: 'd/1' }, createdAt: t, attempts: 3, nextAttemptAt: t,
-        claimedUntil: t, deliveredAt: t, deadAt: t, lastError: 'HTTP 500',
+        id: '00000000-0000-4000-8000-000000000004',
+        event: 'hold.created',
+        body: { site: 'd/1' },
+        createdAt: t,
+        attempts: 3,
+        nextAttemptAt: t,
+        claimedUntil: t,
+        deliveredAt: t,
+        deadAt: t,
+        lastError: 'HTTP 500',
       };
       expect(await db.syncAlert.create({ data: alert })).toEqual(alert);
       const alertDefaults = await db.syncAlert.create({ data: { id: '00000000-0000-4000-8000-000000000005', event: 'e', body: {} } });

@@ -62,7 +62,10 @@ describe('through the CLI (npm run sync, npm run status)', () => {
       { dealerId: '80', siteId: '2', externalContactId: 'b1', kind: 'create', note },
       { dealerId: '80', siteId: '3', externalContactId: 'c1', kind: 'create', note },
     ]);
-    const phones = fx.sandbox.contacts('80', '3').map((c) => [c.external_contact_id, c.phone_number, c.email]).sort();
+    const phones = fx.sandbox
+      .contacts('80', '3')
+      .map((c) => [c.external_contact_id, c.phone_number, c.email])
+      .sort();
     expect(phones).toEqual([
       ['c1', '+12015550100', null],
       ['c2', '+12015550199', null],
@@ -75,7 +78,7 @@ describe('through the CLI (npm run sync, npm run status)', () => {
     expect(JSON.parse(r.stdout).unreachableSites).toEqual([{ site: '80/1', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }]);
   }, 60_000);
 
-  test('status prints it as a table, and --site shows each contact\'s phone type', async () => {
+  test("status prints it as a table, and --site shows each contact's phone type", async () => {
     const r = await status([]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("UNREACHABLE sites (1): no contact can receive CHeKT's verification text (docs/REACHABILITY.md)");
@@ -108,13 +111,21 @@ describe('through the HTTP API and /metrics', () => {
 
   beforeAll(async () => {
     h = await createHarness('reach-http');
-    await seedCrm(h, [{ id: 'a', ...SITES[0]! }, { id: 'b', ...SITES[1]! }, { id: 'c', ...SITES[2]! }], [
-      { id: 'a1', siteId: 'a', firstName: 'Lena', lastName: 'Fix', phoneNumber: '+44 20 7946 0958' },
-      { id: 'a2', siteId: 'a', firstName: 'Toni', lastName: 'Free', phoneNumber: '1-800-555-0199' },
-      { id: 'b1', siteId: 'b', firstName: 'Uma', lastName: 'Cell', phoneNumber: '(201) 555-0123' },
-      { id: 'c1', siteId: 'c', firstName: 'Mia', lastName: 'Mobile', phoneNumber: '+44 7911 123456' },
-      { id: 'c2', siteId: 'c', firstName: 'Dov', lastName: 'Desk', phoneNumber: '+33 1 42 68 53 00' },
-    ]);
+    await seedCrm(
+      h,
+      [
+        { id: 'a', ...SITES[0]! },
+        { id: 'b', ...SITES[1]! },
+        { id: 'c', ...SITES[2]! },
+      ],
+      [
+        { id: 'a1', siteId: 'a', firstName: 'Lena', lastName: 'Fix', phoneNumber: '+44 20 7946 0958' },
+        { id: 'a2', siteId: 'a', firstName: 'Toni', lastName: 'Free', phoneNumber: '1-800-555-0199' },
+        { id: 'b1', siteId: 'b', firstName: 'Uma', lastName: 'Cell', phoneNumber: '(201) 555-0123' },
+        { id: 'c1', siteId: 'c', firstName: 'Mia', lastName: 'Mobile', phoneNumber: '+44 7911 123456' },
+        { id: 'c2', siteId: 'c', firstName: 'Dov', lastName: 'Desk', phoneNumber: '+33 1 42 68 53 00' },
+      ],
+    );
     await h.app.startWorkers();
     ({ server, base } = await startHttp(h.app));
     const first = await sync();
@@ -140,11 +151,7 @@ describe('through the HTTP API and /metrics', () => {
     expect((b.contacts as Array<Record<string, unknown>>).map((c) => [c.phoneType, c.smsCapable])).toEqual([['fixed_line_or_mobile', true]]);
     expect(await gauge()).toBe('chekt_sync_sites_unreachable 1');
     const run = await get(`/api/runs/${firstRunId}`);
-    expect([run.unreachableSites, run.reachableAgainSites, run.reachProblems]).toEqual([
-      [{ site: '80/1', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }],
-      [],
-      [],
-    ]);
+    expect([run.unreachableSites, run.reachableAgainSites, run.reachProblems]).toEqual([[{ site: '80/1', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' }], [], []]);
   }, 60_000);
 
   test('the echo check: CHeKT dropping a mobile flags the contact, and the site becomes unreachable', async () => {
@@ -187,7 +194,12 @@ describe('through the HTTP API and /metrics', () => {
         "deleting 1 contact(s) (1 SMS-capable) would leave 0 SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=1: CHeKT's verification text would reach nobody on this site; approve with: npm run sync -- --site 80/2 --approve-deletes",
       ],
     ]);
-    expect(h.sandbox.contacts('80', '2').map((x) => x.external_contact_id).sort()).toEqual(['b1', 'b2']);
+    expect(
+      h.sandbox
+        .contacts('80', '2')
+        .map((x) => x.external_contact_id)
+        .sort(),
+    ).toEqual(['b1', 'b2']);
     expect(report.unreachableSites.map((u) => u.site)).toEqual(['80/1', '80/2']);
   }, 90_000);
 
@@ -215,7 +227,12 @@ describe('through the HTTP API and /metrics', () => {
         "deleting 1 contact(s) (1 SMS-capable) would leave 0 SMS-capable contact(s), below SITE_MIN_SMS_CONTACTS=1: CHeKT's verification text would reach nobody on this site; approve with: npm run sync -- --site 80/4 --approve-deletes",
       ],
     ]);
-    expect(h.sandbox.contacts('80', '4').map((x) => x.external_contact_id).sort()).toEqual(['d1', 'd2']);
+    expect(
+      h.sandbox
+        .contacts('80', '4')
+        .map((x) => x.external_contact_id)
+        .sort(),
+    ).toEqual(['d1', 'd2']);
     expect(report.unreachableSites).toEqual([{ site: '80/4', contacts: 1, smsCapable: 0, reason: '1 contact: 1 landline' }]);
   }, 90_000);
 
@@ -226,9 +243,7 @@ describe('through the HTTP API and /metrics', () => {
       const report = await changeTick();
       // The previous test's held delete on 80/4 is planned again (sticky until approved).
       expect(report.counts).toEqual({ update: { succeeded: 1 }, delete: { held: 1 } });
-      expect(report.notes).toEqual([
-        { dealerId: '80', siteId: '3', externalContactId: 'c2', kind: 'update', note: 'CHeKT refused phone_number (status 400, code invalid_field); updated without it' },
-      ]);
+      expect(report.notes).toEqual([{ dealerId: '80', siteId: '3', externalContactId: 'c2', kind: 'update', note: 'CHeKT refused phone_number (status 400, code invalid_field); updated without it' }]);
       expect(report.reachProblems).toEqual([{ site: '80/3', externalContactId: 'c2', problem: 'CHeKT stored a phone number with other digits than it was sent' }]);
       const copy = h.sandbox.contacts('80', '3').find((x) => x.external_contact_id === 'c2')!;
       expect([copy.first_name, copy.phone_number]).toEqual(['Dora', '+33142685300']);
@@ -264,7 +279,12 @@ describe('through the HTTP API and /metrics', () => {
     expect(report.reachProblems).toEqual([{ site: '80/5', externalContactId: 'e2', problem: 'CHeKT dropped the phone number it was sent' }]);
     const hold = await h.app.db.syncHold.findUnique({ where: { chektDealerId_chektSiteId: { chektDealerId: '80', chektSiteId: '5' } } });
     expect(hold?.reason).toBe('deleting would leave 0 SMS-capable contact(s) in CHeKT, below SITE_MIN_SMS_CONTACTS=1; approve with: npm run sync -- --site 80/5 --approve-deletes');
-    expect(h.sandbox.contacts('80', '5').map((x) => [x.external_contact_id, x.phone_number]).sort()).toEqual([
+    expect(
+      h.sandbox
+        .contacts('80', '5')
+        .map((x) => [x.external_contact_id, x.phone_number])
+        .sort(),
+    ).toEqual([
       ['e1', '+4915123456789'],
       ['e2', null],
     ]);

@@ -23,12 +23,19 @@ let fx: ProcessFixture;
 
 beforeAll(async () => {
   cluster = await startRedisCluster(3);
-  fx = await createProcessFixture('cluster', [{ dealerId: '70', siteId: '1' }, { dealerId: '70', siteId: '2' }], {
-    REDIS_CLUSTER_NODES: cluster.nodes,
-    // REDIS_URL points nowhere: every connection must go to the cluster.
-    REDIS_URL: 'redis://127.0.0.1:1',
-    LOG_LEVEL: 'warn',
-  });
+  fx = await createProcessFixture(
+    'cluster',
+    [
+      { dealerId: '70', siteId: '1' },
+      { dealerId: '70', siteId: '2' },
+    ],
+    {
+      REDIS_CLUSTER_NODES: cluster.nodes,
+      // REDIS_URL points nowhere: every connection must go to the cluster.
+      REDIS_URL: 'redis://127.0.0.1:1',
+      LOG_LEVEL: 'warn',
+    },
+  );
   await fx.db.$executeRawUnsafe(`INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name) VALUES ('a', '70', '1', 'North'), ('b', '70', '2', 'South')`);
   await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name, phone_number) VALUES
     ('c1', 'a', 'Ana', 'Silva', '+1 201 555 0101'), ('c2', 'a', 'Ben', 'Ong', '+1 201 555 0102'),
@@ -46,8 +53,18 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
     expect(r.stderr).not.toMatch(/CROSSSLOT/);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).counts).toEqual({ create: { succeeded: 5 } });
-    expect(fx.sandbox.contacts('70', '1').map((c) => c.external_contact_id).sort()).toEqual(['c1', 'c2']);
-    expect(fx.sandbox.contacts('70', '2').map((c) => c.external_contact_id).sort()).toEqual(['c3', 'c4', 'c5']);
+    expect(
+      fx.sandbox
+        .contacts('70', '1')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['c1', 'c2']);
+    expect(
+      fx.sandbox
+        .contacts('70', '2')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['c3', 'c4', 'c5']);
 
     const prefix = `{${fx.env.QUEUE_PREFIX}}`;
     const client = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
@@ -86,7 +103,12 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
       await fx.db.$executeRawUnsafe(`INSERT INTO contacts (id, site_id, first_name, last_name) VALUES ('c6', 'a', 'Fay', 'Gil')`);
       const until = Date.now() + 30_000;
       while (Date.now() < until && !fx.sandbox.contacts('70', '1').some((c) => c.external_contact_id === 'c6')) await new Promise((r) => setTimeout(r, 100));
-      expect(fx.sandbox.contacts('70', '1').map((c) => c.external_contact_id).sort()).toEqual(['c1', 'c2', 'c6']);
+      expect(
+        fx.sandbox
+          .contacts('70', '1')
+          .map((c) => c.external_contact_id)
+          .sort(),
+      ).toEqual(['c1', 'c2', 'c6']);
     } finally {
       await app.stop();
     }

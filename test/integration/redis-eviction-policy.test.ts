@@ -39,7 +39,15 @@ afterAll(async () => {
 function capture(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
   const out: string[] = [];
   const logger = createLogger('info', new Writable({ write: (c: Buffer, _e, cb) => (out.push(c.toString()), cb()) }));
-  return { logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    logger,
+    lines: () =>
+      out
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('Redis maxmemory-policy', () => {
@@ -59,12 +67,16 @@ describe('Redis maxmemory-policy', () => {
     const port = await freePort();
     const child = startNode('src/main.ts', serviceEnv(fx.env, port, { REDIS_ALLOW_EVICTION: 'true' }));
     cleanups.push(async () => killIfRunning(child));
-    const body = await pollUntil('/readyz', async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-      const b = res?.status === 200 ? ((await res.json()) as { checks: Record<string, string> }) : null;
-      // The HTTP server listens before the job schedulers start: wait for their checks.
-      return b?.checks.schedulers ? b : null;
-    }, { timeoutMs: 30_000, intervalMs: 200 });
+    const body = await pollUntil(
+      '/readyz',
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+        const b = res?.status === 200 ? ((await res.json()) as { checks: Record<string, string> }) : null;
+        // The HTTP server listens before the job schedulers start: wait for their checks.
+        return b?.checks.schedulers ? b : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(body).toEqual({
       status: 'ready',
       checks: { postgres: 'ok', redis: 'ok', workers: 'ok', schedulers: 'ok', listener: 'ok', redisPolicy: 'ok' },
@@ -90,10 +102,14 @@ describe('Redis maxmemory-policy', () => {
     const admin = new Redis(redis.url);
     cleanups.push(async () => admin.disconnect());
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
-    const body = await pollUntil('not ready', async () => {
-      const res = await fetch(`${http.base}/readyz`);
-      return res.status === 503 ? ((await res.json()) as Record<string, unknown>) : null;
-    }, { timeoutMs: 10_000, intervalMs: 200 });
+    const body = await pollUntil(
+      'not ready',
+      async () => {
+        const res = await fetch(`${http.base}/readyz`);
+        return res.status === 503 ? ((await res.json()) as Record<string, unknown>) : null;
+      },
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
     expect(body).toMatchObject({ status: 'not_ready', checks: { redisPolicy: 'allkeys-lru', redis: 'ok' }, error: { code: 'not_ready', message: 'redisPolicy: allkeys-lru' } });
     expect(h.logs.filter((l) => l.level === 50 && l.policy === 'allkeys-lru').length).toBe(1);
 

@@ -17,13 +17,16 @@ import { createHarness, seedCrm, type Harness, type SeedContact } from './suppor
 
 let h: Harness;
 const site = (dealerId: string, siteId: string) => ({ dealerId, siteId });
-const sync = (sites: Array<{ dealerId: string; siteId: string }> = [], approveDeletes = false) =>
-  runSync(h.app, { trigger: 'cli', dryRun: false, sites, approveDeletes, timeoutMs: 60_000 });
+const sync = (sites: Array<{ dealerId: string; siteId: string }> = [], approveDeletes = false) => runSync(h.app, { trigger: 'cli', dryRun: false, sites, approveDeletes, timeoutMs: 60_000 });
 const changeTick = async () => {
   const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
   return toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, timeoutMs: 60_000 }));
 };
-const ids = (dealerId: string, siteId: string) => h.sandbox.contacts(dealerId, siteId).map((c) => c.external_contact_id).sort();
+const ids = (dealerId: string, siteId: string) =>
+  h.sandbox
+    .contacts(dealerId, siteId)
+    .map((c) => c.external_contact_id)
+    .sort();
 const people = (siteKey: string, n: number): SeedContact[] =>
   Array.from({ length: n }, (_, i) => ({ id: `${siteKey}-${i + 1}`, siteId: siteKey, firstName: `F${i + 1}`, lastName: siteKey.toUpperCase(), phoneNumber: `+1201555${String(1000 + i)}` }));
 const softDelete = (idList: string[]) => h.app.db.contact.updateMany({ where: { id: { in: idList } }, data: { deletedAt: new Date() } });
@@ -89,7 +92,7 @@ describe('deletion holds', () => {
     expect(await h.app.db.syncHold.count()).toBe(0);
   });
 
-  test('deletes above 10 % of a site\'s managed contacts are held (3 of 10)', async () => {
+  test("deletes above 10 % of a site's managed contacts are held (3 of 10)", async () => {
     await softDelete(['big-1', 'big-2', 'big-3']);
     h.sandbox.resetStats();
     const report = await changeTick();

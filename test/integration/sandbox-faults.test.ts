@@ -169,7 +169,15 @@ describe('CHeKT sandbox: limits, faults, inspection', () => {
       expect(records.map(({ at, ...rest }) => rest)).toEqual([
         { method: 'POST', path: `/partner/v1/dealers/${DEALER}/sites/${SITE}/contacts`, route: `POST ${CONTACTS_ROUTE}`, status: 201, traceId: TRACE, traceIdIsUuid: true, hasBearer: true },
         { method: 'GET', path: `/partner/v1/dealers/${DEALER}/sites/${SITE}/contacts`, route: `GET ${CONTACTS_ROUTE}`, status: 200, traceId: 'not-a-uuid', traceIdIsUuid: false, hasBearer: true },
-        { method: 'DELETE', path: `/partner/v1/dealers/${DEALER}/sites/${SITE}/contacts/77`, route: `DELETE ${CONTACTS_ROUTE}/:contactId`, status: 404, traceId: null, traceIdIsUuid: false, hasBearer: true },
+        {
+          method: 'DELETE',
+          path: `/partner/v1/dealers/${DEALER}/sites/${SITE}/contacts/77`,
+          route: `DELETE ${CONTACTS_ROUTE}/:contactId`,
+          status: 404,
+          traceId: null,
+          traceIdIsUuid: false,
+          hasBearer: true,
+        },
         { method: 'POST', path: `/partner/v1/dealers/${DEALER}/sites/${SITE}/contacts`, route: `POST ${CONTACTS_ROUTE}`, status: 401, traceId: null, traceIdIsUuid: false, hasBearer: false },
       ]);
       expect(records.every((r) => Math.abs(r.at - Date.now()) < 10_000)).toBe(true);
@@ -192,7 +200,20 @@ describe('CHeKT sandbox: limits, faults, inspection', () => {
         stats: { total: 0, byRoute: {}, byStatus: {}, writes: 0, tokens: 0, rateLimited: 0, dropped: 0 },
       });
       expect((await call(`${base}/faults`, { method: 'PUT', json: { errorRate: 2 } })).body).toMatchObject({ error: { code: 'invalid_field', field: 'errorRate' } });
-      expect((await call(`${base}/faults`, { method: 'PUT', json: { latencyMs: 5 } })).body).toEqual({ latencyMs: 5, errorRate: 0, dropAfterCommitRate: 0, rejectExternalContactIds: [], storePhoneDigitsOnly: false, listLimit: 0, tokenLatencyMs: 0, tokenErrorRate: 0, retryAfterSeconds: 0, strictPhone: false, rejectFields: [], dropPhone: false });
+      expect((await call(`${base}/faults`, { method: 'PUT', json: { latencyMs: 5 } })).body).toEqual({
+        latencyMs: 5,
+        errorRate: 0,
+        dropAfterCommitRate: 0,
+        rejectExternalContactIds: [],
+        storePhoneDigitsOnly: false,
+        listLimit: 0,
+        tokenLatencyMs: 0,
+        tokenErrorRate: 0,
+        retryAfterSeconds: 0,
+        strictPhone: false,
+        rejectFields: [],
+        dropPhone: false,
+      });
       expect((await call(`${base}/rate-limit`, { method: 'PUT', json: { perMinute: 600 } })).body).toEqual({ perMinute: 600, burst: 50 });
       expect((await call(contactsUrl(sb), { token })).headers.get('x-ratelimit-limit')).toBe('600');
       expect((await call(`${base}/rate-limit`, { method: 'PUT', json: { perMinute: 0 } })).status).toBe(200);

@@ -39,8 +39,7 @@ export async function call(url: string, init: { method?: string; token?: string;
 }
 
 /** URL of `.../dealers/{dealerId}/sites/{siteId}/contacts` on a sandbox. */
-export const contactsUrl = (sb: Sandbox, dealerId = DEALER, siteId = SITE): string =>
-  `${sb.url}/partner/v1/dealers/${dealerId}/sites/${siteId}/contacts`;
+export const contactsUrl = (sb: Sandbox, dealerId = DEALER, siteId = SITE): string => `${sb.url}/partner/v1/dealers/${dealerId}/sites/${siteId}/contacts`;
 
 /** Gets a token with client_id + client_secret (mode 1), asserting 200. */
 export async function tokenFor(sb: Sandbox, clientId = 'sandbox-client', clientSecret = 'sandbox-secret'): Promise<string> {
@@ -71,7 +70,12 @@ export function useSharedSandbox(): { current(): { sb: Sandbox; token: string } 
   let sb: Sandbox | undefined;
   let token = '';
   beforeAll(async () => {
-    sb = await startSandbox({ sites: [{ dealerId: DEALER, siteId: SITE }, { dealerId: DEALER, siteId: '2' }] });
+    sb = await startSandbox({
+      sites: [
+        { dealerId: DEALER, siteId: SITE },
+        { dealerId: DEALER, siteId: '2' },
+      ],
+    });
   });
   afterAll(async () => {
     await sb?.close();

@@ -77,7 +77,11 @@ describe('job schedulers in Redis', () => {
     const lines: string[] = [];
     const logger = createLogger('info', new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }));
     await upsertSchedulers(h.app.controlQueue, { tickEveryMs: 60_000, reconcileCron: '0 4 * * *' }, logger);
-    const logs = lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const logs = lines
+      .join('')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(logs.map((l) => [l.level, l.scheduler, l.storedEverySeconds ?? l.storedPattern, l.newEverySeconds ?? l.newPattern])).toEqual([
       [40, 'sync-tick', 3600, 60],
       [40, 'sync-reconcile', '0 3 * * *', '0 4 * * *'],

@@ -31,11 +31,26 @@ const EDIT = { phoneNumber: '415.555.0177', email: 'w.oyelaran-quist@example.org
 const PERSONAL = [
   ...CONTACTS.flatMap((c) => [c.firstName.trim(), c.lastName]).filter(Boolean),
   // Phones as written in the CRM, in E.164 and as bare national digits.
-  '(415) 555-0142', '555-0142', '+14155550142', '4155550142',
-  '+44 20 7946 0958', '7946 0958', '+442079460958', '2079460958',
-  '+82 2-312-3456', '312-3456', '+8223123456', '23123456',
-  '650-253-0199', '6502530199', '+1 650 253 0000', '+16502530000', '6502530000',
-  '415.555.0177', '+14155550177', '4155550177',
+  '(415) 555-0142',
+  '555-0142',
+  '+14155550142',
+  '4155550142',
+  '+44 20 7946 0958',
+  '7946 0958',
+  '+442079460958',
+  '2079460958',
+  '+82 2-312-3456',
+  '312-3456',
+  '+8223123456',
+  '23123456',
+  '650-253-0199',
+  '6502530199',
+  '+1 650 253 0000',
+  '+16502530000',
+  '6502530000',
+  '415.555.0177',
+  '+14155550177',
+  '4155550177',
   ...CONTACTS.flatMap((c) => [c.email!, c.email!.toLowerCase()]),
   EDIT.email,
 ];
@@ -52,13 +67,19 @@ async function dumpRedis(prefix: string): Promise<string> {
     for (const key of keys.sort()) {
       const type = await redis.type(key);
       const value =
-        type === 'hash' ? await redis.hgetall(key)
-        : type === 'list' ? await redis.lrange(key, 0, -1)
-        : type === 'zset' ? await redis.zrange(key, 0, -1, 'WITHSCORES')
-        : type === 'set' ? await redis.smembers(key)
-        : type === 'stream' ? await redis.xrange(key, '-', '+')
-        : type === 'string' ? await redis.get(key)
-        : `unread type ${type}`;
+        type === 'hash'
+          ? await redis.hgetall(key)
+          : type === 'list'
+            ? await redis.lrange(key, 0, -1)
+            : type === 'zset'
+              ? await redis.zrange(key, 0, -1, 'WITHSCORES')
+              : type === 'set'
+                ? await redis.smembers(key)
+                : type === 'stream'
+                  ? await redis.xrange(key, '-', '+')
+                  : type === 'string'
+                    ? await redis.get(key)
+                    : `unread type ${type}`;
       lines.push(JSON.stringify({ key, type, value }));
     }
     return lines.join('\n');
@@ -90,14 +111,18 @@ describe('client_secret mode: a full sync, then the HTTP surface', () => {
   let h: Harness;
   let http: RunningServer;
   let routes: RouteEntry[];
-  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-    fetch(`${http.base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+  const call = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => fetch(`${http.base}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const admin = basic(CREDENTIALS.admin.user, CREDENTIALS.admin.password);
   const viewer = basic(CREDENTIALS.viewer.user, CREDENTIALS.viewer.password);
   /** A concrete URL for a route pattern: sample values for its parameters and for a trailing `*`. */
   const SAMPLES: Record<string, string> = {
-    queueName: 'contact-operations', queueStatus: 'failed', jobId: 'no-such-job', schedulerId: 'no-such-scheduler',
-    id: '00000000-0000-4000-8000-000000000000', dealerId: SITE.dealerId, siteId: SITE.siteId,
+    queueName: 'contact-operations',
+    queueStatus: 'failed',
+    jobId: 'no-such-job',
+    schedulerId: 'no-such-scheduler',
+    id: '00000000-0000-4000-8000-000000000000',
+    dealerId: SITE.dealerId,
+    siteId: SITE.siteId,
   };
   const concrete = (path: string) => path.replace(/:(\w+)/g, (_, n: string) => SAMPLES[n] ?? 'x').replace(/\*$/, 'x');
   const isWrite = (r: RouteEntry) => r.method !== 'GET' && r.method !== 'HEAD';

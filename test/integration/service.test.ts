@@ -56,7 +56,10 @@ describe('npm start', () => {
       let healthy = false;
       for (let i = 0; i < 150 && !healthy; i++) {
         await sleep(200);
-        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+        healthy = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
       }
       expect(healthy).toBe(true);
       for (let i = 0; i < 100 && sandbox.contacts('9', '1').length === 0; i++) await sleep(200);
@@ -70,7 +73,12 @@ describe('npm start', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/"msg":"stopped"/);
     // Nothing is left serving: the signal reached the service itself, not only npm.
-    expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => 'up', () => 'down')).toBe('down');
+    expect(
+      await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => 'up',
+        () => 'down',
+      ),
+    ).toBe('down');
   }, 60_000);
 
   test('SIGTERM while a create is in flight: the job finishes, is recorded, and the process exits 0', async () => {
@@ -95,7 +103,12 @@ describe('npm start', () => {
     const r = await waitExit(child, 30_000);
     sandbox.setFaults({ latencyMs: 0 });
     expect(r.code).toBe(0);
-    expect(sandbox.contacts('9', '1').map((c) => c.external_contact_id).sort()).toEqual(['k1', 'k2']);
+    expect(
+      sandbox
+        .contacts('9', '1')
+        .map((c) => c.external_contact_id)
+        .sort(),
+    ).toEqual(['k1', 'k2']);
     const ledger = await db.syncLedger.findUnique({
       where: { chektDealerId_chektSiteId_externalContactId: { chektDealerId: '9', chektSiteId: '1', externalContactId: 'k2' } },
     });

@@ -208,7 +208,13 @@ describe('sync into CHeKT', () => {
   }, 60_000);
 
   test('a site can be synced alone; a disabled or unknown site is rejected with a reason', async () => {
-    const report = await sync({ sites: [{ dealerId: '100', siteId: '2' }, { dealerId: '200', siteId: '9' }, { dealerId: '9', siteId: '9' }] });
+    const report = await sync({
+      sites: [
+        { dealerId: '100', siteId: '2' },
+        { dealerId: '200', siteId: '9' },
+        { dealerId: '9', siteId: '9' },
+      ],
+    });
     expect(report.sites.planned).toBe(1);
     expect(report.sites.rejected).toEqual([
       { ref: '200/9', reason: 'sync_enabled is false for this site' },
@@ -224,8 +230,18 @@ describe('a site re-pointed to another CHeKT site', () => {
     try {
       const report = await sync();
       expect(report.unmappedSites).toEqual([{ site: '100/2', contacts: 4 }]);
-      expect(h.sandbox.contacts('100', '2').map((c) => c.external_contact_id).sort()).toEqual(['a1', 'b1', 'b4', 'b5', 'b6']);
-      expect(h.sandbox.contacts('100', '22').map((c) => c.external_contact_id).sort()).toEqual(['b1', 'b4', 'b5', 'b6']);
+      expect(
+        h.sandbox
+          .contacts('100', '2')
+          .map((c) => c.external_contact_id)
+          .sort(),
+      ).toEqual(['a1', 'b1', 'b4', 'b5', 'b6']);
+      expect(
+        h.sandbox
+          .contacts('100', '22')
+          .map((c) => c.external_contact_id)
+          .sort(),
+      ).toEqual(['b1', 'b4', 'b5', 'b6']);
     } finally {
       await h.app.db.site.update({ where: { id: 'site-b' }, data: { chektSiteId: '2' } });
     }

@@ -46,7 +46,11 @@ function provider(sandbox: { url: string }, overrides: Partial<TokenProviderOpti
   });
 }
 
-const tokenCalls = (s: Sandbox) => s.requests().filter((r) => r.route === 'POST /oauth/token').map((r) => r.status);
+const tokenCalls = (s: Sandbox) =>
+  s
+    .requests()
+    .filter((r) => r.route === 'POST /oauth/token')
+    .map((r) => r.status);
 
 afterAll(async () => {
   for (const s of sandboxes) await s.close();

@@ -126,13 +126,17 @@ describe('the service and the CLI', () => {
     expect(leaks(h.rawLogs())).toEqual([]);
   }, 60_000);
 
-  test.each(SHAPES)('npm run sync prints the failure (%s echo) without the secret', async (shape) => {
-    mode = shape;
-    const prefix = queuePrefix('echo-cli');
-    const env = testEnv(h.sandbox, h.databaseUrl, prefix, { CHEKT_CLIENT_SECRET: SECRET, CHEKT_TOKEN_URL: echoUrl, LOG_LEVEL: 'debug' });
-    const r = await run('src/cli/sync.ts', [], env, 30_000).finally(() => deleteRedisPrefix(prefix));
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/sync failed: CHeKT POST token: token request failed, status 500/);
-    expect(leaks(r.stdout + r.stderr)).toEqual([]);
-  }, 40_000);
+  test.each(SHAPES)(
+    'npm run sync prints the failure (%s echo) without the secret',
+    async (shape) => {
+      mode = shape;
+      const prefix = queuePrefix('echo-cli');
+      const env = testEnv(h.sandbox, h.databaseUrl, prefix, { CHEKT_CLIENT_SECRET: SECRET, CHEKT_TOKEN_URL: echoUrl, LOG_LEVEL: 'debug' });
+      const r = await run('src/cli/sync.ts', [], env, 30_000).finally(() => deleteRedisPrefix(prefix));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/sync failed: CHeKT POST token: token request failed, status 500/);
+      expect(leaks(r.stdout + r.stderr)).toEqual([]);
+    },
+    40_000,
+  );
 });

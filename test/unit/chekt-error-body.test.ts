@@ -84,8 +84,6 @@ describe('scrubPersonalData', () => {
   });
 
   test('parsed error messages are scrubbed', () => {
-    expect(parseErrorBody(JSON.stringify({ error: { code: 'invalid_field', message: 'jane@example.com: +44 20 7946 0958 rejected' } })).message).toBe(
-      '[email]: [phone] rejected',
-    );
+    expect(parseErrorBody(JSON.stringify({ error: { code: 'invalid_field', message: 'jane@example.com: +44 20 7946 0958 rejected' } })).message).toBe('[email]: [phone] rejected');
   });
 });

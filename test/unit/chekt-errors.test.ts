@@ -18,8 +18,7 @@ import {
 import { parseRetryAfter } from '../../src/chekt/http.js';
 import { rateWindowFor } from '../../src/chekt/rateLimiter.js';
 
-const map = (status: number, body = '', retryAfterMs?: number) =>
-  errorForStatus({ endpoint: 'POST contacts', status, traceId: 't-1', body: parseErrorBody(body), retryAfterMs });
+const map = (status: number, body = '', retryAfterMs?: number) => errorForStatus({ endpoint: 'POST contacts', status, traceId: 't-1', body: parseErrorBody(body), retryAfterMs });
 
 describe('errorForStatus', () => {
   it.each([

@@ -59,9 +59,7 @@ describe('progress without a terminal', () => {
 
   test('the line names each part', () => {
     expect(formatProgressLine({ done: 1, failed: 0, total: 2 }, null)).toBe('progress: 1/2 operations finished, 0 failed');
-    expect(formatProgressLine({ done: 1, failed: 0, total: 2, callsPerMinute: 0 }, 30)).toBe(
-      'progress: 1/2 operations finished, 0 failed, 30 operations/min, 0 CHeKT calls/min',
-    );
+    expect(formatProgressLine({ done: 1, failed: 0, total: 2, callsPerMinute: 0 }, 30)).toBe('progress: 1/2 operations finished, 0 failed, 30 operations/min, 0 CHeKT calls/min');
   });
 });
 

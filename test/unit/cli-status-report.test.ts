@@ -17,7 +17,7 @@ describe('fitColumns', () => {
     expect(fitColumns([3, 40, 40], 5)).toEqual([3, 6, 6]);
   });
 
-  it('keeps each column\'s longest word whole when those fit, so only text wraps', () => {
+  it("keeps each column's longest word whole when those fit, so only text wraps", () => {
     // An id of 36 characters (one word) and a reason of 80 whose longest word is 12: the reason narrows.
     expect(fitColumns([36, 80], 70, [36, 12])).toEqual([36, 34]);
     // The whole words do not fit: a long word is cut to 12, short ones stay whole.
@@ -47,7 +47,10 @@ describe('formatOverview at a terminal width', () => {
     const text = formatOverview(overview, { width: 80 });
     const lines = text.split('\n');
     for (const l of lines) expect([...l].length).toBeLessThanOrEqual(80);
-    const reasonColumn = lines.filter((l) => l.startsWith('│')).map((l) => l.split('│')[4]!.trim()).filter(Boolean);
+    const reasonColumn = lines
+      .filter((l) => l.startsWith('│'))
+      .map((l) => l.split('│')[4]!.trim())
+      .filter(Boolean);
     expect(reasonColumn.slice(1).join(' ')).toBe(longReason);
     expect(text).toMatch(/crm-contact-0+…/);
     expect(text).not.toContain('crm-contact-0000000000000000000000000000000000042');

@@ -7,7 +7,14 @@ import { createRequire } from 'node:module';
  * databases publish no port on the host (a workstation's own PostgreSQL and Redis keep 5432 and 6379).
  */
 const yaml = createRequire(import.meta.url)('js-yaml') as { load(text: string): unknown };
-interface Service { build?: unknown; image?: string; ports?: string[]; env_file?: Array<{ path: string; required: boolean }>; environment?: Record<string, string>; command?: string[] }
+interface Service {
+  build?: unknown;
+  image?: string;
+  ports?: string[];
+  env_file?: Array<{ path: string; required: boolean }>;
+  environment?: Record<string, string>;
+  command?: string[];
+}
 const compose = yaml.load(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, Service> };
 
 describe('docker-compose.yml', () => {

@@ -211,9 +211,7 @@ describe('loadConfig: errors name every bad variable', () => {
   it('VIEWER_USER and VIEWER_PASSWORD come together, and the viewer is not the admin', () => {
     expect(problemVars(configError({ ...MINIMAL, VIEWER_USER: 'view' }))).toEqual(['VIEWER_PASSWORD']);
     expect(problemVars(configError({ ...MINIMAL, VIEWER_PASSWORD: 'a-long-password' }))).toEqual(['VIEWER_USER']);
-    expect(configError({ ...MINIMAL, ADMIN_USER: 'ops', VIEWER_USER: 'ops', VIEWER_PASSWORD: 'a-long-password' }).problems).toEqual([
-      'VIEWER_USER: must differ from ADMIN_USER',
-    ]);
+    expect(configError({ ...MINIMAL, ADMIN_USER: 'ops', VIEWER_USER: 'ops', VIEWER_PASSWORD: 'a-long-password' }).problems).toEqual(['VIEWER_USER: must differ from ADMIN_USER']);
     expect(loadConfig(MINIMAL).http).toMatchObject({ viewerUser: undefined, viewerPassword: undefined });
   });
 });
@@ -342,7 +340,6 @@ describe('loadConfig: recovery settings (docs/OPERATIONS-FAULTS.md)', () => {
   });
 });
 
-
 describe('loadConfig: DB_PREPARED_STATEMENTS (docs/DEPLOYMENT.md, PgBouncer)', () => {
   it('reads "false" as off and refuses anything but true/false', () => {
     expect(loadConfig({ ...MINIMAL, DB_PREPARED_STATEMENTS: 'false' }).dbPreparedStatements).toBe(false);
@@ -360,7 +357,10 @@ describe('loadPhoneRules (npm run status classifies phones with only these)', ()
   it('defaults, and reads the three phone variables', () => {
     expect(loadPhoneRules({})).toEqual({ defaultRegion: 'US', phoneFormat: 'E164', maxNameLength: 100, maxEmailLength: 254 });
     expect(loadPhoneRules({ PHONE_DEFAULT_REGION: 'KR', PHONE_FORMAT: 'INTERNATIONAL', CONTACT_MAX_NAME_LENGTH: '50', DATABASE_URL: 'x' })).toEqual({
-      defaultRegion: 'KR', phoneFormat: 'INTERNATIONAL', maxNameLength: 50, maxEmailLength: 254,
+      defaultRegion: 'KR',
+      phoneFormat: 'INTERNATIONAL',
+      maxNameLength: 50,
+      maxEmailLength: 254,
     });
   });
 
@@ -384,7 +384,11 @@ describe('loadConfig: Redis Cluster and the CHeKT base URL', () => {
   it('REDIS_CLUSTER_NODES: host:port seeds, credentials and TLS from a rediss:// entry; REDIS_URL stays as given', () => {
     const c = loadConfig({ ...MINIMAL, REDIS_CLUSTER_NODES: ' 10.0.0.1:7000, 10.0.0.2:7001 ,[::1]:7002' });
     expect(c.redisCluster).toEqual({
-      nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }, { host: '::1', port: 7002 }],
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
       username: undefined,
       password: undefined,
       tls: false,

@@ -23,14 +23,22 @@ describe('console HTML (docs/CONSOLE.md "Pages")', () => {
 });
 
 describe('reachability in the console (docs/REACHABILITY.md)', () => {
-  const overview = (unreachableSites: StatusOverview['unreachableSites']): StatusOverview =>
-    ({ at: '2026-12-01T00:00:00.000Z', holds: [], failures: { total: 0, items: [] }, oldestUnsyncedChange: null, runs: [], unreachableSites });
+  const overview = (unreachableSites: StatusOverview['unreachableSites']): StatusOverview => ({
+    at: '2026-12-01T00:00:00.000Z',
+    holds: [],
+    failures: { total: 0, items: [] },
+    oldestUnsyncedChange: null,
+    runs: [],
+    unreachableSites,
+  });
 
   test('the overview lists unreachable sites linked to their page, with contacts, SMS-capable and reason', () => {
-    const text = unreachableSection(overview([
-      { site: '10001/42', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' },
-      { site: 'd&1/s 2', contacts: 0, smsCapable: 0, reason: 'no contacts' },
-    ])).html;
+    const text = unreachableSection(
+      overview([
+        { site: '10001/42', contacts: 2, smsCapable: 0, reason: '2 contacts: 1 landline, 1 toll-free' },
+        { site: 'd&1/s 2', contacts: 0, smsCapable: 0, reason: 'no contacts' },
+      ]),
+    ).html;
     expect(text).toBe(
       '<h2>Unreachable sites (2)</h2>\n<table><thead><tr><th>site</th><th>contacts</th><th>SMS-capable</th><th>reason</th></tr></thead><tbody>' +
         '<tr><td><a href="/console/sites/10001/42">10001/42</a></td><td>2</td><td>0</td><td>2 contacts: 1 landline, 1 toll-free</td></tr>' +
@@ -42,7 +50,14 @@ describe('reachability in the console (docs/REACHABILITY.md)', () => {
   test('the site page shows SMS-capable contacts and each contact phone type, SMS-capable and reach problem', () => {
     const contact = { crm: 'live' as const, chektContactId: 'ck1', state: 'synced' as const, reason: null, syncedAt: null, pendingSince: null };
     const site: SiteStatus = {
-      dealerId: '10001', siteId: '42', crmSiteId: 's1', name: 'Depot', syncEnabled: true, hold: null, counts: { synced: 3 }, oldestUnsyncedChangeAgeSeconds: null,
+      dealerId: '10001',
+      siteId: '42',
+      crmSiteId: 's1',
+      name: 'Depot',
+      syncEnabled: true,
+      hold: null,
+      counts: { synced: 3 },
+      oldestUnsyncedChangeAgeSeconds: null,
       contacts: [
         { ...contact, externalContactId: 'c1', phoneType: 'mobile', smsCapable: false, reachProblem: 'CHeKT dropped the phone number it was sent' },
         { ...contact, externalContactId: 'c2', phoneType: 'fixed_line', smsCapable: false, reachProblem: null },
@@ -54,7 +69,9 @@ describe('reachability in the console (docs/REACHABILITY.md)', () => {
     const text = sitePage(site, [], false).html;
     expect(text).toContain('<div class="banner bad"><strong>Unreachable</strong>: no contact CHeKT can text (2 contacts: 1 mobile, 1 landline, 1 whose phone CHeKT did not keep).</div>');
     expect(text).toContain('<th>phone type</th><th>SMS-capable</th><th>reach problem</th>');
-    expect(text).toContain('<td><code>c1</code></td><td>live</td><td><span class="badge good">synced</span></td><td></td><td>mobile</td><td>no</td><td>CHeKT dropped the phone number it was sent</td><td>ck1</td>');
+    expect(text).toContain(
+      '<td><code>c1</code></td><td>live</td><td><span class="badge good">synced</span></td><td></td><td>mobile</td><td>no</td><td>CHeKT dropped the phone number it was sent</td><td>ck1</td>',
+    );
     expect(text).toContain('<td><code>c2</code></td><td>live</td><td><span class="badge good">synced</span></td><td></td><td>fixed_line</td><td>no</td><td></td><td>ck1</td>');
     expect(text).toContain('<td><code>c3</code></td><td>absent</td><td><span class="badge good">synced</span></td><td></td><td>-</td><td>-</td><td></td><td>ck1</td>');
     const reachable = sitePage({ ...site, smsCapableContacts: 1, reach: { ...site.reach, smsCapable: 1, reason: '2 contacts: 1 mobile, 1 landline' } }, [], false).html;
@@ -67,7 +84,14 @@ describe('alert payloads and delivery rules (docs/CONSOLE.md "Alerts")', () => {
   test('a body carries id, at, the facts and a one-line text naming the site as dealerId/siteId', () => {
     const body = alertBody('id-1', '2026-12-01T00:00:00.000Z', { event: 'hold.created', site: '10001/42', reason: 'r', deletes: 2, managed: 3, since: 's' });
     expect(body).toEqual({
-      id: 'id-1', at: '2026-12-01T00:00:00.000Z', event: 'hold.created', site: '10001/42', reason: 'r', deletes: 2, managed: 3, since: 's',
+      id: 'id-1',
+      at: '2026-12-01T00:00:00.000Z',
+      event: 'hold.created',
+      site: '10001/42',
+      reason: 'r',
+      deletes: 2,
+      managed: 3,
+      since: 's',
       text: 'chekt-contact-sync: deletes held on site 10001/42 (2 of 3 managed contacts): r. Review and approve in the console: /console/sites/10001/42',
     });
     const many = Array.from({ length: 7 }, (_, i) => ({ site: '1/2', externalContactId: `c${i}`, kind: 'create', error: 'HTTP 400' }));

@@ -1,14 +1,7 @@
 import { isValidPhoneNumber } from 'libphonenumber-js';
 import { isValidPhoneNumber as isValidPhoneNumberMax } from 'libphonenumber-js/max';
 import { z } from 'zod';
-import {
-  demoSiteRegion,
-  generateDemoData,
-  generateDemoEdits,
-  type DemoContact,
-  type DemoDataset,
-  type DemoSite,
-} from '../../tools/demo/data.js';
+import { demoSiteRegion, generateDemoData, generateDemoEdits, type DemoContact, type DemoDataset, type DemoSite } from '../../tools/demo/data.js';
 import { GARBAGE_PHONES } from '../../tools/demo/phones.js';
 
 // One generation per option set, shared by the read-only assertions below (each takes ~0.5 s).

@@ -5,7 +5,17 @@ import { contentHash, DEFAULT_RULES, prepareContact, type CrmContact } from '../
 /** planChanges (domain/changes.ts): the pure core of every change tick. */
 
 function crm(id: string, over: Partial<CrmContact> = {}): CrmContact {
-  return { id, crmSiteId: 'crm-1', firstName: 'Ann', lastName: `Lee ${id}`, phoneNumber: '+1 201 555 0123', email: `${id}@example.com`, deletedAt: null, updatedAt: new Date('2026-01-01T00:00:00Z'), ...over };
+  return {
+    id,
+    crmSiteId: 'crm-1',
+    firstName: 'Ann',
+    lastName: `Lee ${id}`,
+    phoneNumber: '+1 201 555 0123',
+    email: `${id}@example.com`,
+    deletedAt: null,
+    updatedAt: new Date('2026-01-01T00:00:00Z'),
+    ...over,
+  };
 }
 
 /** The hash of what CHeKT was last sent for `contact` (what the ledger keeps after a write). */
@@ -34,7 +44,9 @@ describe('planChanges', () => {
   it('updates a contact whose content differs from what was last sent', () => {
     const before = crm('b');
     const p = plan([row(crm('b', { lastName: 'Moved' }), { chektContactId: '42', lastSentHash: sentHash(before) })]);
-    expect(p.operations).toEqual([{ kind: 'update', opKey: 'op/10/7/b', dealerId: '10', siteId: '7', crmSiteId: 'crm-1', externalContactId: 'b', chektContactId: '42', reason: 'changed_in_crm', fields: [] }]);
+    expect(p.operations).toEqual([
+      { kind: 'update', opKey: 'op/10/7/b', dealerId: '10', siteId: '7', crmSiteId: 'crm-1', externalContactId: 'b', chektContactId: '42', reason: 'changed_in_crm', fields: [] },
+    ]);
     expect(p.settled).toEqual([]);
   });
 
@@ -50,7 +62,9 @@ describe('planChanges', () => {
     const same = crm('d');
     const p = plan([row(same, { chektContactId: '44', lastSentHash: sentHash(same), pending: true })]);
     expect(p.settled).toEqual([]);
-    expect(p.operations).toEqual([{ kind: 'update', opKey: 'op/10/7/d', dealerId: '10', siteId: '7', crmSiteId: 'crm-1', externalContactId: 'd', chektContactId: '44', reason: 'changed_in_crm', fields: [] }]);
+    expect(p.operations).toEqual([
+      { kind: 'update', opKey: 'op/10/7/d', dealerId: '10', siteId: '7', crmSiteId: 'crm-1', externalContactId: 'd', chektContactId: '44', reason: 'changed_in_crm', fields: [] },
+    ]);
   });
 
   it('creates (does not settle) equal content when the ledger holds no CHeKT contact', () => {
@@ -87,7 +101,17 @@ describe('planChanges', () => {
       ['create', 'a', 'new_in_crm'],
       ['delete', 'gone', 'removed_from_crm'],
     ]);
-    expect(p.operations[1]).toEqual({ kind: 'delete', opKey: 'op/10/7/gone', dealerId: '10', siteId: '7', crmSiteId: 'crm-1', externalContactId: 'gone', chektContactId: '99', reason: 'removed_from_crm', fields: [] });
+    expect(p.operations[1]).toEqual({
+      kind: 'delete',
+      opKey: 'op/10/7/gone',
+      dealerId: '10',
+      siteId: '7',
+      crmSiteId: 'crm-1',
+      externalContactId: 'gone',
+      chektContactId: '99',
+      reason: 'removed_from_crm',
+      fields: [],
+    });
   });
 
   it('plans nothing for no rows', () => {

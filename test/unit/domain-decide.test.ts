@@ -151,7 +151,7 @@ describe('decideAction: a duplicate that became the kept copy', () => {
   });
 });
 
-describe('decideAction: drift_deleted (the ledger\'s contact vanished from CHeKT at planning)', () => {
+describe("decideAction: drift_deleted (the ledger's contact vanished from CHeKT at planning)", () => {
   it('creates anew while the ledger still holds the vanished id (no PUT that would 404)', () => {
     expect(decideAction(input({ reason: 'drift_deleted', plannedChektContactId: '7', ledgerChektContactId: '7' }))).toEqual({ type: 'create', contact });
   });

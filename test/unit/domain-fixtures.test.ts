@@ -62,7 +62,9 @@ describe('awkward-contacts.json', () => {
       expect(typeof f.expect.valid).toBe('boolean');
     }
     // Every `valid: false` entry is classified once below.
-    const invalid = FIXTURES.filter((f) => !f.expect.valid).map((f) => f.id).sort();
+    const invalid = FIXTURES.filter((f) => !f.expect.valid)
+      .map((f) => f.id)
+      .sort();
     expect(invalid).toEqual([...SKIPPED, ...PHONE_DROPPED, ...EMAIL_DROPPED].sort());
   });
 

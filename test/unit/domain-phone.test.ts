@@ -7,12 +7,9 @@ function ok(result: PhoneParseResult): { canonical: string; formatted: string; k
 }
 
 describe('parsePhone: one canonical form for many spellings', () => {
-  it.each(['(201) 555-0123', '201.555.0123', '+1 201 555 0123', '2015550123', '+1 (201) 555-0123', 'tel:+1-201-555-0123'])(
-    '%s -> +12015550123',
-    (raw) => {
-      expect(ok(parsePhone(raw, 'US', 'E164'))).toEqual({ canonical: '+12015550123', formatted: '+12015550123', kind: 'fixed_line_or_mobile' });
-    },
-  );
+  it.each(['(201) 555-0123', '201.555.0123', '+1 201 555 0123', '2015550123', '+1 (201) 555-0123', 'tel:+1-201-555-0123'])('%s -> +12015550123', (raw) => {
+    expect(ok(parsePhone(raw, 'US', 'E164'))).toEqual({ canonical: '+12015550123', formatted: '+12015550123', kind: 'fixed_line_or_mobile' });
+  });
 
   it('reads an RFC 3966 tel: URI with an extension', () => {
     expect(ok(parsePhone('tel:+1-201-555-0123;ext=5', 'US', 'E164'))).toEqual({ canonical: '+12015550123', formatted: '+12015550123', kind: 'fixed_line_or_mobile', extension: '5' });
@@ -66,7 +63,10 @@ describe('parsePhone: output formats', () => {
   });
 
   it('NATIONAL_DIGITS output parses back to the same canonical under the same default region', () => {
-    for (const [raw, region] of [['(201) 555-0123', 'US'], ['02-312-3456', 'KR']] as const) {
+    for (const [raw, region] of [
+      ['(201) 555-0123', 'US'],
+      ['02-312-3456', 'KR'],
+    ] as const) {
       const first = ok(parsePhone(raw, region, 'NATIONAL_DIGITS'));
       expect(ok(parsePhone(first.formatted, region, 'NATIONAL_DIGITS')).canonical).toBe(first.canonical);
     }

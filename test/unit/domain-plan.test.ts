@@ -165,11 +165,7 @@ describe('planSite', () => {
       rules: DEFAULT_RULES,
     };
     const keys = planSite(input).operations.map((o) => o.opKey);
-    expect(keys).toEqual([
-      'op/dealer%3A1/site%2F2/CRM%2F2024%2F00017',
-      'dup/dealer%3A1/site%2F2/x%3A3',
-      'op/dealer%3A1/site%2F2/gone%2F1',
-    ]);
+    expect(keys).toEqual(['op/dealer%3A1/site%2F2/CRM%2F2024%2F00017', 'dup/dealer%3A1/site%2F2/x%3A3', 'op/dealer%3A1/site%2F2/gone%2F1']);
     for (const k of keys) expect(k).not.toContain(':');
     expect(planSite(input).operations.map((o) => o.opKey)).toEqual(keys);
     // Distinct ids never share a key: "/" inside an id is encoded, not a separator.

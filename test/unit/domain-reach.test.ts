@@ -48,13 +48,36 @@ describe('classifyPhone: real numbers of several countries', () => {
   });
 
   it('only mobile, fixed_line_or_mobile and personal_number count as SMS-capable', () => {
-    const all: PhoneType[] = ['mobile', 'fixed_line', 'fixed_line_or_mobile', 'voip', 'toll_free', 'premium_rate', 'shared_cost', 'personal_number', 'pager', 'uan', 'voicemail', 'unknown', 'invalid', 'none'];
+    const all: PhoneType[] = [
+      'mobile',
+      'fixed_line',
+      'fixed_line_or_mobile',
+      'voip',
+      'toll_free',
+      'premium_rate',
+      'shared_cost',
+      'personal_number',
+      'pager',
+      'uan',
+      'voicemail',
+      'unknown',
+      'invalid',
+      'none',
+    ];
     expect(all.filter(isSmsCapable)).toEqual(['mobile', 'fixed_line_or_mobile', 'personal_number']);
   });
 });
 
 const crm = (over: Partial<CrmContact> = {}): CrmContact => ({
-  id: 'c1', crmSiteId: 's', firstName: 'Ann', lastName: 'Lee', phoneNumber: '+447911123456', email: null, deletedAt: null, updatedAt: new Date(0), ...over,
+  id: 'c1',
+  crmSiteId: 's',
+  firstName: 'Ann',
+  lastName: 'Lee',
+  phoneNumber: '+447911123456',
+  email: null,
+  deletedAt: null,
+  updatedAt: new Date(0),
+  ...over,
 });
 const counted = (over: Partial<CrmContact>, problem: string | null = null): CountedContact => {
   const c = crm(over);
@@ -66,7 +89,9 @@ describe('contactReach and siteReach', () => {
     const reach = (c: CrmContact, problem: string | null) => contactReach(prepareContact(c), c.phoneNumber, DEFAULT_RULES, problem);
     expect(reach(crm({ firstName: '' }), null)).toEqual({ phoneType: 'mobile', smsCapable: false, reachProblem: null });
     expect(reach(crm(), 'CHeKT dropped the phone number it was sent')).toEqual({
-      phoneType: 'mobile', smsCapable: false, reachProblem: 'CHeKT dropped the phone number it was sent',
+      phoneType: 'mobile',
+      smsCapable: false,
+      reachProblem: 'CHeKT dropped the phone number it was sent',
     });
     // A problem recorded for a landline says nothing new: it was never reachable.
     expect(reach(crm({ phoneNumber: '+442079460958' }), 'x')).toEqual({ phoneType: 'fixed_line', smsCapable: false, reachProblem: null });
@@ -74,7 +99,12 @@ describe('contactReach and siteReach', () => {
 
   it('a site of landline and toll-free numbers is unreachable, with the reason in words', () => {
     expect(siteReach([counted({ phoneNumber: '+442079460958' }), counted({ phoneNumber: '1-800-555-0199' })])).toEqual({
-      contacts: 2, smsCapable: 0, phoneTypes: { fixed_line: 1, toll_free: 1 }, reachProblems: 0, notSynced: 0, reason: '2 contacts: 1 landline, 1 toll-free',
+      contacts: 2,
+      smsCapable: 0,
+      phoneTypes: { fixed_line: 1, toll_free: 1 },
+      reachProblems: 0,
+      notSynced: 0,
+      reason: '2 contacts: 1 landline, 1 toll-free',
     });
     expect(siteReach([counted({ phoneNumber: '+33142685300' }), counted({ phoneNumber: null })]).reason).toBe('2 contacts: 1 landline, 1 without a phone');
     expect(siteReach([]).reason).toBe('no contacts');

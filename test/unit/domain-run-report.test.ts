@@ -91,16 +91,45 @@ describe('toJsonReport', () => {
 
 describe('toRunDetailJson', () => {
   const page: RunOperationsPage = {
-    operations: { total: 1, limit: 100, offset: 0, items: [{ dealerId: '9', siteId: '1', externalContactId: 'bad-1', kind: 'create', appliedKind: 'create', reason: 'missing_in_chekt', outcome: 'failed', error: 'x', attempts: 1 }] },
+    operations: {
+      total: 1,
+      limit: 100,
+      offset: 0,
+      items: [{ dealerId: '9', siteId: '1', externalContactId: 'bad-1', kind: 'create', appliedKind: 'create', reason: 'missing_in_chekt', outcome: 'failed', error: 'x', attempts: 1 }],
+    },
     held: [{ ...hold, site: siteKey('9', '3') }],
   };
 
   test("is the report plus identity, times, mode and the page, in the API's key order; held comes from the page", () => {
     const d = toRunDetailJson(run(), page);
     expect(Object.keys(d)).toEqual([
-      'runId', 'status', 'dryRun', 'durationMs', 'sites', 'planned', 'counts', 'failures', 'plannedOperations', 'invalid', 'warnings',
-      'unmanagedBySite', 'unmappedSites', 'held', 'driftRepaired', 'unreachableSites', 'reachableAgainSites', 'reachProblems', 'notes', 'error',
-      'trigger', 'startedAt', 'plannedAt', 'finishedAt', 'mode', 'approveDeletes', 'operations',
+      'runId',
+      'status',
+      'dryRun',
+      'durationMs',
+      'sites',
+      'planned',
+      'counts',
+      'failures',
+      'plannedOperations',
+      'invalid',
+      'warnings',
+      'unmanagedBySite',
+      'unmappedSites',
+      'held',
+      'driftRepaired',
+      'unreachableSites',
+      'reachableAgainSites',
+      'reachProblems',
+      'notes',
+      'error',
+      'trigger',
+      'startedAt',
+      'plannedAt',
+      'finishedAt',
+      'mode',
+      'approveDeletes',
+      'operations',
     ]);
     expect(d).toMatchObject({ trigger: 'cli', startedAt: run().startedAt, plannedAt: run().plannedAt, finishedAt: run().finishedAt, mode: 'reconcile', approveDeletes: false });
     expect(d.operations).toBe(page.operations);
@@ -138,10 +167,7 @@ describe('siteHealthFacts', () => {
 
   test('counts failed contacts and names the contact pending longest with the site age', () => {
     expect(siteHealthFacts(site)).toEqual({ holds: [], failures: { total: 1 }, oldestUnsyncedChange: { site: '9/1', externalContactId: 'b', ageSeconds: 1200 } });
-    expect(assessHealth(siteHealthFacts(site), 900).problems).toEqual([
-      '1 contact(s) failed for good',
-      'the oldest unsynced change (9/1 b) is 1200 s old, over ALERT_BEHIND_SECONDS=900',
-    ]);
+    expect(assessHealth(siteHealthFacts(site), 900).problems).toEqual(['1 contact(s) failed for good', 'the oldest unsynced change (9/1 b) is 1200 s old, over ALERT_BEHIND_SECONDS=900']);
   });
 
   test('a held site with nothing pending: the hold is the only problem', () => {

@@ -8,7 +8,15 @@ const invalid = [{ site: '9/1', externalContactId: 'inv-1', reason: 'first_name 
 const warnings = [{ site: '9/1', externalContactId: 'w-1', reason: 'email is not a valid address; field not sent' }];
 
 /** Shape 1 (the first planner): no unmappedSites, mode, recorded, held or reachability. */
-const v1 = { totals: planTotals, rejectedSites: [{ ref: '9/404', reason: 'no CRM site maps to it' }], siteErrors: [], invalid, warnings, unmanagedBySite: { '9/1': 2 }, enqueue: { added: 5, joined: 0, replaced: 0 } };
+const v1 = {
+  totals: planTotals,
+  rejectedSites: [{ ref: '9/404', reason: 'no CRM site maps to it' }],
+  siteErrors: [],
+  invalid,
+  warnings,
+  unmanagedBySite: { '9/1': 2 },
+  enqueue: { added: 5, joined: 0, replaced: 0 },
+};
 /** Shape 2: unmappedSites added. */
 const v2 = { ...v1, unmappedSites: [{ site: '9/22', contacts: 4 }] };
 /** Shape 3: change ticks and deletion holds. */

@@ -35,9 +35,7 @@ describe('findHolds', () => {
   });
 
   it('holds a delete that would leave fewer than minContacts, counting the planned creates', () => {
-    expect(findHolds([stat('a', { deletes: 1, managed: 1, live: 1, creates: 0 })], 1000, rules, none)[0]?.reason).toMatch(
-      /^deleting 1 contact\(s\) would leave 0 in CHeKT, below SITE_MIN_CONTACTS=1/,
-    );
+    expect(findHolds([stat('a', { deletes: 1, managed: 1, live: 1, creates: 0 })], 1000, rules, none)[0]?.reason).toMatch(/^deleting 1 contact\(s\) would leave 0 in CHeKT, below SITE_MIN_CONTACTS=1/);
     // A one-contact site whose contact is replaced: the create comes first, so it keeps 1.
     expect(findHolds([stat('a', { deletes: 1, managed: 1, live: 1, creates: 1 })], 1000, rules, none)).toEqual([]);
   });
@@ -63,15 +61,19 @@ describe('findHolds', () => {
 });
 
 describe('countSiteOperations', () => {
-  const op = (kind: PlannedOperation['kind'], siteId: string, reason: PlannedOperation['reason']): PlannedOperation =>
-    ({ kind, opKey: `${kind}${siteId}${reason}`, dealerId: 'd', siteId, crmSiteId: `crm-${siteId}`, externalContactId: 'x', chektContactId: null, reason, fields: [] });
+  const op = (kind: PlannedOperation['kind'], siteId: string, reason: PlannedOperation['reason']): PlannedOperation => ({
+    kind,
+    opKey: `${kind}${siteId}${reason}`,
+    dealerId: 'd',
+    siteId,
+    crmSiteId: `crm-${siteId}`,
+    externalContactId: 'x',
+    chektContactId: null,
+    reason,
+    fields: [],
+  });
   it('counts holdable deletes and creates of sites with deletes; duplicates never count', () => {
-    const counts = countSiteOperations([
-      op('delete', '1', 'removed_from_crm'),
-      op('create', '1', 'new_in_crm'),
-      op('delete', '2', 'duplicate_in_chekt'),
-      op('create', '3', 'new_in_crm'),
-    ]);
+    const counts = countSiteOperations([op('delete', '1', 'removed_from_crm'), op('create', '1', 'new_in_crm'), op('delete', '2', 'duplicate_in_chekt'), op('create', '3', 'new_in_crm')]);
     expect([...counts]).toEqual([['d/1', { crmSiteId: 'crm-1', deletes: 1, creates: 1 }]]);
   });
 });

@@ -108,7 +108,10 @@ describe('truncateText', () => {
   it('respects the maximum in code points and trims white space left at the cut', () => {
     const out = truncateText('Mary Ann Smith', 5);
     expect(out).toBe('Mary');
-    for (const [input, max] of [[`x ${FAMILY} ${THUMBS_MEDIUM}`, 6], ['Wolfeschlegelsteinhausenbergerdorff', 10]] as const) {
+    for (const [input, max] of [
+      [`x ${FAMILY} ${THUMBS_MEDIUM}`, 6],
+      ['Wolfeschlegelsteinhausenbergerdorff', 10],
+    ] as const) {
       expect(codePointLength(truncateText(input, max))).toBeLessThanOrEqual(max);
     }
   });

@@ -34,10 +34,15 @@ describe('.env.example', () => {
     const script = `set -a; . ${file}; for n in ${vars.join(' ')}; do printf '%s=%s\\0' "$n" "\${!n}"; done`;
     // No rc files (Debian's bash may read ~/.bashrc when its input is not a terminal): only the file under test.
     const out = execFileSync('bash', ['--norc', '--noprofile', '-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });
-    return Object.fromEntries(out.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    return Object.fromEntries(
+      out
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
   }
 
-  it('a shell that sources it and Node\'s env-file parser read the same values', () => {
+  it("a shell that sources it and Node's env-file parser read the same values", () => {
     const fromNode = parseEnv(text);
     expect(sourced('./.env.example', names)).toEqual(fromNode);
     expect(fromNode.RECONCILE_CRON).toBe('0 3 * * *');

@@ -9,8 +9,12 @@ describe('describeDatabaseError', () => {
 
   it('Prisma adapter errors: unreachable, missing database, access denied', () => {
     expect(describeDatabaseError(prisma({ kind: 'DatabaseNotReachable', host: 'db', port: 5432 }))).toBe('nothing answers there (server down, wrong host or port, or a firewall)');
-    expect(describeDatabaseError(prisma({ kind: 'DatabaseDoesNotExist', originalCode: '3D000', originalMessage: 'database "crm" does not exist' }))).toBe('database "crm" does not exist; `npm run db:migrate` creates it and its tables');
-    expect(describeDatabaseError(prisma({ kind: 'DatabaseAccessDenied', originalCode: '28P01', originalMessage: 'password authentication failed for user "app"' }))).toBe('password authentication failed for user "app"; check the user and password in DATABASE_URL');
+    expect(describeDatabaseError(prisma({ kind: 'DatabaseDoesNotExist', originalCode: '3D000', originalMessage: 'database "crm" does not exist' }))).toBe(
+      'database "crm" does not exist; `npm run db:migrate` creates it and its tables',
+    );
+    expect(describeDatabaseError(prisma({ kind: 'DatabaseAccessDenied', originalCode: '28P01', originalMessage: 'password authentication failed for user "app"' }))).toBe(
+      'password authentication failed for user "app"; check the user and password in DATABASE_URL',
+    );
   });
 
   it('pg errors by code, and Prisma\'s "Raw query failed" wording stripped to its message', () => {
@@ -38,7 +42,16 @@ describe('describeRedisError', () => {
 describe('describeRedisTarget and bullmqPrefix', () => {
   it('names the variable and hides the password', () => {
     expect(describeRedisTarget('redis://app:s3cret@cache:6379/2')).toEqual({ variable: 'REDIS_URL', where: 'redis://app:***@cache:6379/2' });
-    expect(describeRedisTarget({ nodes: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }], password: 'x', tls: true })).toEqual({
+    expect(
+      describeRedisTarget({
+        nodes: [
+          { host: '10.0.0.1', port: 7000 },
+          { host: '10.0.0.2', port: 7001 },
+        ],
+        password: 'x',
+        tls: true,
+      }),
+    ).toEqual({
       variable: 'REDIS_CLUSTER_NODES',
       where: 'the cluster at 10.0.0.1:7000,10.0.0.2:7001',
     });

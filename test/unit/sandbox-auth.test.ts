@@ -17,11 +17,7 @@ beforeAll(async () => {
 
 function service(now = (): number => NOW) {
   return createTokenService({
-    clients: [
-      { clientId: 'secret-client', clientSecret: 's3cret' },
-      { clientId: 'key-client', publicKeyPem },
-      { clientId: 'unverified-client' },
-    ],
+    clients: [{ clientId: 'secret-client', clientSecret: 's3cret' }, { clientId: 'key-client', publicKeyPem }, { clientId: 'unverified-client' }],
     ttlSeconds: 60,
     now,
   });
@@ -120,10 +116,7 @@ describe('TokenService', () => {
     ['unknown client', 'garbage', {}],
   ])('refuses with "%s" for %j', async (reason, overrides, extra) => {
     const tokens = await service();
-    const a =
-      overrides === 'garbage'
-        ? 'not-a-jwt'
-        : await assertion((overrides.key as unknown) === 'other' ? { ...overrides, key: otherKeys.privateKey } : overrides);
+    const a = overrides === 'garbage' ? 'not-a-jwt' : await assertion((overrides.key as unknown) === 'other' ? { ...overrides, key: otherKeys.privateKey } : overrides);
     const outcome = await tokens.issue(assertionForm(a, extra));
     expect(outcome).toMatchObject({ ok: false, status: 401, error: 'invalid_client' });
     expect(outcome.ok ? '' : outcome.description).toContain(reason);
@@ -148,11 +141,7 @@ describe('TokenService', () => {
   });
 
   it('refuses an unusable public key or duplicated client at construction', async () => {
-    await expect(createTokenService({ clients: [{ clientId: 'a', publicKeyPem: 'nope' }], ttlSeconds: 1, now: Date.now })).rejects.toThrow(
-      'client a: publicKeyPem is not a PEM SPKI RSA public key',
-    );
-    await expect(
-      createTokenService({ clients: [{ clientId: 'a' }, { clientId: 'a' }], ttlSeconds: 1, now: Date.now }),
-    ).rejects.toThrow('"a" is empty or duplicated');
+    await expect(createTokenService({ clients: [{ clientId: 'a', publicKeyPem: 'nope' }], ttlSeconds: 1, now: Date.now })).rejects.toThrow('client a: publicKeyPem is not a PEM SPKI RSA public key');
+    await expect(createTokenService({ clients: [{ clientId: 'a' }, { clientId: 'a' }], ttlSeconds: 1, now: Date.now })).rejects.toThrow('"a" is empty or duplicated');
   });
 });

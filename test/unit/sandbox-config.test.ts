@@ -87,12 +87,8 @@ describe('loadSandboxConfig', () => {
     const missing = (): string => {
       throw new Error('ENOENT');
     };
-    expect(() => loadSandboxConfig({ SANDBOX_PUBLIC_KEY_FILE: '/nope' }, missing)).toThrow(
-      'SANDBOX_PUBLIC_KEY_FILE: cannot read /nope (ENOENT)',
-    );
-    expect(() => loadSandboxConfig({ SANDBOX_PUBLIC_KEY_FILE: '/k' }, () => 'hello')).toThrow(
-      'SANDBOX_PUBLIC_KEY_FILE: not a PEM SPKI public key',
-    );
+    expect(() => loadSandboxConfig({ SANDBOX_PUBLIC_KEY_FILE: '/nope' }, missing)).toThrow('SANDBOX_PUBLIC_KEY_FILE: cannot read /nope (ENOENT)');
+    expect(() => loadSandboxConfig({ SANDBOX_PUBLIC_KEY_FILE: '/k' }, () => 'hello')).toThrow('SANDBOX_PUBLIC_KEY_FILE: not a PEM SPKI public key');
   });
 });
 
@@ -100,6 +96,8 @@ describe('loadSandboxConfig: clock and contact_id offsets', () => {
   it('reads SANDBOX_CLOCK_OFFSET_SECONDS as ms and SANDBOX_CONTACT_ID_OFFSET as digits; refuses bad values', () => {
     const c = loadSandboxConfig({ SANDBOX_CLOCK_OFFSET_SECONDS: '-10', SANDBOX_CONTACT_ID_OFFSET: '9007199254740992' });
     expect(c.options).toMatchObject({ clockOffsetMs: -10_000, contactIdOffset: '9007199254740992' });
-    expect(() => loadSandboxConfig({ SANDBOX_CONTACT_ID_OFFSET: '1e20', SANDBOX_CLOCK_OFFSET_SECONDS: 'soon' })).toThrow(/SANDBOX_CLOCK_OFFSET_SECONDS[\s\S]*SANDBOX_CONTACT_ID_OFFSET|SANDBOX_CONTACT_ID_OFFSET[\s\S]*SANDBOX_CLOCK_OFFSET_SECONDS/);
+    expect(() => loadSandboxConfig({ SANDBOX_CONTACT_ID_OFFSET: '1e20', SANDBOX_CLOCK_OFFSET_SECONDS: 'soon' })).toThrow(
+      /SANDBOX_CLOCK_OFFSET_SECONDS[\s\S]*SANDBOX_CONTACT_ID_OFFSET|SANDBOX_CONTACT_ID_OFFSET[\s\S]*SANDBOX_CLOCK_OFFSET_SECONDS/,
+    );
   });
 });

@@ -21,9 +21,7 @@ describe('FaultInjector', () => {
     expect(f.shouldDropWrite()).toBe(true);
     expect(new FaultInjector({ seed: 7 }).shouldFailRequest()).toBe(false);
     // The drop at rate 1 did not shift the errorRate sequence.
-    expect(Array.from({ length: 50 }, () => f.shouldFailRequest())).toEqual(
-      Array.from({ length: 50 }, () => reference.shouldFailRequest()),
-    );
+    expect(Array.from({ length: 50 }, () => f.shouldFailRequest())).toEqual(Array.from({ length: 50 }, () => reference.shouldFailRequest()));
   });
 
   it('fires close to the configured share and repeats after reseed', () => {
@@ -49,7 +47,13 @@ describe('FaultInjector: a strict or picky CHeKT (reachability tests)', () => {
   it('strictPhone refuses a phone that is not E.164 or bare digits; an absent or empty phone passes', () => {
     const f = new FaultInjector({ seed: 1, faults: { strictPhone: true } });
     expect(['+12015550100 ext. 5', '(201) 555-0100', '+12015550100', '12015550100', '', null, undefined].map((phone_number) => f.refusedField({ phone_number }))).toEqual([
-      'phone_number', 'phone_number', undefined, undefined, undefined, undefined, undefined,
+      'phone_number',
+      'phone_number',
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
     ]);
   });
 

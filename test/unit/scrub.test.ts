@@ -32,7 +32,11 @@ describe('scrubCredentialShapes', () => {
     ['JSON', '{"client_secret":"other-secret","client_id":"c"}', '{"client_secret":"[redacted]","client_id":"c"}'],
     ['escaped JSON in a string', String.raw`"{\"client_secret\":\"other-secret\"}"`, String.raw`"{\"client_secret\":\"[redacted]\"}"`],
     ['URL-encoded form in a form', 'body=client_secret%3Dother-secret%26a', 'body=client_secret%3D[redacted]'],
-    ['an assertion', `client_assertion=${JWT}&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`, 'client_assertion=[redacted]&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer'],
+    [
+      'an assertion',
+      `client_assertion=${JWT}&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer`,
+      'client_assertion=[redacted]&client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    ],
     ['a bare JWT', `token ${JWT} rejected`, 'token [redacted] rejected'],
     ['a bearer header', 'Authorization: Bearer sbx_abcdefghijklmnop', 'Authorization: Bearer [redacted]'],
     ['a password', 'password: hunter2hunter2', 'password: [redacted]'],

@@ -37,7 +37,7 @@ describe('the delete gate', () => {
     expect(w.ledger.get('10/1\nc1')).toMatchObject({ lastOutcome: 'held', chektContactId: expect.any(String) });
   });
 
-  it('an operator\'s approval lifts the minimum: the delete is sent and the ledger forgets the contact_id', async () => {
+  it("an operator's approval lifts the minimum: the delete is sent and the ledger forgets the contact_id", async () => {
     const w = newWorld();
     const op = { ...deleting(w, ['c1']), approveDeletes: true };
     const out = await runOperation(fakeDeps(w), attemptOf(op));
@@ -85,7 +85,7 @@ describe('the delete gate', () => {
     expect((await runOperation(fakeDeps(w), attemptOf(op))).type).toBe('wait');
   });
 
-  it('a create that failed for good in the same run holds the site\'s deletes (its replacement is missing)', async () => {
+  it("a create that failed for good in the same run holds the site's deletes (its replacement is missing)", async () => {
     const w = newWorld();
     const op = deleting(w, ['c1', 'c2', 'c3']);
     w.contacts.set('c9', crm('c9'));

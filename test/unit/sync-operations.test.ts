@@ -1,10 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  ChektBadRequestError,
-  ChektCancelledError,
-  ChektRateLimitedError,
-  ChektServerError,
-} from '../../src/chekt/errors/index.js';
+import { ChektBadRequestError, ChektCancelledError, ChektRateLimitedError, ChektServerError } from '../../src/chekt/errors/index.js';
 import { JobLockLostError } from '../../src/sync/ports/operations.js';
 import { runOperation } from '../../src/sync/runOperation.js';
 import { attemptOf, crm, fakeDeps, fingerprintOf, newWorld, plan, synced, type World } from './fakes/operations.js';
@@ -24,7 +19,10 @@ describe('retry or give up', () => {
     const w = newWorld();
     w.contacts.set('c1', crm('c1'));
     const op = plan(w, { kind: 'create', externalContactId: 'c1' });
-    w.failNext.set('POST', [1, 2, 3].map(() => new ChektServerError({ endpoint: 'POST contacts', status: 503 })));
+    w.failNext.set(
+      'POST',
+      [1, 2, 3].map(() => new ChektServerError({ endpoint: 'POST contacts', status: 503 })),
+    );
     const deps = fakeDeps(w);
     const out = await runOperation(deps, attemptOf(op));
     expect(out.type).toBe('retry');
@@ -33,7 +31,12 @@ describe('retry or give up', () => {
     expect(methods(w)).toEqual(['POST', 'GET', 'POST', 'GET', 'POST']);
     expect(outcomesOf(w)).toEqual(['run-1 c1 queued']);
     expect(ledgerOf(w, 'c1')).toBeUndefined();
-    expect(deps.lines.find((l) => l.msg === 'operation failed; will retry')).toMatchObject({ level: 40, outcome: 'retrying', attempt: 1, traceIds: ['trace-1', 'trace-2', 'trace-3', 'trace-4', 'trace-5'] });
+    expect(deps.lines.find((l) => l.msg === 'operation failed; will retry')).toMatchObject({
+      level: 40,
+      outcome: 'retrying',
+      attempt: 1,
+      traceIds: ['trace-1', 'trace-2', 'trace-3', 'trace-4', 'trace-5'],
+    });
   });
 
   it('after one transient failure the next try succeeds: the contact is created once and recorded', async () => {
@@ -174,7 +177,7 @@ describe('latest wins: the worker acts on the CRM as it is now', () => {
     expect(ledgerOf(w, 'c1')?.crmHash).toBe(fingerprintOf(crm('c1', { firstName: 'Edited' })));
   });
 
-  it('a create superseded by the contact\'s removal sends nothing; the next plan deletes under the holds', async () => {
+  it("a create superseded by the contact's removal sends nothing; the next plan deletes under the holds", async () => {
     const w = newWorld();
     w.contacts.set('c1', crm('c1'));
     const op = plan(w, { kind: 'create', externalContactId: 'c1' });
@@ -185,7 +188,7 @@ describe('latest wins: the worker acts on the CRM as it is now', () => {
     expect(outcomesOf(w)).toEqual(['run-1 c1 skipped']);
   });
 
-  it('an update superseded by the contact\'s removal does not delete it (no delete was planned under the holds)', async () => {
+  it("an update superseded by the contact's removal does not delete it (no delete was planned under the holds)", async () => {
     const w = newWorld();
     const id = synced(w, crm('c1'));
     const op = plan(w, { kind: 'update', externalContactId: 'c1', chektContactId: id });

@@ -6,7 +6,16 @@ const rules = { defaultRegion: 'US', phoneFormat: 'E164' as const, maxNameLength
 
 function rows(n: number): ChangedRow[] {
   return Array.from({ length: n }, (_, i) => ({
-    contact: { id: `c-${i}`, crmSiteId: 's1', firstName: i % 7 === 3 ? ' ' : 'Ada', lastName: `Lovelace ${i}`, phoneNumber: i % 5 === 0 ? 'not a phone' : `(212) 736-${1000 + i}`, email: null, deletedAt: null, updatedAt: new Date(0) },
+    contact: {
+      id: `c-${i}`,
+      crmSiteId: 's1',
+      firstName: i % 7 === 3 ? ' ' : 'Ada',
+      lastName: `Lovelace ${i}`,
+      phoneNumber: i % 5 === 0 ? 'not a phone' : `(212) 736-${1000 + i}`,
+      email: null,
+      deletedAt: null,
+      updatedAt: new Date(0),
+    },
     crmSiteId: 's1',
     dealerId: '1',
     siteId: String(i % 3),

@@ -110,7 +110,10 @@ describe('reconcile', () => {
     const w = syncedWorld();
     const list = w.chektLists.get('10/7' as SiteKey)!;
     // A dealer renamed b in CHeKT's portal and deleted c there.
-    w.chektLists.set('10/7' as SiteKey, list.filter((c) => c.contactId !== '42').map((c) => (c.contactId === '41' ? { ...c, firstName: 'Bob' } : c)));
+    w.chektLists.set(
+      '10/7' as SiteKey,
+      list.filter((c) => c.contactId !== '42').map((c) => (c.contactId === '41' ? { ...c, firstName: 'Bob' } : c)),
+    );
 
     const outcome = await runScheduledReconcile(w.deps(), 'run-reconcile');
 
@@ -151,8 +154,14 @@ describe('reconcile', () => {
   it('leaves out a site whose list omits a contact that still exists (a paged or capped list)', async () => {
     const w = syncedWorld();
     const list = w.chektLists.get('10/7' as SiteKey)!;
-    w.chektLists.set('10/7' as SiteKey, list.filter((c) => c.contactId !== '43'));
-    w.unlisted.set('10/7' as SiteKey, list.filter((c) => c.contactId === '43'));
+    w.chektLists.set(
+      '10/7' as SiteKey,
+      list.filter((c) => c.contactId !== '43'),
+    );
+    w.unlisted.set(
+      '10/7' as SiteKey,
+      list.filter((c) => c.contactId === '43'),
+    );
 
     const { summary } = await startRun(w.deps(), { trigger: 'cli', sites: [], dryRun: false });
 
@@ -168,7 +177,15 @@ describe('reconcile', () => {
     w.site('crm-off', '10/9', { syncEnabled: false });
     w.contact('a', 'crm-1');
 
-    const { summary } = await startRun(w.deps(), { trigger: 'cli', sites: [{ dealerId: '10', siteId: '7' }, { dealerId: '10', siteId: '9' }, { dealerId: '99', siteId: '1' }], dryRun: false });
+    const { summary } = await startRun(w.deps(), {
+      trigger: 'cli',
+      sites: [
+        { dealerId: '10', siteId: '7' },
+        { dealerId: '10', siteId: '9' },
+        { dealerId: '99', siteId: '1' },
+      ],
+      dryRun: false,
+    });
 
     expect(summary.rejectedSites).toEqual([
       { ref: '10/9', reason: 'sync_enabled is false for this site' },

@@ -31,7 +31,11 @@ describe('TokenBackoff', () => {
     const b = new TokenBackoff({ random: () => 0.5 });
     expect(b.blocked(0)).toBeUndefined();
     b.record(e503, 0);
-    expect(b.blocked(100)).toMatchObject({ retryable: true, status: 503, message: expect.stringMatching(/not retried for 2 s after 1 failed token request\(s\) in a row; last: CHeKT POST token: token request failed, status 503 - upstream/) });
+    expect(b.blocked(100)).toMatchObject({
+      retryable: true,
+      status: 503,
+      message: expect.stringMatching(/not retried for 2 s after 1 failed token request\(s\) in a row; last: CHeKT POST token: token request failed, status 503 - upstream/),
+    });
     b.record(undefined, 100);
     expect(b.blocked(101)).toBeUndefined();
     b.record(e503, 200);

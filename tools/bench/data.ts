@@ -90,7 +90,8 @@ export function idealWrites(before: BenchData | null, after: BenchData, rules: N
   for (const id of new Set([...b.keys(), ...a.keys()])) {
     const was = b.get(id) ?? null;
     const now = a.get(id);
-    if (now === undefined) writes += was === null ? 0 : 1; // removed: delete what CHeKT holds
+    if (now === undefined)
+      writes += was === null ? 0 : 1; // removed: delete what CHeKT holds
     else if (now !== null && now !== was) writes += 1; // created or changed (invalid now: left as it is)
   }
   return writes;

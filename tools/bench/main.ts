@@ -45,7 +45,10 @@ Environment: BENCH_PG_URL (default postgresql://postgres@127.0.0.1:5432/postgres
 // The in-process sandboxes hold each delayed request on one AbortSignal (their shutdown signal): more than ten at once
 // is expected here, not a leak.
 setMaxListeners(1000);
-const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = args.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const unknown = only?.filter((s) => !SCENARIOS.includes(s as Scenario)) ?? [];
 if (unknown.length > 0) {
   console.error(`unknown scenario group(s): ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
@@ -76,10 +79,23 @@ try {
   if (wanted('storm')) await runStormScenario(ctx, { sites: 20, contacts: 90, configuredPerMinute: 600, realPerMinute: 300, latencyMs: 35 }, rows);
   if (wanted('multi')) await runMultiProcessScenario(ctx, { sites: 450, contacts: 1500, ratePerMinute: 3000, processes: 3, latencyMs: 35 }, rows);
   if (wanted('sustained')) await runSustainedScenario(ctx, { sites: 150, contacts: 550, ratePerMinute: 600, latencyMs: 35 }, rows);
-  if (wanted('drain')) await runDrainScenario(ctx, { sites: 900, contacts: 3000, latencyMs: 2, configs: [[1, 8], [2, 16]] }, rows);
+  if (wanted('drain'))
+    await runDrainScenario(
+      ctx,
+      {
+        sites: 900,
+        contacts: 3000,
+        latencyMs: 2,
+        configs: [
+          [1, 8],
+          [2, 16],
+        ],
+      },
+      rows,
+    );
   if (wanted('large')) await runLargePlan(ctx, { sites: 30_000, contacts: 100_000 }, rows);
 } catch (err) {
-  ctx.progress(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  ctx.progress(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   process.exitCode = 1;
 }
 

@@ -70,11 +70,7 @@ export async function measureRun(ctx: BenchContext, env: BenchEnv, settings: Ser
 }
 
 /** The row fields every measured run fills the same way. */
-export function measuredRow(
-  base: Pick<Row, 'scenario' | 'mode' | 'contacts' | 'sites' | 'changes' | 'ideal' | 'limit'>,
-  m: Measured,
-  extraNotes: readonly string[] = [],
-): Row {
+export function measuredRow(base: Pick<Row, 'scenario' | 'mode' | 'contacts' | 'sites' | 'changes' | 'ideal' | 'limit'>, m: Measured, extraNotes: readonly string[] = []): Row {
   const c = m.calls;
   const problems = [
     ...(m.mismatches.length > 0 ? [describeMismatches(m.mismatches)] : []),

@@ -41,7 +41,11 @@ const WORKER_COMPILED = WORKER_SOURCE.replace(/\/tools\/bench\/worker\.ts$/, '/d
 type Command = BenchRequest extends infer R ? (R extends BenchRequest ? Omit<R, 'id'> : never) : never;
 
 /** Forks a service process and resolves once it is ready (workers connected, listener in place). */
-export async function spawnService(env: Record<string, string>, role: ServiceRole, options: { profileDir?: string | undefined; runtime?: 'compiled' | 'source' | undefined } = {}): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string>,
+  role: ServiceRole,
+  options: { profileDir?: string | undefined; runtime?: 'compiled' | 'source' | undefined } = {},
+): Promise<ServiceProcess> {
   const profile = options.profileDir ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir] : [];
   const args = [...(role.workers ? ['--workers'] : []), ...(role.scheduler ? ['--scheduler'] : [])];
   const source = options.runtime === 'source';

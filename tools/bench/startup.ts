@@ -56,7 +56,9 @@ try {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const range = (xs: number[], digits = 0) => `${median(xs).toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})`;
-console.log(`Start-up and idle memory, median (min–max) of ${runs} runs each, alternating; Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`);
+console.log(
+  `Start-up and idle memory, median (min–max) of ${runs} runs each, alternating; Node ${process.version}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}\n`,
+);
 console.log('| runtime | service start-up to /healthz (ms) | service idle RSS (MB) | `status --json` wall (ms) | `status --json` peak RSS (MB) |');
 console.log('|---|---|---|---|---|');
 for (const v of ['tsx', 'compiled'] as Variant[]) {
@@ -92,7 +94,10 @@ async function startOnce(variant: Variant): Promise<{ startMs: number; idleRssMb
   try {
     for (;;) {
       if (child.exitCode !== null) throw new Error(`${variant} service exited with ${child.exitCode} before answering /healthz`);
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (performance.now() - t0 > 60_000) throw new Error(`${variant} service did not answer /healthz within 60 s`);
       await sleep(10);

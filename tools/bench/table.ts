@@ -38,8 +38,20 @@ export interface Row {
 export const MIN_RATE_SPAN_MS = 10_000;
 
 const HEADERS = [
-  'scenario', 'mode', 'contacts', 'sites', 'changes', 'CHeKT calls', 'ideal calls', 'calls/change', 'wall (s)',
-  'calls/min (% of limit)', 'commit→CHeKT p50 / p95 (s)', 'peak RSS (MB)', 'check', 'notes',
+  'scenario',
+  'mode',
+  'contacts',
+  'sites',
+  'changes',
+  'CHeKT calls',
+  'ideal calls',
+  'calls/change',
+  'wall (s)',
+  'calls/min (% of limit)',
+  'commit→CHeKT p50 / p95 (s)',
+  'peak RSS (MB)',
+  'check',
+  'notes',
 ];
 
 /** Renders the rows as one Markdown table. */

@@ -12,7 +12,10 @@ import { siteKey } from '../../src/domain/site.js';
  */
 export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
   const { sites } = await selectSites(env.db);
-  const live = await readLiveContacts(env.db, sites.map((s) => s.crmSiteId));
+  const live = await readLiveContacts(
+    env.db,
+    sites.map((s) => s.crmSiteId),
+  );
   const state = sites.map((s) => ({
     ref: siteKey(s),
     desired: live.get(s.crmSiteId) ?? [],

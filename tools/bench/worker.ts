@@ -102,7 +102,7 @@ process.on('message', (req: BenchRequest) => {
       if (req.cmd === 'stop') process.send!(reply, () => process.exit(0));
       else send(reply);
     })
-    .catch((err: unknown) => send({ id: req.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) }));
+    .catch((err: unknown) => send({ id: req.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }));
 });
 // The bench went away (it failed or was interrupted): do not linger as an orphan.
 process.on('disconnect', () => process.exit(1));

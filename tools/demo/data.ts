@@ -1,15 +1,5 @@
 import type { Faker } from '@faker-js/faker';
-import {
-  BLANK_NAMES,
-  INVALID_EMAILS,
-  NAME_LOCALES,
-  blemishName,
-  createDemoFakers,
-  demoEmail,
-  longLastName,
-  personName,
-  type DemoFakers,
-} from './names.js';
+import { BLANK_NAMES, INVALID_EMAILS, NAME_LOCALES, blemishName, createDemoFakers, demoEmail, longLastName, personName, type DemoFakers } from './names.js';
 import { BLANK_PHONES, GARBAGE_PHONES, NON_SMS_PHONES, REGION_LOCALE, demoPhone, samePhone, type DemoRegion } from './phones.js';
 
 /**
@@ -118,7 +108,11 @@ export function generateDemoData(options: DemoDataOptions = {}): DemoDataset {
   sites.forEach((site, s) => {
     for (let k = 0; k < (perSite[s] ?? 1); k++) slots.push({ site, anchor: k === 0 && site.syncEnabled });
   });
-  const specials = assignSpecials(rng, slots.flatMap((slot, i) => (slot.anchor ? [] : [i])), opts.contacts);
+  const specials = assignSpecials(
+    rng,
+    slots.flatMap((slot, i) => (slot.anchor ? [] : [i])),
+    opts.contacts,
+  );
 
   const contacts = slots.map((slot, i) => makeContact(fakers, slot.site, contactId(rng, i + 1), specials.get(i)));
   return { sites, contacts: withNonSmsPhones(sites, contacts) };
@@ -190,9 +184,7 @@ function resolveDataOptions(options: DemoDataOptions): Required<DemoDataOptions>
   }
   if (opts.sites < 1 || opts.dealers < 1) throw new RangeError('generateDemoData: sites and dealers must be >= 1');
   if (opts.contacts < opts.sites || opts.contacts > opts.sites * MAX_CONTACTS_PER_SITE) {
-    throw new RangeError(
-      `generateDemoData: contacts must be between sites (${opts.sites}) and ${MAX_CONTACTS_PER_SITE} x sites`,
-    );
+    throw new RangeError(`generateDemoData: contacts must be between sites (${opts.sites}) and ${MAX_CONTACTS_PER_SITE} x sites`);
   }
   return opts;
 }
@@ -283,12 +275,7 @@ function makeContact(fakers: DemoFakers, site: DemoSite, id: string, special: Sp
   const locale = local ? REGION_LOCALE[region] : rng.helpers.arrayElement(NAME_LOCALES);
   const f = fakers.byLocale[locale];
   const name = personName(f);
-  const email =
-    special === 'invalidEmail'
-      ? rng.helpers.arrayElement(INVALID_EMAILS)
-      : rng.datatype.boolean({ probability: 0.1 })
-        ? null
-        : demoEmail(f, rng, name.firstName, name.lastName);
+  const email = special === 'invalidEmail' ? rng.helpers.arrayElement(INVALID_EMAILS) : rng.datatype.boolean({ probability: 0.1 }) ? null : demoEmail(f, rng, name.firstName, name.lastName);
   const lastName = special === 'longName' ? longLastName(f) : name.lastName;
   const phoneNumber =
     special === 'garbagePhone'

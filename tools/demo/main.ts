@@ -137,12 +137,7 @@ async function checkPortFree(host: string, port: number): Promise<void> {
 /** How to look at the demo's state afterwards: its own database, the CLI and, with --serve, the dashboard and API. */
 function lookAround(config: { databaseUrl: string; http: { port: number; adminUser: string | undefined; adminPassword: string | undefined } }, serving: boolean, site: string): string {
   const db = `DATABASE_URL=${redact(config.databaseUrl)}`;
-  const lines = [
-    '',
-    'Look around (the demo keeps its own database; the CLI needs DATABASE_URL pointed at it):',
-    `  ${db} npm run status`,
-    `  ${db} npm run status -- --site ${site}`,
-  ];
+  const lines = ['', 'Look around (the demo keeps its own database; the CLI needs DATABASE_URL pointed at it):', `  ${db} npm run status`, `  ${db} npm run status -- --site ${site}`];
   if (serving) {
     const auth = `${config.http.adminUser}:${config.http.adminPassword}`;
     lines.push(
@@ -198,7 +193,10 @@ function fields(c: DemoContact) {
 
 async function verify(app: App, sandbox: Sandbox) {
   const { sites } = await selectSites(app.db);
-  const live = await readLiveContacts(app.db, sites.map((s) => s.crmSiteId));
+  const live = await readLiveContacts(
+    app.db,
+    sites.map((s) => s.crmSiteId),
+  );
   const state = sites.map((s) => ({
     ref: siteKey(s),
     desired: live.get(s.crmSiteId) ?? [],
@@ -212,7 +210,9 @@ async function verify(app: App, sandbox: Sandbox) {
 async function resetDemoState(app: App): Promise<void> {
   const foreign = await app.db.site.count({ where: { NOT: { id: { startsWith: 'site-' } } } });
   if (foreign > 0) {
-    throw new Error(`the database at DATABASE_URL holds ${foreign} sites the demo did not create; the demo reseeds its database, so point DATABASE_URL at an empty one (default chekt_contact_sync_demo)`);
+    throw new Error(
+      `the database at DATABASE_URL holds ${foreign} sites the demo did not create; the demo reseeds its database, so point DATABASE_URL at an empty one (default chekt_contact_sync_demo)`,
+    );
   }
   await app.db.$executeRawUnsafe('TRUNCATE sync_operations, sync_runs, sync_ledger, contacts, sites');
   await Promise.all([app.operationsQueue.obliterate({ force: true }), app.controlQueue.obliterate({ force: true })]);
@@ -224,7 +224,9 @@ async function serve(app: App, sandbox: Sandbox): Promise<void> {
   await app.startScheduler();
   if (app.workers.length < 2) await app.startWorkers();
   await http.listen({ port: config.http.port, host: config.http.host });
-  say(`\nServing: dashboard http://127.0.0.1:${config.http.port}/admin/queues (user ${config.http.adminUser}), API /api/resync and /api/runs/:id, sandbox ${sandbox.url}/__sandbox/state. Ctrl-C stops.`);
+  say(
+    `\nServing: dashboard http://127.0.0.1:${config.http.port}/admin/queues (user ${config.http.adminUser}), API /api/resync and /api/runs/:id, sandbox ${sandbox.url}/__sandbox/state. Ctrl-C stops.`,
+  );
   const stop = async () => {
     await http.close();
     await app.stop();

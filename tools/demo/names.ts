@@ -1,25 +1,4 @@
-import {
-  Faker,
-  ar,
-  base,
-  de,
-  el,
-  en,
-  en_US,
-  es,
-  es_MX,
-  fr,
-  he,
-  ja,
-  ko,
-  pt_BR,
-  ru,
-  th,
-  uk,
-  vi,
-  zh_CN,
-  type LocaleDefinition,
-} from '@faker-js/faker';
+import { Faker, ar, base, de, el, en, en_US, es, es_MX, fr, he, ja, ko, pt_BR, ru, th, uk, vi, zh_CN, type LocaleDefinition } from '@faker-js/faker';
 
 /**
  * Names and e-mail addresses for the demo data set, in many scripts and with the blemishes real CRM exports
@@ -27,22 +6,7 @@ import {
  */
 
 /** The faker locales the demo draws names from. The first ten are also site locales (see ./phones.ts). */
-export type NameLocale =
-  | 'en_US'
-  | 'de'
-  | 'fr'
-  | 'es_MX'
-  | 'ko'
-  | 'ja'
-  | 'zh_CN'
-  | 'ar'
-  | 'ru'
-  | 'pt_BR'
-  | 'el'
-  | 'he'
-  | 'vi'
-  | 'th'
-  | 'uk';
+export type NameLocale = 'en_US' | 'de' | 'fr' | 'es_MX' | 'ko' | 'ja' | 'zh_CN' | 'ar' | 'ru' | 'pt_BR' | 'el' | 'he' | 'vi' | 'th' | 'uk';
 
 /**
  * Each locale with its fallbacks, the way faker's own `allFakers` are built (locale -> language -> en -> base),
@@ -80,9 +44,7 @@ export interface DemoFakers {
  * exported singletons: seeding those would change them for every other importer.
  */
 export function createDemoFakers(seed: number): DemoFakers {
-  const byLocale = Object.fromEntries(
-    NAME_LOCALES.map((code, i) => [code, new Faker({ locale: [...LOCALE_CHAINS[code]], seed: seed + (i + 1) * 7919 })]),
-  ) as Record<NameLocale, Faker>;
+  const byLocale = Object.fromEntries(NAME_LOCALES.map((code, i) => [code, new Faker({ locale: [...LOCALE_CHAINS[code]], seed: seed + (i + 1) * 7919 })])) as Record<NameLocale, Faker>;
   return { rng: new Faker({ locale: [en, base], seed }), byLocale };
 }
 
@@ -124,13 +86,7 @@ export const BLANK_NAMES: readonly string[] = ['   ', '\t', '\u00a0', ' \u00a0 '
  * Values that are not e-mail addresses (zod's `z.email()` rejects each), kept verbatim so the sync has to
  * report them rather than send them.
  */
-export const INVALID_EMAILS: readonly string[] = [
-  'not-an-email',
-  'a@b',
-  'john@@example.com',
-  'jane.doe@',
-  '@example.com',
-];
+export const INVALID_EMAILS: readonly string[] = ['not-an-email', 'a@b', 'john@@example.com', 'jane.doe@', '@example.com'];
 
 /** RFC 2606 reserved domains: demo addresses can never reach a real mailbox. */
 const EMAIL_DOMAINS = ['example.com', 'example.net', 'example.org'] as const;

@@ -115,14 +115,7 @@ export function demoPhone(rng: Faker, region: DemoRegion): string {
   throw new Error(`demoPhone: no valid ${region} number after ${MAX_ATTEMPTS} attempts`);
 }
 
-function writePhone(
-  rng: Faker,
-  style: Style,
-  national: string,
-  international: string,
-  e164: string,
-  idd: string,
-): string {
+function writePhone(rng: Faker, style: Style, national: string, international: string, e164: string, idd: string): string {
   switch (style) {
     case 'national':
       return national;
@@ -167,7 +160,6 @@ export const NON_SMS_PHONES: readonly string[] = [
 
 /** Present-but-empty phone values, which mean "no phone" once trimmed. */
 export const BLANK_PHONES: readonly string[] = ['', '  ', '\t'];
-
 
 /** Whether two phone values denote the same number in `region` (E.164 compare; raw compare if unparseable). */
 export function samePhone(a: string | null, b: string | null, region: DemoRegion): boolean {

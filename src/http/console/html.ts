@@ -48,11 +48,7 @@ export function when(iso: string | null | undefined): string {
 
 /** A status word as a badge; the class tells its colour (see console.css). */
 export function badge(word: string): Html {
-  const tone = ['completed', 'synced', 'succeeded', 'ok'].includes(word)
-    ? 'good'
-    : ['failed', 'completed_with_failures', 'held', 'invalid'].includes(word)
-      ? 'bad'
-      : 'info';
+  const tone = ['completed', 'synced', 'succeeded', 'ok'].includes(word) ? 'good' : ['failed', 'completed_with_failures', 'held', 'invalid'].includes(word) ? 'bad' : 'info';
   return html`<span class="badge ${tone}">${word}</span>`;
 }
 

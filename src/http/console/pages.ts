@@ -88,25 +88,40 @@ export function sitePage(s: SiteStatus, held: readonly HeldDelete[], canAct: boo
   const hold = s.hold
     ? html`<div class="banner bad"><strong>Deletes on hold</strong> since ${when(s.hold.heldAt)}: ${s.hold.reason} (${s.hold.deletes}/${s.hold.managed} deletes/managed)${s.hold.runId ? html`, held by run ${runLink(s.hold.runId)}` : ''}.</div>
 <h2>Deletes an approval runs (${held.length})</h2>
-${table(['external_contact_id', 'CHeKT contact_id', 'reason'], held.map((d) => [html`<code>${d.externalContactId}</code>`, d.chektContactId ?? '-', d.reason ?? '-']), 'No held delete is recorded; an approval reconciles the site and makes the deletes it then plans.')}
+${table(
+  ['external_contact_id', 'CHeKT contact_id', 'reason'],
+  held.map((d) => [html`<code>${d.externalContactId}</code>`, d.chektContactId ?? '-', d.reason ?? '-']),
+  'No held delete is recorded; an approval reconciles the site and makes the deletes it then plans.',
+)}
 ${canAct ? actionForm(`${base}/approve`, `Approve ${held.length} delete(s) of ${siteKey(s)}`, {}, 'danger') : ''}`
     : html`<p>No deletion hold.</p>`;
   const actions = canAct
     ? html`<h2>Actions</h2>${actionForm(`${base}/resync`, 'Preview a resync (dry run)', { dryRun: 'true' })}${failed > 0 ? actionForm(`${base}/retry`, `Retry ${failed} failed contact(s)`) : ''}`
     : '';
-  const counts = Object.entries(s.counts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
-  const reach = s.syncEnabled && s.smsCapableContacts === 0
-    ? html`<div class="banner bad"><strong>Unreachable</strong>: no contact CHeKT can text (${s.reach.reason}).</div>`
-    : html`<p>SMS-capable contacts: ${s.smsCapableContacts} of ${s.reach.contacts} (${s.reach.reason}).</p>`;
+  const counts =
+    Object.entries(s.counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ') || 'none';
+  const reach =
+    s.syncEnabled && s.smsCapableContacts === 0
+      ? html`<div class="banner bad"><strong>Unreachable</strong>: no contact CHeKT can text (${s.reach.reason}).</div>`
+      : html`<p>SMS-capable contacts: ${s.smsCapableContacts} of ${s.reach.contacts} (${s.reach.reason}).</p>`;
   return html`<p>CRM site <code>${s.crmSiteId}</code> “${s.name}”${s.syncEnabled ? '' : html` · <span class="badge bad">sync_enabled is false</span>`} · contacts: ${counts}${s.oldestUnsyncedChangeAgeSeconds !== null ? ` · oldest unsynced change ${s.oldestUnsyncedChangeAgeSeconds} s old` : ''}</p>
 ${reach}${hold}${actions}
 <h2>Contacts (${s.contacts.length})</h2>
 ${table(
   ['external_contact_id', 'crm', 'state', 'reason', 'phone type', 'SMS-capable', 'reach problem', 'CHeKT contact_id', 'synced', 'pending since'],
   s.contacts.map((c) => [
-    html`<code>${c.externalContactId}</code>`, c.crm, badge(c.state), c.reason ?? '',
-    c.phoneType ?? '-', c.crm === 'live' ? (c.smsCapable ? 'yes' : 'no') : '-', c.reachProblem ?? '',
-    c.chektContactId ?? '-', when(c.syncedAt), when(c.pendingSince),
+    html`<code>${c.externalContactId}</code>`,
+    c.crm,
+    badge(c.state),
+    c.reason ?? '',
+    c.phoneType ?? '-',
+    c.crm === 'live' ? (c.smsCapable ? 'yes' : 'no') : '-',
+    c.reachProblem ?? '',
+    c.chektContactId ?? '-',
+    when(c.syncedAt),
+    when(c.pendingSince),
   ]),
   'No contact.',
 )}
@@ -133,9 +148,17 @@ ${r.error ? html`<div class="banner bad">${r.error}</div>` : ''}
 ${r.summaryProblems ? html`<div class="banner bad">The stored plan summary could not be read in full; these parts are shown as absent:<ul>${r.summaryProblems.map((p) => html`<li><code>${p}</code></li>`)}</ul></div>` : ''}
 ${realRun}
 <h2>Totals</h2>
-${table(['operation', ...outcomes], kinds.map((k) => [k, ...outcomes.map((o) => r.counts[k]?.[o] ?? 0)]), '')}
+${table(
+  ['operation', ...outcomes],
+  kinds.map((k) => [k, ...outcomes.map((o) => r.counts[k]?.[o] ?? 0)]),
+  '',
+)}
 <h2>Held sites (${r.held.length})</h2>
-${table(['site', 'reason', 'deletes/managed'], r.held.map((h) => [siteLink(h.site), h.reason, `${h.deletes}/${h.managed}`]), 'None.')}
+${table(
+  ['site', 'reason', 'deletes/managed'],
+  r.held.map((h) => [siteLink(h.site), h.reason, `${h.deletes}/${h.managed}`]),
+  'None.',
+)}
 <h2>Operations (${ops.total}; ${ops.offset + 1}–${Math.min(ops.total, ops.offset + ops.limit)})</h2>
 ${table(
   ['site', 'external_contact_id', 'kind', 'applied', 'reason', 'outcome', 'error', 'attempts'],

@@ -26,11 +26,23 @@ export const CONSOLE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'
 export function sendPage(req: FastifyRequest, reply: FastifyReply, title: string, body: Html, opts: { status?: number; refreshSeconds?: number } = {}): FastifyReply {
   const who = requestActor(req);
   const text = page({ title, user: who?.user ?? '', role: who?.role ?? '', body, ...(opts.refreshSeconds ? { refreshSeconds: opts.refreshSeconds } : {}) });
-  return reply.code(opts.status ?? 200).header('content-security-policy', CONSOLE_CSP).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(text);
+  return reply
+    .code(opts.status ?? 200)
+    .header('content-security-policy', CONSOLE_CSP)
+    .header('cache-control', 'no-store')
+    .type('text/html; charset=utf-8')
+    .send(text);
 }
 
 const canAct = (req: FastifyRequest) => requestActor(req)?.role === 'operator';
-const pageQuery = z.object({ opsOffset: z.string().regex(/^[0-9]{1,9}$/).optional() }).strict();
+const pageQuery = z
+  .object({
+    opsOffset: z
+      .string()
+      .regex(/^[0-9]{1,9}$/)
+      .optional(),
+  })
+  .strict();
 const auditQuery = z.object({ before: z.uuid().optional() }).strict();
 
 export function getConsole(scope: FastifyInstance, app: App): void {

@@ -51,7 +51,13 @@ async function probe(fn: () => Promise<unknown>, timeoutMs: number): Promise<Che
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    return await Promise.race([fn().then((): CheckResult => 'ok', (): CheckResult => 'error'), timeout]);
+    return await Promise.race([
+      fn().then(
+        (): CheckResult => 'ok',
+        (): CheckResult => 'error',
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -21,7 +21,9 @@ export function postConsole(scope: FastifyInstance, app: App): void {
   type Req = FastifyRequest<{ Params: { dealerId: string; siteId: string }; Body: Record<string, string> | undefined }>;
   const ref = (req: Req) => ({ dealerId: req.params.dealerId, siteId: req.params.siteId });
   const answer = (req: FastifyRequest, reply: FastifyReply, r: ActionResult) =>
-    r.ok ? reply.code(303).header('location', `/console/runs/${r.runId}`).send() : sendPage(req, reply, 'Not done', html`<p>${r.message}</p><p><a href="/console">Back to the overview</a></p>`, { status: r.status });
+    r.ok
+      ? reply.code(303).header('location', `/console/runs/${r.runId}`).send()
+      : sendPage(req, reply, 'Not done', html`<p>${r.message}</p><p><a href="/console">Back to the overview</a></p>`, { status: r.status });
 
   scope.post<{ Params: { dealerId: string; siteId: string }; Body: Record<string, string> | undefined }>('/sites/:dealerId/:siteId/approve', async (req, reply) =>
     answer(req, reply, await approveHold(app, req, ref(req), 'console')),

@@ -51,9 +51,7 @@ export function parseContactId(raw: string, offset = 0n): number | undefined {
  * Contacts whose `external_contact_id` is in `fractional` get `contact_id` `<n>.5`: an id no client can use.
  */
 export function renderContactIds(payload: unknown, offset: bigint, fractional: ReadonlySet<string> = new Set()): string {
-  const text = JSON.stringify(payload, (_k, v: unknown) =>
-    fractional.size > 0 && isListedContact(v) && fractional.has(v.external_contact_id) ? { ...v, contact_id: `fraction:${v.contact_id}` } : v,
-  );
+  const text = JSON.stringify(payload, (_k, v: unknown) => (fractional.size > 0 && isListedContact(v) && fractional.has(v.external_contact_id) ? { ...v, contact_id: `fraction:${v.contact_id}` } : v));
   if (offset === 0n && fractional.size === 0) return text;
   return text
     .replace(/"contact_id":([0-9]+)/g, (_m, d: string) => `"contact_id":${(BigInt(d) + offset).toString()}`)
@@ -91,11 +89,5 @@ export function sendFieldProblem(reply: FastifyReply, problem: FieldProblem): Fa
 
 /** Sends the `rejectExternalContactIds` fault's 400. */
 export function sendRejected(reply: FastifyReply, externalContactId: string): FastifyReply {
-  return sendError(
-    reply,
-    400,
-    'invalid_field',
-    `external_contact_id ${externalContactId} rejected (sandbox fault: rejectExternalContactIds)`,
-    'external_contact_id',
-  );
+  return sendError(reply, 400, 'invalid_field', `external_contact_id ${externalContactId} rejected (sandbox fault: rejectExternalContactIds)`, 'external_contact_id');
 }

@@ -2,14 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SandboxContext } from '../context.js';
 import { dropConnection } from '../hooks.js';
 import { validateUpdateBody } from '../validate.js';
-import {
-  CONTACT_PATH,
-  findContact,
-  sendContactNotFound,
-  sendFieldProblem,
-  sendRejected,
-  type ContactParams,
-} from './lookup.js';
+import { CONTACT_PATH, findContact, sendContactNotFound, sendFieldProblem, sendRejected, type ContactParams } from './lookup.js';
 
 /**
  * `PUT /partner/v1/dealers/:dealerId/sites/:siteId/contacts/:contactId` (CHeKT's "Update a Contact": all fields

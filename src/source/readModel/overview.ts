@@ -12,7 +12,6 @@ import { listRuns, type RunListItem } from './runList.js';
  * applied, and the last runs. Ids, reasons and counts only: never a contact's name, phone or email.
  */
 
-
 /** A contact whose last operation failed (`sync_ledger.last_outcome = 'failed'`). */
 export interface FailureRow {
   readonly site: string;

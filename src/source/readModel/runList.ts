@@ -52,11 +52,7 @@ export async function resolveRunCursor(db: PrismaClient, before: string, isRunId
  */
 export async function listRuns(db: PrismaClient, page: { limit: number; before?: RunCursor | null }): Promise<{ items: RunListItem[]; nextCursor: string | null }> {
   const c = page.before;
-  const where = !c
-    ? {}
-    : c.id === null
-      ? { startedAt: { lt: c.startedAt } }
-      : { OR: [{ startedAt: { lt: c.startedAt } }, { startedAt: c.startedAt, id: { lt: c.id } }] };
+  const where = !c ? {} : c.id === null ? { startedAt: { lt: c.startedAt } } : { OR: [{ startedAt: { lt: c.startedAt } }, { startedAt: c.startedAt, id: { lt: c.id } }] };
   const rows = await db.syncRun.findMany({ where, orderBy: [{ startedAt: 'desc' }, { id: 'desc' }], take: page.limit + 1 });
   const runs = rows.slice(0, page.limit);
   const ids = runs.map((r) => r.id);

@@ -48,7 +48,6 @@ export interface ContactStatus {
   readonly reachProblem: string | null;
 }
 
-
 /** One CHeKT site as the CRM and the service see it. */
 export interface SiteStatus {
   readonly dealerId: string;
@@ -195,7 +194,6 @@ function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean):
   if (r.last_outcome === 'succeeded') return is('synced', null);
   return is('not_synced', syncEnabled ? null : 'sync_enabled is false for this site');
 }
-
 
 /** The `external_contact_id`s of a site's contacts whose last operation failed (`sync_ledger.last_outcome`), ascending. */
 export async function listFailedContactIds(db: PrismaClient, ref: SiteRef): Promise<string[]> {

@@ -128,15 +128,7 @@ export interface RunStore {
    * Records a run's plan: the summary and one operation row per planned operation (`queued`, `held` for a key in
    * `heldKeys`, `planned` in a dry run); a run with nothing to execute is completed at once.
    */
-  recordPlan(run: {
-    id: string;
-    dryRun: boolean;
-    summary: PlanSummary;
-    operations: readonly PlannedOperation[];
-    heldKeys: ReadonlySet<string>;
-    crmReadAt: Date;
-    now: Date;
-  }): Promise<void>;
+  recordPlan(run: { id: string; dryRun: boolean; summary: PlanSummary; operations: readonly PlannedOperation[]; heldKeys: ReadonlySet<string>; crmReadAt: Date; now: Date }): Promise<void>;
   /** Stores the summary again once the run's jobs are enqueued (with {@link PlanSummary.enqueue}). */
   recordEnqueued(runId: string, summary: PlanSummary): Promise<void>;
   /** Runs still `running` whose plan was recorded more than `olderThanMs` ago (newest first, at most 50). */

@@ -16,7 +16,6 @@ import type { SeedContact, SeedSite } from './harness.js';
  * {@link generateCrm} and {@link editSample} produce (PHONE_FORMAT=E164, PHONE_DEFAULT_REGION=US).
  */
 
-
 /** Sites and contacts for {@link seedCrm} (or plain inserts in a process fixture). */
 export interface CrmData {
   readonly sites: SeedSite[];
@@ -78,14 +77,14 @@ function variant(i: number, line: string): Omit<SeedContact, 'id' | 'siteId'> {
  * number, email cleared or changed) and `deleteShare` others to soft-delete, deterministically from `seed`.
  * At most one delete per site, so no site drops below its minimum. Returns the ids touched.
  */
-export async function editSample(
-  db: PrismaClient,
-  options: { seed: number; editShare: number; deleteShare: number },
-): Promise<{ edited: string[]; deleted: string[] }> {
+export async function editSample(db: PrismaClient, options: { seed: number; editShare: number; deleteShare: number }): Promise<{ edited: string[]; deleted: string[] }> {
   const rows = await db.contact.findMany({ where: { deletedAt: null }, orderBy: { id: 'asc' } });
   const valid = rows.filter((r) => expectedOf(r) !== null);
   const random = mulberry32(options.seed);
-  const shuffled = valid.map((r) => ({ r, k: random() })).sort((a, b) => a.k - b.k).map((x) => x.r);
+  const shuffled = valid
+    .map((r) => ({ r, k: random() }))
+    .sort((a, b) => a.k - b.k)
+    .map((x) => x.r);
   const nEdit = Math.round(valid.length * options.editShare);
   const nDelete = Math.round(valid.length * options.deleteShare);
   const edited = shuffled.slice(0, nEdit);

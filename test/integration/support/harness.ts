@@ -97,7 +97,11 @@ export async function createHarness(label: string, options: HarnessOptions = {})
     databaseUrl,
     prefix,
     get logs() {
-      return lines.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return lines
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
     rawLogs: () => lines.join(''),
     async close() {
@@ -163,11 +167,7 @@ export interface ProcessFixture {
 }
 
 /** Creates a migrated database, a sandbox knowing `sites`, a Prisma client and the child's environment. */
-export async function createProcessFixture(
-  label: string,
-  sites: Array<{ dealerId: string; siteId: string }>,
-  extraEnv: Record<string, string> = {},
-): Promise<ProcessFixture> {
+export async function createProcessFixture(label: string, sites: Array<{ dealerId: string; siteId: string }>, extraEnv: Record<string, string> = {}): Promise<ProcessFixture> {
   const databaseUrl = await createTestDatabase(label);
   const sandbox = await startSandbox({ sites });
   const prefix = queuePrefix(label);

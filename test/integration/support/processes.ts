@@ -50,10 +50,12 @@ export async function startWorkerProcess(h: Harness, env: Record<string, string>
   const before = await h.app.countOperationWorkers();
   const child = startNode('test/integration/support/worker-entry.ts', testEnv(h.sandbox, h.databaseUrl, h.prefix, env));
   children.push(child);
-  await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, { timeoutMs: 30_000, intervalMs: 100 });
+  await pollUntil('the worker process to connect', async () => child.out.join('').includes('"msg":"worker ready"') && (await h.app.countOperationWorkers()) > before, {
+    timeoutMs: 30_000,
+    intervalMs: 100,
+  });
   return child;
 }
-
 
 /** A `redis-server` child without persistence: a restart comes back empty. */
 export interface PrivateRedis {

@@ -7,7 +7,6 @@ export interface Finished {
   readonly stderr: string;
 }
 
-
 /**
  * Environment for children: PATH and HOME only, plus `env` (nothing leaks in from the test process). `ENV_FILE`
  * is /dev/null unless `env` sets it, so a developer's `.env` in the repository never reaches a test's child.

@@ -21,4 +21,3 @@ export async function receiver(failFirst = 0): Promise<{ url: string; got: Recei
   });
   return { url, got, server };
 }
-

@@ -13,5 +13,8 @@ const app = createApp({ config, logger });
 await app.startWorkers({ control: false });
 logger.info({ pid: process.pid }, 'worker ready');
 process.on('SIGTERM', () => {
-  void app.stop().then(() => process.exit(0), () => process.exit(1));
+  void app.stop().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });

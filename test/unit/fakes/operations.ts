@@ -7,15 +7,7 @@ import { classifyPhone, isSmsCapable } from '../../../src/domain/reach.js';
 import type { Hold } from '../../../src/domain/safety.js';
 import { siteKey, type SiteKey, type SiteRef } from '../../../src/domain/site.js';
 import { createLogger } from '../../../src/logger.js';
-import type {
-  CallScope,
-  ChektContactsApi,
-  LedgerWrite,
-  LockedSite,
-  OperationInHand,
-  OperationStore,
-  SettleResult,
-} from '../../../src/sync/ports/operations.js';
+import type { CallScope, ChektContactsApi, LedgerWrite, LockedSite, OperationInHand, OperationStore, SettleResult } from '../../../src/sync/ports/operations.js';
 import type { Attempt, LifecycleDeps } from '../../../src/sync/runOperation.js';
 
 /**
@@ -122,7 +114,20 @@ const ledgerKey = (site: SiteRef, externalContactId: string) => `${siteKey(site)
 
 /** A ledger row as a synced contact leaves it. */
 export function ledgerRow(fields: Partial<FakeLedgerRow>): FakeLedgerRow {
-  return { chektContactId: null, sentPhone: null, sentHash: null, echoHash: null, crmHash: null, reachProblem: null, failedHash: null, lastKind: null, lastOutcome: null, lastError: null, runId: null, ...fields };
+  return {
+    chektContactId: null,
+    sentPhone: null,
+    sentHash: null,
+    echoHash: null,
+    crmHash: null,
+    reachProblem: null,
+    failedHash: null,
+    lastKind: null,
+    lastOutcome: null,
+    lastError: null,
+    runId: null,
+    ...fields,
+  };
 }
 
 /** Puts a contact into CHeKT and the ledger, as a sync that created it leaves them; returns its `contact_id`. */
@@ -139,13 +144,33 @@ export function synced(w: World, contact: CrmContact, site: SiteRef = SITE): str
 /** Plans one operation in a run (its `sync_operations` row, queued) and returns it as the worker receives it. */
 export function plan(
   w: World,
-  o: { kind: 'create' | 'update' | 'delete'; externalContactId: string; reason?: OperationReason; chektContactId?: string | null; runId?: string; approveDeletes?: boolean; site?: SiteRef; crmSiteId?: string },
+  o: {
+    kind: 'create' | 'update' | 'delete';
+    externalContactId: string;
+    reason?: OperationReason;
+    chektContactId?: string | null;
+    runId?: string;
+    approveDeletes?: boolean;
+    site?: SiteRef;
+    crmSiteId?: string;
+  },
 ): OperationInHand {
   const site = o.site ?? SITE;
   const runId = o.runId ?? 'run-1';
   if (!w.runs.has(runId)) w.runs.set(runId, { status: 'running', crmReadAt: new Date(w.clock - 1) });
   const key = opKey(site.dealerId, site.siteId, o.externalContactId);
-  w.operations.push({ runId, opKey: key, kind: o.kind, dealerId: site.dealerId, siteId: site.siteId, externalContactId: o.externalContactId, outcome: 'queued', appliedKind: null, error: null, attempts: 0 });
+  w.operations.push({
+    runId,
+    opKey: key,
+    kind: o.kind,
+    dealerId: site.dealerId,
+    siteId: site.siteId,
+    externalContactId: o.externalContactId,
+    outcome: 'queued',
+    appliedKind: null,
+    error: null,
+    attempts: 0,
+  });
   const reason: OperationReason = o.reason ?? (o.kind === 'create' ? 'missing_in_chekt' : o.kind === 'update' ? 'changed_in_crm' : 'removed_from_crm');
   return {
     runId,
@@ -212,7 +237,10 @@ export function fakeStore(w: World, rules: NormalizeRules = DEFAULT_RULES): Oper
       const key = siteKey(site);
       const before = locks.get(key) ?? Promise.resolve();
       const run = before.then(() => fn(lockedSite(w, site, rules)));
-      locks.set(key, run.catch(() => undefined));
+      locks.set(
+        key,
+        run.catch(() => undefined),
+      );
       return run;
     },
   };
@@ -282,38 +310,59 @@ export function fakeChekt(w: World): (scope: CallScope) => ChektContactsApi {
       listContacts: (site) => call('GET', site, () => [...list(site)]),
       getContact: (site, contactId) => call('GET', site, () => find(site, contactId), { contactId }),
       createContact: (site, body: CreateContactBody) =>
-        call('POST', site, () => {
-          if (list(site).some((c) => c.externalContactId === body.external_contact_id)) throw new ChektConflictError({ endpoint: 'POST contacts', status: 409 });
-          const stored: ChektContact = {
-            contactId: String(5000 + w.calls.length),
-            externalContactId: body.external_contact_id,
-            firstName: body.first_name,
-            lastName: body.last_name,
-            phoneNumber: body.phone_number === undefined ? null : w.storePhone(body.phone_number),
-            email: body.email ?? null,
-            createdAt: null,
-          };
-          w.chekt.set(siteKey(site), [...list(site), stored]);
-          return stored;
-        }, { body }),
+        call(
+          'POST',
+          site,
+          () => {
+            if (list(site).some((c) => c.externalContactId === body.external_contact_id)) throw new ChektConflictError({ endpoint: 'POST contacts', status: 409 });
+            const stored: ChektContact = {
+              contactId: String(5000 + w.calls.length),
+              externalContactId: body.external_contact_id,
+              firstName: body.first_name,
+              lastName: body.last_name,
+              phoneNumber: body.phone_number === undefined ? null : w.storePhone(body.phone_number),
+              email: body.email ?? null,
+              createdAt: null,
+            };
+            w.chekt.set(siteKey(site), [...list(site), stored]);
+            return stored;
+          },
+          { body },
+        ),
       updateContact: (site, contactId, body: UpdateContactBody) =>
-        call('PUT', site, () => {
-          const c = find(site, contactId);
-          const next: ChektContact = {
-            ...c,
-            ...(body.first_name !== undefined ? { firstName: body.first_name } : {}),
-            ...(body.last_name !== undefined ? { lastName: body.last_name } : {}),
-            ...(body.phone_number !== undefined ? { phoneNumber: body.phone_number === '' ? null : w.storePhone(body.phone_number) } : {}),
-            ...(body.email !== undefined ? { email: body.email === '' ? null : body.email } : {}),
-          };
-          w.chekt.set(siteKey(site), list(site).map((x) => (x.contactId === contactId ? next : x)));
-          return next;
-        }, { contactId, body }),
+        call(
+          'PUT',
+          site,
+          () => {
+            const c = find(site, contactId);
+            const next: ChektContact = {
+              ...c,
+              ...(body.first_name !== undefined ? { firstName: body.first_name } : {}),
+              ...(body.last_name !== undefined ? { lastName: body.last_name } : {}),
+              ...(body.phone_number !== undefined ? { phoneNumber: body.phone_number === '' ? null : w.storePhone(body.phone_number) } : {}),
+              ...(body.email !== undefined ? { email: body.email === '' ? null : body.email } : {}),
+            };
+            w.chekt.set(
+              siteKey(site),
+              list(site).map((x) => (x.contactId === contactId ? next : x)),
+            );
+            return next;
+          },
+          { contactId, body },
+        ),
       deleteContact: (site, contactId) =>
-        call('DELETE', site, () => {
-          find(site, contactId);
-          w.chekt.set(siteKey(site), list(site).filter((x) => x.contactId !== contactId));
-        }, { contactId }),
+        call(
+          'DELETE',
+          site,
+          () => {
+            find(site, contactId);
+            w.chekt.set(
+              siteKey(site),
+              list(site).filter((x) => x.contactId !== contactId),
+            );
+          },
+          { contactId },
+        ),
     };
   };
 }

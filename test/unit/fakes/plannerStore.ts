@@ -49,12 +49,24 @@ export function fakeStore(w: FakeWorld): PlannerStore {
           w.live(s.crmSiteId).flatMap((c) => {
             const l = w.ledgerRow(siteKey(s), c.id);
             if (l && l.crmHash === fingerprintOf(c) && !l.pending) return [];
-            return [{ contact: c, crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId, fingerprint: fingerprintOf(c), chektContactId: l?.chektContactId ?? null, lastSentHash: l?.lastSentHash ?? null, pending: l?.pending ?? false }];
+            return [
+              {
+                contact: c,
+                crmSiteId: s.crmSiteId,
+                dealerId: s.dealerId,
+                siteId: s.siteId,
+                fingerprint: fingerprintOf(c),
+                chektContactId: l?.chektContactId ?? null,
+                lastSentHash: l?.lastSentHash ?? null,
+                pending: l?.pending ?? false,
+              },
+            ];
           }),
         ),
       readRemovedContacts: (scope: ChangeScope): RemovedRow[] =>
         w.enabled(scope.crmSiteIds).flatMap((s) =>
-          w.rowsOf(s)
+          w
+            .rowsOf(s)
             .filter((l) => l.chektContactId !== null && !w.live(s.crmSiteId).some((c) => c.id === l.externalContactId))
             .map((l) => ({ crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId, externalContactId: l.externalContactId, chektContactId: l.chektContactId! })),
         ),
@@ -66,16 +78,26 @@ export function fakeStore(w: FakeWorld): PlannerStore {
             .filter((s) => ids.includes(s.crmSiteId))
             .map((s) => [siteKey(s), { live: w.live(s.crmSiteId).length, managed: w.rowsOf(s).filter((l) => l.chektContactId !== null).length, recentDeletes: w.recentDeletes.get(siteKey(s)) ?? 0 }]),
         ),
-      countManaged: (ids: readonly string[] | null) => w.enabled(ids).flatMap((s) => w.rowsOf(s)).filter((l) => l.chektContactId !== null).length,
+      countManaged: (ids: readonly string[] | null) =>
+        w
+          .enabled(ids)
+          .flatMap((s) => w.rowsOf(s))
+          .filter((l) => l.chektContactId !== null).length,
     }),
     ledger: guard(w, 'ledger', {
       read: (sites: readonly SiteRef[]) =>
-        new Map(sites.map((s) => [siteKey(s), w.rowsOf(s).map((l) => ({ externalContactId: l.externalContactId, chektContactId: l.chektContactId, lastSentHash: l.lastSentHash, lastEchoHash: null, crmHash: l.crmHash }))])),
+        new Map(
+          sites.map((s) => [
+            siteKey(s),
+            w.rowsOf(s).map((l) => ({ externalContactId: l.externalContactId, chektContactId: l.chektContactId, lastSentHash: l.lastSentHash, lastEchoHash: null, crmHash: l.crmHash })),
+          ]),
+        ),
       adopt: (a: { site: SiteRef; externalContactId: string; chektContactId: string; runId: string }) => {
         w.setLedger(a.site, a.externalContactId, { chektContactId: a.chektContactId, lastKind: 'adopt', lastOutcome: 'succeeded', runId: a.runId });
       },
       settle: (settled: ReadonlyArray<{ dealerId: string; siteId: string; externalContactId: string; fingerprint: string; outcome: string; reason: string | null }>, runId: string | null) => {
-        for (const s of settled) w.setLedger(s, s.externalContactId, { crmHash: s.fingerprint, lastOutcome: s.outcome, lastError: s.reason, pending: false, runId, ...(s.outcome === 'skipped' ? { lastKind: 'skip' } : {}) });
+        for (const s of settled)
+          w.setLedger(s, s.externalContactId, { crmHash: s.fingerprint, lastOutcome: s.outcome, lastError: s.reason, pending: false, runId, ...(s.outcome === 'skipped' ? { lastKind: 'skip' } : {}) });
       },
       markPending: (ops: readonly PlannedOperation[]) => {
         for (const o of ops) w.setLedger(o, o.externalContactId, { pending: true });
@@ -174,4 +196,3 @@ function guard<K extends keyof PlannerStore>(w: FakeWorld, area: K, fns: Sync<Pl
 function sentSmsCapable(l: FakeLedgerRow, rules: NormalizeRules): boolean {
   return l.reachProblem === null && isSmsCapable(classifyPhone(l.sentPhone, rules));
 }
-

@@ -45,7 +45,11 @@ export async function runDrainScenario(ctx: BenchContext, setup: DrainSetup, row
         ctx.progress(`6 unthrottled drain, reconcile: ${processes} process(es) × concurrency ${concurrency}`);
         const m = await measureRun(ctx, envs.reconcile, { ratePerMinute: UNLIMITED, workerConcurrency: concurrency }, 'reconcile', processes);
         const span = m.calls.lastAt !== null && m.calls.firstAt !== null ? m.calls.lastAt - m.calls.firstAt : 0;
-        rows.push(measuredRow({ ...base, scenario: `6 unthrottled drain (${processes} × ${concurrency})`, mode: 'reconcile' }, m, [`${Math.round((m.calls.calls / Math.max(span, 1)) * 1000)} calls/s overall`]));
+        rows.push(
+          measuredRow({ ...base, scenario: `6 unthrottled drain (${processes} × ${concurrency})`, mode: 'reconcile' }, m, [
+            `${Math.round((m.calls.calls / Math.max(span, 1)) * 1000)} calls/s overall`,
+          ]),
+        );
       }
     } finally {
       await Promise.all([envs.changes.close(), envs.reconcile.close()]);
@@ -53,7 +57,13 @@ export async function runDrainScenario(ctx: BenchContext, setup: DrainSetup, row
   }
 }
 
-async function drainOnce(ctx: BenchContext, env: BenchEnv, processes: number, concurrency: number, base: Pick<Row, 'scenario' | 'mode' | 'contacts' | 'sites' | 'changes' | 'ideal' | 'limit'>): Promise<Row> {
+async function drainOnce(
+  ctx: BenchContext,
+  env: BenchEnv,
+  processes: number,
+  concurrency: number,
+  base: Pick<Row, 'scenario' | 'mode' | 'contacts' | 'sites' | 'changes' | 'ideal' | 'limit'>,
+): Promise<Row> {
   const settings = { ratePerMinute: UNLIMITED, workerConcurrency: concurrency };
   const connection = new Redis(ctx.servers.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(OPERATIONS_QUEUE, { connection, prefix: env.prefix });

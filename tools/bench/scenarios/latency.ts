@@ -94,19 +94,22 @@ function pickContacts(data: BenchData, n: number) {
     return p.ok && p.contact.phone.state !== 'invalid' && p.contact.email.state !== 'invalid' && p.contact.warnings.length === 0;
   });
   const step = Math.max(1, Math.floor(fit.length / n));
-  return fit.filter((_, i) => i % step === 0).slice(0, n).map((c) => {
-    const site = sites.get(c.siteId)!;
-    return {
-      id: c.id,
-      lastName: c.lastName,
-      /** The CHeKT path of this contact (its `contact_id` is the sandbox's). */
-      path(sandbox: Sandbox): string {
-        const remote = sandbox.contacts(site.chektDealerId, site.chektSiteId).find((r) => r.external_contact_id === c.id);
-        if (!remote) throw new Error(`contact ${c.id} is not in CHeKT before the latency scenario`);
-        return `/partner/v1/dealers/${site.chektDealerId}/sites/${site.chektSiteId}/contacts/${remote.contact_id}`;
-      },
-    };
-  });
+  return fit
+    .filter((_, i) => i % step === 0)
+    .slice(0, n)
+    .map((c) => {
+      const site = sites.get(c.siteId)!;
+      return {
+        id: c.id,
+        lastName: c.lastName,
+        /** The CHeKT path of this contact (its `contact_id` is the sandbox's). */
+        path(sandbox: Sandbox): string {
+          const remote = sandbox.contacts(site.chektDealerId, site.chektSiteId).find((r) => r.external_contact_id === c.id);
+          if (!remote) throw new Error(`contact ${c.id} is not in CHeKT before the latency scenario`);
+          return `/partner/v1/dealers/${site.chektDealerId}/sites/${site.chektSiteId}/contacts/${remote.contact_id}`;
+        },
+      };
+    });
 }
 
 /** Waits until the sandbox received a successful PUT on each commit's path after its commit; ms or null. */

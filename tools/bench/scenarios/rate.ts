@@ -45,7 +45,15 @@ export async function runStormScenario(ctx: BenchContext, setup: StormSetup, row
         const pct = m.calls.acceptedPerMinute / setup.realPerMinute;
         rows.push(
           measuredRow(
-            { scenario: `${v.name} (configured ${setup.configuredPerMinute}/min, real ${setup.realPerMinute}/min)`, mode, contacts: data.contacts.length, sites: data.sites.length, changes: data.contacts.length, ideal, limit: setup.realPerMinute },
+            {
+              scenario: `${v.name} (configured ${setup.configuredPerMinute}/min, real ${setup.realPerMinute}/min)`,
+              mode,
+              contacts: data.contacts.length,
+              sites: data.sites.length,
+              changes: data.contacts.length,
+              ideal,
+              limit: setup.realPerMinute,
+            },
             m,
             [`achieved vs REAL limit ${(pct * 100).toFixed(0)} % (target ≥ 85 %: ${pct >= 0.85 ? 'met' : 'MISSED'})`],
           ),
@@ -91,11 +99,10 @@ async function runBacklog(ctx: BenchContext, setup: BacklogSetup & { processes: 
     const m = await measureRun(ctx, env, { ratePerMinute: setup.ratePerMinute }, 'changes', setup.processes);
     const ideal = idealWrites(null, data, DEFAULT_RULES);
     rows.push(
-      measuredRow(
-        { scenario, mode: 'changes', contacts: data.contacts.length, sites: data.sites.length, changes: data.contacts.length, ideal, limit: setup.ratePerMinute },
-        m,
-        [`${setup.processes} × WORKER_CONCURRENCY 8`, ...rateVerdict(m, setup.ratePerMinute)],
-      ),
+      measuredRow({ scenario, mode: 'changes', contacts: data.contacts.length, sites: data.sites.length, changes: data.contacts.length, ideal, limit: setup.ratePerMinute }, m, [
+        `${setup.processes} × WORKER_CONCURRENCY 8`,
+        ...rateVerdict(m, setup.ratePerMinute),
+      ]),
     );
   } finally {
     await env.close();

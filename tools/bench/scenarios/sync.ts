@@ -42,7 +42,9 @@ export async function openPair(ctx: BenchContext, data: BenchData, sandbox: { ra
     faults: { latencyMs: sandbox.latencyMs },
   };
   const [changes, reconcile] = await Promise.all(
-    (['changes', 'reconcile'] as const).map((mode) => openEnv(ctx.servers, { label: mode, database: tagged(ctx.servers, ENV_NAMES[mode].database, '_'), prefix: tagged(ctx.servers, ENV_NAMES[mode].prefix, '-'), data, sandbox: sandboxOptions })),
+    (['changes', 'reconcile'] as const).map((mode) =>
+      openEnv(ctx.servers, { label: mode, database: tagged(ctx.servers, ENV_NAMES[mode].database, '_'), prefix: tagged(ctx.servers, ENV_NAMES[mode].prefix, '-'), data, sandbox: sandboxOptions }),
+    ),
   );
   return { changes: changes!, reconcile: reconcile!, data };
 }
