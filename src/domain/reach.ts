@@ -182,7 +182,8 @@ export function echoReachProblem(sent: DesiredContact, echo: ChektContact, rules
   if (text === null) return 'CHeKT dropped the phone number it was sent';
   // CHeKT kept the very E.164 number it was sent (the usual answer): E.164 parses back to the same number, with
   // no extension and the type checked above, so the parse below would find nothing. Skipping it saves a parse
-  // with the full metadata on every write (up to 0.15 ms of CPU, docs/BENCHMARKS.md "Unthrottled drain").
+  // with the full metadata on every write (up to 0.15 ms of CPU,
+  // docs/BENCHMARKS.md#what-stops-a-target-numbers-for-the-core).
   if (text === sent.phone.key) return null;
   const parsed = parsePhone(text, rules.defaultRegion, 'E164');
   const international = !parsed.ok && /^\d{8,15}$/.test(text) ? parsePhone(`+${text}`, rules.defaultRegion, 'E164') : null;

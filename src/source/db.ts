@@ -36,8 +36,9 @@ export interface Database {
   readonly prisma: PrismaClient;
   /**
    * Runs a statement on the same pool through node-postgres directly: Prisma's client costs about 0.35 ms of CPU
-   * per statement on top of it, the largest part of a worker's database time (docs/BENCHMARKS.md "Unthrottled
-   * drain"). Errors are node-postgres' own (`code` is the SQLSTATE). The pool closes with `prisma.$disconnect()`.
+   * per statement on top of it, the largest part of a worker's database time
+   * (docs/BENCHMARKS.md#what-stops-a-target-numbers-for-the-core). Errors are node-postgres' own (`code` is the
+   * SQLSTATE). The pool closes with `prisma.$disconnect()`.
    */
   readonly sql: RunSql;
 }
@@ -83,11 +84,11 @@ export interface StatementNameLimits {
 /**
  * The adapter's `statementNameGenerator`: a statement text seen a second time gets a name (`cks_1`, `cks_2`, …), so
  * node-postgres parses it once per connection and PostgreSQL keeps its plan (its plan cache chooses between a
- * plan per parameter set and a generic one, `plan_cache_mode`). Parsing and planning were about half of
- * PostgreSQL's CPU per operation (docs/BENCHMARKS.md "Unthrottled drain"). Texts seen once (a list of a
- * variable length, a bulk insert) stay unnamed, `''`, as do all texts past the limits, so the prepared
- * statements of a connection stay few. A transaction-mode pooler must support them (PgBouncer 1.21 or later with
- * `max_prepared_statements`); otherwise set `DB_PREPARED_STATEMENTS=false` (docs/DEPLOYMENT.md).
+ * plan per parameter set and a generic one, `plan_cache_mode`). Parsing and planning were more than half of
+ * PostgreSQL's CPU per operation (docs/BENCHMARKS.md#what-stops-a-target-numbers-for-the-core). Texts seen once
+ * (a list of a variable length, a bulk insert) stay unnamed, `''`, as do all texts past the limits, so the
+ * prepared statements of a connection stay few. A transaction-mode pooler must support them (PgBouncer 1.21 or
+ * later with `max_prepared_statements`); otherwise set `DB_PREPARED_STATEMENTS=false` (docs/DEPLOYMENT.md#postgresql).
  */
 export function statementNames(limits: StatementNameLimits = {}): (query: { readonly sql: string }) => string {
   const maxNamed = limits.maxNamed ?? 256;

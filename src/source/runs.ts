@@ -98,7 +98,8 @@ export async function finishOperation(
   },
 ): Promise<{ runIds: string[]; openRunIds: string[]; stillQueued: boolean }> {
   // `others` asks only whether another operation is queued (the first index entry answers), not how many:
-  // counting them cost every finish a scan of up to thousands of rows (docs/BENCHMARKS.md "Unthrottled drain").
+  // counting them cost every finish a scan of up to thousands of rows
+  // (docs/BENCHMARKS.md#what-stops-a-target-numbers-for-the-core).
   const rows = await run<{ run_ids: string[] | null; open: string[] | null; left: bigint | string }>(Prisma.sql`
     WITH ${op.ledger ? Prisma.sql`led AS (${ledgerWriteSql(op.ledger)} RETURNING 1),` : Prisma.empty} fin AS (
       UPDATE sync_operations o
