@@ -1,22 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { planChanges, type ChangedRow, type RemovedRow } from '../../src/domain/changes.js';
 import { contentHash, DEFAULT_RULES, prepareContact, type CrmContact } from '../../src/domain/contact.js';
+import { crmContact } from './fakes/planner.js';
 
 /** planChanges (domain/changes.ts): the pure core of every change tick. */
 
-function crm(id: string, over: Partial<CrmContact> = {}): CrmContact {
-  return {
-    id,
-    crmSiteId: 'crm-1',
-    firstName: 'Ann',
-    lastName: `Lee ${id}`,
-    phoneNumber: '+1 201 555 0123',
-    email: `${id}@example.com`,
-    deletedAt: null,
-    updatedAt: new Date('2026-01-01T00:00:00Z'),
-    ...over,
-  };
-}
+const crm = (id: string, over: Partial<CrmContact> = {}): CrmContact => crmContact(id, 'crm-1', over);
 
 /** The hash of what CHeKT was last sent for `contact` (what the ledger keeps after a write). */
 function sentHash(contact: CrmContact): string {

@@ -2,22 +2,11 @@ import type { ChektContact } from '../../src/domain/chektContact.js';
 import { DEFAULT_RULES, type CrmContact } from '../../src/domain/contact.js';
 import { duplicateOpKey, opKey } from '../../src/domain/opKey.js';
 import { planSite, planTotals, type LedgerEntry, type PlanSiteInput, type SitePlan } from '../../src/domain/plan.js';
+import { crmContact } from './fakes/planner.js';
 
 const SITE = { crmSiteId: 'crm-site-1', dealerId: '12345', siteId: '1' } as const;
 
-function crm(id: string, over: Partial<CrmContact> = {}): CrmContact {
-  return {
-    id,
-    crmSiteId: SITE.crmSiteId,
-    firstName: 'Ann',
-    lastName: `Lee ${id}`,
-    phoneNumber: '+1 201 555 0123',
-    email: `${id}@example.com`,
-    deletedAt: null,
-    updatedAt: new Date('2026-01-01T00:00:00Z'),
-    ...over,
-  };
-}
+const crm = (id: string, over: Partial<CrmContact> = {}): CrmContact => crmContact(id, SITE.crmSiteId, over);
 
 /** The CHeKT copy of `crm(id)` as a create would have left it. */
 function remote(contactId: string, externalContactId: string | null, over: Partial<ChektContact> = {}): ChektContact {
