@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { bullmqPrefix, createRedis, redisTargetOf, type RedisClient } from './queue/connection.js';
 import { CONTROL_QUEUE, OPERATIONS_QUEUE, type ControlJobData, type OperationJobData } from './queue/jobs.js';
 import { registerRecoveryMetrics } from './recovery/metrics.js';
+import { createCrmSource } from './source/crm/database.js';
 import { createDatabase } from './source/db.js';
 import { completeRunsIfDone } from './source/runs.js';
 import { unreachableSitesGauge } from './source/reach.js';
@@ -31,7 +32,13 @@ export function createApp(options: CreateAppOptions): App {
   const now = options.now ?? (() => new Date());
   const redisTarget = redisTargetOf(config);
   const prefix = bullmqPrefix(config.sync.queuePrefix, redisTarget);
-  const { prisma: db, sql } = createDatabase({ databaseUrl: config.databaseUrl, statementTimeoutMs: config.dbStatementTimeoutMs, preparedStatements: config.dbPreparedStatements });
+  const { prisma: db, sql } = createDatabase({
+    databaseUrl: config.databaseUrl,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    preparedStatements: config.dbPreparedStatements,
+    schema: config.databaseSchema,
+  });
+  const crm = createCrmSource({ databaseUrl: config.crm.databaseUrl, relations: config.crm, statementTimeoutMs: config.dbStatementTimeoutMs });
   const redis = createRedis(redisTarget, { blocking: false, logger });
   // Aborted by stop(): from then on no CHeKT request starts, and jobs waiting on CHeKT give their slot back.
   // Every waiting CHeKT call listens on it: WORKER_CONCURRENCY and more at once is expected (Node warns past 10).
@@ -51,11 +58,11 @@ export function createApp(options: CreateAppOptions): App {
   // Connection errors are already logged (throttled) by the connection itself (queue/connection.ts).
   for (const q of [operationsQueue, controlQueue]) q.on('error', () => undefined);
   const jobOptions = jobOptionsOf(config);
-  const planDeps = createPlanDeps({ config, db, chekt, operationsQueue, controlQueue, reconcileLimiter, logger, now });
+  const planDeps = createPlanDeps({ config, db, sql, crm, chekt, operationsQueue, controlQueue, reconcileLimiter, logger, now });
   const rules = planDeps.rules;
-  const metrics: Metrics = createMetrics({ db, queues: [operationsQueue, controlQueue], unreachableSites: unreachableSitesGauge(db, rules) });
+  const metrics: Metrics = createMetrics({ db, queues: [operationsQueue, controlQueue], unreachableSites: unreachableSitesGauge({ crm, sql }, rules) });
   const recoveryMetrics = registerRecoveryMetrics(metrics.registry, { redis, prefix });
-  const scheduler = createScheduler({ config, logger, db, redis, prefix, controlQueue, operationsQueue, jobOptions, recoveryMetrics });
+  const scheduler = createScheduler({ config, logger, db, crm, redis, prefix, controlQueue, operationsQueue, jobOptions, recoveryMetrics });
   const workers: Worker[] = [];
   const workerConnections: RedisClient[] = [];
   const blocking = () => {
@@ -65,7 +72,26 @@ export function createApp(options: CreateAppOptions): App {
   };
   // Runs left open by a job's finish are checked again after its commit, gathered (sync/runCompletion.ts).
   const runCompletion = createRunCompletion({ complete: (ids) => completeRunsIfDone(db, ids, now()), logger });
-  const workerParts = { config, logger, db, sql, redis, blocking, prefix, chekt, rules, now, signal: shutdown.signal, operationsQueue, jobOptions, planDeps, metrics, recoveryMetrics, runCompletion };
+  const workerParts = {
+    config,
+    logger,
+    db,
+    sql,
+    crm,
+    redis,
+    blocking,
+    prefix,
+    chekt,
+    rules,
+    now,
+    signal: shutdown.signal,
+    operationsQueue,
+    jobOptions,
+    planDeps,
+    metrics,
+    recoveryMetrics,
+    runCompletion,
+  };
   let alerter: Alerter | undefined;
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -74,6 +100,8 @@ export function createApp(options: CreateAppOptions): App {
     config,
     logger,
     db,
+    sql,
+    crm,
     redis,
     chekt,
     tokens,
@@ -94,7 +122,7 @@ export function createApp(options: CreateAppOptions): App {
     startScheduler: () => scheduler.start(),
     startAlerts() {
       const webhookUrl = config.alerts.webhookUrl;
-      if (webhookUrl && !alerter) alerter = startAlerter({ db, config: { ...config.alerts, webhookUrl }, logger, registry: metrics.registry, phoneRules: rules });
+      if (webhookUrl && !alerter) alerter = startAlerter({ db, sql, crm, config: { ...config.alerts, webhookUrl }, logger, registry: metrics.registry, phoneRules: rules });
       return alerter;
     },
     async countOperationWorkers() {
@@ -108,7 +136,7 @@ export function createApp(options: CreateAppOptions): App {
         await scheduler.stop();
         await alerter?.stop();
         const queues = [operationsQueue, controlQueue];
-        await closeWorkAndConnections({ workers, queues, redis, workerConnections, db, runCompletion, shutdownTimeoutMs: config.sync.shutdownTimeoutMs, logger }, !!opts.force);
+        await closeWorkAndConnections({ workers, queues, redis, workerConnections, db, crm, runCompletion, shutdownTimeoutMs: config.sync.shutdownTimeoutMs, logger }, !!opts.force);
       })();
       return stopped;
     },

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { isSupportedCountry } from 'libphonenumber-js/max';
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { parseRelationName, type RelationName } from './source/crm/relations.js';
 
 /**
  * Configuration, parsed once from the environment by zod and frozen. No other module reads `process.env`.
@@ -98,12 +99,30 @@ function cronParses(pattern: string): boolean {
   }
 }
 
+/** A table or view name, `name` or `schema.name` (source/crm/relations.ts), parsed and quoted. */
+const relationName = z.string().transform((raw, ctx): RelationName => {
+  const parsed = parseRelationName(raw);
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `${parsed} (write a table or view name, e.g. crm_contract.contacts)` });
+  return parsed as RelationName;
+});
+
 /** Raw environment schema. Empty strings count as unset, so `FOO=` in a .env file means "use the default". */
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
     .default(DEFAULT_DATABASE_URL),
+  DATABASE_SCHEMA: z
+    .string()
+    .trim()
+    .refine((v) => /^[a-z_][a-z0-9_$]*$/.test(v) && v.length <= 63, 'must be a lower-case schema name (letters, digits, _), e.g. chekt_sync')
+    .default('public'),
+  CRM_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL')
+    .optional(),
+  CRM_SITES_SOURCE: relationName.prefault('sites'),
+  CRM_CONTACTS_SOURCE: relationName.prefault('contacts'),
   DB_STATEMENT_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   DB_PREPARED_STATEMENTS: z.enum(['true', 'false']).default('true'),
   REDIS_URL: z
@@ -142,7 +161,7 @@ const envSchema = z.object({
   CHEKT_ASSERTION_CLOCK_MARGIN_SECONDS: int(0, 240).default(30),
   CHEKT_TOKEN_BACKOFF_MS: int(100, 600_000).default(2_000),
   CHEKT_TOKEN_BACKOFF_MAX_MS: int(100, 3_600_000).default(60_000),
-  SYNC_INTERVAL_SECONDS: int(5, 86_400).default(300),
+  SYNC_INTERVAL_SECONDS: int(5, 86_400).default(60),
   RECONCILE_CRON: z
     .string()
     .trim()
@@ -223,7 +242,20 @@ export interface Config {
    * default false (start-up is refused). docs/OPERATIONS-FAULTS.md.
    */
   readonly redisAllowEviction: boolean;
-  /** Connection of the CRM-change listener (`LISTEN_DATABASE_URL`, default `DATABASE_URL`): session pooling only. */
+  /**
+   * Schema of the service's own tables in `DATABASE_URL` (`DATABASE_SCHEMA`, default `public`): when the CRM is the
+   * same database, a schema of their own keeps them apart from the partner's (docs/CRM.md#our-state-apart).
+   */
+  readonly databaseSchema: string;
+  /** The partner's CRM, read through the source contract (docs/CRM.md#the-contract). */
+  readonly crm: {
+    /** `CRM_DATABASE_URL`, default `DATABASE_URL`: a role with `SELECT` on the two relations is enough. */
+    readonly databaseUrl: string;
+    /** `CRM_SITES_SOURCE` (default `sites`) and `CRM_CONTACTS_SOURCE` (default `contacts`): tables or views. */
+    readonly sites: RelationName;
+    readonly contacts: RelationName;
+  };
+  /** Connection of the CRM-change listener (`LISTEN_DATABASE_URL`, default `CRM_DATABASE_URL`): session pooling only. */
   readonly listenDatabaseUrl: string;
   /**
    * The listener's connection is proven alive by a `NOTIFY` the service's pool sends it every this many ms; one
@@ -378,7 +410,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     dbPreparedStatements: e.DB_PREPARED_STATEMENTS === 'true',
     redisUrl: e.REDIS_URL,
     redisAllowEviction: e.REDIS_ALLOW_EVICTION === 'true',
-    listenDatabaseUrl: e.LISTEN_DATABASE_URL ?? e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    crm: { databaseUrl: e.CRM_DATABASE_URL ?? e.DATABASE_URL, sites: e.CRM_SITES_SOURCE, contacts: e.CRM_CONTACTS_SOURCE },
+    listenDatabaseUrl: e.LISTEN_DATABASE_URL ?? e.CRM_DATABASE_URL ?? e.DATABASE_URL,
     listenHeartbeatMs: e.LISTEN_HEARTBEAT_MS,
     recoveryIntervalSeconds: e.RECOVERY_INTERVAL_SECONDS,
     redisCluster: typeof e.REDIS_CLUSTER_NODES === 'object' ? e.REDIS_CLUSTER_NODES : undefined,
@@ -435,6 +469,24 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       timeoutMs: e.ALERT_TIMEOUT_MS,
     },
   });
+}
+
+/** Where the service's state and the partner's CRM are: the part of {@link Config} a tool reading them needs. */
+export type StoreConfig = Pick<Config, 'databaseUrl' | 'databaseSchema' | 'crm'>;
+
+/**
+ * Parses `DATABASE_URL`, `DATABASE_SCHEMA`, `CRM_DATABASE_URL`, `CRM_SITES_SOURCE` and `CRM_CONTACTS_SOURCE` alone,
+ * with the same rules and defaults as {@link loadConfig}, for tools that must not require CHeKT credentials
+ * (`npm run status`, `npm run source:check`).
+ * @throws {ConfigError} naming each invalid variable.
+ */
+export function loadStoreConfig(env: Record<string, string | undefined>): StoreConfig {
+  const names = ['DATABASE_URL', 'DATABASE_SCHEMA', 'CRM_DATABASE_URL', 'CRM_SITES_SOURCE', 'CRM_CONTACTS_SOURCE'] as const;
+  const picked = Object.fromEntries(names.map((n) => [n, env[n]?.trim() ? env[n] : undefined]));
+  const parsed = envSchema.pick({ DATABASE_URL: true, DATABASE_SCHEMA: true, CRM_DATABASE_URL: true, CRM_SITES_SOURCE: true, CRM_CONTACTS_SOURCE: true }).safeParse(picked);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`));
+  const e = parsed.data;
+  return { databaseUrl: e.DATABASE_URL, databaseSchema: e.DATABASE_SCHEMA, crm: { databaseUrl: e.CRM_DATABASE_URL ?? e.DATABASE_URL, sites: e.CRM_SITES_SOURCE, contacts: e.CRM_CONTACTS_SOURCE } };
 }
 
 /**

@@ -24,7 +24,7 @@ try {
 }
 const logger = createLogger(config.logLevel, undefined, { secrets: configSecrets(config) });
 try {
-  await migrate({ databaseUrl: config.databaseUrl, createDatabase: false });
+  await migrate({ databaseUrl: config.databaseUrl, createDatabase: false, schema: config.databaseSchema });
 } catch (err) {
   console.error(`DATABASE_URL: cannot migrate ${redact(config.databaseUrl)}: ${describeDatabaseError(err)}`);
   process.exit(2);

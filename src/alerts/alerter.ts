@@ -3,7 +3,8 @@ import type { Config } from '../config.js';
 import type { NormalizeRules } from '../domain/contact.js';
 import type { CountedContact } from '../domain/reach.js';
 import type { Logger } from '../logger.js';
-import type { PrismaClient } from '../source/db.js';
+import type { CrmSource } from '../source/crm/database.js';
+import type { PrismaClient, RunSql } from '../source/db.js';
 import { detectChanges } from './detect.js';
 import { deliverDue } from './deliver.js';
 
@@ -25,6 +26,9 @@ export interface Alerter {
 /** Options of {@link startAlerter}. */
 export interface AlerterOptions {
   readonly db: PrismaClient;
+  /** The CRM and the ledger, for unreachable sites (source/reach.ts). */
+  readonly sql: RunSql;
+  readonly crm: CrmSource;
   readonly config: Config['alerts'] & { readonly webhookUrl: string };
   readonly logger: Logger;
   /** Registry for `chekt_sync_alerts_total{event,outcome}` (outcome `delivered`, `retrying`, `dead`). */
@@ -49,7 +53,13 @@ export function startAlerter(o: AlerterOptions): Alerter {
   let stopped = false;
   const pass = async () => {
     try {
-      const facts = await detectChanges(o.db, { behindSeconds: o.config.behindSeconds, failureBatchSeconds: o.config.failureBatchSeconds, phoneRules: o.phoneRules, reachCache });
+      const facts = await detectChanges(o.db, {
+        behindSeconds: o.config.behindSeconds,
+        failureBatchSeconds: o.config.failureBatchSeconds,
+        phoneRules: o.phoneRules,
+        reachCache,
+        reach: { crm: o.crm, sql: o.sql },
+      });
       for (const f of facts) log.info({ event: f.event, site: 'site' in f ? f.site : undefined }, 'alert queued');
     } catch (err) {
       log.error({ err }, 'alert detection failed; will try again');

@@ -3,7 +3,7 @@ import type { NormalizeRules } from '../domain/contact.js';
 import type { CountedContact } from '../domain/reach.js';
 import type { PrismaClient } from '../source/db.js';
 import { oldestUnsynced } from '../source/readModel/overview.js';
-import { readSiteReach } from '../source/reach.js';
+import { readSiteReach, type ReachConnections } from '../source/reach.js';
 import { alertBody, FAILED_ITEMS_LIMIT, type AlertFacts, type FailedItem } from './events.js';
 import { siteKey } from '../domain/site.js';
 
@@ -35,6 +35,8 @@ export interface DetectRules {
    * docs/REACHABILITY.md), too much for every `ALERT_CHECK_INTERVAL_MS` pass. 0: every pass (tests).
    */
   readonly reachCheckSeconds?: number;
+  /** Where unreachable sites are read from: the CRM and the ledger (source/reach.ts `readSiteReach`). */
+  readonly reach: ReachConnections;
 }
 
 /** Default {@link DetectRules.reachCheckSeconds}: the `chekt_sync_sites_unreachable` gauge's 30 s. */
@@ -115,7 +117,7 @@ async function reachChanges(tx: Tx, rules: DetectRules): Promise<AlertFacts[]> {
     ON CONFLICT (key) DO UPDATE SET since = clock_timestamp()
      WHERE sync_alert_state.since <= clock_timestamp() - make_interval(secs => ${every})`;
   if (due !== 1) return [];
-  const reach = await readSiteReach(tx, rules.phoneRules, null, rules.reachCache ? { cache: rules.reachCache } : {});
+  const reach = await readSiteReach(rules.reach, rules.phoneRules, null, rules.reachCache ? { cache: rules.reachCache } : {});
   const bySite = new Map(reach.map((r) => [r.site, r]));
   const down = reach.filter((r) => r.smsCapable === 0);
   const created = await tx.$queryRaw<Array<{ site: string; contacts: number; reason: string }>>`

@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadBehindSeconds, loadDatabaseUrl, loadEnvFile, loadPhoneRules } from '../config.js';
+import { ConfigError, loadBehindSeconds, loadEnvFile, loadPhoneRules, loadStoreConfig, type StoreConfig } from '../config.js';
 import { describeDatabaseError, redact } from '../preflight.js';
-import { createPrisma, type PrismaClient } from '../source/db.js';
+import type { PrismaClient } from '../source/db.js';
+import { openConnections } from '../source/connections.js';
 import { assessHealth, siteHealthFacts, type Health } from '../domain/health.js';
 import { readStatusReport } from '../source/readModel/overview.js';
 import { getSiteStatus } from '../source/readModel/siteState.js';
@@ -53,12 +54,12 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  let databaseUrl: string;
+  let store: StoreConfig;
   let behindSeconds: number;
   let rules;
   try {
     loadEnvFile();
-    databaseUrl = loadDatabaseUrl(process.env);
+    store = loadStoreConfig(process.env);
     behindSeconds = loadBehindSeconds(process.env);
     rules = loadPhoneRules(process.env);
   } catch (err) {
@@ -66,7 +67,9 @@ async function main(): Promise<number> {
     console.error(err.message);
     return 2;
   }
-  const db = createPrisma({ databaseUrl, poolSize: 4, connectionTimeoutMs: CONNECT_TIMEOUT_MS });
+  const databaseUrl = store.databaseUrl;
+  const conn = openConnections({ databaseUrl, schema: store.databaseSchema, crm: store.crm, poolSize: 4, connectionTimeoutMs: CONNECT_TIMEOUT_MS });
+  const db = conn.db;
   try {
     const problem = await checkDatabase(db, databaseUrl);
     if (problem) {
@@ -74,7 +77,7 @@ async function main(): Promise<number> {
       return 2;
     }
     if (site) {
-      const status = await getSiteStatus(db, site, rules);
+      const status = await getSiteStatus(conn, site, rules);
       if (!status) {
         console.error(`site ${siteKey(site)}: no CRM site has this chekt_dealer_id/chekt_site_id`);
         return 2;
@@ -83,14 +86,14 @@ async function main(): Promise<number> {
       console.log(args.json ? JSON.stringify({ ...status, health }, null, 2) : `${formatHealth(health)}\n${formatSite(status, { width: terminalWidth() })}`);
       return health.healthy ? 0 : 1;
     }
-    const report = await readStatusReport(db, behindSeconds, rules);
+    const report = await readStatusReport(conn, behindSeconds, rules);
     console.log(args.json ? JSON.stringify(report, null, 2) : `${formatHealth(report.health)}\n\n${formatOverview(report, { width: terminalWidth() })}`);
     return report.health.healthy ? 0 : 1;
   } catch (err) {
     console.error(`DATABASE_URL: reading ${redact(databaseUrl)} failed: ${describeDatabaseError(err)}`);
     return 2;
   } finally {
-    await db.$disconnect();
+    await conn.close();
   }
 }
 

@@ -101,7 +101,7 @@ async function main(): Promise<number> {
     return err instanceof PreflightError ? 2 : 1;
   }
   // A requested site missing from the CRM or disabled is a usage error: say so before any run is recorded.
-  const { rejected } = await selectSites(app.db, sites);
+  const { rejected } = await selectSites(app.crm, sites);
   if (rejected.length > 0) {
     for (const r of rejected) console.error(`site ${r.ref} cannot be synced: ${r.reason}`);
     await app.stop();

@@ -1,23 +1,24 @@
-import { ConfigError, loadDatabaseUrl, loadEnvFile } from '../config.js';
+import { ConfigError, loadEnvFile, loadStoreConfig } from '../config.js';
 import { describeDatabaseError, redact } from '../preflight.js';
 import { migrate } from './migrate.js';
 
 /**
- * `npm run db:migrate`: applies pending migrations to `DATABASE_URL`, creating the database when it does not
- * exist (and saying so). Needs only DATABASE_URL, so it reads just that variable rather than the whole service
+ * `npm run db:migrate`: applies pending migrations to `DATABASE_URL` (in `DATABASE_SCHEMA`), creating the database
+ * when it does not exist (and saying so). Needs only DATABASE_URL, so it reads just that variable rather than the whole service
  * config. Exit codes: 0 migrated; 2 an invalid or unreachable `DATABASE_URL`; 1 a migration failed.
  */
 let databaseUrl: string;
+let schema: string;
 try {
   loadEnvFile();
-  databaseUrl = loadDatabaseUrl(process.env);
+  ({ databaseUrl, databaseSchema: schema } = loadStoreConfig(process.env));
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
   process.exit(2);
 }
 try {
-  const result = await migrate({ databaseUrl });
+  const result = await migrate({ databaseUrl, schema });
   if (result.createdDatabase) console.log(`created database ${new URL(databaseUrl).pathname.slice(1)}`);
   for (const name of result.applied) console.log(`applied ${name}`);
   console.log(`migrations: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`);

@@ -51,7 +51,7 @@ export class MigrationError extends Error {
  * service passes false so a mistyped `DATABASE_URL` fails instead of creating an empty database).
  * @throws {MigrationError} on a checksum mismatch or a migration left failed by an earlier run.
  */
-export async function migrate(options: { databaseUrl: string; migrationsDir?: string; createDatabase?: boolean }): Promise<MigrateResult> {
+export async function migrate(options: { databaseUrl: string; migrationsDir?: string; createDatabase?: boolean; schema?: string }): Promise<MigrateResult> {
   const dir = options.migrationsDir ?? join(process.cwd(), 'prisma', 'migrations');
   const createdDatabase = (options.createDatabase ?? true) ? await ensureDatabase(options.databaseUrl) : false;
   const migrations = await readMigrations(dir);
@@ -59,6 +59,11 @@ export async function migrate(options: { databaseUrl: string; migrationsDir?: st
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    // The service's tables in a schema of their own (config DATABASE_SCHEMA, docs/CRM.md#our-state-apart).
+    if (options.schema && options.schema !== 'public') {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(options.schema)}`);
+      await client.query(`SET search_path TO ${pg.escapeIdentifier(options.schema)}`);
+    }
     await client.query(CREATE_MIGRATIONS_TABLE);
     const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
       'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',

@@ -29,8 +29,8 @@ export interface CrmContact {
   readonly lastName: string;
   readonly phoneNumber: string | null;
   readonly email: string | null;
+  /** Non-null: removed from the CRM (soft-deleted). */
   readonly deletedAt: Date | null;
-  readonly updatedAt: Date;
 }
 
 /** Normalisation settings (config `PHONE_DEFAULT_REGION`, `PHONE_FORMAT`, `CONTACT_MAX_NAME_LENGTH`). */

@@ -33,12 +33,15 @@ export interface DecideInput {
    * planned is skipped, and the next plan deletes it under the holds. Default false.
    */
   readonly deletePlanned?: boolean;
+  /** Why the CRM's rows cannot be used now (sync/ports/operations.ts `OperationContext.problem`): skip. Default none. */
+  readonly sourceProblem?: string | null;
   readonly rules: NormalizeRules;
 }
 
 /** Decides the action; see {@link WorkerAction}. */
 export function decideAction(input: DecideInput): WorkerAction {
   // Site checks first: a site removed or disabled after planning is left exactly as it is, duplicates included.
+  if (input.sourceProblem) return { type: 'skip', reason: `${input.sourceProblem}; left as it is in CHeKT` };
   if (!input.site) return { type: 'skip', reason: 'site no longer in the CRM; left as it is in CHeKT' };
   if (!input.site.syncEnabled) return { type: 'skip', reason: 'site sync is disabled; left as it is in CHeKT' };
   if (input.reason === 'duplicate_in_chekt') {

@@ -50,6 +50,11 @@ export interface PlanSiteInput {
   readonly ledger: readonly LedgerEntry[];
   /** `external_contact_id`s, among the remote ones, that are CRM contacts of this site (soft-deleted ones). */
   readonly knownToCrm: ReadonlySet<string>;
+  /**
+   * `external_contact_id`s the CRM holds on this site but that cannot be synced (a (`site_id`, `id`) pair seen twice,
+   * domain/crmRows.ts): their CHeKT copies are left as they are, neither updated nor deleted. Default none.
+   */
+  readonly withheld?: ReadonlySet<string>;
   readonly rules: NormalizeRules;
 }
 
@@ -184,8 +189,9 @@ export function planSite(input: PlanSiteInput): SitePlan {
   }
 
   let unmanaged = 0;
+  const withheld = new Set([...(input.withheld ?? [])].map(idKey));
   for (const [key, listed] of remoteByExt) {
-    if (desiredIds.has(key)) continue;
+    if (desiredIds.has(key) || withheld.has(key)) continue;
     const copies = listed.filter((c) => c.unaddressable === undefined);
     unmanaged += listed.length - copies.length;
     if (copies.length === 0) continue;

@@ -22,7 +22,7 @@ const auditUnavailable: ActionResult = { ok: false, status: 503, ...AUDIT_UNAVAI
 
 /** 409 when the CRM has no enabled site for `ref` (the planner never touches such a site). */
 async function checkSite(app: App, ref: SiteRef): Promise<ActionResult | null> {
-  const { rejected } = await selectSites(app.db, [ref]);
+  const { rejected } = await selectSites(app.crm, [ref]);
   const r = rejected[0];
   return r ? { ok: false, status: 409, code: 'conflict', message: `${r.ref}: ${r.reason}` } : null;
 }

@@ -1,123 +1,118 @@
 import { Prisma } from '../generated/prisma/client.js';
-import type { ChangedRow, RemovedRow } from '../domain/changes.js';
-import type { CrmContact, NormalizeRules } from '../domain/contact.js';
+import type { ChangedRow } from '../domain/changes.js';
+import { checkContactKeys, contactKey, toCrmContact, type CheckedKeys, type CrmSite } from '../domain/crmRows.js';
 import type { PlanSite } from '../domain/plan.js';
-import { siteKey, type SiteKey } from '../domain/site.js';
-import type { ChangeScope, SiteCounts } from '../sync/ports/planner.js';
+import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
+import { diffSource, type LedgerDiffRow } from '../domain/sourceDiff.js';
+import type { ChangeScope, ChangeSet, SiteCounts } from '../sync/ports/planner.js';
 import { DELETE_FAILED } from '../sync/ports/operations.js';
-import type { PrismaClient } from './db.js';
+import { loadSites } from './crm.js';
+import type { CrmSource } from './crm/database.js';
+import { countLiveContacts, readContactRows, streamContactKeys } from './crm/reads.js';
+import type { RunSql } from './db.js';
 
 /**
- * Local change detection (docs/ARCHITECTURE.md#layout-and-flow, "Change tick"): the CRM against the service's own ledger, in SQL,
- * with no CHeKT call. Each CRM row has a fingerprint, md5 of the row's synced columns and of the
- * normalisation rules; the ledger keeps the fingerprint CHeKT was last made equal to (`sync_ledger.crm_hash`).
- * A tick reads only the rows whose fingerprint differs, so a tick with no CRM change reads nothing.
+ * Local change detection (docs/ARCHITECTURE.md#layout-and-flow, "Change tick"): the CRM against the service's
+ * own ledger, with no CHeKT call. Each CRM row has a fingerprint (md5 of its synced columns and of the
+ * normalisation rules, computed by the CRM's PostgreSQL: source/crm/sql.ts); the ledger keeps the fingerprint
+ * CHeKT was last made equal to (`sync_ledger.crm_hash`).
  *
- * Why our own SQL and not a CDC library: the diff against the ledger is the core of this service, and it has
- * to run inside PostgreSQL to stay fast (under 2 s for 100,000 contacts) and small in memory.
+ * One code path whether the CRM is in the service's database or on another server (docs/CRM.md): one
+ * `REPEATABLE READ` snapshot of the CRM reads the sites and every live contact's key and fingerprint through a
+ * cursor, the ledger's rows are read meanwhile from `DATABASE_URL`, the pure diff (domain/sourceDiff.ts) picks the
+ * changed and removed contacts, and the changed rows alone are then read in full from the same snapshot.
+ *
+ * Why our own code and not a CDC library: the diff against the ledger is the core of this service, and a CDC
+ * tool needs replication rights a read-only CRM role does not have (docs/CRM.md#following-changes).
  */
-
-/**
- * The rules part of the fingerprint: changing `PHONE_DEFAULT_REGION`, `PHONE_FORMAT` or
- * `CONTACT_MAX_NAME_LENGTH` changes what CHeKT should hold, so every contact is planned again once. The version
- * changes with the rules themselves (v2: phone extensions are no longer sent).
- */
-export function rulesKey(rules: NormalizeRules): string {
-  return `|v2|${rules.defaultRegion}|${rules.phoneFormat}|${rules.maxNameLength}|${rules.maxEmailLength}`;
-}
-
-/**
- * SQL of a contact row's fingerprint (`c` is the `contacts` alias). `ROW(...)::text` keeps NULL and ''
- * apart (`(a,)` against `(a,"")`), so clearing a field is a change.
- */
-export function fingerprintSql(rules: NormalizeRules): Prisma.Sql {
-  return Prisma.sql`md5(ROW(c.first_name, c.last_name, c.phone_number, c.email)::text || ${rulesKey(rules)})`;
-}
-
-/** A raw `contacts` row (snake_case columns from `$queryRaw`) as the domain's CrmContact. */
-export function rowToContact(r: Record<string, unknown>): CrmContact {
-  return {
-    id: r.id as string,
-    crmSiteId: r.site_id as string,
-    firstName: r.first_name as string,
-    lastName: r.last_name as string,
-    phoneNumber: r.phone_number as string | null,
-    email: r.email as string | null,
-    deletedAt: r.deleted_at as Date | null,
-    updatedAt: r.updated_at as Date,
-  };
-}
 
 /** Marker stored in `failed_hash` when a delete failed for good (declared by the worker's ports). */
 export { DELETE_FAILED };
 
-/** SQL: the ledger row `l` failed for good on `failedHash` less than the cool-down ago. */
-const coolingDown = (failedHash: Prisma.Sql, scope: ChangeScope) =>
-  Prisma.sql`(l.failed_hash IS NOT DISTINCT FROM ${failedHash} AND l.failed_at > clock_timestamp() - make_interval(secs => ${scope.failedCooldownSeconds}))`;
-
-const siteFilter = (ids: readonly string[] | null, column: Prisma.Sql) => (ids === null ? Prisma.empty : Prisma.sql`AND ${column} = ANY(${[...ids]})`);
-
-/** Live contacts of enabled sites whose fingerprint differs from the ledger's (see the module comment). */
-export async function readChangedContacts(db: PrismaClient, scope: ChangeScope): Promise<ChangedRow[]> {
-  const fp = fingerprintSql(scope.rules);
-  const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
-    SELECT c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email, c.deleted_at, c.updated_at,
-           s.chekt_dealer_id, s.chekt_site_id, ${fp} AS fp, l.chekt_contact_id, l.last_sent_hash,
-           l.pending_since IS NOT NULL AS pending
-      FROM contacts c
-      JOIN sites s ON s.id = c.site_id AND s.sync_enabled
-      LEFT JOIN sync_ledger l
-        ON l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.external_contact_id = c.id
-     WHERE c.deleted_at IS NULL ${siteFilter(scope.crmSiteIds, Prisma.sql`c.site_id`)}
-       -- A row with a change still pending is read again even when it equals the ledger: an edit reverted while its
-       -- job runs must reach CHeKT (the plan joins the job, which then applies again: latest wins).
-       AND (l.crm_hash IS DISTINCT FROM ${fp} OR l.pending_since IS NOT NULL)
-       AND NOT ${coolingDown(fp, scope)}
-     ORDER BY s.chekt_dealer_id, s.chekt_site_id, c.id`;
-  return rows.map((r) => ({
-    contact: rowToContact(r),
-    crmSiteId: r.site_id as string,
-    dealerId: r.chekt_dealer_id as string,
-    siteId: r.chekt_site_id as string,
-    fingerprint: r.fp as string,
-    chektContactId: r.chekt_contact_id as string | null,
-    lastSentHash: r.last_sent_hash as string | null,
-    pending: r.pending as boolean,
-  }));
+/**
+ * The ledger's rows for the diff: every row (`sites` null) or those of the given CHeKT sites. `coolingHash` is
+ * `failed_hash` while the failure is younger than `cooldownSeconds` (database clock).
+ */
+export async function readLedgerForDiff(sql: RunSql, sites: readonly SiteRef[] | null, cooldownSeconds: number): Promise<LedgerDiffRow[]> {
+  if (sites !== null && sites.length === 0) return [];
+  const only =
+    sites === null
+      ? Prisma.empty
+      : Prisma.sql`JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
+  const rows = await sql<{ d: string; s: string; e: string; h: string | null; c: string | null; x: string | null; p: boolean; f: string | null }>(Prisma.sql`
+    SELECT l.chekt_dealer_id AS d, l.chekt_site_id AS s, l.external_contact_id AS e, l.crm_hash AS h, l.chekt_contact_id AS c,
+           l.last_sent_hash AS x, l.pending_since IS NOT NULL AS p,
+           CASE WHEN l.failed_at > clock_timestamp() - make_interval(secs => ${cooldownSeconds}) THEN l.failed_hash END AS f
+      FROM sync_ledger l ${only}`);
+  return rows.map((r) => ({ dealerId: r.d, siteId: r.s, externalContactId: r.e, crmHash: r.h, chektContactId: r.c, lastSentHash: r.x, pending: r.p, coolingHash: r.f }));
 }
 
 /**
- * Contacts the ledger holds in CHeKT on an enabled CRM site that are no longer live CRM contacts of that
- * site (soft or hard deleted, or moved to another site). Sites that are disabled or no longer mapped are
- * left alone (reported by `findUnmappedLedgerSites`).
+ * The change tick's read (see the module comment): changed and removed contacts of the enabled sites in scope,
+ * and the CRM rows and sites left out, with the reason.
+ * @throws the CRM's or the ledger's error, or source/crm/database.ts `CrmContractError`: nothing is planned.
  */
-export async function readRemovedContacts(db: PrismaClient, scope: ChangeScope): Promise<RemovedRow[]> {
-  const rows = await db.$queryRaw<Array<Record<string, string>>>`
-    SELECT s.id AS crm_site_id, l.chekt_dealer_id, l.chekt_site_id, l.external_contact_id, l.chekt_contact_id
-      FROM sync_ledger l
-      JOIN sites s ON s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id AND s.sync_enabled
-     WHERE l.chekt_contact_id IS NOT NULL ${siteFilter(scope.crmSiteIds, Prisma.sql`s.id`)}
-       AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = l.external_contact_id AND c.site_id = s.id AND c.deleted_at IS NULL)
-       AND NOT ${coolingDown(Prisma.sql`${DELETE_FAILED}`, scope)}
-     ORDER BY l.chekt_dealer_id, l.chekt_site_id, l.external_contact_id`;
-  return rows.map((r) => ({
-    crmSiteId: r.crm_site_id!,
-    dealerId: r.chekt_dealer_id!,
-    siteId: r.chekt_site_id!,
-    externalContactId: r.external_contact_id!,
-    chektContactId: r.chekt_contact_id!,
-  }));
+export async function readChanges(crm: CrmSource, sql: RunSql, scope: ChangeScope): Promise<ChangeSet> {
+  const ledgerAll = scope.crmSiteIds === null ? readLedgerForDiff(sql, null, scope.failedCooldownSeconds) : null;
+  ledgerAll?.catch(() => {});
+  return crm.snapshot(async (snap) => {
+    const sites = await loadSites(crm, snap, snap.shape, scope.crmSiteIds);
+    const enabled = scope.crmSiteIds === null ? null : scope.crmSiteIds.map((id) => sites.byId.get(id)).filter((s): s is CrmSite => !!s?.syncEnabled);
+    const ledger = ledgerAll ?? readLedgerForDiff(sql, enabled, scope.failedCooldownSeconds);
+    ledger.catch(() => {});
+    const keys: CheckedKeys = { live: new Map(), duplicates: new Set(), problems: [] };
+    await streamContactKeys(snap, crm.relations, snap.shape, enabled === null ? null : enabled.map((s) => s.crmSiteId), scope.rules, (rows) => {
+      checkContactKeys(rows, sites, keys);
+    });
+    const diff = diffSource({ sites, keys, ledger: await ledger, crmSiteIds: scope.crmSiteIds, deleteFailedMarker: DELETE_FAILED });
+    const full = await readContactRows(
+      snap,
+      crm.relations,
+      snap.shape,
+      diff.changed.map((c) => ({ crmSiteId: c.site.crmSiteId, id: c.id })),
+      scope.rules,
+    );
+    const byKey = new Map(full.map((r) => [contactKey(r.site_id, r.id), r]));
+    const changed: ChangedRow[] = [];
+    for (const c of diff.changed) {
+      const row = byKey.get(contactKey(c.site.crmSiteId, c.id));
+      if (!row) continue; // cannot happen in one snapshot; never plan from a row not read
+      changed.push({
+        contact: toCrmContact(row),
+        crmSiteId: c.site.crmSiteId,
+        dealerId: c.site.dealerId,
+        siteId: c.site.siteId,
+        fingerprint: row.fp,
+        chektContactId: c.ledger?.chektContactId ?? null,
+        lastSentHash: c.ledger?.lastSentHash ?? null,
+        pending: c.ledger?.pending ?? false,
+      });
+    }
+    const inScope = scope.crmSiteIds === null ? null : new Set(scope.crmSiteIds);
+    const problems = [...sites.problems, ...keys.problems].filter((p) => inScope === null || (p.crmSiteId !== null && inScope.has(p.crmSiteId)));
+    return { changed, removed: diff.removed, problems };
+  });
 }
+
+/** The CHeKT sites of the given CRM sites that are usable (unusable ones are reported by the reads that plan them). */
+async function sitesOf(crm: CrmSource, crmSiteIds: readonly string[] | null, enabledOnly: boolean): Promise<CrmSite[]> {
+  const checked = await loadSites(crm, crm, await crm.shape(), crmSiteIds);
+  const all = crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((s): s is CrmSite => !!s);
+  return enabledOnly ? all.filter((s) => s.syncEnabled) : all;
+}
+
+const refArrays = (sites: readonly SiteRef[]) => Prisma.sql`unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s)`;
 
 /**
  * Contacts this service manages in CHeKT (ledger rows with a `contact_id`) on the given CRM sites, or on every
  * enabled site when `crmSiteIds` is null.
  */
-export async function countManaged(db: PrismaClient, crmSiteIds: readonly string[] | null): Promise<number> {
-  const rows = await db.$queryRaw<Array<{ n: bigint }>>`
-    SELECT count(*) AS n FROM sync_ledger l
-      JOIN sites s ON s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id AND s.sync_enabled
-     WHERE l.chekt_contact_id IS NOT NULL ${siteFilter(crmSiteIds, Prisma.sql`s.id`)}`;
+export async function countManaged(crm: CrmSource, sql: RunSql, crmSiteIds: readonly string[] | null): Promise<number> {
+  const sites = await sitesOf(crm, crmSiteIds, true);
+  if (sites.length === 0) return 0;
+  const rows = await sql<{ n: string }>(Prisma.sql`
+    SELECT count(*) AS n FROM sync_ledger l JOIN ${refArrays(sites)} ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s
+     WHERE l.chekt_contact_id IS NOT NULL`);
   return Number(rows[0]?.n ?? 0);
 }
 
@@ -126,38 +121,45 @@ export async function countManaged(db: PrismaClient, crmSiteIds: readonly string
  * config `DELETE_HOLD_WINDOW_SECONDS`: deletes made one by one (a CRM job removing rows one transaction at a
  * time, each planned by its own notification) still add up against the share rule.
  */
-export async function readSiteCounts(db: PrismaClient, crmSiteIds: readonly string[], windowSeconds = 0): Promise<Map<SiteKey, SiteCounts>> {
-  if (crmSiteIds.length === 0) return new Map();
-  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; live: bigint; managed: bigint; recent: bigint }>>`
-    SELECT s.chekt_dealer_id AS dealer, s.chekt_site_id AS site,
-           (SELECT count(*) FROM contacts c WHERE c.site_id = s.id AND c.deleted_at IS NULL) AS live,
-           (SELECT count(*) FROM sync_ledger l
-             WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.chekt_contact_id IS NOT NULL) AS managed,
-           (SELECT count(*) FROM sync_ledger l LEFT JOIN sync_runs r ON r.id = l.last_run_id
-             WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.chekt_contact_id IS NULL
-               AND l.last_kind = 'delete' AND l.last_outcome = 'succeeded' AND NOT COALESCE(r.approve_deletes, false)
-               AND l.synced_at > clock_timestamp() - make_interval(secs => ${windowSeconds})) AS recent
-      FROM sites s WHERE s.id = ANY(${[...crmSiteIds]})`;
-  return new Map(rows.map((r) => [siteKey(r.dealer, r.site), { live: Number(r.live), managed: Number(r.managed), recentDeletes: Number(r.recent) }]));
-}
-
-/** Fingerprints of the live contacts of the given CRM sites, keyed by contact id. */
-export async function readFingerprints(db: PrismaClient, crmSiteIds: readonly string[], rules: NormalizeRules): Promise<Map<string, string>> {
-  if (crmSiteIds.length === 0) return new Map();
-  const rows = await db.$queryRaw<Array<{ id: string; fp: string }>>`
-    SELECT c.id, ${fingerprintSql(rules)} AS fp FROM contacts c WHERE c.site_id = ANY(${[...crmSiteIds]}) AND c.deleted_at IS NULL`;
-  return new Map(rows.map((r) => [r.id, r.fp]));
+export async function readSiteCounts(crm: CrmSource, sql: RunSql, crmSiteIds: readonly string[], windowSeconds = 0): Promise<Map<SiteKey, SiteCounts>> {
+  const sites = await sitesOf(crm, crmSiteIds, false);
+  if (sites.length === 0) return new Map();
+  const [live, rows] = await Promise.all([
+    countLiveContacts(
+      crm,
+      crm.relations,
+      await crm.shape(),
+      sites.map((s) => s.crmSiteId),
+    ),
+    sql<{ d: string; s: string; managed: string; recent: string }>(Prisma.sql`
+      SELECT t.d, t.s,
+             (SELECT count(*) FROM sync_ledger l
+               WHERE l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s AND l.chekt_contact_id IS NOT NULL) AS managed,
+             (SELECT count(*) FROM sync_ledger l LEFT JOIN sync_runs r ON r.id = l.last_run_id
+               WHERE l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s AND l.chekt_contact_id IS NULL
+                 AND l.last_kind = 'delete' AND l.last_outcome = 'succeeded' AND NOT COALESCE(r.approve_deletes, false)
+                 AND l.synced_at > clock_timestamp() - make_interval(secs => ${windowSeconds})) AS recent
+        FROM ${refArrays(sites)}`),
+  ]);
+  const state = new Map(rows.map((r) => [siteKey(r.d, r.s), r]));
+  return new Map(
+    sites.map((s) => {
+      const r = state.get(siteKey(s));
+      return [siteKey(s), { live: live.get(s.crmSiteId) ?? 0, managed: Number(r?.managed ?? 0), recentDeletes: Number(r?.recent ?? 0) }];
+    }),
+  );
 }
 
 /**
  * Of the given CRM sites, those whose CHeKT site has no ledger row at all: never synced by this service, so
  * CHeKT may already hold contacts for them (a first sync, a site new to the CRM).
  */
-export async function readUnseenSites(db: PrismaClient, crmSiteIds: readonly string[]): Promise<PlanSite[]> {
+export async function readUnseenSites(crm: CrmSource, sql: RunSql, crmSiteIds: readonly string[]): Promise<PlanSite[]> {
   if (crmSiteIds.length === 0) return [];
-  const rows = await db.$queryRaw<Array<{ id: string; dealer: string; site: string }>>`
-    SELECT s.id, s.chekt_dealer_id AS dealer, s.chekt_site_id AS site FROM sites s
-     WHERE s.id = ANY(${[...crmSiteIds]})
-       AND NOT EXISTS (SELECT 1 FROM sync_ledger l WHERE l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id)`;
-  return rows.map((r) => ({ crmSiteId: r.id, dealerId: r.dealer, siteId: r.site }));
+  const sites = await sitesOf(crm, crmSiteIds, false);
+  if (sites.length === 0) return [];
+  const seen = await sql<{ d: string; s: string }>(Prisma.sql`
+    SELECT t.d, t.s FROM ${refArrays(sites)} WHERE EXISTS (SELECT 1 FROM sync_ledger l WHERE l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s)`);
+  const known = new Set(seen.map((r) => siteKey(r.d, r.s)));
+  return sites.filter((s) => !known.has(siteKey(s))).map((s) => ({ crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId }));
 }

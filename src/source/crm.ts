@@ -1,59 +1,86 @@
-import { siteKey, type SiteRef } from '../domain/site.js';
-import type { CrmContact } from '../domain/contact.js';
-import type { CrmSite, SiteSelection } from '../sync/ports/planner.js';
-import type { PrismaClient } from './db.js';
+import type { NormalizeRules } from '../domain/contact.js';
+import { checkContactKeys, checkSites, contactKey, toCrmContact, type CheckedSites, type CrmSite, type SourceProblem } from '../domain/crmRows.js';
+import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
+import type { SiteContacts, SiteSelection } from '../sync/ports/planner.js';
+import type { CrmSource } from './crm/database.js';
+import type { CrmShape, Queryable } from './crm/inspect.js';
+import { readKnownContactIds, readLiveContactRows, readSiteRows, readSiteRowsByRef } from './crm/reads.js';
 
 /**
- * Reads of the partner's CRM tables (`sites`, `contacts`). Plain functions taking the db handle first.
- * A failed read throws (Prisma/pg errors); callers must treat that as "plan nothing", never as "no contacts".
+ * The planner's reads of the partner's CRM through the source contract (docs/CRM.md#the-contract): the two
+ * relations `CRM_SITES_SOURCE` and `CRM_CONTACTS_SOURCE` on the CRM connection. A failed read throws; callers
+ * must treat that as "plan nothing", never as "no contacts".
  */
 
-const toSite = (s: { id: string; chektDealerId: string; chektSiteId: string; name: string; syncEnabled: boolean }): CrmSite => ({
-  crmSiteId: s.id,
-  dealerId: s.chektDealerId,
-  siteId: s.chektSiteId,
-  name: s.name,
-  syncEnabled: s.syncEnabled,
-});
+/** The checked sites of the given CRM site ids (null = all): ./crm/reads.ts `readSiteRows` through domain/crmRows.ts. */
+export async function loadSites(crm: CrmSource, q: Queryable, shape: CrmShape, crmSiteIds: readonly string[] | null): Promise<CheckedSites> {
+  return checkSites(await readSiteRows(q, crm.relations, shape, crmSiteIds), shape.sites.has('sync_enabled'));
+}
 
 /**
- * Sites to plan: every site with `sync_enabled` when `refs` is empty, else the requested ones. A requested
- * site missing from the CRM or with sync disabled is rejected with a reason (never wiped: a disabled site is
- * left as it is in CHeKT).
+ * Sites to plan: every usable site with `sync_enabled` when `refs` is empty, else the requested ones. A requested
+ * site missing from the CRM, unusable or with sync disabled is rejected with a reason (never wiped: a disabled
+ * site is left as it is in CHeKT).
  */
-export async function selectSites(db: PrismaClient, refs: readonly SiteRef[] = []): Promise<SiteSelection> {
+export async function selectSites(crm: CrmSource, refs: readonly SiteRef[] = []): Promise<SiteSelection> {
+  const shape = await crm.shape();
   if (refs.length === 0) {
-    const rows = await db.site.findMany({ where: { syncEnabled: true }, orderBy: [{ chektDealerId: 'asc' }, { chektSiteId: 'asc' }] });
-    return { sites: rows.map(toSite), rejected: [] };
+    const checked = await loadSites(crm, crm, shape, null);
+    const sites = [...checked.byId.values()].filter((s) => s.syncEnabled).sort((a, b) => cmp(a.dealerId, b.dealerId) || cmp(a.siteId, b.siteId));
+    return { sites, rejected: [], problems: checked.problems };
   }
-  const rows = await db.site.findMany({ where: { OR: refs.map((r) => ({ chektDealerId: r.dealerId, chektSiteId: r.siteId })) } });
-  const byRef = new Map(rows.map((r) => [siteKey(r.chektDealerId, r.chektSiteId), toSite(r)]));
+  const rows = await readSiteRowsByRef(crm, crm.relations, shape, refs);
+  const checked = await loadSites(crm, crm, shape, [...new Set(rows.map((r) => r.id).filter((id): id is string => !!id))]);
+  const byRef = new Map([...checked.byId.values()].map((s) => [siteKey(s), s]));
   const sites: CrmSite[] = [];
   const rejected: SiteSelection['rejected'] = [];
   for (const ref of refs) {
     const key = siteKey(ref);
     const site = byRef.get(key);
-    if (!site) rejected.push({ ref: key, reason: 'no CRM site with this chekt_dealer_id/chekt_site_id' });
+    if (checked.conflicted.has(key)) rejected.push({ ref: key, reason: 'more than one CRM site maps to this chekt_dealer_id/chekt_site_id' });
+    else if (!site) rejected.push({ ref: key, reason: 'no usable CRM site with this chekt_dealer_id/chekt_site_id' });
     else if (!site.syncEnabled) rejected.push({ ref: key, reason: 'sync_enabled is false for this site' });
     else if (!sites.includes(site)) sites.push(site);
   }
-  return { sites, rejected };
+  return { sites, rejected, problems: checked.problems };
 }
 
-/** The CRM sites with these `sites.id`s (any `sync_enabled`). */
-export async function selectSitesById(db: PrismaClient, ids: readonly string[]): Promise<CrmSite[]> {
-  if (ids.length === 0) return [];
-  return (await db.site.findMany({ where: { id: { in: [...ids] } } })).map(toSite);
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The usable CRM sites with these CRM site ids (any `sync_enabled`). */
+export async function selectSitesById(crm: CrmSource, crmSiteIds: readonly string[]): Promise<CrmSite[]> {
+  if (crmSiteIds.length === 0) return [];
+  const checked = await loadSites(crm, crm, await crm.shape(), crmSiteIds);
+  return crmSiteIds.map((id) => checked.byId.get(id)).filter((s): s is CrmSite => !!s);
 }
 
-// Prisma's `contacts` row is the domain's CrmContact with the CRM site id under its column's name.
-const toContact = ({ siteId, ...c }: Omit<CrmContact, 'crmSiteId'> & { siteId: string }): CrmContact => ({ ...c, crmSiteId: siteId });
-
-/** Live contacts (`deleted_at` null) of the given CRM sites, grouped by `sites.id`. */
-export async function readLiveContacts(db: PrismaClient, crmSiteIds: readonly string[]): Promise<Map<string, CrmContact[]>> {
-  const rows = await db.contact.findMany({ where: { siteId: { in: [...crmSiteIds] }, deletedAt: null }, orderBy: { id: 'asc' } });
-  const out = new Map<string, CrmContact[]>(crmSiteIds.map((id) => [id, []]));
-  for (const r of rows) out.get(r.siteId)?.push(toContact(r));
+/**
+ * Live contacts of the given CRM sites with their fingerprints, in one snapshot: every id present in the result,
+ * maybe empty. A (`site_id`, `id`) pair seen twice is left out of `contacts` and listed in `withheld` (neither
+ * synced nor deleted) with a problem.
+ */
+export async function readSiteContacts(crm: CrmSource, crmSiteIds: readonly string[], rules: NormalizeRules): Promise<SiteContacts> {
+  const out: SiteContacts = { contacts: new Map(crmSiteIds.map((id) => [id, []])), fingerprints: new Map(crmSiteIds.map((id) => [id, new Map()])), withheld: new Map(), problems: [] };
+  if (crmSiteIds.length === 0) return out;
+  const rows = await crm.snapshot((snap) => readLiveContactRows(snap, crm.relations, snap.shape, crmSiteIds, rules));
+  const sites: CheckedSites = { byId: new Map(crmSiteIds.map((id) => [id, { crmSiteId: id } as CrmSite])), unusable: new Set<string>(), conflicted: new Set<SiteKey>(), problems: [] };
+  const keys = checkContactKeys(
+    rows.map((r) => ({ site_id: r.site_id, id: r.id, fp: r.fp })),
+    sites,
+  );
+  for (const r of rows) {
+    if (!r.id || !r.site_id) continue;
+    const key = contactKey(r.site_id, r.id);
+    if (keys.duplicates.has(key)) {
+      const w = out.withheld.get(r.site_id) ?? new Set<string>();
+      out.withheld.set(r.site_id, w.add(r.id));
+      continue;
+    }
+    if (!keys.live.has(key)) continue;
+    out.contacts.get(r.site_id)?.push(toCrmContact(r));
+    out.fingerprints.get(r.site_id)?.set(r.id, r.fp);
+  }
+  (out.problems as SourceProblem[]).push(...keys.problems);
   return out;
 }
 
@@ -61,8 +88,6 @@ export async function readLiveContacts(db: PrismaClient, crmSiteIds: readonly st
  * Which of `ids` are contacts of the CRM site `crmSiteId` (live or soft-deleted). Contacts of other sites do
  * not count: an id that merely collides with another site's contact must not make a CHeKT contact "ours".
  */
-export async function findKnownContactIds(db: PrismaClient, ids: readonly string[], crmSiteId: string): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db.contact.findMany({ where: { id: { in: [...ids] }, siteId: crmSiteId }, select: { id: true } });
-  return new Set(rows.map((r) => r.id));
+export async function findKnownContactIds(crm: CrmSource, ids: readonly string[], crmSiteId: string): Promise<Set<string>> {
+  return readKnownContactIds(crm, crm.relations, ids, crmSiteId);
 }

@@ -29,6 +29,11 @@ export interface DatabaseOptions {
   readonly statementTimeoutMs?: number;
   /** Prepare repeated statements once per connection ({@link statementNames}; config `DB_PREPARED_STATEMENTS`). Default false. */
   readonly preparedStatements?: boolean;
+  /**
+   * Schema of the service's tables (config `DATABASE_SCHEMA`, a lower-case identifier checked by the config): every
+   * session's `search_path`, and the schema Prisma's queries name. Default `public`.
+   */
+  readonly schema?: string;
 }
 
 /** One PostgreSQL pool, used by Prisma's client and by {@link sql}. */
@@ -54,16 +59,26 @@ export function createDatabase(options: DatabaseOptions): Database {
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
-    options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}`,
+    options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}${searchPathOption(options.schema)}`,
   });
   // One name per text for both users of the pool: a name must mean the same statement on every connection.
   const name = options.preparedStatements ? statementNames() : () => '';
-  const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(options.preparedStatements ? { statementNameGenerator: name } : {}) });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(options.schema ? { schema: options.schema } : {}), ...(options.preparedStatements ? { statementNameGenerator: name } : {}) });
   const sql: RunSql = async <T>(statement: Prisma.Sql) => {
     const text = statement.text;
     return (await pool.query({ name: name({ sql: text }), text, values: statement.values as unknown[] })).rows as T[];
   };
   return { prisma: new PrismaClient({ adapter }), sql };
+}
+
+/**
+ * The libpq `options` part that sets `search_path` to `schema` (nothing for none or `public`, the default).
+ * The schema is a lower-case identifier (config `DATABASE_SCHEMA`), so it needs no quoting.
+ */
+export function searchPathOption(schema: string | undefined): string {
+  if (!schema || schema === 'public') return '';
+  if (!/^[a-z_][a-z0-9_$]*$/.test(schema)) throw new Error(`DATABASE_SCHEMA: "${schema}" is not a lower-case schema name`);
+  return ` -c search_path=${schema}`;
 }
 
 /** The Prisma client of a {@link createDatabase} pool, for callers that need nothing else. */

@@ -3,7 +3,9 @@ import type { SettledContact } from '../domain/changes.js';
 import type { LedgerEntry } from '../domain/plan.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { LedgerWrite } from '../sync/ports/operations.js';
-import type { PrismaClient } from './db.js';
+import type { PrismaClient, RunSql } from './db.js';
+import type { CrmSource } from './crm/database.js';
+import { readSiteRows } from './crm/reads.js';
 
 /**
  * The sync ledger (`sync_ledger`): per (dealer, site, external_contact_id), the CHeKT `contact_id` this
@@ -84,14 +86,20 @@ export function ledgerWriteSql(w: LedgerWrite): Prisma.Sql {
  * any more (its `chekt_dealer_id`/`chekt_site_id` changed, or the site row was deleted). Those contacts are
  * left as they are in CHeKT, and reported so an operator can decide. At most 100 sites.
  */
-export async function findUnmappedLedgerSites(db: PrismaClient): Promise<Array<{ site: SiteKey; contacts: number }>> {
-  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; n: bigint }>>`
-    SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, count(*) AS n
-      FROM sync_ledger l
-     WHERE l.chekt_contact_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM sites s WHERE s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id)
-     GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 100`;
-  return rows.map((r) => ({ site: siteKey(r.dealer, r.site), contacts: Number(r.n) }));
+export async function findUnmappedLedgerSites(crm: CrmSource, sql: RunSql): Promise<Array<{ site: SiteKey; contacts: number }>> {
+  const shape = await crm.shape();
+  const [siteRows, rows] = await Promise.all([
+    readSiteRows(crm, crm.relations, shape, null),
+    sql<{ dealer: string; site: string; n: string }>(Prisma.sql`
+      SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, count(*) AS n
+        FROM sync_ledger l WHERE l.chekt_contact_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2`),
+  ]);
+  // Any site row naming the CHeKT site counts as a mapping, usable or not: an unusable one is reported itself.
+  const mapped = new Set(siteRows.filter((r) => r.chekt_dealer_id !== null && r.chekt_site_id !== null).map((r) => siteKey(r.chekt_dealer_id!.trim(), r.chekt_site_id!.trim())));
+  return rows
+    .filter((r) => !mapped.has(siteKey(r.dealer, r.site)))
+    .slice(0, 100)
+    .map((r) => ({ site: siteKey(r.dealer, r.site), contacts: Number(r.n) }));
 }
 
 /**

@@ -1,38 +1,58 @@
 import type { NormalizeRules } from '../domain/contact.js';
 import type { DeleteGateState, OperationContext } from '../sync/ports/operations.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { checkSites, toCrmContact } from '../domain/crmRows.js';
 import type { PrismaClient, RunSql } from './db.js';
-import { fingerprintSql, rowToContact } from './changes.js';
+import type { CrmSource } from './crm/database.js';
+import { readOperationRows } from './crm/reads.js';
 
 /**
  * The worker's reads of one operation (sync/ports/operations.ts `OperationStore.readContext` and
  * `LockedSite.readDeleteGate`, through source/operationStore.ts).
  */
 
-/** Reads the {@link OperationContext} of one operation (`run`: source/db.ts `Database.sql`, or `viaPrisma`). */
+/**
+ * Reads the {@link OperationContext} of one operation: the CRM's rows of its (`site_id`, `id`) key and site, from
+ * the CRM connection, and the ledger's and the queue's state from the service's database (`run`: source/db.ts
+ * `Database.sql`, or `viaPrisma`), in parallel. `readAt` is the CRM's clock, the one the planner's `crm_read_at`
+ * is taken from. A key or a site the CRM holds twice, or a site that is not usable (domain/crmRows.ts), is a
+ * `problem`: the operation is skipped, nothing is deleted for it.
+ * @throws source/crm/database.ts `CrmContractError` or the node-postgres error: the job fails and is retried.
+ */
 export async function readOperationContext(
+  crm: CrmSource,
   run: RunSql,
   op: { readonly opKey: string; readonly externalContactId: string; readonly crmSiteId: string; readonly dealerId: string; readonly siteId: string },
   rules: NormalizeRules,
 ): Promise<OperationContext> {
-  const rows = await run(Prisma.sql`
-    SELECT clock_timestamp() AS read_at, c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email,
-           c.deleted_at, c.updated_at, CASE WHEN c.id IS NULL THEN NULL ELSE ${fingerprintSql(rules)} END AS fp,
-           s.id AS s_id, s.sync_enabled AS s_enabled, l.chekt_contact_id AS l_contact_id,
-           EXISTS (SELECT 1 FROM sync_operations o WHERE o.op_key = ${op.opKey} AND o.outcome = 'queued' AND o.kind = 'delete') AS delete_planned
-      FROM (SELECT 1) AS one
-      LEFT JOIN contacts c ON c.id = ${op.externalContactId}
-      LEFT JOIN sites s ON s.id = ${op.crmSiteId}
-      LEFT JOIN sync_ledger l
-        ON l.chekt_dealer_id = ${op.dealerId} AND l.chekt_site_id = ${op.siteId} AND l.external_contact_id = ${op.externalContactId}`);
-  const r = rows[0]!;
+  const shape = await crm.shape();
+  const [rows, state] = await Promise.all([
+    readOperationRows(crm, crm.relations, shape, { crmSiteId: op.crmSiteId, externalContactId: op.externalContactId }, rules),
+    run(Prisma.sql`
+      SELECT l.chekt_contact_id AS l_contact_id,
+             EXISTS (SELECT 1 FROM sync_operations o WHERE o.op_key = ${op.opKey} AND o.outcome = 'queued' AND o.kind = 'delete') AS delete_planned
+        FROM (SELECT 1) AS one
+        LEFT JOIN sync_ledger l
+          ON l.chekt_dealer_id = ${op.dealerId} AND l.chekt_site_id = ${op.siteId} AND l.external_contact_id = ${op.externalContactId}`),
+  ]);
+  const r = state[0]!;
+  const sites = checkSites(rows.sites, shape.sites.has('sync_enabled'));
+  const site = sites.byId.get(op.crmSiteId);
+  const contact = rows.contacts.length === 1 ? rows.contacts[0]! : null;
+  const problem =
+    rows.contacts.length > 1
+      ? 'two CRM contact rows have this (site_id, id): neither is synced, and the contact is not deleted'
+      : !site && rows.sites.length > 0
+        ? (sites.problems[0]?.reason ?? 'the CRM site is not usable')
+        : null;
   return {
-    readAt: r.read_at as Date,
-    crm: r.id === null ? null : rowToContact(r),
-    fingerprint: r.fp as string | null,
-    site: r.s_id === null ? null : { id: r.s_id as string, syncEnabled: r.s_enabled as boolean },
+    readAt: rows.readAt,
+    crm: contact === null ? null : toCrmContact(contact),
+    fingerprint: contact?.fp ?? null,
+    site: site ? { id: site.crmSiteId, syncEnabled: site.syncEnabled } : null,
     ledgerChektContactId: r.l_contact_id as string | null,
     deletePlanned: r.delete_planned as boolean,
+    problem,
   };
 }
 

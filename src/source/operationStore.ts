@@ -2,6 +2,7 @@ import type { NormalizeRules } from '../domain/contact.js';
 import { siteKey, type SiteRef } from '../domain/site.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { LockedSite, OperationStore } from '../sync/ports/operations.js';
+import type { CrmSource } from './crm/database.js';
 import { viaPrisma, type PrismaClient, type RunSql } from './db.js';
 import { addHold } from './holds.js';
 import { writeLedger } from './ledger.js';
@@ -17,6 +18,8 @@ export interface OperationStoreOptions {
    * `Database.sql` skips Prisma's client for them. Default: through `db`.
    */
   readonly sql?: RunSql;
+  /** The CRM connection the operation's rows are read from again (source/crm/database.ts). */
+  readonly crm: CrmSource;
   /** The phone and name rules the fingerprint and the SMS count use (config). */
   readonly rules: NormalizeRules;
 }
@@ -31,7 +34,7 @@ export function createOperationStore(options: OperationStoreOptions): OperationS
   const { db, rules } = options;
   const sql = options.sql ?? viaPrisma(db);
   return {
-    readContext: (op) => readOperationContext(sql, op, rules),
+    readContext: (op) => readOperationContext(options.crm, sql, op, rules),
     settle: (settlement) => finishOperation(sql, settlement),
     completeRuns: (runIds, now) => completeRunsIfDone(db, runIds, now),
     withSiteLock: (site, fn) =>

@@ -1,39 +1,48 @@
 import type { PlannerStore } from '../sync/ports/planner.js';
-import { countManaged, readChangedContacts, readFingerprints, readRemovedContacts, readSiteCounts, readUnseenSites } from './changes.js';
-import { findKnownContactIds, readLiveContacts, selectSites, selectSitesById } from './crm.js';
-import { dbNow, type PrismaClient } from './db.js';
+import { countManaged, readChanges, readSiteCounts, readUnseenSites } from './changes.js';
+import { findKnownContactIds, readSiteContacts, selectSites, selectSitesById } from './crm.js';
+import type { CrmSource } from './crm/database.js';
+import type { PrismaClient, RunSql } from './db.js';
 import { readHolds, saveHolds } from './holds.js';
 import { findUnmappedLedgerSites, markPending, readLedger, settleContacts, writeLedger } from './ledger.js';
 import { countSmsCapableSent, readSentReach, readSiteReach } from './reach.js';
 import { createRun, failRun, listStaleRuns, recordEnqueued, recordPlan } from './runs.js';
 
+/** The connections the planner's stores use: the service's own database, and the CRM's. */
+export interface PlannerConnections {
+  /** Prisma's client of `DATABASE_URL`. */
+  readonly db: PrismaClient;
+  /** Statements on the same pool through node-postgres (source/db.ts `Database.sql`). */
+  readonly sql: RunSql;
+  /** The CRM connection (`CRM_DATABASE_URL`, source/crm/database.ts). */
+  readonly crm: CrmSource;
+}
+
 /**
  * The planner's stores (sync/ports/planner.ts) over PostgreSQL: the plain functions of this folder, each taking
- * `db` first, bound to one client. Errors are the functions' own (Prisma/pg errors).
+ * its connections first. Errors are the functions' own (Prisma/pg errors, `CrmContractError`).
  */
-export function createPlannerStore(db: PrismaClient): PlannerStore {
+export function createPlannerStore({ db, sql, crm }: PlannerConnections): PlannerStore {
   return {
     crm: {
-      clock: () => dbNow(db),
-      selectSites: (refs) => selectSites(db, refs),
-      selectSitesById: (ids) => selectSitesById(db, ids),
-      readLiveContacts: (ids) => readLiveContacts(db, ids),
-      findKnownContactIds: (ids, crmSiteId) => findKnownContactIds(db, ids, crmSiteId),
-      readFingerprints: (ids, rules) => readFingerprints(db, ids, rules),
+      clock: () => crm.clock(),
+      selectSites: (refs) => selectSites(crm, refs),
+      selectSitesById: (ids) => selectSitesById(crm, ids),
+      readSiteContacts: (ids, rules) => readSiteContacts(crm, ids, rules),
+      findKnownContactIds: (ids, crmSiteId) => findKnownContactIds(crm, ids, crmSiteId),
     },
     changes: {
-      readChangedContacts: (scope) => readChangedContacts(db, scope),
-      readRemovedContacts: (scope) => readRemovedContacts(db, scope),
-      readUnseenSites: (ids) => readUnseenSites(db, ids),
-      readSiteCounts: (ids, windowSeconds) => readSiteCounts(db, ids, windowSeconds),
-      countManaged: (ids) => countManaged(db, ids),
+      readChanges: (scope) => readChanges(crm, sql, scope),
+      readUnseenSites: (ids) => readUnseenSites(crm, sql, ids),
+      readSiteCounts: (ids, windowSeconds) => readSiteCounts(crm, sql, ids, windowSeconds),
+      countManaged: (ids) => countManaged(crm, sql, ids),
     },
     ledger: {
       read: (sites) => readLedger(db, sites),
       adopt: (a) => writeLedger(db, { ...a, kind: 'adopt', outcome: 'succeeded' }),
       settle: (settled, runId, now) => settleContacts(db, settled, runId, now),
       markPending: (ops, now) => markPending(db, ops, now),
-      findUnmappedSites: () => findUnmappedLedgerSites(db),
+      findUnmappedSites: () => findUnmappedLedgerSites(crm, sql),
     },
     holds: {
       read: () => readHolds(db),
@@ -47,8 +56,8 @@ export function createPlannerStore(db: PrismaClient): PlannerStore {
       listStale: (olderThanMs, now) => listStaleRuns(db, olderThanMs, now),
     },
     reach: {
-      readSiteReach: (rules, ids, options) => readSiteReach(db, rules, ids, options),
-      readSentReach: (rules, ids) => readSentReach(db, rules, ids),
+      readSiteReach: (rules, ids, options) => readSiteReach({ crm, sql }, rules, ids, options),
+      readSentReach: (rules, ids) => readSentReach({ crm, sql }, rules, ids),
       countSmsCapableSent: (rules, contacts) => countSmsCapableSent(db, rules, contacts),
     },
   };

@@ -2,9 +2,12 @@ import type { CrmContact, NormalizeRules } from '../domain/contact.js';
 import { prepareContact } from '../domain/contact.js';
 import { classifyPhone, contactReach, isSmsCapable, siteReach, type CountedContact, type SiteReachRow } from '../domain/reach.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { rowToContact } from './changes.js';
-import type { PrismaClient } from './db.js';
-import { siteKey } from '../domain/site.js';
+import { toCrmContact, type CrmSite } from '../domain/crmRows.js';
+import { loadSites } from './crm.js';
+import type { CrmSource } from './crm/database.js';
+import { readLiveContactRows } from './crm/reads.js';
+import type { PrismaClient, RunSql } from './db.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 
 /**
  * Reachability reads (docs/REACHABILITY.md): how many SMS-capable contacts each CRM site has, or will have once
@@ -31,38 +34,46 @@ const MAX_CACHED = 500_000;
 /** Contacts classified between two yields to the event loop. */
 const YIELD_EVERY = 2000;
 
+/** The connections a reachability read needs: the CRM's, and the service's database (source/db.ts `Database.sql`). */
+export interface ReachConnections {
+  readonly crm: CrmSource;
+  readonly sql: RunSql;
+}
+
 /**
  * Reachability of CRM sites with `sync_enabled`: every one (`crmSiteIds` null) or the given ones. An enabled
- * site without a live contact is listed too (0 contacts: unreachable). Ordered by dealer and site.
- * @throws the Prisma/pg error when PostgreSQL cannot be read.
+ * site without a live contact is listed too (0 contacts: unreachable). Ordered by dealer and site. The CRM's
+ * sites and contacts are read in one snapshot; the ledger's echo checks of those CHeKT sites next.
+ * @throws the node-postgres error when a database cannot be read, or `CrmContractError`.
  */
-export async function readSiteReach(db: Pick<PrismaClient, '$queryRaw'>, rules: NormalizeRules, crmSiteIds: readonly string[] | null, options: ReachReadOptions = {}): Promise<SiteReachRow[]> {
+export async function readSiteReach(conn: ReachConnections, rules: NormalizeRules, crmSiteIds: readonly string[] | null, options: ReachReadOptions = {}): Promise<SiteReachRow[]> {
   const { rewritten, cache } = options;
   if (crmSiteIds !== null && crmSiteIds.length === 0) return [];
-  const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
-  const rows = await db.$queryRaw<Array<Record<string, unknown>>>`
-    SELECT s.id AS crm_site_id, s.chekt_dealer_id AS dealer, s.chekt_site_id AS site,
-           c.id, c.site_id, c.first_name, c.last_name, c.phone_number, c.email, c.deleted_at, c.updated_at,
-           l.reach_problem, l.last_sent->>'phone_number' AS sent_phone
-      FROM sites s
-      LEFT JOIN contacts c ON c.site_id = s.id AND c.deleted_at IS NULL
-      LEFT JOIN sync_ledger l
-        ON l.chekt_dealer_id = s.chekt_dealer_id AND l.chekt_site_id = s.chekt_site_id AND l.external_contact_id = c.id
-     WHERE s.sync_enabled ${filter}
-     ORDER BY s.chekt_dealer_id, s.chekt_site_id`;
-  const bySite = new Map<string, { crmSiteId: string; contacts: CountedContact[] }>();
+  const { crm, sql } = conn;
+  const { sites, contacts } = await crm.snapshot(async (snap) => {
+    const checked = await loadSites(crm, snap, snap.shape, crmSiteIds);
+    const enabled = (crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((x): x is CrmSite => !!x)).filter((x) => x.syncEnabled);
+    const rows = await readLiveContactRows(snap, crm.relations, snap.shape, crmSiteIds === null ? null : enabled.map((x) => x.crmSiteId), rules);
+    return { sites: enabled, contacts: rows };
+  });
+  sites.sort((a, b) => cmp(a.dealerId, b.dealerId) || cmp(a.siteId, b.siteId));
+  const ledger = await readEchoChecks(sql, crmSiteIds === null ? null : sites);
+  const bySite = new Map<string, { crmSiteId: string; key: string; contacts: CountedContact[] }>();
+  for (const site of sites) bySite.set(site.crmSiteId, { crmSiteId: site.crmSiteId, key: siteKey(site), contacts: [] });
+  const seen = new Map<string, number>();
+  for (const r of contacts) if (r.id && r.site_id) seen.set(`${r.site_id}\u0000${r.id}`, (seen.get(`${r.site_id}\u0000${r.id}`) ?? 0) + 1);
   let n = 0;
-  for (const r of rows) {
-    const key = siteKey(r.dealer as string, r.site as string);
-    let entry = bySite.get(key);
-    if (!entry) bySite.set(key, (entry = { crmSiteId: r.crm_site_id as string, contacts: [] }));
-    if (r.id === null) continue;
-    const problem = rewritten?.(key, r.id as string) ? null : (r.reach_problem as string | null);
-    const crm = rowToContact(r);
-    const memo = cache && JSON.stringify([crm.id, crm.firstName, crm.lastName, crm.phoneNumber, crm.email, problem, r.sent_phone]);
+  for (const r of contacts) {
+    const entry = bySite.get(r.site_id);
+    // A key held twice is not synced (domain/crmRows.ts): it does not count towards the site's reach.
+    if (!entry || !r.id || seen.get(`${r.site_id}\u0000${r.id}`) !== 1) continue;
+    const l = ledger.get(`${entry.key}\u0000${r.id}`);
+    const problem = rewritten?.(entry.key, r.id) ? null : (l?.problem ?? null);
+    const crmContact = toCrmContact(r);
+    const memo = cache && JSON.stringify([crmContact.id, crmContact.firstName, crmContact.lastName, crmContact.phoneNumber, crmContact.email, problem, l?.phone ?? null]);
     let counted = memo === undefined ? undefined : cache?.get(memo);
     if (!counted) {
-      counted = countedContact(crm, rules, problem, r.sent_phone as string | null);
+      counted = countedContact(crmContact, rules, problem, l?.phone ?? null);
       if (memo !== undefined && cache) {
         if (cache.size >= MAX_CACHED) cache.clear();
         cache.set(memo, counted);
@@ -71,7 +82,23 @@ export async function readSiteReach(db: Pick<PrismaClient, '$queryRaw'>, rules: 
     entry.contacts.push(counted);
     if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
-  return [...bySite].map(([site, e]) => ({ site, crmSiteId: e.crmSiteId, ...siteReach(e.contacts) }));
+  return [...bySite.values()].map((e) => ({ site: e.key, crmSiteId: e.crmSiteId, ...siteReach(e.contacts) }));
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The ledger's echo checks and phones last sent, by site key and `external_contact_id` (null = every site). */
+async function readEchoChecks(sql: RunSql, sites: readonly SiteRef[] | null): Promise<Map<string, { problem: string | null; phone: string | null }>> {
+  if (sites !== null && sites.length === 0) return new Map();
+  const only =
+    sites === null
+      ? Prisma.empty
+      : Prisma.sql`JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
+  const rows = await sql<{ d: string; s: string; e: string; problem: string | null; phone: string | null }>(Prisma.sql`
+    SELECT l.chekt_dealer_id AS d, l.chekt_site_id AS s, l.external_contact_id AS e, l.reach_problem AS problem, l.last_sent->>'phone_number' AS phone
+      FROM sync_ledger l ${only}
+     WHERE l.reach_problem IS NOT NULL OR l.last_sent IS NOT NULL`);
+  return new Map(rows.map((r) => [`${siteKey(r.d, r.s)}\u0000${r.e}`, { problem: r.problem, phone: r.phone }]));
 }
 
 /**
@@ -86,7 +113,7 @@ export function countedContact(crm: CrmContact, rules: NormalizeRules, reachProb
 }
 
 /** The number of enabled sites without an SMS-capable contact (gauge `chekt_sync_sites_unreachable`). */
-export async function countUnreachableSites(db: PrismaClient, rules: NormalizeRules, cache?: Map<string, CountedContact>): Promise<number> {
+export async function countUnreachableSites(db: ReachConnections, rules: NormalizeRules, cache?: Map<string, CountedContact>): Promise<number> {
   return (await readSiteReach(db, rules, null, cache ? { cache } : {})).filter((s) => s.smsCapable === 0).length;
 }
 
@@ -96,7 +123,7 @@ export async function countUnreachableSites(db: PrismaClient, rules: NormalizeRu
  * concurrent scrapes share one read, and contacts are classified again only when their row changed
  * (docs/REACHABILITY.md gives the cost).
  */
-export function unreachableSitesGauge(db: PrismaClient, rules: NormalizeRules, ttlMs = 30_000, now: () => number = Date.now): () => Promise<number> {
+export function unreachableSitesGauge(db: ReachConnections, rules: NormalizeRules, ttlMs = 30_000, now: () => number = Date.now): () => Promise<number> {
   let cached: { at: number; value: Promise<number> } | null = null;
   const contacts = new Map<string, CountedContact>();
   return () => {
@@ -141,13 +168,16 @@ export async function countSmsCapableSent(
  * SMS-capable contacts this service held in CHeKT per site before a run, by the phones last sent (ledger)
  * and their echo checks; only sites with at least one managed contact are listed.
  */
-export async function readSentReach(db: PrismaClient, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<Map<string, { managed: number; smsCapable: number }>> {
+export async function readSentReach(conn: ReachConnections, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<Map<string, { managed: number; smsCapable: number }>> {
   if (crmSiteIds !== null && crmSiteIds.length === 0) return new Map();
-  const filter = crmSiteIds === null ? Prisma.empty : Prisma.sql`AND s.id = ANY(${[...crmSiteIds]})`;
-  const rows = await db.$queryRaw<Array<{ dealer: string; site: string; phone: string | null; problem: string | null }>>`
+  const checked = await loadSites(conn.crm, conn.crm, await conn.crm.shape(), crmSiteIds);
+  const sites = (crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((x): x is CrmSite => !!x)).filter((x) => x.syncEnabled);
+  if (sites.length === 0) return new Map();
+  const rows = await conn.sql<{ dealer: string; site: string; phone: string | null; problem: string | null }>(Prisma.sql`
     SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, l.last_sent->>'phone_number' AS phone, l.reach_problem AS problem
-      FROM sync_ledger l JOIN sites s ON s.chekt_dealer_id = l.chekt_dealer_id AND s.chekt_site_id = l.chekt_site_id
-     WHERE l.chekt_contact_id IS NOT NULL AND s.sync_enabled ${filter}`;
+      FROM sync_ledger l
+      JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s
+     WHERE l.chekt_contact_id IS NOT NULL`);
   const out = new Map<string, { managed: number; smsCapable: number }>();
   for (const r of rows) {
     const key = siteKey(r.dealer, r.site);

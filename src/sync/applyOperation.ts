@@ -65,10 +65,11 @@ export async function applyOperation(deps: ApplyDeps, job: OperationInHand, ctx:
     site: ctx.site,
     ledgerChektContactId: ctx.ledgerChektContactId,
     deletePlanned: job.kind === 'delete' || ctx.deletePlanned,
+    sourceProblem: ctx.problem ?? null,
     rules: deps.rules,
   });
   // The CRM row this operation made CHeKT equal to (or found invalid): the next change tick skips it.
-  const wanted = !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.crmSiteId === job.crmSiteId && !!ctx.site?.syncEnabled;
+  const wanted = !ctx.problem && !!ctx.crm && ctx.crm.deletedAt === null && ctx.crm.crmSiteId === job.crmSiteId && !!ctx.site?.syncEnabled;
   const record = (r: ApplyResult, chektContactId: string | null | undefined, written?: { contact: DesiredContact; echo: ChektContact | null }): Applied => ({
     result: r,
     ledger: {

@@ -16,11 +16,7 @@ import { reconcileSites } from './reconcileSites.js';
 export async function planChangedContacts(deps: PlannerDeps, crmSiteIds: readonly string[] | null, log: Logger): Promise<ModePlan> {
   const { crm, changes } = deps.store;
   const scope = { crmSiteIds, rules: deps.rules, failedCooldownSeconds: deps.failedCooldownSeconds };
-  const [allChanged, removed, sites] = await Promise.all([
-    changes.readChangedContacts(scope),
-    changes.readRemovedContacts(scope),
-    crmSiteIds === null ? Promise.resolve(null) : crm.selectSitesById(crmSiteIds),
-  ]);
+  const [{ changed: allChanged, removed, problems }, sites] = await Promise.all([changes.readChanges(scope), crmSiteIds === null ? Promise.resolve(null) : crm.selectSitesById(crmSiteIds)]);
   // Contacts with an unusable id get no ledger row, so they must not make their site look never seen.
   const creatable = allChanged.filter((r) => !r.chektContactId && !externalIdProblem(r.contact.id));
   const unseen = await changes.readUnseenSites([...new Set(creatable.map((r) => r.crmSiteId))]);
@@ -42,6 +38,7 @@ export async function planChangedContacts(deps: PlannerDeps, crmSiteIds: readonl
     rejectedSites: [],
     siteErrors: [],
     invalid: p.skipped,
+    sourceProblems: [...problems],
     warnings: p.warnings,
     unmanagedBySite: {},
     scope: sites === null ? null : sites.map((s) => siteKey(s)),

@@ -22,6 +22,9 @@ import type { Logger } from '../logger.js';
 /** The NOTIFY channel the migration's triggers use. */
 export const CHANNEL = 'chekt_contact_sync';
 
+/** The start of a payload that names no CRM site (`*schema.table`): every site may have changed. */
+export const UNKNOWN_SITE = '*';
+
 /**
  * `listening`: LISTEN is in place and a heartbeat sent from another session arrived on it; `down`: connecting, or
  * connected but not (yet) proven by a heartbeat.
@@ -44,6 +47,11 @@ export interface ListenOptions {
   readonly logger: Logger;
   /** Receives the distinct CRM site ids of one window. Errors are logged; the ids are not retried (the tick is). */
   readonly onSites: (crmSiteIds: string[]) => Promise<void>;
+  /**
+   * Receives a window whose notifications include one that names no site (an empty payload, or `*schema.table`
+   * from a trigger on a CRM base table): plan every site's changes. Errors are logged.
+   */
+  readonly onAnyChange: () => Promise<void>;
   /** Called after the connection was lost and opened again. */
   readonly onReconnect: () => Promise<void>;
   /** Called on every state change (metrics). */
@@ -89,7 +97,10 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
     timer = undefined;
     const ids = [...pending];
     pending.clear();
-    if (ids.length > 0) options.onSites(ids).catch((err) => log.error({ err, sites: ids.length }, 'cannot plan notified changes'));
+    // A payload starting with "*" names a table, not a site (the opt-in triggers on a CRM's base tables,
+    // `npm run crm:triggers`): every site may have changed, so one change tick of every site runs.
+    if (ids.some((id) => id.startsWith(UNKNOWN_SITE))) options.onAnyChange().catch((err) => log.error({ err }, 'cannot plan notified changes'));
+    else if (ids.length > 0) options.onSites(ids).catch((err) => log.error({ err, sites: ids.length }, 'cannot plan notified changes'));
   };
 
   /** Drops a connection at once: a black-holed socket would make `end()` wait for an answer that never comes. */
@@ -163,8 +174,8 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
         }
         return;
       }
-      if (msg.channel !== CHANNEL || !msg.payload) return;
-      pending.add(msg.payload);
+      if (msg.channel !== CHANNEL) return;
+      pending.add(msg.payload || UNKNOWN_SITE);
       timer ??= setTimeout(flush, options.debounceMs);
     });
     c.on('error', (err) => lose(c, err.message));

@@ -4,6 +4,7 @@ import type { SettledContact } from '../domain/changes.js';
 import type { NormalizeRules } from '../domain/contact.js';
 import type { PlannedOperation, PlanTotals } from '../domain/plan.js';
 import type { HoldRules } from '../domain/safety.js';
+import type { SourceProblem } from '../domain/crmRows.js';
 import type { SiteKey, SiteRef } from '../domain/site.js';
 import type { Logger } from '../logger.js';
 import type { ContactNote, PlanSummary } from '../domain/runSummary.js';
@@ -80,6 +81,8 @@ export interface ModePlan {
   readonly rejectedSites: PlanSummary['rejectedSites'];
   readonly siteErrors: PlanSummary['siteErrors'];
   readonly invalid: ContactNote[];
+  /** CRM rows and sites left out by the source contract's checks (domain/crmRows.ts), with the reason. */
+  readonly sourceProblems: SourceProblem[];
   readonly warnings: ContactNote[];
   readonly unmanagedBySite: Record<string, number>;
   /** Sites planned, for clearing their holds; null = every site. */

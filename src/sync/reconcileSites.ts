@@ -22,16 +22,21 @@ export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'si
   const siteErrors: ModePlan['siteErrors'] = [];
   const plans: SitePlan[] = [];
   const settled: SettledContact[] = [];
+  const sourceProblems = [...selection.problems];
   for (let i = 0; i < selection.sites.length; i += 200) {
     const batch = selection.sites.slice(i, i + 200);
     const ids = batch.map((s) => s.crmSiteId);
-    const [contacts, ledger, fingerprints] = await Promise.all([crm.readLiveContacts(ids), ledgerStore.read(batch), crm.readFingerprints(ids, deps.rules)]);
-    const planned = await pMap(batch, (site) => planOneSite(deps, req, site, contacts.get(site.crmSiteId) ?? [], ledger.get(siteKey(site)) ?? [], siteErrors, log), {
-      concurrency: deps.listConcurrency ?? 4,
-    });
+    const [read, ledger] = await Promise.all([crm.readSiteContacts(ids, deps.rules), ledgerStore.read(batch)]);
+    sourceProblems.push(...read.problems);
+    const planned = await pMap(
+      batch,
+      (site) => planOneSite(deps, req, { site, desired: read.contacts.get(site.crmSiteId) ?? [], withheld: read.withheld.get(site.crmSiteId) }, ledger.get(siteKey(site)) ?? [], siteErrors, log),
+      { concurrency: deps.listConcurrency ?? 4 },
+    );
     for (const p of planned) {
       if (!p) continue;
       plans.push(p.plan);
+      const fingerprints = read.fingerprints.get(p.plan.site.crmSiteId) ?? new Map<string, string>();
       const known = new Map(p.ledger.map((l) => [l.externalContactId, l.crmHash ?? null]));
       for (const ext of p.plan.inSync) {
         const fp = fingerprints.get(ext);
@@ -56,6 +61,7 @@ export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'si
     rejectedSites: selection.rejected,
     siteErrors,
     invalid: notes((p) => p.skipped),
+    sourceProblems,
     warnings: notes((p) => p.warnings),
     unmanagedBySite,
     scope: req.sites.length === 0 ? null : selection.sites.map((s) => siteKey(s)),
@@ -66,12 +72,12 @@ export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'si
 async function planOneSite(
   deps: PlannerDeps,
   req: Pick<PlanScope, 'paceLists'>,
-  site: CrmSite,
-  desired: Parameters<typeof planSite>[0]['desired'],
+  crm: { site: CrmSite; desired: Parameters<typeof planSite>[0]['desired']; withheld: ReadonlySet<string> | undefined },
   siteLedger: LedgerEntry[],
   siteErrors: ModePlan['siteErrors'],
   log: Logger,
 ): Promise<{ plan: SitePlan; ledger: LedgerEntry[] } | undefined> {
+  const { site, desired, withheld } = crm;
   const ref = siteKey(site);
   let remote;
   try {
@@ -92,7 +98,7 @@ async function planOneSite(
   const desiredIds = new Set(desired.map((c) => c.id));
   const others = remote.map((c) => c.externalContactId).filter((x): x is string => !!x && !desiredIds.has(x));
   const knownToCrm = await deps.store.crm.findKnownContactIds(others, site.crmSiteId);
-  const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules });
+  const plan = planSite({ site, desired, remote, ledger: siteLedger, knownToCrm, rules: deps.rules, ...(withheld ? { withheld } : {}) });
   const incomplete = await listLooksIncomplete(deps.chekt, site, plan, siteLedger);
   if (incomplete) {
     siteErrors.push({ site: ref, error: incomplete });

@@ -7,7 +7,8 @@ import type { Logger } from '../logger.js';
 import { createControlEnqueuer } from '../queue/control.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
 import { createOperationEnqueuer, operationJobs, type OperationJobOptions } from '../queue/producer.js';
-import type { PrismaClient } from '../source/db.js';
+import type { CrmSource } from '../source/crm/database.js';
+import type { PrismaClient, RunSql } from '../source/db.js';
 import { createPlannerStore } from '../source/planner.js';
 import { listQueuedOperations } from '../source/runs.js';
 import type { ControlDeps } from '../sync/control.js';
@@ -27,6 +28,8 @@ export function jobOptionsOf(config: Config): OperationJobOptions {
 export function createPlanDeps(options: {
   config: Config;
   db: PrismaClient;
+  sql: RunSql;
+  crm: CrmSource;
   chekt: ChektContactsApi;
   operationsQueue: Queue<OperationJobData>;
   controlQueue: Queue<ControlJobData>;
@@ -37,7 +40,7 @@ export function createPlanDeps(options: {
   const { config, db, operationsQueue } = options;
   const jobOptions = jobOptionsOf(config);
   return {
-    store: createPlannerStore(db),
+    store: createPlannerStore({ db, sql: options.sql, crm: options.crm }),
     operations: createOperationEnqueuer(operationsQueue, jobOptions),
     control: createControlEnqueuer(options.controlQueue),
     requeueOrphans: (runId) => requeueOrphans({ listQueued: (id) => listQueuedOperations(db, id), jobs: operationJobs(operationsQueue, jobOptions) }, runId),

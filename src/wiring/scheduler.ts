@@ -1,3 +1,4 @@
+import type { CrmSource } from '../source/crm/database.js';
 import type { Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
@@ -32,6 +33,8 @@ export function createScheduler(p: {
   operationsQueue: Queue<OperationJobData>;
   jobOptions: OperationJobOptions;
   recoveryMetrics: RecoveryMetrics;
+  /** The CRM connection: the listener's heartbeat is sent on the database it listens to. */
+  crm: Pick<CrmSource, 'query'>;
 }): Scheduler {
   const { config, logger, db, controlQueue, recoveryMetrics } = p;
   const spec = { tickEveryMs: config.sync.intervalSeconds * 1000, reconcileCron: config.sync.reconcileCron };
@@ -45,9 +48,10 @@ export function createScheduler(p: {
         debounceMs: config.sync.notifyDebounceMs,
         heartbeatMs: config.listenHeartbeatMs,
         // From the pool, as the CRM's triggers notify: proves that other sessions' notifications reach the listener.
-        sendHeartbeat: (channel, payload) => db.$queryRaw`SELECT pg_notify(${channel}, ${payload})::text AS sent`,
+        sendHeartbeat: (channel, payload) => p.crm.query('SELECT pg_notify($1, $2)::text AS sent', [channel, payload]),
         logger,
         onSites: (crmSiteIds) => enqueueNotifiedChanges(controlQueue, crmSiteIds),
+        onAnyChange: () => enqueueChangeTick(controlQueue).then(() => undefined),
         onReconnect: async () => {
           recoveryMetrics.listenerReconnects.inc();
           await enqueueChangeTick(controlQueue);

@@ -14,6 +14,8 @@ export interface Closeable {
   /** The workers' blocking connections. */
   readonly workerConnections: readonly RedisClient[];
   readonly db: PrismaClient;
+  /** The CRM connection (source/crm/database.ts). */
+  readonly crm: { close(): Promise<void> };
   /** The gathered run completion checks (sync/runCompletion.ts), run once the workers stopped. */
   readonly runCompletion?: Pick<RunCompletion, 'flush'>;
   /** Config `SHUTDOWN_TIMEOUT_MS`. */
@@ -32,7 +34,7 @@ export async function closeWorkAndConnections(c: Closeable, force: boolean): Pro
     await Promise.all(workers.map((w) => w.close(true)));
     for (const conn of [redis, ...workerConnections]) conn.disconnect();
     await Promise.race([closeQueues(), sleep(1000)]);
-    await db.$disconnect();
+    await Promise.all([db.$disconnect(), c.crm.close().catch(() => undefined)]);
     return;
   }
   const closing = Promise.all(workers.map((w) => w.close()));
@@ -48,10 +50,10 @@ export async function closeWorkAndConnections(c: Closeable, force: boolean): Pro
     // The cut jobs may still await CHeKT or PostgreSQL; do not wait for them.
     redis.disconnect();
     await Promise.race([closeQueues(), sleep(1000)]);
-    await Promise.race([db.$disconnect(), sleep(1000)]);
+    await Promise.race([Promise.all([db.$disconnect(), c.crm.close().catch(() => undefined)]), sleep(1000)]);
     return;
   }
   await closeQueues();
   await Promise.all([redis, ...workerConnections].map((conn) => conn.quit().catch(() => undefined)));
-  await db.$disconnect();
+  await Promise.all([db.$disconnect(), c.crm.close().catch(() => undefined)]);
 }

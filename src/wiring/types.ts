@@ -9,7 +9,8 @@ import type { Metrics } from '../metrics.js';
 import type { RedisClient } from '../queue/connection.js';
 import type { ControlJobData, OperationJobData } from '../queue/jobs.js';
 import type { OperationJobOptions } from '../queue/producer.js';
-import type { PrismaClient } from '../source/db.js';
+import type { CrmSource } from '../source/crm/database.js';
+import type { PrismaClient, RunSql } from '../source/db.js';
 import type { ControlDeps } from '../sync/control.js';
 
 /** The shape of the composition root (../app.ts `createApp`). */
@@ -27,6 +28,10 @@ export interface App {
   readonly config: Config;
   readonly logger: Logger;
   readonly db: PrismaClient;
+  /** Statements on `db`'s pool through node-postgres (source/db.ts `Database.sql`). */
+  readonly sql: RunSql;
+  /** The partner's CRM, read only (`CRM_DATABASE_URL`, source/crm/database.ts). */
+  readonly crm: CrmSource;
   /** Shared non-blocking connection (queues, rate limit, readiness): one server or a cluster. */
   readonly redis: RedisClient;
   readonly chekt: ChektClient;

@@ -14,6 +14,7 @@ import type { OperationJobOptions } from '../queue/producer.js';
 import { recordCompletion } from '../recovery/completions.js';
 import type { RecoveryMetrics } from '../recovery/metrics.js';
 import { guardOperationData, repairDroppedJobs } from '../recovery/unreadableJobs.js';
+import type { CrmSource } from '../source/crm/database.js';
 import type { PrismaClient, RunSql } from '../source/db.js';
 import { createOperationStore } from '../source/operationStore.js';
 import type { RunCompletion } from '../sync/runCompletion.js';
@@ -26,6 +27,8 @@ export interface WorkerParts {
   readonly db: PrismaClient;
   /** The pool's direct statement runner (source/db.ts `Database.sql`), for the two statements of every operation. */
   readonly sql: RunSql;
+  /** The CRM connection every operation re-reads its rows from. */
+  readonly crm: CrmSource;
   /** The app's non-blocking connection (job locks, completion stamps). */
   readonly redis: RedisClient;
   /** A new blocking connection per worker (BullMQ workers block on Redis), closed by the app. */
@@ -56,7 +59,7 @@ export function createWorkers(p: WorkerParts, control: boolean): Worker[] {
     // A job whose data Redis lost is dropped before it reads or writes anything, and rebuilt from PostgreSQL.
     guardOperationData(
       createOperationProcessor({
-        store: createOperationStore({ db, sql: p.sql, rules: p.rules }),
+        store: createOperationStore({ db, sql: p.sql, crm: p.crm, rules: p.rules }),
         chekt: (scope) => p.chekt.forScope(scope),
         rules: p.rules,
         now: p.now,

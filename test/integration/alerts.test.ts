@@ -138,7 +138,7 @@ describe('a dead webhook', () => {
   }, 60_000);
 
   test('detection: concurrent passes announce a change once; a hold lifted and held again is cleared then created', async () => {
-    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules };
+    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules, reach: h.app };
     await h.app.db.syncAlertState.deleteMany({});
     await h.app.db.syncHold.deleteMany({});
     await h.app.db.syncHold.create({ data: { chektDealerId: '72', chektSiteId: '6', reason: 'first', deletes: 3, managed: 4 } });
@@ -156,7 +156,7 @@ describe('a dead webhook', () => {
   });
 
   test('site.unreachable once when no contact can be texted; site.reachable once when a mobile is added; no duplicate', async () => {
-    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules, reachCheckSeconds: 0 };
+    const rules = { behindSeconds: 3600, failureBatchSeconds: 60, phoneRules: h.app.planDeps.rules, reachCheckSeconds: 0, reach: h.app };
     await detectChanges(h.app.db, rules); // what earlier tests left (site 72/1's contact has no phone) is announced first
     await seedCrm(
       h,

@@ -45,7 +45,7 @@ describe('fencing', () => {
     expect([summary.totals.updates, summary.totals.deletes]).toEqual([1, 1]);
     const before = { requests: h.sandbox.requests().length, f1: await ledgerOf('f1'), f2: await ledgerOf('f2') };
     const deps = {
-      store: createOperationStore({ db: app.db, rules: app.planDeps.rules }),
+      store: createOperationStore({ db: app.db, crm: app.crm, rules: app.planDeps.rules }),
       chekt: app.chekt.forScope,
       rules: app.planDeps.rules,
       now: () => new Date(),

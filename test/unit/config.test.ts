@@ -40,8 +40,14 @@ describe('loadConfig: defaults', () => {
       },
       dbStatementTimeoutMs: 30_000,
       dbPreparedStatements: true,
+      databaseSchema: 'public',
+      crm: {
+        databaseUrl: 'postgresql://postgres@127.0.0.1:5432/chekt_contact_sync',
+        sites: { schema: null, name: 'sites', sql: '"sites"', display: 'sites' },
+        contacts: { schema: null, name: 'contacts', sql: '"contacts"', display: 'contacts' },
+      },
       sync: {
-        intervalSeconds: 300,
+        intervalSeconds: 60,
         reconcileCron: '0 3 * * *',
         reconcileRateSharePercent: 20,
         deleteHoldSharePercent: 10,

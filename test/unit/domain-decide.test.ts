@@ -12,7 +12,6 @@ function crm(over: Partial<CrmContact> = {}): CrmContact {
     phoneNumber: '201.555.0123',
     email: 'ann@example.com',
     deletedAt: null,
-    updatedAt: new Date('2026-01-01T00:00:00Z'),
     ...over,
   };
 }

@@ -44,7 +44,6 @@ function toCrm(f: FixtureEntry, over: Partial<CrmContact> = {}): CrmContact {
     phoneNumber: f.phoneNumber,
     email: f.email,
     deletedAt: null,
-    updatedAt: new Date('2026-01-01T00:00:00Z'),
     ...over,
   };
 }

@@ -76,7 +76,6 @@ const crm = (over: Partial<CrmContact> = {}): CrmContact => ({
   phoneNumber: '+447911123456',
   email: null,
   deletedAt: null,
-  updatedAt: new Date(0),
   ...over,
 });
 const counted = (over: Partial<CrmContact>, problem: string | null = null): CountedContact => {

@@ -34,7 +34,7 @@ describe('runChangeTick', () => {
     const outcome = await runChangeTick(w.deps(), 'run-tick');
 
     expect(w.requeued).toEqual(['run-stale-1', 'run-stale-2']);
-    expect(w.calls.indexOf('runs.listStale')).toBeLessThan(w.calls.indexOf('changes.readChangedContacts'));
+    expect(w.calls.indexOf('runs.listStale')).toBeLessThan(w.calls.indexOf('changes.readChanges'));
     expect(outcome.runId).toBe('run-tick');
     expect(w.enqueuedOps()).toEqual(['create a new_in_crm', 'create q new_in_crm']);
     expect(w.runs.get('run-tick')?.trigger).toBe('schedule');

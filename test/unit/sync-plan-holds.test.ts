@@ -138,8 +138,7 @@ describe('a failed read plans nothing', () => {
   const ledgerWrites = (w: FakeWorld) => w.calls.filter((c) => /^(ledger\.(adopt|settle|markPending)|holds\.save|runs\.(recordPlan|recordEnqueued)|operations\.enqueue)$/.test(c));
 
   it.each<[string, FailPoint]>([
-    ['the changed contacts', 'changes.readChangedContacts'],
-    ['the removed contacts', 'changes.readRemovedContacts'],
+    ['the changed and removed contacts', 'changes.readChanges'],
     ['the holds', 'holds.read'],
     ['the site counts', 'changes.readSiteCounts'],
     ['the reachability', 'reach.readSentReach'],
@@ -158,9 +157,9 @@ describe('a failed read plans nothing', () => {
 
   it('a reconcile whose read of live contacts fails is marked failed, and lists no CHeKT site', async () => {
     const w = syncedWorld(['b']);
-    w.failing.add('crm.readLiveContacts');
+    w.failing.add('crm.readSiteContacts');
 
-    await expect(startRun(w.deps(), { trigger: 'cli', sites: [], dryRun: false, runId: 'run-r' })).rejects.toThrow('crm.readLiveContacts: connection refused');
+    await expect(startRun(w.deps(), { trigger: 'cli', sites: [], dryRun: false, runId: 'run-r' })).rejects.toThrow('crm.readSiteContacts: connection refused');
 
     expect(w.runs.get('run-r')?.status).toBe('failed');
     expect(w.chektCalls).toEqual([]);
@@ -170,9 +169,9 @@ describe('a failed read plans nothing', () => {
   it('a scheduled tick whose read fails throws and writes no run at all', async () => {
     const w = syncedWorld(['b']);
     w.contact('a', 'crm-1');
-    w.failing.add('changes.readRemovedContacts');
+    w.failing.add('changes.readChanges');
 
-    await expect(planChangeTick(w.deps(), 'run-t')).rejects.toThrow('changes.readRemovedContacts: connection refused');
+    await expect(planChangeTick(w.deps(), 'run-t')).rejects.toThrow('changes.readChanges: connection refused');
 
     expect(w.runs.size).toBe(0);
     expect(w.calls).not.toContain('runs.fail');

@@ -98,5 +98,5 @@ export function idealWrites(before: BenchData | null, after: BenchData, rules: N
 }
 
 function toCrm({ siteId, ...c }: DemoContact): CrmContact {
-  return { ...c, crmSiteId: siteId, deletedAt: null, updatedAt: new Date(0) };
+  return { ...c, crmSiteId: siteId, deletedAt: null };
 }

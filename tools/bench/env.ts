@@ -3,6 +3,7 @@ import pg from 'pg';
 import { migrate } from '../../src/db/migrate.js';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/sandbox/server.js';
 import { createPrisma, type PrismaClient } from '../../src/source/db.js';
+import { createCrmSource, DEFAULT_RELATIONS, type CrmSource } from '../../src/source/crm/database.js';
 import { seedCrm, type BenchData } from './data.js';
 
 /**
@@ -34,6 +35,8 @@ export interface BenchEnv {
   readonly databaseUrl: string;
   readonly prefix: string;
   readonly db: PrismaClient;
+  /** The same database read as the CRM through the source contract's default relations. */
+  readonly crm: CrmSource;
   readonly sandbox: Sandbox;
   close(): Promise<void>;
 }
@@ -56,6 +59,7 @@ export async function openEnv(servers: BenchServers, options: OpenEnvOptions): P
   await deletePrefix(servers.redisUrl, options.prefix);
   const db = createPrisma({ databaseUrl });
   await seedCrm(db, options.data);
+  const crm = createCrmSource({ databaseUrl, relations: DEFAULT_RELATIONS });
   const sandbox = await startSandbox({
     ...options.sandbox,
     sites: options.data.sites.map((s) => ({ dealerId: s.chektDealerId, siteId: s.chektSiteId })),
@@ -65,10 +69,11 @@ export async function openEnv(servers: BenchServers, options: OpenEnvOptions): P
     databaseUrl,
     prefix: options.prefix,
     db,
+    crm,
     sandbox,
     async close() {
       await sandbox.close();
-      await db.$disconnect();
+      await Promise.all([db.$disconnect(), crm.close()]);
     },
   };
 }

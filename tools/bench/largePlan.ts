@@ -35,7 +35,7 @@ const maxBlockMs = lag.max / 1e6;
 const maxRssMb = process.resourceUsage().maxRSS / 1024;
 // The read behind `npm run status` and the gauge (docs/REACHABILITY.md): every enabled site's contacts, classified;
 // then again as the gauge's next scrape does (only changed rows classified again). After the planning's RSS.
-const gauge = unreachableSitesGauge(app.db, app.planDeps.rules, 0);
+const gauge = unreachableSitesGauge(app, app.planDeps.rules, 0);
 let t = Date.now();
 const unreachable = await gauge();
 const coldMs = Date.now() - t;

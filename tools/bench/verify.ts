@@ -1,7 +1,7 @@
 import { chektContactListSchema } from '../../src/chekt/schemas.js';
 import { DEFAULT_RULES } from '../../src/domain/contact.js';
 import { compareSites, type Mismatch } from '../demo/verify.js';
-import { readLiveContacts, selectSites } from '../../src/source/crm.js';
+import { readSiteContacts, selectSites } from '../../src/source/crm.js';
 import type { BenchEnv } from './env.js';
 import { siteKey } from '../../src/domain/site.js';
 
@@ -11,14 +11,15 @@ import { siteKey } from '../../src/domain/site.js';
  * (tools/demo/verify.ts). The bench's services run with the default normalisation rules.
  */
 export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
-  const { sites } = await selectSites(env.db);
-  const live = await readLiveContacts(
-    env.db,
+  const { sites } = await selectSites(env.crm);
+  const live = await readSiteContacts(
+    env.crm,
     sites.map((s) => s.crmSiteId),
+    DEFAULT_RULES,
   );
   const state = sites.map((s) => ({
     ref: siteKey(s),
-    desired: live.get(s.crmSiteId) ?? [],
+    desired: live.contacts.get(s.crmSiteId) ?? [],
     remote: chektContactListSchema.parse(env.sandbox.contacts(s.dealerId, s.siteId)),
   }));
   return compareSites(state, DEFAULT_RULES);

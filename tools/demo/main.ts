@@ -13,7 +13,7 @@ import { createLogger } from '../../src/logger.js';
 import { configSecrets } from '../../src/scrub.js';
 import { checkConnections, redact } from '../../src/preflight.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/server.js';
-import { readLiveContacts, selectSites } from '../../src/source/crm.js';
+import { readSiteContacts, selectSites } from '../../src/source/crm.js';
 import { unreachableOf } from '../../src/domain/reach.js';
 import { readSiteReach } from '../../src/source/reach.js';
 import { generateDemoData, generateDemoEdits, type DemoContact } from './data.js';
@@ -95,7 +95,7 @@ try {
   for (const m of mismatches.slice(0, 20)) say(`  ${m.site} ${m.externalContactId}: ${m.problem}`);
   say(`CHeKT calls in the quiet change tick: ${third.calls}; write calls in the reconcile: ${fourth.writes}. Total time ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   // Reachability (docs/REACHABILITY.md): in sync is not enough when nobody on a site can receive CHeKT's text.
-  const unreachable = unreachableOf(await readSiteReach(app.db, app.planDeps.rules, null));
+  const unreachable = unreachableOf(await readSiteReach(app, app.planDeps.rules, null));
   say(`Unreachable sites (no contact can receive CHeKT's verification text): ${unreachable.length}${unreachable.length > 0 ? ', e.g.' : ''}`);
   for (const u of unreachable.slice(0, 10)) say(`  ${u.site}: ${u.reason}`);
   const ok = mismatches.length === 0 && writesInThird === 0 && [first, approval, third, fourth].every((r) => runSucceeded(r.report));
@@ -192,14 +192,15 @@ function fields(c: DemoContact) {
 }
 
 async function verify(app: App, sandbox: Sandbox) {
-  const { sites } = await selectSites(app.db);
-  const live = await readLiveContacts(
-    app.db,
+  const { sites } = await selectSites(app.crm);
+  const live = await readSiteContacts(
+    app.crm,
     sites.map((s) => s.crmSiteId),
+    app.planDeps.rules,
   );
   const state = sites.map((s) => ({
     ref: siteKey(s),
-    desired: live.get(s.crmSiteId) ?? [],
+    desired: live.contacts.get(s.crmSiteId) ?? [],
     // Read CHeKT's state the way the client reads an API response.
     remote: chektContactListSchema.parse(sandbox.contacts(s.dealerId, s.siteId)),
   }));

@@ -49,13 +49,13 @@ export function getConsole(scope: FastifyInstance, app: App): void {
   scope.get('/console.css', async (_req, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'max-age=300').send(CONSOLE_CSS));
 
   scope.get('/', async (req, reply) => {
-    const status = await readStatusReport(app.db, app.config.alerts.behindSeconds, app.planDeps.rules);
+    const status = await readStatusReport(app, app.config.alerts.behindSeconds, app.planDeps.rules);
     return sendPage(req, reply, 'Overview', overviewPage(status, status.health, canAct(req)), { refreshSeconds: 30 });
   });
 
   scope.get<{ Params: { dealerId: string; siteId: string } }>('/sites/:dealerId/:siteId', async (req, reply) => {
     const ref = { dealerId: req.params.dealerId, siteId: req.params.siteId };
-    const s = ref.dealerId.includes('\u0000') || ref.siteId.includes('\u0000') ? null : await getSiteStatus(app.db, ref, app.planDeps.rules);
+    const s = ref.dealerId.includes('\u0000') || ref.siteId.includes('\u0000') ? null : await getSiteStatus(app, ref, app.planDeps.rules);
     if (!s) return sendPage(req, reply, 'Site not found', html`<p>No CRM site maps to ${siteKey(ref)}.</p>`, { status: 404 });
     const held = s.hold ? await listHeldDeletes(app.db, ref) : [];
     return sendPage(req, reply, `Site ${siteKey(s)}`, sitePage(s, held, canAct(req)));

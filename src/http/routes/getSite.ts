@@ -17,7 +17,7 @@ export function getSite(scope: FastifyInstance, app: App): void {
     if (storableTextProblem(req.params.dealerId) || storableTextProblem(req.params.siteId)) {
       return reply.code(404).send(apiError('not_found', 'no CRM site maps to this CHeKT dealer and site'));
     }
-    const site = await getSiteStatus(app.db, { dealerId: req.params.dealerId, siteId: req.params.siteId }, app.planDeps.rules);
+    const site = await getSiteStatus(app, { dealerId: req.params.dealerId, siteId: req.params.siteId }, app.planDeps.rules);
     if (!site) return reply.code(404).send(apiError('not_found', 'no CRM site maps to this CHeKT dealer and site'));
     return site;
   });

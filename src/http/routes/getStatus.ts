@@ -13,6 +13,6 @@ import { parseQuery } from '../query.js';
 export function getStatus(scope: FastifyInstance, app: App): void {
   scope.get('/status', async (req, reply) => {
     if (!parseQuery(z.object({}).strict(), req.query, reply)) return reply;
-    return readStatusReport(app.db, app.config.alerts.behindSeconds, app.planDeps.rules);
+    return readStatusReport(app, app.config.alerts.behindSeconds, app.planDeps.rules);
   });
 }

@@ -51,7 +51,7 @@ export function postResync(scope: FastifyInstance, app: App): void {
       return reply.code(400).send(apiError('invalid_request', (err as Error).message, 'sites'));
     }
     if (sites.length > 0) {
-      const { rejected } = await selectSites(app.db, sites);
+      const { rejected } = await selectSites(app.crm, sites);
       if (rejected.length > 0) {
         return reply.code(400).send(apiError('invalid_request', describeRejected(rejected), 'sites'));
       }

@@ -1,3 +1,4 @@
+import type { Connections } from '../connections.js';
 import { DEFAULT_RULES, type NormalizeRules } from '../../domain/contact.js';
 import { assessHealth, type Health } from '../../domain/health.js';
 import { siteKey } from '../../domain/site.js';
@@ -56,11 +57,12 @@ export interface StatusOverview {
  * @throws the Prisma/pg error when PostgreSQL cannot be read.
  */
 export async function getStatusOverview(
-  db: PrismaClient,
+  conn: Connections,
   limits: { runs?: number; failures?: number } = {},
   /** Phone rules for reachability (`PHONE_DEFAULT_REGION`...). Default: domain/contact.ts DEFAULT_RULES. */
   rules: NormalizeRules = DEFAULT_RULES,
 ): Promise<StatusOverview> {
+  const db = conn.db;
   const now = await dbNow(db);
   const [holds, failedTotal, failed, oldest, runs, reach] = await Promise.all([
     listHolds(db),
@@ -72,7 +74,7 @@ export async function getStatusOverview(
        ORDER BY 6 DESC, 1, 2, 3 LIMIT ${limits.failures ?? 20}`,
     oldestUnsynced(db),
     listRuns(db, { limit: limits.runs ?? 10 }),
-    readSiteReach(db, rules, null),
+    readSiteReach(conn, rules, null),
   ]);
   return {
     at: now.toISOString(),
@@ -100,8 +102,8 @@ export type StatusReport = StatusOverview & { readonly health: Health };
  * defaults of {@link getStatusOverview}.
  * @throws the Prisma/pg error when PostgreSQL cannot be read.
  */
-export async function readStatusReport(db: PrismaClient, behindSeconds: number, rules: NormalizeRules = DEFAULT_RULES): Promise<StatusReport> {
-  const overview = await getStatusOverview(db, {}, rules);
+export async function readStatusReport(conn: Connections, behindSeconds: number, rules: NormalizeRules = DEFAULT_RULES): Promise<StatusReport> {
+  const overview = await getStatusOverview(conn, {}, rules);
   return { ...overview, health: assessHealth(overview, behindSeconds) };
 }
 

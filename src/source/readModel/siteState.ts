@@ -2,7 +2,9 @@ import { DEFAULT_RULES, type NormalizeRules } from '../../domain/contact.js';
 import { opKey } from '../../domain/opKey.js';
 import { siteReach, type PhoneType, type SiteReach } from '../../domain/reach.js';
 import { siteKey, type SiteRef } from '../../domain/site.js';
-import { rowToContact } from '../changes.js';
+import { checkSites, parseFlag, toCrmContact } from '../../domain/crmRows.js';
+import type { CrmSource } from '../crm/database.js';
+import { readSiteContactRows, readSiteRowsByRef } from '../crm/reads.js';
 import { dbNow, type PrismaClient } from '../db.js';
 import { countedContact } from '../reach.js';
 import { listHolds, type HoldRecord } from './holds.js';
@@ -74,17 +76,11 @@ export const INVALID_RUNS_SCANNED = 200;
 
 interface Row {
   ext: string;
-  first_name: string | null;
-  last_name: string | null;
-  phone_number: string | null;
-  email: string | null;
-  updated_at: Date | null;
-  site_id: string | null;
-  id: string | null;
   reach_problem: string | null;
   sent_phone: string | null;
   in_crm: boolean;
-  deleted_at: Date | null;
+  /** The CRM row is removed (`deleted_at` set); null when the CRM has no row. */
+  deleted: boolean | null;
   chekt_contact_id: string | null;
   last_outcome: string | null;
   last_error: string | null;
@@ -103,23 +99,36 @@ interface Row {
  * Ages are measured on the database clock.
  */
 export async function getSiteStatus(
-  db: PrismaClient,
+  { db, crm }: { readonly db: PrismaClient; readonly crm: CrmSource },
   ref: SiteRef,
   /** Phone rules for reachability (`PHONE_DEFAULT_REGION`...). Default: domain/contact.ts DEFAULT_RULES. */
   rules: NormalizeRules = DEFAULT_RULES,
 ): Promise<SiteStatus | null> {
-  const site = await db.site.findFirst({ where: { chektDealerId: ref.dealerId, chektSiteId: ref.siteId } });
-  if (!site) return null;
+  const found = await crm.snapshot(async (snap) => {
+    const siteRows = await readSiteRowsByRef(snap, crm.relations, snap.shape, [ref]);
+    const checked = checkSites(siteRows, snap.shape.sites.has('sync_enabled'));
+    const usable = [...checked.byId.values()][0];
+    const row = siteRows[0];
+    if (!row?.id) return null;
+    const enabled = parseFlag(row.sync_enabled, snap.shape.sites.has('sync_enabled'));
+    const site = usable ?? { crmSiteId: row.id, dealerId: ref.dealerId, siteId: ref.siteId, name: row.name ?? '', syncEnabled: enabled === true };
+    return { site, contacts: await readSiteContactRows(snap, crm.relations, snap.shape, site.crmSiteId) };
+  });
+  if (!found) return null;
+  const site = { id: found.site.crmSiteId, name: found.site.name, syncEnabled: found.site.syncEnabled };
+  const crmRows = new Map(found.contacts.filter((c) => c.id !== null).map((c) => [c.id, c]));
   const siteRef = siteKey(ref);
   // Latest operations are looked up by op_key (indexed), computed from the ids the CRM and the ledger know.
-  const ids = await db.$queryRaw<Array<{ id: string }>>`
-    SELECT id FROM contacts WHERE site_id = ${site.id}
-    UNION SELECT external_contact_id FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}`;
-  const keys = ids.map((r) => opKey(ref.dealerId, ref.siteId, r.id));
-  const [hold, rows, now] = await Promise.all([
+  const ledgerIds = await db.$queryRaw<Array<{ id: string }>>`
+    SELECT external_contact_id AS id FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}`;
+  const ids = [...new Set([...crmRows.keys(), ...ledgerIds.map((r) => r.id)])];
+  const keys = ids.map((id) => opKey(ref.dealerId, ref.siteId, id));
+  const crmIds = [...crmRows.keys()];
+  const crmDeleted = crmIds.map((id) => crmRows.get(id)!.deleted_at !== null && crmRows.get(id)!.deleted_at!.trim() !== '');
+  const [hold, stateRows, now] = await Promise.all([
     listHolds(db, ref).then((h) => h[0] ?? null),
     db.$queryRaw<Row[]>`
-      WITH crm AS (SELECT * FROM contacts WHERE site_id = ${site.id}),
+      WITH crm AS (SELECT * FROM unnest(${crmIds}::text[], ${crmDeleted}::boolean[]) AS c(id, deleted)),
       led AS (SELECT * FROM sync_ledger WHERE chekt_dealer_id = ${ref.dealerId} AND chekt_site_id = ${ref.siteId}),
       lastop AS (
         SELECT DISTINCT ON (external_contact_id) external_contact_id, outcome, reason, created_at
@@ -132,8 +141,7 @@ export async function getSiteStatus(
          CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(r.planned->'invalid') = 'array' THEN r.planned->'invalid' ELSE '[]'::jsonb END) n
          WHERE n->>'site' = ${siteRef}
          ORDER BY n->>'externalContactId', r.started_at DESC)
-      SELECT COALESCE(crm.id, led.external_contact_id) AS ext, crm.id IS NOT NULL AS in_crm, crm.deleted_at,
-             crm.id, crm.site_id, crm.first_name, crm.last_name, crm.phone_number, crm.email, crm.updated_at,
+      SELECT COALESCE(crm.id, led.external_contact_id) AS ext, crm.id IS NOT NULL AS in_crm, crm.deleted,
              led.reach_problem, led.last_sent->>'phone_number' AS sent_phone,
              led.chekt_contact_id, led.last_outcome, led.last_error, led.synced_at, led.pending_since, led.updated_at AS ledger_at,
              lastop.outcome AS op_outcome, lastop.reason AS op_reason, lastop.created_at AS op_created,
@@ -141,11 +149,12 @@ export async function getSiteStatus(
         FROM crm FULL JOIN led ON led.external_contact_id = crm.id
         LEFT JOIN lastop ON lastop.external_contact_id = COALESCE(crm.id, led.external_contact_id)
         LEFT JOIN invalid ON invalid.ext = COALESCE(crm.id, led.external_contact_id)
-       WHERE crm.id IS NULL OR crm.deleted_at IS NULL OR led.external_contact_id IS NOT NULL
+       WHERE crm.id IS NULL OR NOT crm.deleted OR led.external_contact_id IS NOT NULL
        ORDER BY 1`,
     dbNow(db),
   ]);
-  const reaches = rows.map((r) => (r.in_crm && !r.deleted_at ? countedContact(rowToContact(r as unknown as Record<string, unknown>), rules, r.reach_problem, r.sent_phone) : null));
+  const rows = stateRows.map((r): Row & { deleted_at: Date | null } => ({ ...r, deleted_at: r.in_crm && r.deleted ? (toCrmContact(crmRows.get(r.ext)!).deletedAt ?? null) : null }));
+  const reaches = rows.map((r) => (r.in_crm && !r.deleted_at ? countedContact(toCrmContact(crmRows.get(r.ext)!), rules, r.reach_problem, r.sent_phone) : null));
   const contacts = rows.map((r, i) => {
     const reach = reaches[i];
     return { ...contactStatus(r, hold?.reason ?? null, site.syncEnabled), phoneType: reach?.phoneType ?? null, smsCapable: reach?.smsCapable ?? false, reachProblem: reach?.reachProblem ?? null };
@@ -173,7 +182,7 @@ export async function getSiteStatus(
 }
 
 /** Applies the precedence of the module comment to one row. */
-function contactStatus(r: Row, holdReason: string | null, syncEnabled: boolean): Omit<ContactStatus, 'phoneType' | 'smsCapable' | 'reachProblem'> {
+function contactStatus(r: Row & { deleted_at: Date | null }, holdReason: string | null, syncEnabled: boolean): Omit<ContactStatus, 'phoneType' | 'smsCapable' | 'reachProblem'> {
   const pendingSince = r.pending_since ?? (r.op_outcome === 'queued' ? r.op_created : null);
   const is = (state: ContactState, reason: string | null): ReturnType<typeof contactStatus> => ({
     externalContactId: r.ext,

@@ -53,6 +53,11 @@ export interface OperationContext {
   readonly ledgerChektContactId: string | null;
   /** A run planned this contact's delete (under the deletion holds) and still waits on it. */
   readonly deletePlanned: boolean;
+  /**
+   * Why the CRM's rows cannot be used now (a key or a site held twice, a site without CHeKT ids: domain/crmRows.ts):
+   * the operation is skipped with this reason and nothing is deleted. Null or absent when they can.
+   */
+  readonly problem?: string | null;
 }
 
 /** `failed_hash` of a delete that failed for good (a fingerprint otherwise): tried again after the cool-down. */

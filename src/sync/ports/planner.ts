@@ -1,5 +1,6 @@
 import type { ChangedRow, RemovedRow, SettledContact } from '../../domain/changes.js';
 import type { CrmContact, NormalizeRules } from '../../domain/contact.js';
+import type { CrmSite, SourceProblem } from '../../domain/crmRows.js';
 import type { LedgerEntry, PlannedOperation, PlanSite } from '../../domain/plan.js';
 import type { SiteReachRow } from '../../domain/reach.js';
 import type { Hold } from '../../domain/safety.js';
@@ -14,17 +15,32 @@ import type { EnqueueCounts, PlanSummary } from '../../domain/runSummary.js';
  * (a failed read never looks like "no contacts").
  */
 
-/** A CRM site: its CRM site id (`sites.id`), the CHeKT site it maps to (`chekt_dealer_id`, `chekt_site_id`). */
-export interface CrmSite extends SiteRef {
-  readonly crmSiteId: string;
-  readonly name: string;
-  readonly syncEnabled: boolean;
-}
+export type { CrmSite, SourceProblem };
 
-/** Sites to plan, and requested site keys that cannot be planned, with the reason. */
+/** Sites to plan, requested site keys that cannot be planned, and CRM sites left out (domain/crmRows.ts), with the reason. */
 export interface SiteSelection {
   readonly sites: CrmSite[];
   readonly rejected: Array<{ readonly ref: string; readonly reason: string }>;
+  readonly problems: readonly SourceProblem[];
+}
+
+/** Live contacts of CRM sites read in one snapshot (source/crm.ts `readSiteContacts`); every site id present. */
+export interface SiteContacts {
+  /** By CRM site id. */
+  readonly contacts: Map<string, CrmContact[]>;
+  /** Fingerprint by `external_contact_id`, by CRM site id. */
+  readonly fingerprints: Map<string, Map<string, string>>;
+  /** `external_contact_id`s of rows seen twice on a site: neither synced nor deleted. By CRM site id. */
+  readonly withheld: Map<string, Set<string>>;
+  readonly problems: readonly SourceProblem[];
+}
+
+/** What a change read found (source/changes.ts `readChanges`), from one CRM snapshot. */
+export interface ChangeSet {
+  readonly changed: ChangedRow[];
+  readonly removed: RemovedRow[];
+  /** CRM rows and sites left out, with the reason. */
+  readonly problems: readonly SourceProblem[];
 }
 
 /** Scope and settings of a change read. */
@@ -46,9 +62,9 @@ export interface SiteCounts {
   readonly recentDeletes: number;
 }
 
-/** Reads of the partner's CRM (`sites`, `contacts`): source/crm.ts, source/changes.ts. */
+/** Reads of the partner's CRM through the source contract (docs/CRM.md): source/crm.ts. */
 export interface CrmReads {
-  /** The database's clock now: when the plan read the CRM (compared with the workers' reads, source/runs.ts). */
+  /** The CRM database's clock now: when the plan read the CRM (compared with the workers' reads, source/runs.ts). */
   clock(): Promise<Date>;
   /**
    * Every site with `sync_enabled` when `refs` is empty, else the requested ones; a requested site missing from
@@ -57,20 +73,19 @@ export interface CrmReads {
   selectSites(refs: readonly SiteRef[]): Promise<SiteSelection>;
   /** The CRM sites with these CRM site ids (any `sync_enabled`). */
   selectSitesById(crmSiteIds: readonly string[]): Promise<CrmSite[]>;
-  /** Live contacts (`deleted_at` null) of the given CRM sites, by CRM site id (every id present, maybe empty). */
-  readLiveContacts(crmSiteIds: readonly string[]): Promise<Map<string, CrmContact[]>>;
+  /** Live contacts of the given CRM sites with their fingerprints, in one snapshot. */
+  readSiteContacts(crmSiteIds: readonly string[], rules: NormalizeRules): Promise<SiteContacts>;
   /** Which of `ids` are contacts (live or soft-deleted) of the CRM site `crmSiteId`. */
   findKnownContactIds(ids: readonly string[], crmSiteId: string): Promise<Set<string>>;
-  /** Fingerprints of the live contacts of the given CRM sites, by `external_contact_id` (source/changes.ts). */
-  readFingerprints(crmSiteIds: readonly string[], rules: NormalizeRules): Promise<Map<string, string>>;
 }
 
-/** The CRM against the ledger, in the database (source/changes.ts): a change tick's reads. */
+/** The CRM against the ledger (source/changes.ts): a change tick's reads. */
 export interface ChangeReads {
-  /** Live contacts of enabled sites whose fingerprint differs from the ledger's, or whose change is pending. */
-  readChangedContacts(scope: ChangeScope): Promise<ChangedRow[]>;
-  /** Contacts the ledger holds in CHeKT on an enabled CRM site that are no longer live CRM contacts of it. */
-  readRemovedContacts(scope: ChangeScope): Promise<RemovedRow[]>;
+  /**
+   * Live contacts of enabled sites whose fingerprint differs from the ledger's, or whose change is pending, and
+   * contacts the ledger holds in CHeKT on an enabled CRM site that are no longer live CRM contacts of it.
+   */
+  readChanges(scope: ChangeScope): Promise<ChangeSet>;
   /** Of the given CRM sites, those whose CHeKT site has no ledger row at all (never synced). */
   readUnseenSites(crmSiteIds: readonly string[]): Promise<PlanSite[]>;
   /** {@link SiteCounts} of the given CRM sites, by site key; `windowSeconds` is `DELETE_HOLD_WINDOW_SECONDS`. */

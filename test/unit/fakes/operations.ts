@@ -107,7 +107,7 @@ export const SITE: SiteRef = { dealerId: '10', siteId: '1' };
 
 /** A CRM contact on `s1` (or `crmSiteId`). */
 export function crm(id: string, fields: Partial<Omit<CrmContact, 'id'>> = {}): CrmContact {
-  return { id, crmSiteId: 's1', firstName: 'Ada', lastName: `Last ${id}`, phoneNumber: '+12015550123', email: null, deletedAt: null, updatedAt: new Date(0), ...fields };
+  return { id, crmSiteId: 's1', firstName: 'Ada', lastName: `Last ${id}`, phoneNumber: '+12015550123', email: null, deletedAt: null, ...fields };
 }
 
 const ledgerKey = (site: SiteRef, externalContactId: string) => `${siteKey(site)}\n${externalContactId}`;

@@ -60,7 +60,7 @@ export const HOLD_RULES: HoldRules = { maxDeleteSharePercent: 10, minDeletesForS
 
 /** A CRM contact with defaults (an SMS-capable North American phone). */
 export function crmContact(id: string, crmSiteId: string, over: Partial<CrmContact> = {}): CrmContact {
-  return { id, crmSiteId, firstName: 'Ann', lastName: `Lee ${id}`, phoneNumber: '+1 201 555 0123', email: `${id}@example.com`, deletedAt: null, updatedAt: new Date('2026-01-01T00:00:00Z'), ...over };
+  return { id, crmSiteId, firstName: 'Ann', lastName: `Lee ${id}`, phoneNumber: '+1 201 555 0123', email: `${id}@example.com`, deletedAt: null, ...over };
 }
 
 /** The CHeKT copy of `c` as a create would have left it. */

@@ -27,7 +27,7 @@ export function fakeStore(w: FakeWorld): PlannerStore {
     crm: guard(w, 'crm', {
       clock: () => CLOCK,
       selectSites: (refs: readonly SiteRef[]) => {
-        if (refs.length === 0) return { sites: w.enabled(null), rejected: [] };
+        if (refs.length === 0) return { sites: w.enabled(null), rejected: [], problems: [] };
         const sites: CrmSite[] = [];
         const rejected: Array<{ ref: string; reason: string }> = [];
         for (const ref of refs) {
@@ -36,40 +36,19 @@ export function fakeStore(w: FakeWorld): PlannerStore {
           else if (!s.syncEnabled) rejected.push({ ref: siteKey(ref), reason: 'sync_enabled is false for this site' });
           else if (!sites.includes(s)) sites.push(s);
         }
-        return { sites, rejected };
+        return { sites, rejected, problems: [] };
       },
       selectSitesById: (ids: readonly string[]) => w.sites.filter((s) => ids.includes(s.crmSiteId)),
-      readLiveContacts: (ids: readonly string[]) => new Map(ids.map((id) => [id, w.live(id)])),
+      readSiteContacts: (ids: readonly string[]) => ({
+        contacts: new Map(ids.map((id) => [id, w.live(id)])),
+        fingerprints: new Map(ids.map((id) => [id, new Map(w.live(id).map((c) => [c.id, fingerprintOf(c)]))])),
+        withheld: new Map(),
+        problems: [],
+      }),
       findKnownContactIds: (ids: readonly string[], crmSiteId: string) => new Set(w.contacts.filter((c) => c.crmSiteId === crmSiteId && ids.includes(c.id)).map((c) => c.id)),
-      readFingerprints: (ids: readonly string[]) => new Map(ids.flatMap((id) => w.live(id)).map((c) => [c.id, fingerprintOf(c)])),
     }),
     changes: guard(w, 'changes', {
-      readChangedContacts: (scope: ChangeScope): ChangedRow[] =>
-        w.enabled(scope.crmSiteIds).flatMap((s) =>
-          w.live(s.crmSiteId).flatMap((c) => {
-            const l = w.ledgerRow(siteKey(s), c.id);
-            if (l && l.crmHash === fingerprintOf(c) && !l.pending) return [];
-            return [
-              {
-                contact: c,
-                crmSiteId: s.crmSiteId,
-                dealerId: s.dealerId,
-                siteId: s.siteId,
-                fingerprint: fingerprintOf(c),
-                chektContactId: l?.chektContactId ?? null,
-                lastSentHash: l?.lastSentHash ?? null,
-                pending: l?.pending ?? false,
-              },
-            ];
-          }),
-        ),
-      readRemovedContacts: (scope: ChangeScope): RemovedRow[] =>
-        w.enabled(scope.crmSiteIds).flatMap((s) =>
-          w
-            .rowsOf(s)
-            .filter((l) => l.chektContactId !== null && !w.live(s.crmSiteId).some((c) => c.id === l.externalContactId))
-            .map((l) => ({ crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId, externalContactId: l.externalContactId, chektContactId: l.chektContactId! })),
-        ),
+      readChanges: (scope: ChangeScope) => ({ changed: changedOf(w, scope), removed: removedOf(w, scope), problems: [] }),
       readUnseenSites: (ids: readonly string[]) =>
         w.sites.filter((s) => ids.includes(s.crmSiteId) && w.rowsOf(s).length === 0).map((s) => ({ crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId })),
       readSiteCounts: (ids: readonly string[]) =>
@@ -195,4 +174,36 @@ function guard<K extends keyof PlannerStore>(w: FakeWorld, area: K, fns: Sync<Pl
 
 function sentSmsCapable(l: FakeLedgerRow, rules: NormalizeRules): boolean {
   return l.reachProblem === null && isSmsCapable(classifyPhone(l.sentPhone, rules));
+}
+
+/** Live contacts of enabled sites whose fingerprint differs from the ledger's, or whose change is pending. */
+function changedOf(w: FakeWorld, scope: ChangeScope): ChangedRow[] {
+  return w.enabled(scope.crmSiteIds).flatMap((s) =>
+    w.live(s.crmSiteId).flatMap((c) => {
+      const l = w.ledgerRow(siteKey(s), c.id);
+      if (l && l.crmHash === fingerprintOf(c) && !l.pending) return [];
+      return [
+        {
+          contact: c,
+          crmSiteId: s.crmSiteId,
+          dealerId: s.dealerId,
+          siteId: s.siteId,
+          fingerprint: fingerprintOf(c),
+          chektContactId: l?.chektContactId ?? null,
+          lastSentHash: l?.lastSentHash ?? null,
+          pending: l?.pending ?? false,
+        },
+      ];
+    }),
+  );
+}
+
+/** Ledger contacts in CHeKT on enabled sites that are no longer live CRM contacts of their site. */
+function removedOf(w: FakeWorld, scope: ChangeScope): RemovedRow[] {
+  return w.enabled(scope.crmSiteIds).flatMap((s) =>
+    w
+      .rowsOf(s)
+      .filter((l) => l.chektContactId !== null && !w.live(s.crmSiteId).some((c) => c.id === l.externalContactId))
+      .map((l) => ({ crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId, externalContactId: l.externalContactId, chektContactId: l.chektContactId! })),
+  );
 }

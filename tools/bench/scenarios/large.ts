@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Prisma } from '../../../src/generated/prisma/client.js';
 import { DEFAULT_RULES } from '../../../src/domain/contact.js';
-import { fingerprintSql } from '../../../src/source/changes.js';
+import { fingerprintSql, rulesKey } from '../../../src/source/crm/sql.js';
 import { createPrisma, type PrismaClient } from '../../../src/source/db.js';
 import { deletePrefix, recreateDatabase } from '../env.js';
 import type { BenchContext } from '../measure.js';
@@ -114,7 +114,7 @@ async function seedLarge(db: PrismaClient, setup: LargeSetup): Promise<void> {
       FROM generate_series(0, ${setup.contacts - 1}::int) AS j`;
   await db.$executeRaw(Prisma.sql`
     INSERT INTO sync_ledger (chekt_dealer_id, chekt_site_id, external_contact_id, chekt_contact_id, crm_hash, last_kind, last_outcome, synced_at, updated_at)
-    SELECT s.chekt_dealer_id, s.chekt_site_id, c.id, (row_number() OVER ())::text, ${fingerprintSql(DEFAULT_RULES)}, 'create', 'succeeded', now(), now()
+    SELECT s.chekt_dealer_id, s.chekt_site_id, c.id, (row_number() OVER ())::text, ${Prisma.raw(fingerprintSql(1).replace('$1::text', `'${rulesKey(DEFAULT_RULES)}'`))}, 'create', 'succeeded', now(), now()
       FROM contacts c JOIN sites s ON s.id = c.site_id`);
   await db.$executeRawUnsafe('ANALYZE');
 }

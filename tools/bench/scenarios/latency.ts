@@ -47,7 +47,7 @@ export async function runLatencyScenario(ctx: BenchContext, envs: PairedEnvs, se
     env.sandbox.resetStats();
     const commits: Commit[] = [];
     for (const c of targets) {
-      await env.db.contact.update({ where: { id: c.id }, data: { lastName: `${c.lastName} Bench`, updatedAt: new Date() } });
+      await env.db.contact.update({ where: { id: c.id }, data: { lastName: `${c.lastName} Bench` } });
       commits.push({ path: c.path(env.sandbox), at: Date.now() });
       await sleep(setup.spacingMs);
     }
@@ -90,7 +90,7 @@ function pickContacts(data: BenchData, n: number) {
   const sites = new Map(data.sites.filter((s) => s.syncEnabled).map((s) => [s.id, s]));
   const fit = data.contacts.filter((c) => {
     if (!sites.has(c.siteId)) return false;
-    const p = prepareContact({ ...c, crmSiteId: c.siteId, deletedAt: null, updatedAt: new Date(0) }, DEFAULT_RULES);
+    const p = prepareContact({ ...c, crmSiteId: c.siteId, deletedAt: null }, DEFAULT_RULES);
     return p.ok && p.contact.phone.state !== 'invalid' && p.contact.email.state !== 'invalid' && p.contact.warnings.length === 0;
   });
   const step = Math.max(1, Math.floor(fit.length / n));
