@@ -17,6 +17,8 @@ import type { Row } from '../table.js';
  */
 
 const DATABASE = 'chekt_contact_sync_bench_large';
+/** The CRM, in a database of its own (as a partner's CRM on another server): read through CRM_DATABASE_URL. */
+const CRM_DATABASE = 'chekt_contact_sync_bench_large_crm';
 const PREFIX = 'chekt-sync-bench-large';
 const CHILD = fileURLToPath(new URL('../largePlan.ts', import.meta.url));
 
@@ -40,15 +42,23 @@ interface ChildResult {
 export async function runLargePlan(ctx: BenchContext, setup: LargeSetup, rows: Row[]): Promise<void> {
   const databaseUrl = await recreateDatabase(ctx.servers.pgAdminUrl, DATABASE);
   await deletePrefix(ctx.servers.redisUrl, PREFIX);
+  const crmUrl = await recreateDatabase(ctx.servers.pgAdminUrl, CRM_DATABASE);
   const db = createPrisma({ databaseUrl });
+  const crm = createPrisma({ databaseUrl: crmUrl });
   try {
     const t = Date.now();
-    await seedLarge(db, setup);
-    ctx.progress(`large: seeded ${setup.contacts} contacts on ${setup.sites} sites and a synced ledger in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const env = childEnv(ctx, databaseUrl);
+    // The ledger is computed from a copy of the CRM in the service's database, which is then emptied: the plan
+    // reads the CRM from its own database only.
+    await seedCrm(db, setup);
+    await seedLedger(db);
+    await db.$executeRawUnsafe('TRUNCATE contacts, sites');
+    await seedCrm(crm, setup);
+    await Promise.all([db.$executeRawUnsafe('ANALYZE'), crm.$executeRawUnsafe('ANALYZE')]);
+    ctx.progress(`large: seeded ${setup.contacts} contacts on ${setup.sites} sites in a CRM database of its own and a synced ledger in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const env = { ...childEnv(ctx, databaseUrl), CRM_DATABASE_URL: crmUrl };
     for (const round of ['nothing changed', '1 % changed'] as const) {
       if (round === '1 % changed') {
-        const n = await db.$executeRaw`UPDATE contacts SET last_name = last_name || ' B', updated_at = now() WHERE (substr(id, 5)::int % 100) = 0`;
+        const n = await crm.$executeRaw`UPDATE contacts SET last_name = last_name || ' B', updated_at = now() WHERE (substr(id, 5)::int % 100) = 0`;
         ctx.progress(`large: changed ${n} contacts`);
       }
       ctx.progress(`large: planning a change tick (${round}) in a child process`);
@@ -96,13 +106,13 @@ export async function runLargePlan(ctx: BenchContext, setup: LargeSetup, rows: R
       }
     }
   } finally {
-    await db.$disconnect();
+    await Promise.all([db.$disconnect(), crm.$disconnect()]);
     await deletePrefix(ctx.servers.redisUrl, PREFIX);
   }
 }
 
-/** Sites over 50 dealers, contacts spread evenly, and a ledger saying CHeKT holds every contact as it is. */
-async function seedLarge(db: PrismaClient, setup: LargeSetup): Promise<void> {
+/** Sites over 50 dealers, contacts spread evenly (the built-in `sites` and `contacts` tables). */
+async function seedCrm(db: PrismaClient, setup: LargeSetup): Promise<void> {
   await db.$executeRaw`
     INSERT INTO sites (id, chekt_dealer_id, chekt_site_id, name, sync_enabled)
     SELECT 'site-' || lpad(i::text, 6, '0'), (10001 + i % 50)::text, (100 + i / 50)::text, 'Site ' || i, true
@@ -112,11 +122,14 @@ async function seedLarge(db: PrismaClient, setup: LargeSetup): Promise<void> {
     SELECT 'crm-' || lpad(j::text, 7, '0'), 'site-' || lpad((j % ${setup.sites}::int)::text, 6, '0'), 'First' || j, 'Last' || j,
            '+1 201 555 ' || lpad((j % 10000)::text, 4, '0'), 'c' || j || '@example.com'
       FROM generate_series(0, ${setup.contacts - 1}::int) AS j`;
+}
+
+/** A ledger saying CHeKT holds every contact of the CRM copy in `db` as it is. */
+async function seedLedger(db: PrismaClient): Promise<void> {
   await db.$executeRaw(Prisma.sql`
     INSERT INTO sync_ledger (chekt_dealer_id, chekt_site_id, external_contact_id, chekt_contact_id, crm_hash, last_kind, last_outcome, synced_at, updated_at)
     SELECT s.chekt_dealer_id, s.chekt_site_id, c.id, (row_number() OVER ())::text, ${Prisma.raw(fingerprintSql(1).replace('$1::text', `'${rulesKey(DEFAULT_RULES)}'`))}, 'create', 'succeeded', now(), now()
       FROM contacts c JOIN sites s ON s.id = c.site_id`);
-  await db.$executeRawUnsafe('ANALYZE');
 }
 
 function childEnv(ctx: BenchContext, databaseUrl: string): Record<string, string> {
