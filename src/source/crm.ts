@@ -38,8 +38,11 @@ export async function selectSites(crm: CrmSource, refs: readonly SiteRef[] = [])
     const key = siteKey(ref);
     const site = byRef.get(key);
     if (checked.conflicted.has(key)) rejected.push({ ref: key, reason: 'more than one CRM site maps to this chekt_dealer_id/chekt_site_id' });
-    else if (!site) rejected.push({ ref: key, reason: 'no usable CRM site with this chekt_dealer_id/chekt_site_id' });
-    else if (!site.syncEnabled) rejected.push({ ref: key, reason: 'sync_enabled is false for this site' });
+    else if (!site) {
+      const row = rows.find((r) => r.chekt_dealer_id?.trim() === ref.dealerId && r.chekt_site_id?.trim() === ref.siteId);
+      const problem = row?.id ? checked.problems.find((p) => p.crmSiteId === row.id) : undefined;
+      rejected.push({ ref: key, reason: problem ? `the CRM site ${row!.id} cannot be synced: ${problem.reason}` : 'no CRM site with this chekt_dealer_id/chekt_site_id' });
+    } else if (!site.syncEnabled) rejected.push({ ref: key, reason: 'sync_enabled is false for this site' });
     else if (!sites.includes(site)) sites.push(site);
   }
   return { sites, rejected, problems: checked.problems };
