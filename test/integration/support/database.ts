@@ -141,3 +141,12 @@ export async function dropDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${id(name)} WITH (FORCE)`));
 }
+
+/**
+ * Creates an empty database `name` (no migrations: a partner's CRM database, say) and returns its URL; drop it with
+ * {@link dropDatabase}.
+ */
+export async function createEmptyDatabase(name: string): Promise<string> {
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${id(name)}`));
+  return databaseUrl(name);
+}
