@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { loadCrmExample, psqlFile, withClient, type CrmExample } from './support/crm-example.js';
+import { loadCrmExample, psqlFile, type CrmExample } from './support/crm-example.js';
+import { withClient } from './support/database.js';
 import { run } from './support/spawn.js';
 
 /**

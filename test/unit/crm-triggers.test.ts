@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadCrmAdminUrl } from '../../src/config.js';
 import { describeStepError } from '../../src/source/crm/applyTriggers.js';
 import { formatRelation, parseRelationName, quoteRelation, RelationNameError } from '../../src/source/crm/relationName.js';
 import { planTriggers, renderTriggerScript } from '../../src/source/crm/triggers.js';
@@ -151,5 +152,21 @@ describe('describeStepError', () => {
       /^function cs\.chekt_contact_sync_notify\(\): role "reader" is read-only/,
     );
     expect(describeStepError(create, 'dba', pgError('57014', 'canceling statement due to statement timeout'))).toBe('table cs.accounts: canceling statement due to statement timeout (SQLSTATE 57014)');
+  });
+});
+
+describe('loadCrmAdminUrl', () => {
+  it('--admin-url wins over CRM_ADMIN_DATABASE_URL; neither (or blank) is undefined', () => {
+    const env = { CRM_ADMIN_DATABASE_URL: 'postgresql://owner@crm/crm' };
+    expect(loadCrmAdminUrl(env, 'postgres://dba@crm/crm')).toBe('postgres://dba@crm/crm');
+    expect(loadCrmAdminUrl(env)).toBe('postgresql://owner@crm/crm');
+    expect(loadCrmAdminUrl({ CRM_ADMIN_DATABASE_URL: '  ' })).toBeUndefined();
+    expect(loadCrmAdminUrl({})).toBeUndefined();
+  });
+
+  it('names the flag or the variable a bad value came from', () => {
+    expect(() => loadCrmAdminUrl({}, 'http://crm')).toThrow(ConfigError);
+    expect(() => loadCrmAdminUrl({}, 'http://crm')).toThrow('--admin-url: must be a postgresql:// URL');
+    expect(() => loadCrmAdminUrl({ CRM_ADMIN_DATABASE_URL: 'crm:5432' })).toThrow('CRM_ADMIN_DATABASE_URL: must be a postgresql:// URL');
   });
 });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { createEmptyDatabase, dropDatabase, PG_ADMIN_URL } from './database.js';
+import { createEmptyDatabase, dropDatabase, PG_ADMIN_URL, withClient } from './database.js';
 import { databaseName, uniqueId } from './names.js';
 
 /**
@@ -61,22 +61,5 @@ export async function loadCrmExample(example: ExampleName, label: string = examp
 
 /** Drops `role` (its grants went with the example's database). */
 async function dropRole(role: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 10_000 });
-  await admin.connect();
-  try {
-    await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`);
-  } finally {
-    await admin.end();
-  }
-}
-
-/** Runs `fn` with a client connected to `url`, closed afterwards. */
-export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
+  await withClient(PG_ADMIN_URL, (admin) => admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`));
 }
