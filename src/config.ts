@@ -537,6 +537,20 @@ export function loadDatabaseUrl(env: Record<string, string | undefined>): string
 }
 
 /**
+ * The CRM admin connection of `npm run crm:triggers -- --apply` (docs/CRM.md#notify-triggers-opt-in): `flag`
+ * (`--admin-url`) when given, else `CRM_ADMIN_DATABASE_URL`; undefined when neither is set. Only that command reads
+ * it (the service itself never connects as an admin), so it is not part of {@link loadConfig}.
+ * @throws {ConfigError} naming the flag or the variable when the value is not a postgresql:// URL.
+ */
+export function loadCrmAdminUrl(env: Record<string, string | undefined>, flag?: string): string | undefined {
+  const [name, raw] = flag !== undefined ? ['--admin-url', flag] : ['CRM_ADMIN_DATABASE_URL', env.CRM_ADMIN_DATABASE_URL?.trim() ? env.CRM_ADMIN_DATABASE_URL : undefined];
+  if (raw === undefined) return undefined;
+  const parsed = envSchema.shape.DATABASE_URL.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${name}: ${i.message}`));
+  return parsed.data;
+}
+
+/**
  * The phone rules alone (`PHONE_DEFAULT_REGION`, `PHONE_FORMAT`, `CONTACT_MAX_NAME_LENGTH`), for tools that need
  * no other configuration (`npm run status` classifies phones: docs/REACHABILITY.md).
  * @throws ConfigError naming each bad variable.

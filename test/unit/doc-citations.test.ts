@@ -83,6 +83,7 @@ const code = (path: string) => /\.(ts|js|cjs|mjs)$/.test(path);
 const SCANNED = [
   ...['src', 'test', 'tools'].flatMap((dir) => walk(dir, code)),
   ...walk('docs', (p) => p.endsWith('.md')),
+  ...walk('examples', (p) => /\.(md|sql)$/.test(p)),
   ...['README.md', 'Dockerfile', 'docker-compose.yml', '.env.example', 'prisma/schema.prisma', 'prisma.config.ts', 'jest.config.js', '.ci/run'],
 ].filter((path) => path !== THIS_FILE && existsSync(join(ROOT, path)));
 

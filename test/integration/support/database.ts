@@ -62,16 +62,19 @@ export function templateDatabaseName(root: string): string {
   return `cks_tpl_${checkout}_${migrations.digest('hex').slice(0, 16)}`;
 }
 
-/** Runs `fn` with a connection to the server's `postgres` database. */
-async function withAdmin<T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> {
-  const admin = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 10_000 });
-  await admin.connect();
+/** Runs `fn` with a client connected to `url` (10 s to connect), closed afterwards. */
+export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
   try {
-    return await fn(admin);
+    return await fn(client);
   } finally {
-    await admin.end();
+    await client.end();
   }
 }
+
+/** Runs `fn` with a connection to the server's `postgres` database. */
+const withAdmin = <T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> => withClient(PG_ADMIN_URL, fn);
 
 /** Runs `sql`, again while the database it names is in use by another session, for up to `timeoutMs` (30 s). */
 async function queryWhileInUse(admin: pg.Client, sql: string, timeoutMs = 30_000): Promise<void> {
@@ -140,4 +143,13 @@ export async function createDatabaseFromTemplate(name: string): Promise<string> 
 export async function dropDatabase(url: string): Promise<void> {
   const name = new URL(url).pathname.slice(1);
   await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS ${id(name)} WITH (FORCE)`));
+}
+
+/**
+ * Creates an empty database `name` (no migrations: a partner's CRM database, say) and returns its URL; drop it with
+ * {@link dropDatabase}.
+ */
+export async function createEmptyDatabase(name: string): Promise<string> {
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${id(name)}`));
+  return databaseUrl(name);
 }
