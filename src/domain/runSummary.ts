@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SiteNote } from './changes.js';
+import type { SourceProblem } from './crmRows.js';
 import type { PlanTotals } from './plan.js';
 import type { UnreachableSite } from './reach.js';
 import type { Hold } from './safety.js';
@@ -16,7 +17,8 @@ import type { SiteKey } from './site.js';
  *    `warnings`, `unmanagedBySite`, `enqueue`;
  * 2. then `unmappedSites`;
  * 3. with change ticks and deletion holds: `mode`, `recorded`, `held`, and `totals.held`, `totals.driftRepairs`;
- * 4. with reachability (docs/REACHABILITY.md): `unreachableSites`, `reachableAgainSites` (today's shape).
+ * 4. with reachability (docs/REACHABILITY.md): `unreachableSites`, `reachableAgainSites`;
+ * 5. with the source contract (docs/CRM.md#bad-rows): `sourceProblems` (today's shape).
  * A list or map absent from an older row reads as empty; `held` absent reads as null (the run predates holds:
  * the run's `sync_holds` rows tell instead); `totals.held`, `totals.driftRepairs`, `mode` and `recorded` stay
  * absent (never counted then, so not reported as 0).
@@ -52,6 +54,8 @@ export interface PlanSummary {
   /** Sites whose CHeKT list could not be read: left out of the plan, with the error. */
   readonly siteErrors: Array<{ site: SiteKey; error: string }>;
   readonly invalid: ContactNote[];
+  /** CRM rows and sites the source contract's checks left out, with the reason (domain/crmRows.ts; shape 5). */
+  readonly sourceProblems: SourceProblem[];
   readonly warnings: ContactNote[];
   /** CHeKT contacts a dealer made (unmanaged, left alone), per site key. */
   readonly unmanagedBySite: Record<string, number>;
@@ -95,6 +99,7 @@ const storedShape = {
   rejectedSites: z.array(z.object({ ref: z.string(), reason: z.string() })).default([]),
   siteErrors: z.array(z.object({ site: siteKeyText, error: z.string() })).default([]),
   invalid: z.array(note).default([]),
+  sourceProblems: z.array(z.object({ crmSiteId: z.string().nullable(), externalContactId: z.string().nullable(), reason: z.string() })).default([]),
   warnings: z.array(note).default([]),
   unmanagedBySite: z.record(z.string(), count).default({}),
   unmappedSites: z.array(z.object({ site: z.string(), contacts: count })).default([]),

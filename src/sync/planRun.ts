@@ -155,6 +155,7 @@ function summarize(shape: Shape, { plan, reach }: PlanReads, holds: Hold[], held
     rejectedSites: plan.rejectedSites,
     siteErrors: plan.siteErrors,
     invalid: plan.invalid.slice(0, NOTE_LIMIT),
+    sourceProblems: plan.sourceProblems.slice(0, NOTE_LIMIT),
     warnings: plan.warnings.slice(0, NOTE_LIMIT),
     unmanagedBySite: plan.unmanagedBySite,
     unmappedSites: unmapped,

@@ -13,6 +13,7 @@ const written: PlanSummary = {
   rejectedSites: [{ ref: '9/404', reason: 'no CRM site with this chekt_dealer_id/chekt_site_id' }],
   siteErrors: [],
   invalid: [{ site: '9/1', externalContactId: 'inv-1', reason: 'first_name is empty' }],
+  sourceProblems: [],
   warnings: [],
   unmanagedBySite: { '9/1': 1 },
   unmappedSites: [],

@@ -22,7 +22,7 @@ const v2 = { ...v1, unmappedSites: [{ site: '9/22', contacts: 4 }] };
 /** Shape 3: change ticks and deletion holds. */
 const hold = { site: siteKey('9', '2'), reason: 'the CRM lists no live contact for this site', deletes: 1, managed: 1 };
 const v3 = { mode: 'reconcile', recorded: true, ...v2, totals: { ...planTotals, held: 1, driftRepairs: 0 }, held: [hold] };
-/** Shape 4 (today's writer). */
+/** Shape 5 (today's writer; shape 4 lacked `sourceProblems`). */
 const today: PlanSummary = {
   mode: 'changes',
   recorded: true,
@@ -30,6 +30,7 @@ const today: PlanSummary = {
   rejectedSites: [],
   siteErrors: [{ site: siteKey('9', '3'), error: 'CHeKT GET contacts: server error, status 503' }],
   invalid,
+  sourceProblems: [{ crmSiteId: 'S-9', externalContactId: '4', reason: 'two contact rows have this (site_id, id): neither is synced, and the contact is not deleted' }],
   warnings,
   unmanagedBySite: {},
   unmappedSites: [],
@@ -54,6 +55,7 @@ describe('readPlanSummary: every stored shape', () => {
       rejectedSites: v1.rejectedSites,
       siteErrors: [],
       invalid,
+      sourceProblems: [],
       warnings,
       unmanagedBySite: { '9/1': 2 },
       unmappedSites: [],
