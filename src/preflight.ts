@@ -1,11 +1,14 @@
 import { Redis } from 'ioredis';
 import { networkCode } from './chekt/http.js';
 import type { Config } from './config.js';
+import type { Logger } from './logger.js';
 import { describeRedisError, describeRedisTarget, probeClusterSeed, redisTargetOf, type RedisClient } from './queue/connection.js';
+import { CrmContractError, type CrmSource } from './source/crm/database.js';
+import { checkCrmContract } from './source/crm/startupCheck.js';
 import type { PrismaClient } from './source/db.js';
 
 /**
- * Start-up checks, so a wrong `DATABASE_URL`, `REDIS_URL` or `REDIS_CLUSTER_NODES` stops the process with a
+ * Start-up checks, so a wrong `DATABASE_URL`, `CRM_DATABASE_URL`, `REDIS_URL` or `REDIS_CLUSTER_NODES` stops the process with a
  * message naming the variable and where it points (never a password) instead of hanging while the clients
  * retry in the background. Library wording is translated (docs/CONFIGURATION.md "Start-up errors").
  */
@@ -25,12 +28,20 @@ export class PreflightError extends Error {
 }
 
 /**
- * Checks that PostgreSQL answers and holds this service's tables (migrated), and that Redis (one server or the
- * cluster) answers, each within `timeoutMs` (default 10 000 ms).
- * @throws {PreflightError} naming `DATABASE_URL`, `REDIS_URL` or `REDIS_CLUSTER_NODES`, one line each.
+ * Checks that PostgreSQL answers and holds this service's tables (migrated), that Redis (one server or the
+ * cluster) answers, and, given `crm`, that the CRM answers and its source contract holds
+ * (source/crm/startupCheck.ts: its warnings go to `logger`), each within `timeoutMs` (default 10 000 ms).
+ * @throws {PreflightError} naming `DATABASE_URL`, `REDIS_URL` or `REDIS_CLUSTER_NODES`, `CRM_DATABASE_URL`, or the
+ *   contract's relation, column, privilege and role, one line each.
  */
 export async function checkConnections(
-  deps: { readonly db: PrismaClient; readonly redis: RedisClient; readonly config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'redisCluster'> },
+  deps: {
+    readonly db: PrismaClient;
+    readonly redis: RedisClient;
+    readonly config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'redisCluster' | 'crm'>;
+    readonly crm?: Pick<CrmSource, 'inspect'>;
+    readonly logger?: Pick<Logger, 'warn'>;
+  },
   timeoutMs = 10_000,
 ): Promise<void> {
   const { db, redis: client, config } = deps;
@@ -39,15 +50,24 @@ export async function checkConnections(
   // would only keep retrying until the timeout).
   const seedProblem = typeof target === 'string' ? undefined : probeClusterSeed(target);
   const seedFailed = new Promise<never>((_, reject) => void seedProblem?.then((p) => p && reject(new Error(p))));
-  const [pg, redis] = await Promise.allSettled([
+  const [pg, redis, crm] = await Promise.allSettled([
     within(timeoutMs, db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`),
     // SELECT again: ioredis reports a bad database index (redis://…/99) only as an event, and PING still answers.
     // A cluster has database 0 only (no SELECT).
     within(timeoutMs, Promise.race([client.ping().then(() => (client instanceof Redis ? client.select(client.options.db ?? 0) : 'OK')), seedFailed])),
+    // The service's own role (CRM_DATABASE_URL unset) must write its tables: its privileges are no warning.
+    deps.crm ? within(timeoutMs, checkCrmContract(deps.crm, deps.logger ?? { warn: () => undefined }, { serviceRole: config.crm.databaseUrl === config.databaseUrl })) : undefined,
   ]);
   const problems: string[] = [];
   if (pg.status === 'rejected') problems.push(`DATABASE_URL: cannot reach PostgreSQL at ${redact(config.databaseUrl)}: ${describeDatabaseError(pg.reason)}`);
   else if (!pg.value[0]?.t) problems.push(`DATABASE_URL: ${redact(config.databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`);
+  if (crm.status === 'rejected') {
+    // The same server refusing twice is said once (CRM_DATABASE_URL defaults to DATABASE_URL).
+    const sameUrl = config.crm.databaseUrl === config.databaseUrl;
+    if (crm.reason instanceof CrmContractError || !(sameUrl && pg.status === 'rejected')) {
+      problems.push(describeCrmFailure(crm.reason, sameUrl ? 'CRM_DATABASE_URL (default: DATABASE_URL)' : 'CRM_DATABASE_URL', config.crm.databaseUrl));
+    }
+  }
   if (redis.status === 'rejected') {
     const { variable, where } = describeRedisTarget(target);
     const why = (await seedProblem) ?? describeRedisError(redis.reason, client);
@@ -57,10 +77,20 @@ export async function checkConnections(
 }
 
 /**
- * A PostgreSQL connection error in words a partner understands, from Prisma's driver-adapter error (its
- * "Raw query failed. Code: `3D000`. Message: …" wording) or from `pg` itself.
+ * A failed start-up check of the CRM in one line: the contract's problems (a {@link CrmContractError}), or the
+ * connection error naming `variable` and where it points, the password hidden.
  */
-export function describeDatabaseError(err: unknown): string {
+export function describeCrmFailure(err: unknown, variable: string, databaseUrl: string): string {
+  if (err instanceof CrmContractError) return err.message;
+  return `${variable}: cannot reach the CRM's PostgreSQL at ${redact(databaseUrl)}: ${describeDatabaseError(err, variable.split(' ')[0])}`;
+}
+
+/**
+ * A PostgreSQL connection error in words a partner understands, from Prisma's driver-adapter error (its
+ * "Raw query failed. Code: `3D000`. Message: …" wording) or from `pg` itself. `variable` names the URL in the
+ * advice (default `DATABASE_URL`, the only one `npm run db:migrate` creates a database for).
+ */
+export function describeDatabaseError(err: unknown, variable = 'DATABASE_URL'): string {
   const e = err as {
     code?: string;
     message?: string;
@@ -70,8 +100,9 @@ export function describeDatabaseError(err: unknown): string {
   const code = cause?.originalCode ?? e?.code;
   const message = cause?.originalMessage ?? e?.message ?? String(err);
   if (cause?.kind === 'DatabaseNotReachable') return 'nothing answers there (server down, wrong host or port, or a firewall)';
-  if (cause?.kind === 'DatabaseDoesNotExist' || code === '3D000') return `${message}; \`npm run db:migrate\` creates it and its tables`;
-  if (cause?.kind === 'DatabaseAccessDenied' || code === '28P01' || code === '28000') return `${message}; check the user and password in DATABASE_URL`;
+  if (cause?.kind === 'DatabaseDoesNotExist' || code === '3D000')
+    return variable === 'DATABASE_URL' ? `${message}; \`npm run db:migrate\` creates it and its tables` : `${message}; check the database name in ${variable}`;
+  if (cause?.kind === 'DatabaseAccessDenied' || code === '28P01' || code === '28000') return `${message}; check the user and password in ${variable}`;
   if (code === 'ECONNREFUSED') return 'connection refused (nothing listens on that host and port)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host (DNS cannot resolve it)';
   if (code === 'ETIMEDOUT' || /connection timeout|no answer within/i.test(message)) return /no answer within/.test(message) ? message : 'connection timed out (a firewall, or the wrong host)';

@@ -7,6 +7,7 @@ import { assessHealth, siteHealthFacts, type Health } from '../domain/health.js'
 import { readStatusReport } from '../source/readModel/overview.js';
 import { getSiteStatus } from '../source/readModel/siteState.js';
 import { formatOverview, formatSite } from './statusReport.js';
+import { terminalWidth } from './terminal.js';
 import { parseSiteKey, siteKey } from '../domain/site.js';
 
 /**
@@ -100,16 +101,6 @@ async function main(): Promise<number> {
 /** The first line of the report: "Health: OK", or "Health: NEEDS AN OPERATOR" and one line per problem. */
 function formatHealth(h: Health): string {
   return h.healthy ? 'Health: OK' : ['Health: NEEDS AN OPERATOR (exit 1)', ...h.problems.map((p) => `  - ${p}`)].join('\n');
-}
-
-/**
- * Width the tables fit: the terminal's, else `COLUMNS` when set (`COLUMNS=100 npm run status | less`), else
- * none: a pipe or a log gets every cell in full, as `--json` does.
- */
-function terminalWidth(): number | undefined {
-  if (process.stdout.isTTY && process.stdout.columns > 0) return process.stdout.columns;
-  const columns = Number(process.env.COLUMNS);
-  return Number.isInteger(columns) && columns >= 20 ? columns : undefined;
 }
 
 /** Null when PostgreSQL answers and holds this service's tables; else the message naming `DATABASE_URL`. */

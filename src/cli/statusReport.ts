@@ -42,9 +42,9 @@ export function fitColumns(natural: readonly number[], available: number, words:
 
 /**
  * A table without colour codes, at most `width` columns wide: long cells wrap at word boundaries, and a word
- * longer than its column ends in an ellipsis (`--json` has the full text).
+ * longer than its column ends in an ellipsis (`--json` has the full text). Also `npm run source:check`'s tables.
  */
-function table(head: string[], rows: Array<Array<string | number>>, width?: number): string {
+export function table(head: string[], rows: Array<Array<string | number>>, width?: number): string {
   const cells = rows.map((r) => r.map(String));
   const len = (s: string) => [...s].length;
   const natural = head.map((h, i) => Math.max(len(h), ...cells.map((r) => len(r[i] ?? ''))));
