@@ -536,40 +536,6 @@ export function loadDatabaseUrl(env: Record<string, string | undefined>): string
   return parsed.data;
 }
 
-/** The CRM connection and relations ({@link Config.crm}), and which variable named the connection (for messages). */
-export interface CrmConfig {
-  readonly databaseUrl: string;
-  readonly sites: RelationName;
-  readonly contacts: RelationName;
-  /** `CRM_DATABASE_URL`, or `DATABASE_URL` when that is unset (the default). */
-  readonly databaseUrlVariable: 'CRM_DATABASE_URL' | 'DATABASE_URL';
-}
-
-/**
- * `CRM_DATABASE_URL` (default `DATABASE_URL`), `CRM_SITES_SOURCE` and `CRM_CONTACTS_SOURCE` alone, with the same
- * rules and defaults as {@link loadConfig}, for tools that only read the CRM (`npm run source:check`) and so must
- * not require CHeKT credentials.
- * @throws {ConfigError} naming each bad variable.
- */
-export function loadCrmConfig(env: Record<string, string | undefined>): CrmConfig {
-  const schema = envSchema.pick({ DATABASE_URL: true, CRM_DATABASE_URL: true, CRM_SITES_SOURCE: true, CRM_CONTACTS_SOURCE: true });
-  const blank = (v: string | undefined) => (v?.trim() ? v : undefined);
-  const parsed = schema.safeParse({
-    DATABASE_URL: blank(env.DATABASE_URL),
-    CRM_DATABASE_URL: blank(env.CRM_DATABASE_URL),
-    CRM_SITES_SOURCE: blank(env.CRM_SITES_SOURCE),
-    CRM_CONTACTS_SOURCE: blank(env.CRM_CONTACTS_SOURCE),
-  });
-  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  const e = parsed.data;
-  return {
-    databaseUrl: e.CRM_DATABASE_URL ?? e.DATABASE_URL,
-    sites: e.CRM_SITES_SOURCE,
-    contacts: e.CRM_CONTACTS_SOURCE,
-    databaseUrlVariable: e.CRM_DATABASE_URL === undefined ? 'DATABASE_URL' : 'CRM_DATABASE_URL',
-  };
-}
-
 /**
  * The CRM admin connection of `npm run crm:triggers -- --apply` (docs/CRM.md#notify-triggers-opt-in): `flag`
  * (`--admin-url`) when given, else `CRM_ADMIN_DATABASE_URL`; undefined when neither is set. Only that command reads

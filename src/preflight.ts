@@ -62,9 +62,10 @@ export async function checkConnections(
   if (pg.status === 'rejected') problems.push(`DATABASE_URL: cannot reach PostgreSQL at ${redact(config.databaseUrl)}: ${describeDatabaseError(pg.reason)}`);
   else if (!pg.value[0]?.t) problems.push(`DATABASE_URL: ${redact(config.databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`);
   if (crm.status === 'rejected') {
-    // The same server refusing twice is said once (CRM_DATABASE_URL defaults to DATABASE_URL).
+    // CRM_DATABASE_URL defaults to DATABASE_URL: the same server refusing is said once, and in an unmigrated
+    // database (where the built-in sites and contacts tables are missing too) the migration comes first.
     const sameUrl = config.crm.databaseUrl === config.databaseUrl;
-    if (crm.reason instanceof CrmContractError || !(sameUrl && pg.status === 'rejected')) {
+    if (!(sameUrl && problems.length > 0)) {
       problems.push(describeCrmFailure(crm.reason, sameUrl ? 'CRM_DATABASE_URL (default: DATABASE_URL)' : 'CRM_DATABASE_URL', config.crm.databaseUrl));
     }
   }

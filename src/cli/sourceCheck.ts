@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadCrmConfig, loadEnvFile, loadPhoneRules, type CrmConfig } from '../config.js';
+import { ConfigError, loadEnvFile, loadPhoneRules, loadStoreConfig, type StoreConfig } from '../config.js';
 import { describeCrmFailure, redact } from '../preflight.js';
 import { createCrmSource } from '../source/crm/database.js';
 import { checkSource } from '../source/crm/sourceCheck.js';
@@ -52,19 +52,20 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  let crmConfig: CrmConfig;
+  let store: StoreConfig;
   let rules;
   try {
     loadEnvFile();
     // Every bad variable at once, as loadConfig lists them.
-    const [c, r] = [attempt(() => loadCrmConfig(process.env)), attempt(() => loadPhoneRules(process.env))];
+    const [c, r] = [attempt(() => loadStoreConfig(process.env)), attempt(() => loadPhoneRules(process.env))];
     if (c instanceof ConfigError || r instanceof ConfigError) throw new ConfigError([c, r].flatMap((x) => (x instanceof ConfigError ? x.problems : [])));
-    [crmConfig, rules] = [c, r];
+    [store, rules] = [c, r];
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);
     return 2;
   }
+  const { crm: crmConfig } = store;
   const crm = createCrmSource({ databaseUrl: crmConfig.databaseUrl, relations: { sites: crmConfig.sites, contacts: crmConfig.contacts }, poolSize: 1, connectionTimeoutMs: CONNECT_TIMEOUT_MS });
   try {
     const result = await checkSource(crm, { rules, previewSites });
@@ -72,7 +73,7 @@ async function main(): Promise<number> {
     console.log(args.json ? JSON.stringify(json, null, 2) : formatSourceCheck(json, { width: terminalWidth() }));
     return result.exitCode;
   } catch (err) {
-    const variable = crmConfig.databaseUrlVariable === 'CRM_DATABASE_URL' ? 'CRM_DATABASE_URL' : 'CRM_DATABASE_URL (unset: DATABASE_URL)';
+    const variable = crmConfig.databaseUrl === store.databaseUrl ? 'CRM_DATABASE_URL (default: DATABASE_URL)' : 'CRM_DATABASE_URL';
     console.error(`source:check failed: ${describeCrmFailure(err, variable, crmConfig.databaseUrl)}`);
     return 2;
   } finally {

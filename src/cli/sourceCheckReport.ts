@@ -53,7 +53,7 @@ export function formatSourceCheck(j: SourceCheckJson, opts: { width?: number | u
 function formatData(d: SourceDataReport, width: number | undefined): string[] {
   const t = d.totals;
   const out = [
-    `Sites: ${t.sites} read: ${t.enabledSites} enabled, ${t.disabledSites} disabled, ${t.invalidSites} not synced (a problem below)`,
+    `Sites: ${t.sites} read: ${t.enabledSites} enabled, ${t.disabledSites} disabled, ${t.invalidSites} not synced${t.invalidSites > 0 ? ' (see the problems)' : ''}`,
     `Contacts: ${t.contacts} live: ${t.valid} valid (${t.smsUsable} SMS-usable, ${t.noPhone} without a usable phone), ${t.invalid} invalid, ` +
       `${t.duplicates} with a duplicate key, ${t.orphaned} whose site is missing, ${t.onInvalidSites} on sites not synced`,
     '',

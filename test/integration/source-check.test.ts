@@ -6,7 +6,8 @@ import { createCrmSource, CrmContractError, type CrmSource } from '../../src/sou
 import { parseRelationName, type RelationName } from '../../src/source/crm/relations.js';
 import { checkCrmContract } from '../../src/source/crm/startupCheck.js';
 import { createPrisma, type PrismaClient } from '../../src/source/db.js';
-import { createDatabaseFromTemplate, databaseUrl, dropDatabase, PG_ADMIN_URL } from './support/database.js';
+import { createDatabaseFromTemplate, createEmptyDatabase, dropDatabase, PG_ADMIN_URL, withClient } from './support/database.js';
+import { loadCrmExample } from './support/crm-example.js';
 import { databaseName, uniqueId } from './support/names.js';
 import { run } from './support/spawn.js';
 
@@ -23,7 +24,6 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PERSONAL = ['Amara', 'Okonkwo', 'Bruno', 'Lindqvist', 'Cleo', 'Harbor Depot', '7911', '201 555', '2015550123', '7946', 'amara@example.com', 'bruno@example.com'];
 
 let crmDb: string;
-let admin: pg.Client;
 const role = { reader: '', writer: '' };
 const roleUrl = (name: string) => {
   const u = new URL(crmDb);
@@ -33,19 +33,15 @@ const roleUrl = (name: string) => {
 };
 
 beforeAll(async () => {
-  const name = databaseName('crm');
-  const server = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await server.connect();
-  await server.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   role.reader = uniqueId('cks_srcchk_reader').toLowerCase();
   role.writer = uniqueId('cks_srcchk_writer').toLowerCase();
-  for (const r of Object.values(role)) await server.query(`CREATE ROLE ${pg.escapeIdentifier(r)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
-  await server.end();
-  crmDb = databaseUrl(name);
-  admin = new pg.Client({ connectionString: crmDb });
-  await admin.connect();
+  await withClient(PG_ADMIN_URL, async (server) => {
+    for (const r of Object.values(role)) await server.query(`CREATE ROLE ${pg.escapeIdentifier(r)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+  });
+  crmDb = await createEmptyDatabase(databaseName('crm'));
   const [reader, writer] = [pg.escapeIdentifier(role.reader), pg.escapeIdentifier(role.writer)];
-  await admin.query(`
+  await withClient(crmDb, (admin) =>
+    admin.query(`
     -- The CRM's own shape: accounts and people, names the partner chose.
     CREATE SCHEMA crm;
     CREATE TABLE crm.accounts (acct text, dealer text, chekt text, title text, active boolean);
@@ -86,16 +82,15 @@ beforeAll(async () => {
     GRANT USAGE ON SCHEMA crm_contract, problems, broken TO ${reader}, ${writer};
     GRANT SELECT ON crm_contract.sites, crm_contract.contacts, problems.sites, problems.contacts, broken.contacts_no_phone, broken.contacts_int_array TO ${reader};
     GRANT SELECT, INSERT ON crm_contract.sites, crm_contract.contacts TO ${writer};
-  `);
+  `),
+  );
 }, 60_000);
 
 afterAll(async () => {
-  await admin?.end();
   if (crmDb) await dropDatabase(crmDb);
-  const server = new pg.Client({ connectionString: PG_ADMIN_URL });
-  await server.connect();
-  for (const r of Object.values(role)) if (r) await server.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(r)}`);
-  await server.end();
+  await withClient(PG_ADMIN_URL, async (server) => {
+    for (const r of Object.values(role)) if (r) await server.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(r)}`);
+  });
 });
 
 /** `npm run source:check` (compiled) as `who`, over the given relations. */
@@ -217,6 +212,38 @@ describe('npm run source:check', () => {
     expect(bad.stderr).toMatch(/CRM_SITES_SOURCE: has more than two parts/);
     expect(bad.stderr).toMatch(/PHONE_DEFAULT_REGION: "ZZ" is not a region/);
   }, 60_000);
+});
+
+describe('the reference mappings of examples/crm, as a new partner runs the check', () => {
+  const check = async (example: 'central-station' | 'dealer-flat') => {
+    const ex = await loadCrmExample(example, `sc${example.replace(/-/g, '').slice(0, 6)}`);
+    try {
+      const env = { CRM_DATABASE_URL: ex.readerUrl, CRM_SITES_SOURCE: 'crm_contract.sites', CRM_CONTACTS_SOURCE: 'crm_contract.contacts' };
+      const [json, text] = [await run('src/cli/sourceCheck.ts', ['--json'], env, 60_000), await run('src/cli/sourceCheck.ts', [], env, 60_000)];
+      return { json, text, role: ex.role, password: new URL(ex.readerUrl).password };
+    } finally {
+      await ex.close();
+    }
+  };
+  const items = (stdout: string) =>
+    (JSON.parse(stdout).data.problems.items as Array<{ kind: string; crmSiteId: string; externalContactId: string }>).map((p) => [p.kind, p.crmSiteId, p.externalContactId]);
+
+  test('central-station: the contract holds for its read-only role with no warning; the contact without a phone is the one problem', async () => {
+    const { json, text, role: reader, password } = await check('central-station');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).contract).toEqual({ holds: true, problems: [] });
+    expect(JSON.parse(json.stdout).crm.role).toBe(reader);
+    expect(items(json.stdout)).toEqual([['no_phone', 'CS-1003', '9']]);
+    for (const out of [json.stdout, text.stdout]) for (const p of ['Omar', 'Haddad', 'Linda', 'tulip', 'rosemary', 'dan.wu@example.com', password]) expect(out).not.toContain(p);
+  }, 90_000);
+
+  test('dealer-flat: the contact without a last name is the one problem', async () => {
+    const { json, text, password } = await check('dealer-flat');
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).contract.holds).toBe(true);
+    expect(items(json.stdout)).toEqual([['invalid', '40002', '5']]);
+    for (const out of [json.stdout, text.stdout]) for (const p of ['Nina', 'Kowalski', 'Joe', '555-01', '4471', 'nina@brooksidevet.example', password]) expect(out).not.toContain(p);
+  }, 90_000);
 });
 
 describe('the start-up check', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, loadBehindSeconds, loadConfig, loadCrmConfig, loadPhoneRules, type LoadConfigOptions } from '../../src/config.js';
+import { ConfigError, loadBehindSeconds, loadConfig, loadPhoneRules, type LoadConfigOptions } from '../../src/config.js';
 
 const MINIMAL = { CHEKT_CLIENT_ID: 'client-1', CHEKT_CLIENT_SECRET: 's3cret' } as const;
 const FAKE_PEM = '-----BEGIN PRIVATE KEY-----\nMIIfake\n-----END PRIVATE KEY-----\n';
@@ -356,33 +356,6 @@ describe('loadConfig: DB_PREPARED_STATEMENTS (docs/DEPLOYMENT.md, PgBouncer)', (
       err = e;
     }
     expect(problemVars(err as ConfigError)).toEqual(['DB_PREPARED_STATEMENTS']);
-  });
-});
-
-describe('loadCrmConfig (npm run source:check reads the CRM with only these)', () => {
-  it('defaults to DATABASE_URL and the built-in tables, and says which variable named the URL', () => {
-    expect(loadCrmConfig({ DATABASE_URL: 'postgresql://db/app' })).toMatchObject({
-      databaseUrl: 'postgresql://db/app',
-      databaseUrlVariable: 'DATABASE_URL',
-      sites: { schema: null, name: 'sites', sql: '"sites"' },
-      contacts: { schema: null, name: 'contacts', sql: '"contacts"' },
-    });
-    const c = loadCrmConfig({ DATABASE_URL: 'postgresql://db/app', CRM_DATABASE_URL: 'postgresql://crm/crm', CRM_SITES_SOURCE: 'crm_contract.Sites', CRM_CONTACTS_SOURCE: ' ' });
-    expect(c).toMatchObject({ databaseUrl: 'postgresql://crm/crm', databaseUrlVariable: 'CRM_DATABASE_URL', sites: { schema: 'crm_contract', name: 'sites' }, contacts: { name: 'contacts' } });
-  });
-
-  it('names each bad variable, without asking for CHeKT credentials', () => {
-    let err: unknown;
-    try {
-      loadCrmConfig({ CRM_DATABASE_URL: 'mysql://x', CRM_CONTACTS_SOURCE: 'a.b.c' });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).problems).toEqual([
-      'CRM_DATABASE_URL: must be a postgresql:// URL',
-      'CRM_CONTACTS_SOURCE: has more than two parts: write name or schema.name (write a table or view name, e.g. crm_contract.contacts)',
-    ]);
   });
 });
 

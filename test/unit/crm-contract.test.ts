@@ -108,6 +108,12 @@ describe('checkCrmContract', () => {
     ]);
   });
 
+  it("the service's own role (CRM_DATABASE_URL unset) must write its tables: no warning about it", async () => {
+    const log = logger();
+    await checkCrmContract({ inspect: async () => inspection({ writes: ['INSERT'] }, {}, true) }, log as never, { serviceRole: true });
+    expect(log.lines).toEqual([]);
+  });
+
   it('throws CrmContractError naming every fatal problem', async () => {
     const none = Object.fromEntries(SITE_COLUMNS.map((c) => [c.name, { ...TYPE[c.kind], selectable: false }]));
     const err = await checkCrmContract({ inspect: async () => inspection({ columns: none }, { columns: { last_name: null } }) }, logger() as never).catch((e: unknown) => e);
