@@ -46,17 +46,9 @@ export interface DataProblem extends SourceProblem {
 /** A contact row as read for the check: every column as text; `id` and `site_id` may be NULL. */
 export type CheckedContactRow = Omit<RawContactRow, 'id' | 'site_id'> & { readonly id: string | null; readonly site_id: string | null };
 
-/** One site as the check sees it: its ids as read, which of them are usable, and its contacts' counts. */
-export interface SiteSummary {
-  readonly crmSiteId: string;
-  /** `chekt_dealer_id` / `chekt_site_id` trimmed; null when empty (the site cannot be synced). */
-  readonly dealerId: string | null;
-  readonly siteId: string | null;
-  /** `sync_enabled` read as a flag (true when the relation has no such column); null when it is not one. */
-  readonly syncEnabled: boolean | null;
-  /** The sync plans this site (when enabled): no {@link DataProblemKind} `site` problem. */
-  readonly siteValid: boolean;
-  /** Live contact rows with this `site_id`. */
+/** Live contact rows of a site, or of every usable site, by what the sync makes of them (see the glossary). */
+export interface ContactCounts {
+  /** Live contact rows. */
   readonly contacts: number;
   readonly valid: number;
   readonly smsUsable: number;
@@ -65,8 +57,23 @@ export interface SiteSummary {
   readonly duplicates: number;
 }
 
-/** Counts over the whole CRM. */
-export interface SourceTotals {
+/** One site as the check sees it: its ids as read, which of them are usable, and its contacts' counts. */
+export interface SiteSummary extends ContactCounts {
+  readonly crmSiteId: string;
+  /** `chekt_dealer_id` / `chekt_site_id` trimmed; null when empty (the site cannot be synced). */
+  readonly dealerId: string | null;
+  readonly siteId: string | null;
+  /** `sync_enabled` read as a flag (true when the relation has no such column); null when it is not one. */
+  readonly syncEnabled: boolean | null;
+  /** The sync plans this site (when enabled): no {@link DataProblemKind} `site` problem. */
+  readonly siteValid: boolean;
+}
+
+/**
+ * Counts over the whole CRM. {@link ContactCounts} `contacts` counts every live row read; the other counts are
+ * those of usable sites.
+ */
+export interface SourceTotals extends ContactCounts {
   /** Site rows read. */
   readonly sites: number;
   /** Usable sites with `sync_enabled` true, and with false. */
@@ -74,13 +81,6 @@ export interface SourceTotals {
   readonly disabledSites: number;
   /** Site ids the sync leaves out, and site rows with an empty id (see {@link DataProblemKind} `site`). */
   readonly invalidSites: number;
-  /** Live contact rows read. */
-  readonly contacts: number;
-  readonly valid: number;
-  readonly smsUsable: number;
-  readonly noPhone: number;
-  readonly invalid: number;
-  readonly duplicates: number;
   readonly orphaned: number;
   /** Rows on sites the sync leaves out (counted nowhere else). */
   readonly onInvalidSites: number;
@@ -124,7 +124,7 @@ export interface SourceCheck {
   finish(): SourceDataReport;
 }
 
-type Counts = { contacts: number; valid: number; smsUsable: number; noPhone: number; invalid: number; duplicates: number };
+type Counts = { -readonly [K in keyof ContactCounts]: ContactCounts[K] };
 const zero = (): Counts => ({ contacts: 0, valid: 0, smsUsable: 0, noPhone: 0, invalid: 0, duplicates: 0 });
 const blank = (s: string | null): boolean => s === null || s.trim() === '';
 
