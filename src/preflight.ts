@@ -51,7 +51,7 @@ export async function checkConnections(
   const seedProblem = typeof target === 'string' ? undefined : probeClusterSeed(target);
   const seedFailed = new Promise<never>((_, reject) => void seedProblem?.then((p) => p && reject(new Error(p))));
   const [pg, redis, crm] = await Promise.allSettled([
-    within(timeoutMs, db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`),
+    within(timeoutMs, db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('sync_runs')::text AS t`),
     // SELECT again: ioredis reports a bad database index (redis://…/99) only as an event, and PING still answers.
     // A cluster has database 0 only (no SELECT).
     within(timeoutMs, Promise.race([client.ping().then(() => (client instanceof Redis ? client.select(client.options.db ?? 0) : 'OK')), seedFailed])),

@@ -184,7 +184,12 @@ describe('npm run source:check', () => {
     expect(j.contract.holds).toBe(false);
     expect(j.data).toBeNull();
     expect(j.contract.problems).toEqual([
-      { severity: 'fatal', relation: 'broken.contacts_int_array', column: 'first_name', reason: 'broken.contacts_int_array.first_name is of type _int4; expected text (or varchar, a number, uuid)' },
+      {
+        severity: 'fatal',
+        relation: 'broken.contacts_int_array',
+        column: 'first_name',
+        reason: 'broken.contacts_int_array.first_name is of type integer[]; expected text (or varchar, a number, uuid)',
+      },
     ]);
   }, 60_000);
 

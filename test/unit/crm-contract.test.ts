@@ -54,7 +54,7 @@ describe('contractProblems', () => {
       { columns: { id: { type: 'bool', category: 'B', selectable: true }, chekt_site_id: { type: 'int8', category: 'N', selectable: true } } },
       {
         columns: {
-          first_name: { type: '_int4', category: 'A', selectable: true },
+          first_name: { type: '_int4', category: 'A', display: 'integer[]', selectable: true },
           email: { type: 'jsonb', category: 'U', selectable: true },
           id: { type: 'uuid', category: 'U', selectable: true },
           deleted_at: { type: 'date', category: 'D', selectable: true },
@@ -63,7 +63,7 @@ describe('contractProblems', () => {
     );
     expect(reasons(i)).toEqual([
       ['fatal', 'crm_contract.sites.id is of type bool; expected text (or varchar, a number, uuid)'],
-      ['fatal', 'crm_contract.contacts.first_name is of type _int4; expected text (or varchar, a number, uuid)'],
+      ['fatal', 'crm_contract.contacts.first_name is of type integer[]; expected text (or varchar, a number, uuid)'],
       ['fatal', 'crm_contract.contacts.email is of type jsonb; expected text (or varchar, a number, uuid)'],
     ]);
   });

@@ -19,6 +19,8 @@ export interface ColumnInfo {
   readonly type: string;
   /** `pg_type.typcategory`: S string, N numeric, B boolean, D date/time, … */
   readonly category: string;
+  /** The type as SQL writes it (`format_type`), for messages: `integer[]`, `character varying(40)`. Default {@link type}. */
+  readonly display?: string;
   /** The role may read it (table-level or column-level `SELECT`). */
   readonly selectable: boolean;
 }
@@ -74,8 +76,8 @@ async function inspectRelation(db: Queryable, relation: RelationName): Promise<R
   );
   const r = rel.rows[0];
   if (!r) return { relation, found: null };
-  const cols = await db.query<{ name: string; type: string; category: string; selectable: boolean }>(
-    `SELECT a.attname AS name, t.typname AS type, t.typcategory AS category,
+  const cols = await db.query<{ name: string; type: string; category: string; display: string; selectable: boolean }>(
+    `SELECT a.attname AS name, t.typname AS type, t.typcategory AS category, format_type(a.atttypid, a.atttypmod) AS display,
             has_column_privilege(a.attrelid, a.attnum, 'SELECT') AS selectable
        FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
       WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped`,
@@ -89,7 +91,7 @@ async function inspectRelation(db: Queryable, relation: RelationName): Promise<R
       kind: KINDS[r.kind] ?? r.kind,
       schemaUsage: r.usage,
       writes,
-      columns: new Map(cols.rows.map((c) => [c.name, { type: c.type, category: c.category, selectable: c.selectable }])),
+      columns: new Map(cols.rows.map((c) => [c.name, { type: c.type, category: c.category, display: c.display, selectable: c.selectable }])),
     },
   };
 }
@@ -129,7 +131,7 @@ export function contractProblems(inspection: CrmInspection, variables: { sites: 
         continue;
       }
       if (!typeUsable(col.kind, c.category, c.type)) {
-        out.push({ severity: 'fatal', relation, column: col.name, reason: `${relation}.${col.name} is of type ${c.type}; expected ${expectedType(col.kind)}` });
+        out.push({ severity: 'fatal', relation, column: col.name, reason: `${relation}.${col.name} is of type ${c.display ?? c.type}; expected ${expectedType(col.kind)}` });
       } else if (!c.selectable) {
         out.push({ severity: 'fatal', relation, column: col.name, reason: `role ${inspection.role} has no SELECT on ${relation} (column ${col.name})` });
       }
