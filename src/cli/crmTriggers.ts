@@ -3,7 +3,7 @@ import pg from 'pg';
 import { ConfigError, loadCrmAdminUrl, loadEnvFile } from '../config.js';
 import { describeDatabaseError, redact } from '../preflight.js';
 import { applyTriggers, TriggerApplyError, type AppliedTriggers } from '../source/crm/applyTriggers.js';
-import { parseRelationName, RelationNameError } from '../source/crm/relationName.js';
+import { parseRelationName, type RelationName } from '../source/crm/relations.js';
 import { planTriggers, renderTriggerScript, type TriggerPlan } from '../source/crm/triggers.js';
 import { CHANNEL } from '../sync/notifications.js';
 
@@ -51,19 +51,18 @@ async function main(): Promise<number> {
       console.log(USAGE);
       return 0;
     }
-    const tables = (args.table ?? []).map((t) => parseRelationName(t));
+    const tables = (args.table ?? []).map((t) => relation('--table', t));
     if (tables.length === 0) throw new Error('--table is required: name the base tables behind the contract views');
     let schema: string | undefined;
     if (args.schema !== undefined) {
-      const s = parseRelationName(args.schema);
-      if (s.schema !== undefined) throw new RelationNameError(`--schema "${args.schema}": a schema is one name, not two`);
+      const s = relation('--schema', args.schema);
+      if (s.schema !== null) throw new Error(`--schema "${args.schema}": a schema is one name, not two`);
       schema = s.name;
     }
     if (args['admin-url'] !== undefined && !args.apply) throw new Error('--admin-url is used with --apply only');
     plan = planTriggers(tables, schema);
   } catch (err) {
-    const prefix = err instanceof RelationNameError && !err.message.startsWith('--') ? '--table: ' : '';
-    console.error(`${prefix}${(err as Error).message}\n\n${USAGE}`);
+    console.error(`${(err as Error).message}\n\n${USAGE}`);
     return 2;
   }
   if (!args.apply) {
@@ -84,6 +83,13 @@ async function main(): Promise<number> {
     return 2;
   }
   return apply(url, plan);
+}
+
+/** `raw` parsed as `[schema.]name` (source/crm/relations.ts). @throws {Error} naming `flag` and the problem. */
+function relation(flag: string, raw: string): RelationName {
+  const r = parseRelationName(raw);
+  if (typeof r === 'string') throw new Error(`${flag} "${raw}": ${r}`);
+  return r;
 }
 
 async function apply(url: string, plan: TriggerPlan): Promise<number> {

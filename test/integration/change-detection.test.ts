@@ -7,7 +7,7 @@ import { planRun } from '../../src/sync/planRun.js';
 import { startRun } from '../../src/sync/startRun.js';
 import { waitForRun } from '../../src/sync/waitForRun.js';
 import { dealerSites } from './support/builders.js';
-import { createHarness, seedCrm, type Harness } from './support/harness.js';
+import { createHarness, seedCrm, startSchedulerAndSettle, type Harness } from './support/harness.js';
 
 /**
  * Local change detection (docs/ARCHITECTURE.md#layout-and-flow "Change tick"; docs/RETRIES.md#the-rule for failed contacts): a change tick
@@ -191,14 +191,8 @@ describe('failed operations', () => {
 
 describe('near real time', () => {
   test('a committed CRM change reaches CHeKT through NOTIFY, with no tick, within seconds', async () => {
-    // A new `every` job scheduler ticks at once (BullMQ); let that tick pass, the next is an hour away.
-    await h.app.startScheduler();
-    const busy = async () => {
-      const c = await h.app.controlQueue.getJobCounts('active', 'wait');
-      return (c.active ?? 0) + (c.wait ?? 0) > 0;
-    };
-    for (let i = 0; i < 50 && (await busy()); i++) await sleep(100);
-    await sleep(300);
+    // The next tick is an hour away.
+    await startSchedulerAndSettle(h);
     h.sandbox.resetStats();
     const committed = Date.now();
     await h.app.db.contact.update({ where: { id: 'c2' }, data: { email: 'bob@example.com' } });

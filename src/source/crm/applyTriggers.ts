@@ -1,6 +1,5 @@
 import pg from 'pg';
-import { formatRelation, quoteRelation } from './relationName.js';
-import { NOTIFY_FUNCTION, TRIGGER_NAME, type TriggerPlan, type TriggerStep } from './triggers.js';
+import { shownIdentifier, TRIGGER_NAME, type TriggerPlan, type TriggerStep } from './triggers.js';
 
 /**
  * Applies a {@link TriggerPlan} (`npm run crm:triggers -- --apply`) over an admin connection to the CRM database,
@@ -35,7 +34,7 @@ export async function applyTriggers(client: pg.ClientBase, plan: TriggerPlan): P
   try {
     for (const step of plan.steps) {
       try {
-        if (step.kind === 'drop-trigger') triggers.push({ table: formatRelation(step.table), replaced: await hasTrigger(client, step) });
+        if (step.kind === 'drop-trigger') triggers.push({ table: step.table.display, replaced: await hasTrigger(client, step) });
         await client.query(step.sql);
       } catch (err) {
         throw new TriggerApplyError(describeStepError(step, role, err), { cause: err });
@@ -46,11 +45,11 @@ export async function applyTriggers(client: pg.ClientBase, plan: TriggerPlan): P
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
-  return { role, database, function: `${formatRelation({ name: plan.schema })}.${NOTIFY_FUNCTION}()`, triggers };
+  return { role, database, function: `${plan.fn}()`, triggers };
 }
 
 async function hasTrigger(client: pg.ClientBase, step: Extract<TriggerStep, { table: unknown }>): Promise<boolean> {
-  const r = await client.query('SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [quoteRelation(step.table), TRIGGER_NAME]);
+  const r = await client.query('SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = to_regclass($1) AND tgname = $2', [step.table.sql, TRIGGER_NAME]);
   return (r.rowCount ?? 0) > 0;
 }
 
@@ -58,10 +57,9 @@ async function hasTrigger(client: pg.ClientBase, step: Extract<TriggerStep, { ta
 export function describeStepError(step: TriggerStep, role: string, err: unknown): string {
   const e = err as { code?: string; message?: string };
   const message = e.message ?? String(err);
-  const schemaName = step.kind === 'function' ? step.schema : step.table.schema;
-  const schema = schemaName === undefined ? undefined : formatRelation({ name: schemaName });
-  const table = step.kind === 'function' ? undefined : formatRelation(step.table);
-  const where = table === undefined ? `function ${schema ?? ''}.${NOTIFY_FUNCTION}()` : `table ${table}`;
+  const table = step.kind === 'function' ? undefined : step.table.display;
+  const schema = step.kind === 'function' ? step.schema : step.table.schema === null ? undefined : shownIdentifier(step.table.schema);
+  const where = step.kind === 'function' ? `function ${step.fn}()` : `table ${table}`;
   const r = pg.escapeIdentifier(role);
   const said = `(${message})`;
   switch (e.code) {

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp, type App } from '../../../src/app.js';
 import { loadConfig, type Config } from '../../../src/config.js';
 import { deleteKeysWithPrefix } from '../../../src/queue/connection.js';
@@ -113,6 +114,21 @@ export async function createHarness(label: string, options: HarnessOptions = {})
       await dropTestDatabase(databaseUrl);
     },
   };
+}
+
+/**
+ * Starts the app's job schedulers and the CRM-change listener, then waits (up to 5 s) for the change tick a new
+ * `every` job scheduler runs at once (BullMQ) to pass: with a long `SYNC_INTERVAL_SECONDS`, what reaches CHeKT
+ * afterwards came through a notification.
+ */
+export async function startSchedulerAndSettle(h: Harness): Promise<void> {
+  await h.app.startScheduler();
+  const busy = async () => {
+    const c = await h.app.controlQueue.getJobCounts('active', 'wait');
+    return (c.active ?? 0) + (c.wait ?? 0) > 0;
+  };
+  for (let i = 0; i < 50 && (await busy()); i++) await sleep(100);
+  await sleep(300);
 }
 
 /** A site row for {@link seedCrm}. */
