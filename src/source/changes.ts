@@ -1,9 +1,9 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { ChangedRow } from '../domain/changes.js';
-import { checkContactKeys, contactKey, toCrmContact, type CheckedKeys, type CrmSite } from '../domain/crmRows.js';
+import { contactKey, toCrmContact, type CrmSite } from '../domain/crmRows.js';
 import type { PlanSite } from '../domain/plan.js';
 import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
-import { diffSource, type LedgerDiffRow } from '../domain/sourceDiff.js';
+import { SourceDiffer, type LedgerDiffRow } from '../domain/sourceDiff.js';
 import type { ChangeScope, ChangeSet, SiteCounts } from '../sync/ports/planner.js';
 import { DELETE_FAILED } from '../sync/ports/operations.js';
 import { loadSites } from './crm.js';
@@ -29,22 +29,49 @@ import type { RunSql } from './db.js';
 /** Marker stored in `failed_hash` when a delete failed for good (declared by the worker's ports). */
 export { DELETE_FAILED };
 
+/** Ledger rows read per page by {@link readLedgerForDiff}. */
+export const LEDGER_PAGE_ROWS = 10_000;
+
 /**
- * The ledger's rows for the diff: every row (`sites` null) or those of the given CHeKT sites. `coolingHash` is
- * `failed_hash` while the failure is younger than `cooldownSeconds` (database clock).
+ * The ledger's rows for the diff: every row (`sites` null) or those of the given CHeKT sites, in pages of
+ * {@link LEDGER_PAGE_ROWS} by primary key (keyset paging: each page is an index range), handed to `onRows` page by
+ * page so no more than one page of raw rows is held. `coolingHash` is `failed_hash` while the failure is younger
+ * than `cooldownSeconds` (database clock).
  */
-export async function readLedgerForDiff(sql: RunSql, sites: readonly SiteRef[] | null, cooldownSeconds: number): Promise<LedgerDiffRow[]> {
-  if (sites !== null && sites.length === 0) return [];
+export async function readLedgerForDiff(sql: RunSql, sites: readonly SiteRef[] | null, cooldownSeconds: number, onRows: (rows: LedgerDiffRow[]) => void): Promise<void> {
+  if (sites !== null && sites.length === 0) return;
   const only =
     sites === null
       ? Prisma.empty
       : Prisma.sql`JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
-  const rows = await sql<{ d: string; s: string; e: string; h: string | null; c: string | null; x: string | null; p: boolean; f: string | null }>(Prisma.sql`
-    SELECT l.chekt_dealer_id AS d, l.chekt_site_id AS s, l.external_contact_id AS e, l.crm_hash AS h, l.chekt_contact_id AS c,
-           l.last_sent_hash AS x, l.pending_since IS NOT NULL AS p,
-           CASE WHEN l.failed_at > clock_timestamp() - make_interval(secs => ${cooldownSeconds}) THEN l.failed_hash END AS f
-      FROM sync_ledger l ${only}`);
-  return rows.map((r) => ({ dealerId: r.d, siteId: r.s, externalContactId: r.e, crmHash: r.h, chektContactId: r.c, lastSentHash: r.x, pending: r.p, coolingHash: r.f }));
+  let after: [string, string, string] | null = null;
+  for (;;) {
+    const from: Prisma.Sql = after === null ? Prisma.sql`true` : Prisma.sql`(l.chekt_dealer_id, l.chekt_site_id, l.external_contact_id) > (${after[0]}, ${after[1]}, ${after[2]})`;
+    const rows = await sql<LedgerDiffRow>(Prisma.sql`
+      SELECT l.chekt_dealer_id AS "dealerId", l.chekt_site_id AS "siteId", l.external_contact_id AS "externalContactId",
+             l.crm_hash AS "crmHash", l.chekt_contact_id AS "chektContactId", l.pending_since IS NOT NULL AS pending,
+             CASE WHEN l.failed_at > clock_timestamp() - make_interval(secs => ${cooldownSeconds}) THEN l.failed_hash END AS "coolingHash"
+        FROM sync_ledger l ${only}
+       WHERE ${from}
+       ORDER BY l.chekt_dealer_id, l.chekt_site_id, l.external_contact_id
+       LIMIT ${LEDGER_PAGE_ROWS}`);
+    onRows(rows);
+    if (rows.length < LEDGER_PAGE_ROWS) return;
+    const last = rows[rows.length - 1]!;
+    after = [last.dealerId, last.siteId, last.externalContactId];
+  }
+}
+
+/** `last_sent_hash` of these ledger contacts, by site key and `external_contact_id` (the changed ones only). */
+async function readLastSentHashes(sql: RunSql, keys: ReadonlyArray<{ dealerId: string; siteId: string; externalContactId: string }>): Promise<Map<string, string>> {
+  if (keys.length === 0) return new Map();
+  const rows = await sql<{ d: string; s: string; e: string; h: string }>(Prisma.sql`
+    SELECT l.chekt_dealer_id AS d, l.chekt_site_id AS s, l.external_contact_id AS e, l.last_sent_hash AS h
+      FROM sync_ledger l
+      JOIN unnest(${keys.map((k) => k.dealerId)}::text[], ${keys.map((k) => k.siteId)}::text[], ${keys.map((k) => k.externalContactId)}::text[]) AS t(d, s, e)
+        ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s AND l.external_contact_id = t.e
+     WHERE l.last_sent_hash IS NOT NULL`);
+  return new Map(rows.map((r) => [`${siteKey(r.d, r.s)}\u0000${r.e}`, r.h]));
 }
 
 /**
@@ -53,25 +80,21 @@ export async function readLedgerForDiff(sql: RunSql, sites: readonly SiteRef[] |
  * @throws the CRM's or the ledger's error, or source/crm/database.ts `CrmContractError`: nothing is planned.
  */
 export async function readChanges(crm: CrmSource, sql: RunSql, scope: ChangeScope): Promise<ChangeSet> {
-  const ledgerAll = scope.crmSiteIds === null ? readLedgerForDiff(sql, null, scope.failedCooldownSeconds) : null;
-  ledgerAll?.catch(() => {});
   return crm.snapshot(async (snap) => {
     const sites = await loadSites(crm, snap, snap.shape, scope.crmSiteIds);
-    const enabled = scope.crmSiteIds === null ? null : scope.crmSiteIds.map((id) => sites.byId.get(id)).filter((s): s is CrmSite => !!s?.syncEnabled);
-    const ledger = ledgerAll ?? readLedgerForDiff(sql, enabled, scope.failedCooldownSeconds);
-    ledger.catch(() => {});
-    const keys: CheckedKeys = { live: new Map(), duplicates: new Set(), problems: [] };
-    await streamContactKeys(snap, crm.relations, snap.shape, enabled === null ? null : enabled.map((s) => s.crmSiteId), scope.rules, (rows) => {
-      checkContactKeys(rows, sites, keys);
-    });
-    const diff = diffSource({ sites, keys, ledger: await ledger, crmSiteIds: scope.crmSiteIds, deleteFailedMarker: DELETE_FAILED });
-    const full = await readContactRows(
-      snap,
-      crm.relations,
-      snap.shape,
-      diff.changed.map((c) => ({ crmSiteId: c.site.crmSiteId, id: c.id })),
-      scope.rules,
-    );
+    const differ = new SourceDiffer(sites, scope.crmSiteIds, DELETE_FAILED);
+    const planned = differ.plannedSites();
+    await readLedgerForDiff(sql, scope.crmSiteIds === null ? null : planned, scope.failedCooldownSeconds, (rows) => differ.addLedger(rows));
+    await streamContactKeys(snap, crm.relations, snap.shape, scope.crmSiteIds === null ? null : planned.map((s) => s.crmSiteId), scope.rules, (rows) => differ.addKeys(rows));
+    const diff = differ.finish();
+    const keys = diff.changed.map((c) => ({ crmSiteId: c.site.crmSiteId, id: c.id }));
+    const [full, sent] = await Promise.all([
+      readContactRows(snap, crm.relations, snap.shape, keys, scope.rules),
+      readLastSentHashes(
+        sql,
+        diff.changed.filter((c) => c.ledger?.chektContactId).map((c) => ({ dealerId: c.site.dealerId, siteId: c.site.siteId, externalContactId: c.id })),
+      ),
+    ]);
     const byKey = new Map(full.map((r) => [contactKey(r.site_id, r.id), r]));
     const changed: ChangedRow[] = [];
     for (const c of diff.changed) {
@@ -84,12 +107,12 @@ export async function readChanges(crm: CrmSource, sql: RunSql, scope: ChangeScop
         siteId: c.site.siteId,
         fingerprint: row.fp,
         chektContactId: c.ledger?.chektContactId ?? null,
-        lastSentHash: c.ledger?.lastSentHash ?? null,
+        lastSentHash: sent.get(`${siteKey(c.site)}\u0000${c.id}`) ?? null,
         pending: c.ledger?.pending ?? false,
       });
     }
     const inScope = scope.crmSiteIds === null ? null : new Set(scope.crmSiteIds);
-    const problems = [...sites.problems, ...keys.problems].filter((p) => inScope === null || (p.crmSiteId !== null && inScope.has(p.crmSiteId)));
+    const problems = [...sites.problems, ...diff.problems].filter((p) => inScope === null || (p.crmSiteId !== null && inScope.has(p.crmSiteId)));
     return { changed, removed: diff.removed, problems };
   });
 }

@@ -9,8 +9,8 @@ import { contactColumns, fingerprintSql, liveCondition, rulesKey, siteColumns, t
  * node-postgres error when the CRM cannot be read: the planner then plans nothing.
  */
 
-/** Contact keys fetched per cursor batch: about 10 MB of rows at most. */
-export const KEY_BATCH_ROWS = 20_000;
+/** Contact keys fetched per cursor batch: a few MB of rows at a time. */
+export const KEY_BATCH_ROWS = 5_000;
 
 /**
  * Site rows: all of them (`crmSiteIds` null), or the given CRM sites and every other site mapped to the same CHeKT

@@ -21,6 +21,8 @@ const DATABASE = 'chekt_contact_sync_bench_large';
 const CRM_DATABASE = 'chekt_contact_sync_bench_large_crm';
 const PREFIX = 'chekt-sync-bench-large';
 const CHILD = fileURLToPath(new URL('../largePlan.ts', import.meta.url));
+/** The child compiled (tsconfig.bench.json), as production runs the service: the default runtime. */
+const CHILD_COMPILED = CHILD.replace(/\/tools\/bench\/largePlan\.ts$/, '/dist-bench/tools/bench/largePlan.js');
 
 /** Size of the large CRM. */
 export interface LargeSetup {
@@ -62,7 +64,7 @@ export async function runLargePlan(ctx: BenchContext, setup: LargeSetup, rows: R
         ctx.progress(`large: changed ${n} contacts`);
       }
       ctx.progress(`large: planning a change tick (${round}) in a child process`);
-      const r = await planInChild(env);
+      const r = await planInChild(env, ctx.runtime === 'source');
       const [first, second] = r.ticks;
       const target = round === 'nothing changed' ? `; targets < 2 s: ${first!.planMs < 2000 ? 'met' : 'MISSED'}, < 300 MB: ${r.maxRssMb < 300 ? 'met' : 'MISSED'}` : '';
       rows.push({
@@ -146,9 +148,9 @@ function childEnv(ctx: BenchContext, databaseUrl: string): Record<string, string
   };
 }
 
-function planInChild(env: Record<string, string>): Promise<ChildResult> {
+function planInChild(env: Record<string, string>, source: boolean): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+    const child = fork(source ? CHILD : CHILD_COMPILED, [], { execArgv: source ? ['--import', 'tsx'] : [], env, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
     child.stdout?.pipe(process.stderr);
     let result: ChildResult | undefined;
     child.on('message', (m: ChildResult) => (result = m));
