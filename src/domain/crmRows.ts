@@ -198,10 +198,10 @@ export function toCrmContact(r: RawContactRow): CrmContact {
 
 /** PostgreSQL's text of a timestamp (`2026-12-01 10:00:00+00`) as a Date; the epoch when it does not parse. */
 export function parseTimestamp(text: string): Date {
-  const iso = text
-    .trim()
-    .replace(' ', 'T')
-    .replace(/([+-]\d\d)$/, '$1:00');
-  const t = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(iso) || !iso.includes('T') ? iso : `${iso}Z`);
+  const trimmed = text.trim();
+  // A date alone (a `date` column) is midnight UTC; a time with no zone is in the session's zone, UTC.
+  if (/^\d{4}-\d\d-\d\d$/.test(trimmed)) return new Date(Date.parse(`${trimmed}T00:00:00Z`) || 0);
+  const iso = trimmed.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00');
+  const t = Date.parse(/[zZ]$|[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`);
   return new Date(Number.isNaN(t) ? 0 : t);
 }
