@@ -58,6 +58,11 @@ export function formatReport(r: JsonRunReport): string {
     for (const f of r.failures.slice(0, 50)) lines.push(`    ${siteKey(f)} ${f.externalContactId} ${f.kind}: ${f.error ?? 'unknown'}`);
     if (r.failures.length > 50) lines.push(`    … ${r.failures.length - 50} more (use --json)`);
   }
+  if (r.sourceProblems.length > 0) {
+    lines.push(`  CRM rows left out by the source checks (${r.sourceProblems.length}; docs/CRM.md#bad-rows):`);
+    for (const n of r.sourceProblems.slice(0, 20)) lines.push(`    site ${n.crmSiteId ?? '(none)'}${n.externalContactId === null ? '' : ` contact ${n.externalContactId}`}: ${n.reason}`);
+    if (r.sourceProblems.length > 20) lines.push(`    … ${r.sourceProblems.length - 20} more (use --json)`);
+  }
   if (r.invalid.length > 0) {
     lines.push(`  invalid contacts (${t?.invalid ?? r.invalid.length}):`);
     for (const n of r.invalid.slice(0, 20)) lines.push(`    ${n.site} ${n.externalContactId}: ${n.reason}`);

@@ -96,6 +96,8 @@ export interface JsonRunReport {
   /** Dry runs: each operation that would be made (at most 1000). */
   plannedOperations: RunView['plannedOperations'];
   invalid: Summary['invalid'];
+  /** CRM rows and sites the source contract's checks left out (a key held twice, a site without CHeKT ids), with the reason. */
+  sourceProblems: Summary['sourceProblems'];
   /** Contacts that sync with a field dropped or cut, with the reason (at most 500). */
   warnings: Summary['warnings'];
   unmanagedBySite: Record<string, number>;
@@ -134,6 +136,7 @@ export function toJsonReport(run: RunView): JsonRunReport {
     failures: run.failures,
     plannedOperations: run.plannedOperations,
     invalid: p?.invalid ?? [],
+    sourceProblems: p?.sourceProblems ?? [],
     warnings: p?.warnings ?? [],
     unmanagedBySite: p?.unmanagedBySite ?? {},
     unmappedSites: p?.unmappedSites ?? [],

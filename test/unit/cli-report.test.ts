@@ -13,6 +13,7 @@ const base: JsonRunReport = {
   failures: [{ dealerId: 'd', siteId: 's', externalContactId: 'c9', kind: 'create', error: 'CHeKT POST contacts: bad request, status 400' }],
   plannedOperations: [],
   invalid: [{ site: 'd/s', externalContactId: 'c7', reason: 'first_name is empty' }],
+  sourceProblems: [],
   warnings: [{ site: 'd/s', externalContactId: 'c8', reason: 'email is not a valid address; field not sent' }],
   unmanagedBySite: { 'd/s': 3 },
   unmappedSites: [{ site: 'd/22', contacts: 4 }],
@@ -38,6 +39,20 @@ describe('formatReport', () => {
     expect(text).toContain('  site d/t reachable again: 1 SMS-capable contact(s)');
     expect(text).toContain('  contact d/t c3 not reachable by SMS: CHeKT dropped the phone number it was sent');
     expect(text).toContain('  note d/t c4 create: CHeKT refused email (status 400, code invalid_field); created without it');
+  });
+
+  test('lists the CRM rows the source checks left out, by CRM site and contact id', () => {
+    const text = formatReport({
+      ...base,
+      sourceProblems: [
+        { crmSiteId: 'CS-1', externalContactId: '7', reason: 'two contact rows have this (site_id, id): neither is synced, and the contact is not deleted' },
+        { crmSiteId: 'CS-2', externalContactId: null, reason: 'the site has no chekt_site_id: it is not synced' },
+      ],
+    });
+    expect(text).toContain(
+      '  CRM rows left out by the source checks (2; docs/CRM.md#bad-rows):\n    site CS-1 contact 7: two contact rows have this (site_id, id): neither is synced, and the contact is not deleted\n    site CS-2: the site has no chekt_site_id: it is not synced',
+    );
+    expect(formatReport(base)).not.toContain('source checks');
   });
 
   test('says how many operations failed, with each failure, invalid contact and warning', () => {
