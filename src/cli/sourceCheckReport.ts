@@ -35,6 +35,7 @@ const KIND_WORDS: Record<DataProblemKind, string> = {
   invalid: 'invalid contact',
   no_phone: 'no usable phone',
   field: 'field dropped or changed',
+  unreachable_site: 'site nobody can be texted on',
 };
 
 /** The readable report, tables at most `width` columns wide (none: cells in full). */

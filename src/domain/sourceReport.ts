@@ -34,9 +34,11 @@ export type DataProblemKind =
   /** A valid contact without a phone CHeKT can text. */
   | 'no_phone'
   /** A valid contact with a field dropped or changed on the way (an invalid e-mail, a truncated name, an extension). */
-  | 'field';
+  | 'field'
+  /** An enabled site with no contact CHeKT can text (none at all, as a view that returns no rows gives): nobody gets the verification text. */
+  | 'unreachable_site';
 
-export const DATA_PROBLEM_KINDS: readonly DataProblemKind[] = ['site', 'key', 'orphan', 'duplicate', 'invalid', 'no_phone', 'field'];
+export const DATA_PROBLEM_KINDS: readonly DataProblemKind[] = ['site', 'key', 'orphan', 'duplicate', 'invalid', 'no_phone', 'field', 'unreachable_site'];
 
 /** One data problem: ids and a reason, never a name, phone or e-mail. */
 export interface DataProblem extends SourceProblem {
@@ -218,6 +220,17 @@ export function createSourceCheck(siteRows: Iterable<RawSiteRow>, options: Sourc
     finish() {
       flush();
       groupSite = undefined;
+      for (const site of [...sites.byId.values()].sort((a, b) => (a.crmSiteId < b.crmSiteId ? -1 : a.crmSiteId > b.crmSiteId ? 1 : 0))) {
+        if (!site.syncEnabled) continue;
+        const c = counts.get(site.crmSiteId);
+        if ((c?.smsUsable ?? 0) > 0) continue;
+        const reason = (c?.contacts ?? 0) === 0 ? 'the site has no live contact' : 'no contact of the site has a phone CHeKT can text';
+        report('unreachable_site', {
+          crmSiteId: site.crmSiteId,
+          externalContactId: null,
+          reason: `${reason}: nobody would receive the verification text (and a sync holds the deletes of its managed contacts)`,
+        });
+      }
       return finishReport(summaries, counts, sites, extra, rows.length, { byKind, items }, options.previewSites ?? 10);
     },
   };

@@ -41,7 +41,7 @@ describe('createSourceCheck', () => {
       orphaned: 0,
       onInvalidSites: 0,
     });
-    expect(r.problems).toEqual({ total: 0, byKind: { site: 0, key: 0, orphan: 0, duplicate: 0, invalid: 0, no_phone: 0, field: 0 }, items: [], more: 0 });
+    expect(r.problems).toEqual({ total: 0, byKind: { site: 0, key: 0, orphan: 0, duplicate: 0, invalid: 0, no_phone: 0, field: 0, unreachable_site: 0 }, items: [], more: 0 });
     expect(r.preview).toEqual([
       { crmSiteId: 's1', dealerId: '55', siteId: 's1', syncEnabled: true, siteValid: true, contacts: 2, valid: 2, smsUsable: 2, noPhone: 0, invalid: 0, duplicates: 0 },
       { crmSiteId: 's2', dealerId: '55', siteId: 's2', syncEnabled: true, siteValid: true, contacts: 1, valid: 1, smsUsable: 1, noPhone: 0, invalid: 0, duplicates: 0 },
@@ -108,7 +108,7 @@ describe('createSourceCheck', () => {
       ['orphan', 'zz', 'orphan', "the contact's site_id matches no site: it is not synced"],
       ['key', null, 'nosite', 'a contact row has an empty site_id: it is not synced'],
     ]);
-    expect(r.problems.byKind).toEqual({ site: 0, key: 2, orphan: 1, duplicate: 1, invalid: 1, no_phone: 3, field: 1 });
+    expect(r.problems.byKind).toEqual({ site: 0, key: 2, orphan: 1, duplicate: 1, invalid: 1, no_phone: 3, field: 1, unreachable_site: 0 });
     expect(r.totals).toEqual({
       sites: 2,
       enabledSites: 2,
@@ -148,11 +148,20 @@ describe('createSourceCheck', () => {
     expect(noColumn.preview[0]?.syncEnabled).toBe(true);
   });
 
+  it('an enabled site with no live contact, or none CHeKT can text, is a problem; a disabled one is not', () => {
+    const r = check([site('e'), site('p'), site('ok'), site('off', { sync_enabled: 'false' })], [contact('p', 'x', { phone_number: null }), contact('ok', 'y')]);
+    expect(r.problems.items.filter((p) => p.kind === 'unreachable_site').map((p) => [p.crmSiteId, p.reason])).toEqual([
+      ['e', 'the site has no live contact: nobody would receive the verification text (and a sync holds the deletes of its managed contacts)'],
+      ['p', 'no contact of the site has a phone CHeKT can text: nobody would receive the verification text (and a sync holds the deletes of its managed contacts)'],
+    ]);
+  });
+
   it('keeps maxProblems problems and counts the rest; the preview has previewSites sites', () => {
     const sites = Array.from({ length: 12 }, (_, i) => site(`s${String(i).padStart(2, '0')}`));
     const contacts = sites.map((s) => contact(s.id, 'x', { phone_number: null }));
     const r = check(sites, contacts, { maxProblems: 5, previewSites: 3 });
-    expect(r.problems).toMatchObject({ total: 12, more: 7, byKind: { no_phone: 12 } });
+    // Each site's only contact has no phone: 12 contacts without one, and 12 sites nobody can be texted on.
+    expect(r.problems).toMatchObject({ total: 24, more: 19, byKind: { no_phone: 12, unreachable_site: 12 } });
     expect(r.problems.items.map((p) => p.crmSiteId)).toEqual(['s00', 's01', 's02', 's03', 's04']);
     expect(r.preview.map((s) => s.crmSiteId)).toEqual(['s00', 's01', 's02']);
   });
