@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { connectionConfig } from '../source/pgConnection.js';
 import { ConfigError, loadCrmAdminUrl, loadEnvFile } from '../config.js';
 import { describeDatabaseError, redact } from '../preflight.js';
 import { applyTriggers, TriggerApplyError, type AppliedTriggers } from '../source/crm/applyTriggers.js';
@@ -93,7 +94,7 @@ function relation(flag: string, raw: string): RelationName {
 }
 
 async function apply(url: string, plan: TriggerPlan): Promise<number> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'chekt-contact-sync crm:triggers' });
+  const client = new pg.Client({ ...connectionConfig(url), connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: 'chekt-contact-sync crm:triggers' });
   // An error event after connect (the server going away) must not crash the process: the query in flight fails.
   client.on('error', () => undefined);
   try {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { connectionConfig } from '../source/pgConnection.js';
 
 /**
  * Applies pending Prisma migrations without Prisma's native schema engine.
@@ -55,7 +56,7 @@ export async function migrate(options: { databaseUrl: string; migrationsDir?: st
   const dir = options.migrationsDir ?? join(process.cwd(), 'prisma', 'migrations');
   const createdDatabase = (options.createDatabase ?? true) ? await ensureDatabase(options.databaseUrl) : false;
   const migrations = await readMigrations(dir);
-  const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ ...connectionConfig(options.databaseUrl), connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
@@ -134,7 +135,7 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   if (!dbName) return false;
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString(), connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client({ ...connectionConfig(admin.toString()), connectionTimeoutMillis: 10_000 });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName]);

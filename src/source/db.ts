@@ -1,5 +1,6 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { connectionConfig } from './pgConnection.js';
 import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
@@ -56,7 +57,7 @@ export interface Database {
  */
 export function createDatabase(options: DatabaseOptions): Database {
   const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
+    ...connectionConfig(options.databaseUrl),
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}${searchPathOption(options.schema)}`,

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { connectionConfig } from '../source/pgConnection.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -158,7 +159,7 @@ export function listenForChanges(options: ListenOptions): ChangeListener {
 
   const connect = async (isReconnect: boolean): Promise<void> => {
     const c = new pg.Client({
-      connectionString: options.databaseUrl,
+      ...connectionConfig(options.databaseUrl),
       connectionTimeoutMillis: Math.max(2 * heartbeatMs, 5_000),
       // A query unanswered this long means the connection is gone (pg destroys nothing by itself: lose() does).
       query_timeout: Math.max(2 * heartbeatMs, 5_000),

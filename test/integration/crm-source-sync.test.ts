@@ -76,4 +76,17 @@ describe('a CRM behind contract views, read by a read-only role in a database of
     expect(summary.sourceProblems).toEqual([expect.objectContaining({ crmSiteId: 'CS-1001', externalContactId: '1', reason: expect.stringContaining('two contact rows') })]);
     expect(listed('5001')).toEqual(before);
   });
+
+  test('a view that fails while it is read plans nothing, and the error names the relations and the SQLSTATE', async () => {
+    await withClient(cs.adminUrl, async (c) => {
+      const { rows } = await c.query<{ def: string }>(`SELECT pg_get_viewdef('crm_contract.contacts'::regclass) AS def`);
+      const def = rows[0]!.def.replace(/;\s*$/, '');
+      await c.query(`CREATE OR REPLACE VIEW crm_contract.contacts AS SELECT a.* FROM (${def}) a WHERE 1 / (CASE WHEN a.id = '1' THEN 0 ELSE 1 END) = 1`);
+    });
+    const before = SITES.map((s) => listed(s.siteId));
+    await expect(startRun(h.app.planDeps, { mode: 'changes', trigger: 'cli', dryRun: false })).rejects.toThrow(
+      'reading the CRM (crm_contract.sites, crm_contract.contacts) failed: division by zero (SQLSTATE 22012)',
+    );
+    expect(SITES.map((s) => listed(s.siteId))).toEqual(before);
+  });
 });

@@ -3,7 +3,7 @@ import { CONTACT_COLUMNS, SITE_COLUMNS, type ContractColumn } from '../../src/so
 import { CrmContractError } from '../../src/source/crm/database.js';
 import { contractProblems, type ColumnInfo, type CrmInspection, type RelationInfo } from '../../src/source/crm/inspect.js';
 import { parseRelationName, type RelationName } from '../../src/source/crm/relations.js';
-import { withoutValues } from '../../src/source/crm/sourceCheck.js';
+import { withoutValues } from '../../src/source/crm/database.js';
 import { checkCrmContract } from '../../src/source/crm/startupCheck.js';
 
 /**

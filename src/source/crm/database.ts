@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionConfig } from '../pgConnection.js';
 import { contractProblems, inspectCrm, shapeOf, type CrmInspection, type CrmShape, type Queryable } from './inspect.js';
 import type { CrmRelations } from './sql.js';
 
@@ -78,13 +79,47 @@ export function requireContract(inspection: CrmInspection): CrmShape {
   return shapeOf(inspection);
 }
 
+/**
+ * A statement on the CRM failed in the database (a view that divides by zero, a cast that fails, a timeout):
+ * the message names the two relations, and `code` keeps PostgreSQL's SQLSTATE.
+ */
+export class CrmReadError extends Error {
+  override readonly name = 'CrmReadError';
+  constructor(
+    message: string,
+    readonly code: string,
+    options: { cause: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** SQLSTATE classes left as they are: connection (08), shutdown (57P), authentication (28), no such database (3D). */
+const CONNECTION_CLASSES = /^(08|57P|28|3D)/;
+
+/**
+ * A PostgreSQL error message with quoted values elided (`invalid input syntax for type integer: "Ann"` →
+ * `…: "…"`): a failing view's message can quote a row's value, a name or a phone. Quoted names of relations,
+ * columns, types and functions stay: they say what to fix.
+ */
+export function withoutValues(message: string): string {
+  return message.replace(/(?<!\b(?:relation|column|function|type|schema|table|view|operator|role|database|constraint|index) )"(?:[^"]|"")*"/g, '"…"');
+}
+
+/** `err` as a {@link CrmReadError} when PostgreSQL refused a statement (a SQLSTATE outside the connection classes). */
+function readError(err: unknown, relations: CrmRelations): unknown {
+  const code = (err as { code?: unknown }).code;
+  if (err instanceof CrmReadError || typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || CONNECTION_CLASSES.test(code)) return err;
+  return new CrmReadError(`reading the CRM (${relations.sites.display}, ${relations.contacts.display}) failed: ${withoutValues((err as Error).message)} (SQLSTATE ${code})`, code, { cause: err });
+}
+
 /** SQLSTATEs after which the relations are inspected again: undefined column, undefined table. */
 const SHAPE_ERRORS = new Set(['42703', '42P01']);
 
 /** Opens the CRM pool (lazily: nothing connects until the first read). */
 export function createCrmSource(options: CrmSourceOptions): CrmSource {
   const pool = new pg.Pool({
-    connectionString: options.databaseUrl,
+    ...connectionConfig(options.databaseUrl),
     max: options.poolSize ?? 4,
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}`,
@@ -98,7 +133,7 @@ export function createCrmSource(options: CrmSourceOptions): CrmSource {
       return await pool.query(text, values);
     } catch (err) {
       if (SHAPE_ERRORS.has((err as { code?: string }).code ?? '')) cached = null;
-      throw err;
+      throw readError(err, relations);
     }
   };
   const source: CrmSource = {
@@ -145,7 +180,7 @@ export function createCrmSource(options: CrmSourceOptions): CrmSource {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        throw err;
+        throw readError(err, relations);
       } finally {
         client.release(broken);
       }

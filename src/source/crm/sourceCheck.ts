@@ -1,6 +1,6 @@
 import type { NormalizeRules } from '../../domain/contact.js';
 import { createSourceCheck, type CheckedContactRow, type SourceDataReport } from '../../domain/sourceReport.js';
-import { CrmContractError, type CrmSource } from './database.js';
+import { CrmContractError, withoutValues, type CrmSource } from './database.js';
 import { contractProblems, type ContractProblem, type CrmInspection } from './inspect.js';
 import { readSiteRows } from './reads.js';
 import { contactColumns, liveCondition } from './sql.js';
@@ -94,13 +94,4 @@ async function tagged<T>(variable: string, relation: string, read: () => Promise
     if (typeof code !== 'string' || CONNECTION.test(code)) throw err;
     throw new RelationReadError(`${variable}: reading ${relation} failed: ${withoutValues((err as Error).message)} (SQLSTATE ${code})`);
   }
-}
-
-/**
- * A PostgreSQL error message with quoted values elided (`invalid input syntax for type integer: "Ann"` →
- * `…: "…"`): a failing view's message can quote a row's value, a name or a phone. Quoted names of relations,
- * columns, types and functions stay: they say what to fix.
- */
-export function withoutValues(message: string): string {
-  return message.replace(/(?<!\b(?:relation|column|function|type|schema|table|view|operator|role|database|constraint|index) )"(?:[^"]|"")*"/g, '"…"');
 }
