@@ -148,7 +148,9 @@ export function contractProblems(inspection: CrmInspection, variables: { sites: 
   check(inspection.contacts, CONTACT_COLUMNS, variables.contacts);
   if (inspection.superuser)
     out.push({ severity: 'warning', relation: '*', reason: `role ${inspection.role} is a superuser: the service only reads; use a role with SELECT only (docs/CRM.md#the-read-only-role)` });
-  return out.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'fatal' ? -1 : 1));
+  // Both relations in one schema without USAGE: one problem, said once.
+  const unique = out.filter((p, i) => out.findIndex((q) => q.reason === p.reason) === i);
+  return unique.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'fatal' ? -1 : 1));
 }
 
 /** Which optional contract columns each relation has (the reads select NULL, or true, for the others). */
