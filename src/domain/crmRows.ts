@@ -135,25 +135,35 @@ export interface CheckedKeys {
 }
 
 /**
+ * The key of a contact row when it has one on a usable site; else null, with the row's problem pushed to
+ * `problems` (an empty `id` or `site_id`, a `site_id` no site has). Rows of an unusable site get no note of
+ * their own: the site has one.
+ */
+export function usableKey(r: ContactKeyRow, sites: CheckedSites, problems: SourceProblem[]): { crmSiteId: string; id: string } | null {
+  if (blank(r.site_id) || blank(r.id)) {
+    problems.push({
+      crmSiteId: blank(r.site_id) ? null : r.site_id,
+      externalContactId: blank(r.id) ? null : r.id,
+      reason: `a contact row has an empty ${blank(r.id) ? 'id' : 'site_id'}: it is not synced`,
+    });
+    return null;
+  }
+  const crmSiteId = r.site_id!;
+  const id = r.id!;
+  if (sites.byId.has(crmSiteId)) return { crmSiteId, id };
+  if (!sites.unusable.has(crmSiteId)) problems.push({ crmSiteId, externalContactId: id, reason: `the contact's site_id matches no site: it is not synced` });
+  return null;
+}
+
+/**
  * Checks live contact keys against the sites (see the module comment). Rows of an unusable site are left out
  * without a note of their own (the site has one).
  */
 export function checkContactKeys(rows: Iterable<ContactKeyRow>, sites: CheckedSites, out: CheckedKeys = { live: new Map(), duplicates: new Set(), problems: [] }): CheckedKeys {
   for (const r of rows) {
-    if (blank(r.site_id) || blank(r.id)) {
-      out.problems.push({
-        crmSiteId: blank(r.site_id) ? null : r.site_id,
-        externalContactId: blank(r.id) ? null : r.id,
-        reason: `a contact row has an empty ${blank(r.id) ? 'id' : 'site_id'}: it is not synced`,
-      });
-      continue;
-    }
-    const crmSiteId = r.site_id!;
-    const id = r.id!;
-    if (!sites.byId.has(crmSiteId)) {
-      if (!sites.unusable.has(crmSiteId)) out.problems.push({ crmSiteId, externalContactId: id, reason: `the contact's site_id matches no site: it is not synced` });
-      continue;
-    }
+    const usable = usableKey(r, sites, out.problems);
+    if (!usable) continue;
+    const { crmSiteId, id } = usable;
     const key = contactKey(crmSiteId, id);
     if (out.duplicates.has(key)) continue;
     if (out.live.delete(key)) {

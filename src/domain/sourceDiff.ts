@@ -1,5 +1,5 @@
 import type { RemovedRow } from './changes.js';
-import { contactKey, type CheckedSites, type ContactKeyRow, type CrmSite, type SourceProblem } from './crmRows.js';
+import { contactKey, usableKey, type CheckedSites, type ContactKeyRow, type CrmSite, type SourceProblem } from './crmRows.js';
 import { siteKey, type SiteKey } from './site.js';
 
 /**
@@ -61,7 +61,6 @@ export interface SourceDiff {
   readonly problems: SourceProblem[];
 }
 
-const blank = (s: string | null): boolean => s === null || s.trim() === '';
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** The streaming diff; see the module comment. One instance per change read. */
@@ -118,20 +117,9 @@ export class SourceDiffer {
   /** Adds a batch of the CRM's live contact keys (domain/crmRows.ts rules for empty keys and unknown sites). */
   addKeys(rows: Iterable<ContactKeyRow>): void {
     for (const r of rows) {
-      if (blank(r.site_id) || blank(r.id)) {
-        this.problems.push({
-          crmSiteId: blank(r.site_id) ? null : r.site_id,
-          externalContactId: blank(r.id) ? null : r.id,
-          reason: `a contact row has an empty ${blank(r.id) ? 'id' : 'site_id'}: it is not synced`,
-        });
-        continue;
-      }
-      const crmSiteId = r.site_id!;
-      const id = r.id!;
-      if (!this.sites.byId.has(crmSiteId)) {
-        if (!this.sites.unusable.has(crmSiteId)) this.problems.push({ crmSiteId, externalContactId: id, reason: `the contact's site_id matches no site: it is not synced` });
-        continue;
-      }
+      const usable = usableKey(r, this.sites, this.problems);
+      if (!usable) continue;
+      const { crmSiteId, id } = usable;
       const key = contactKey(crmSiteId, id);
       if (this.duplicates.has(key)) continue;
       const l = this.ledger.get(key);
