@@ -178,10 +178,10 @@ describe('a dead webhook', () => {
       text: 'chekt-contact-sync: site 73/1 is unreachable: no contact CHeKT can text (2 contacts: 1 landline, 1 toll-free). Add a mobile number in the CRM: /console/sites/73/1',
     });
     // Still unreachable with another reason: not announced again.
-    await h.app.db.contact.update({ where: { id: 'u2' }, data: { phoneNumber: null } });
+    await h.app.db.contact.updateMany({ where: { id: 'u2' }, data: { phoneNumber: null } });
     expect(await detectChanges(h.app.db, rules)).toEqual([]);
 
-    await h.app.db.contact.update({ where: { id: 'u2' }, data: { phoneNumber: '+44 7911 123456' } });
+    await h.app.db.contact.updateMany({ where: { id: 'u2' }, data: { phoneNumber: '+44 7911 123456' } });
     const again = await Promise.all(Array.from({ length: 6 }, () => detectChanges(h.app.db, rules)));
     const up = { event: 'site.reachable', site: '73/1', contacts: 2, smsCapable: 1, reason: '2 contacts: 1 mobile, 1 landline' };
     expect(again.flat()).toEqual([up]);
@@ -197,7 +197,7 @@ describe('a dead webhook', () => {
     for (const name of ['Gil', 'Ross', 'Hal', 'Ito', '7946', '7911']) expect(JSON.stringify([row.body, upRow.body])).not.toContain(name);
 
     // An announced site that stops being synced is announced once as no longer unreachable.
-    await h.app.db.contact.update({ where: { id: 'u2' }, data: { phoneNumber: null } });
+    await h.app.db.contact.updateMany({ where: { id: 'u2' }, data: { phoneNumber: null } });
     expect(await detectChanges(h.app.db, rules)).toEqual([{ ...down, reason: '2 contacts: 1 landline, 1 without a phone' }]);
     await h.app.db.site.update({ where: { id: 'u' }, data: { syncEnabled: false } });
     expect(await detectChanges(h.app.db, rules)).toEqual([

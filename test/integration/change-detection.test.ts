@@ -60,9 +60,9 @@ describe('change ticks', () => {
   });
 
   test('k changed contacts cost exactly k write calls: one PUT, one POST, one DELETE', async () => {
-    await h.app.db.contact.update({ where: { id: 'c1' }, data: { phoneNumber: '201-555-0199' } });
+    await h.app.db.contact.updateMany({ where: { id: 'c1' }, data: { phoneNumber: '201-555-0199' } });
     await h.app.db.contact.create({ data: { id: 'c6', siteId: 's2', firstName: 'Eve', lastName: 'Ng' } });
-    await h.app.db.contact.update({ where: { id: 'c3' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.updateMany({ where: { id: 'c3' }, data: { deletedAt: new Date() } });
     h.sandbox.resetStats();
     const report = await changeTick();
     expect(report.counts).toEqual({ update: { succeeded: 1 }, create: { succeeded: 1 }, delete: { succeeded: 1 } });
@@ -83,7 +83,7 @@ describe('change ticks', () => {
   });
 
   test('an edit that normalises to the same values (white space, another phone spelling) makes no call', async () => {
-    await h.app.db.contact.update({ where: { id: 'c1' }, data: { firstName: '  Ann ', phoneNumber: '+1 (201) 555 0199' } });
+    await h.app.db.contact.updateMany({ where: { id: 'c1' }, data: { firstName: '  Ann ', phoneNumber: '+1 (201) 555 0199' } });
     h.sandbox.resetStats();
     const report = await changeTick();
     expect(calls()).toBe(0);
@@ -109,12 +109,12 @@ describe('latest wins while a job runs', () => {
     const original = 'di@example.com';
     h.sandbox.setFaults({ latencyMs: 1500 });
     try {
-      await h.app.db.contact.update({ where: { id: 'c4' }, data: { email: 'temporary@example.com' } });
+      await h.app.db.contact.updateMany({ where: { id: 'c4' }, data: { email: 'temporary@example.com' } });
       const first = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
       for (let i = 0; i < 100 && h.sandbox.inFlight() === 0; i++) await sleep(20);
       expect(h.sandbox.inFlight()).toBe(1);
       // Back to what CHeKT held before: the ledger still says so, but the job in flight is writing the edit.
-      await h.app.db.contact.update({ where: { id: 'c4' }, data: { email: original } });
+      await h.app.db.contact.updateMany({ where: { id: 'c4' }, data: { email: original } });
       const second = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
       expect(second.summary.totals.updates).toBe(1);
       const wait = (runId: string) => waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions, timeoutMs: 30_000 });
@@ -179,7 +179,7 @@ describe('failed operations', () => {
 
   test('once its CRM row changes, the failed contact is tried again at once', async () => {
     h.sandbox.setFaults({ rejectExternalContactIds: [] });
-    await h.app.db.contact.update({ where: { id: 'c7' }, data: { lastName: 'Accepted' } });
+    await h.app.db.contact.updateMany({ where: { id: 'c7' }, data: { lastName: 'Accepted' } });
     h.sandbox.resetStats();
     const report = await changeTick();
     expect(report.counts).toEqual({ create: { succeeded: 1 } });
@@ -195,7 +195,7 @@ describe('near real time', () => {
     await startSchedulerAndSettle(h);
     h.sandbox.resetStats();
     const committed = Date.now();
-    await h.app.db.contact.update({ where: { id: 'c2' }, data: { email: 'bob@example.com' } });
+    await h.app.db.contact.updateMany({ where: { id: 'c2' }, data: { email: 'bob@example.com' } });
     let put;
     for (let i = 0; i < 100 && !put; i++) {
       put = h.sandbox.requests().find((r) => r.method === 'PUT');

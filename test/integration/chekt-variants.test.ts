@@ -41,7 +41,7 @@ test('a CHeKT that stores phones as bare digits is written once, not on every ru
       expect(h.sandbox.stats().writes).toBe(0);
     }
     // A real CRM change is still sent, and a dealer's edit in CHeKT is still repaired.
-    await h.app.db.contact.update({ where: { id: 'v1' }, data: { lastName: 'Lyon' } });
+    await h.app.db.contact.updateMany({ where: { id: 'v1' }, data: { lastName: 'Lyon' } });
     const v2 = h.sandbox.contacts('4', '2').find((c) => c.external_contact_id === 'v2')!;
     h.sandbox.updateContactDirect('4', '2', v2.contact_id, { phone_number: '0000' });
     h.sandbox.resetStats();
@@ -59,7 +59,7 @@ test('a CHeKT that stores phones as bare digits is written once, not on every ru
 
 test('an invalid CRM phone never erases the working phone in CHeKT, even if PUT replaces the whole contact', async () => {
   // The service reads CHeKT's current phone and sends it back with the other changes.
-  await h.app.db.contact.update({ where: { id: 'v2' }, data: { phoneNumber: 'call me', firstName: 'Samuel' } });
+  await h.app.db.contact.updateMany({ where: { id: 'v2' }, data: { phoneNumber: 'call me', firstName: 'Samuel' } });
   h.sandbox.resetStats();
   const report = await sync();
   expect(report.counts).toEqual({ update: { succeeded: 1 } });

@@ -55,7 +55,7 @@ describe('contact_id beyond 2^53', () => {
   });
 
   test('a CRM edit is a PUT to the exact id, and changes that contact only', async () => {
-    await h.app.db.contact.update({ where: { id: 'b1' }, data: { lastName: 'King' } });
+    await h.app.db.contact.updateMany({ where: { id: 'b1' }, data: { lastName: 'King' } });
     h.sandbox.resetStats();
     const { runId } = await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
     const report = toJsonReport(await waitForRun(h.app.db, h.app.operationsQueue, runId, { jobOptions: h.app.jobOptions }));
@@ -123,7 +123,7 @@ describe('a contact_id that cannot be addressed', () => {
     const idleReport = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, idle.runId, { jobOptions: u.app.jobOptions }));
     expect(idleReport.invalid).toEqual([]);
     expect(u.sandbox.stats().total).toBe(0);
-    await u.app.db.contact.update({ where: { id: 'u2' }, data: { lastName: 'Evener' } });
+    await u.app.db.contact.updateMany({ where: { id: 'u2' }, data: { lastName: 'Evener' } });
     const { runId } = await startRun(u.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
     const report = toJsonReport(await waitForRun(u.app.db, u.app.operationsQueue, runId, { jobOptions: u.app.jobOptions }));
     expect(report.counts).toEqual({ update: { succeeded: 1 } });

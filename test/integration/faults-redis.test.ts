@@ -45,7 +45,7 @@ describe('Redis loses the queues while the service runs', () => {
     expect(await countQueued(h.app.db, run.id)).toBeGreaterThan(0);
     // Edits made after the loss: one changed contact and one new one.
     const edited = await h.app.db.contact.findFirstOrThrow({ where: { deletedAt: null, firstName: { not: '' } }, orderBy: { id: 'asc' } });
-    await h.app.db.contact.update({ where: { id: edited.id }, data: { lastName: 'Afterloss' } });
+    await h.app.db.contact.updateMany({ where: { id: edited.id }, data: { lastName: 'Afterloss' } });
     await h.app.db.contact.create({ data: { id: 'rempty-new', siteId: edited.siteId, firstName: 'Nora', lastName: 'New' } });
 
     await pollUntil(

@@ -283,7 +283,7 @@ describe('GET /api/sites/:dealerId/:siteId', () => {
     } finally {
       await h.app.db.syncHold.deleteMany({});
       await h.app.db.syncLedger.deleteMany({ where: { externalContactId: { in: ['new-2', 'crm-row-removed'] } } });
-      await h.app.db.contact.delete({ where: { id: 'new-2' } });
+      await h.app.db.contact.deleteMany({ where: { id: 'new-2' } });
       await h.app.db.syncRun.delete({ where: { id: heldRun } });
     }
   });

@@ -113,7 +113,7 @@ describe('HTTP', () => {
   });
 
   test('a dry run over the API writes nothing', async () => {
-    await h.app.db.contact.update({ where: { id: 'h2' }, data: { lastName: 'Petrova' } });
+    await h.app.db.contact.updateMany({ where: { id: 'h2' }, data: { lastName: 'Petrova' } });
     h.sandbox.resetStats();
     const res = await authed('/api/resync', { method: 'POST', body: JSON.stringify({ dryRun: true }) });
     const { runId } = (await res.json()) as { runId: string };

@@ -34,7 +34,7 @@ test('a change made while the job runs reaches CHeKT before the joining run comp
   expect(await h.app.operationsQueue.getJobState(key)).toBe('active');
   // Meanwhile the CRM changes and a second run plans it (CHeKT answers its list at once).
   h.sandbox.setFaults({ latencyMs: 0 });
-  await h.app.db.contact.update({ where: { id: 'j1' }, data: { firstName: 'W2' } });
+  await h.app.db.contact.updateMany({ where: { id: 'j1' }, data: { firstName: 'W2' } });
   const b = await startRun(h.app.planDeps, { trigger: 'cli', sites: [], dryRun: false });
   expect(b.summary.enqueue).toEqual({ added: 0, joined: 1, replaced: 0 });
 

@@ -157,7 +157,7 @@ describe('through the HTTP API and /metrics', () => {
   test('the echo check: CHeKT dropping a mobile flags the contact, and the site becomes unreachable', async () => {
     h.sandbox.setFaults({ dropPhone: true });
     try {
-      await h.app.db.contact.update({ where: { id: 'c1' }, data: { lastName: 'Mobil' } });
+      await h.app.db.contact.updateMany({ where: { id: 'c1' }, data: { lastName: 'Mobil' } });
       const report = await sync();
       expect(report.counts).toEqual({ update: { succeeded: 1 } });
       expect(report.reachProblems).toEqual([{ site: '80/3', externalContactId: 'c1', problem: 'CHeKT dropped the phone number it was sent' }]);
@@ -186,7 +186,7 @@ describe('through the HTTP API and /metrics', () => {
   test('SITE_MIN_SMS_CONTACTS holds the delete of the last SMS-capable contact, naming the rule', async () => {
     await h.app.db.contact.create({ data: { id: 'b2', siteId: 'b', firstName: 'Ole', lastName: 'Desk', phoneNumber: '+49 30 1234567' } });
     expect((await sync()).counts).toEqual({ create: { succeeded: 1 } });
-    await h.app.db.contact.update({ where: { id: 'b1' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.updateMany({ where: { id: 'b1' }, data: { deletedAt: new Date() } });
     const report = await sync();
     expect(report.held.map((x) => [x.site, x.reason])).toEqual([
       [
@@ -205,19 +205,19 @@ describe('through the HTTP API and /metrics', () => {
 
   test('in a change tick: an unreachable site keeps its upkeep; a mobile replaced by a landline keeps the mobile (held)', async () => {
     // The previous test's held delete is withdrawn in the CRM, so this run's deletes are the only ones.
-    await h.app.db.contact.update({ where: { id: 'b1' }, data: { deletedAt: null } });
+    await h.app.db.contact.updateMany({ where: { id: 'b1' }, data: { deletedAt: null } });
     await h.app.db.site.create({ data: { id: 'd', chektDealerId: '80', chektSiteId: '4', name: 'd' } });
     h.sandbox.addSite('80', '4');
     await h.app.db.contact.create({ data: { id: 'd1', siteId: 'd', firstName: 'Moe', lastName: 'Bile', phoneNumber: '+61 412 345 678' } });
     expect((await changeTick()).counts).toEqual({ create: { succeeded: 1 } });
     // 80/1 is unreachable already (a landline and a toll-free number): removing its landline is ordinary upkeep.
-    await h.app.db.contact.update({ where: { id: 'a1' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.updateMany({ where: { id: 'a1' }, data: { deletedAt: new Date() } });
     const upkeep = await changeTick();
     expect([upkeep.counts, upkeep.held]).toEqual([{ delete: { succeeded: 1 } }, []]);
     expect(upkeep.unreachableSites).toEqual([{ site: '80/1', contacts: 1, smsCapable: 0, reason: '1 contact: 1 toll-free' }]);
     expect(h.sandbox.contacts('80', '1').map((x) => x.external_contact_id)).toEqual(['a2']);
 
-    await h.app.db.contact.update({ where: { id: 'd1' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.updateMany({ where: { id: 'd1' }, data: { deletedAt: new Date() } });
     await h.app.db.contact.create({ data: { id: 'd2', siteId: 'd', firstName: 'Lan', lastName: 'Dline', phoneNumber: '+61 2 9876 5432' } });
     const report = await changeTick();
     expect(report.counts).toEqual({ create: { succeeded: 1 }, delete: { held: 1 } });
@@ -239,7 +239,7 @@ describe('through the HTTP API and /metrics', () => {
   test('an update whose phone CHeKT refuses goes through without it, with a note, and the echo check flags the contact', async () => {
     h.sandbox.setFaults({ rejectFields: ['phone_number'] });
     try {
-      await h.app.db.contact.update({ where: { id: 'c2' }, data: { phoneNumber: '+33 6 12 34 56 78', firstName: 'Dora' } });
+      await h.app.db.contact.updateMany({ where: { id: 'c2' }, data: { phoneNumber: '+33 6 12 34 56 78', firstName: 'Dora' } });
       const report = await changeTick();
       // The previous test's held delete on 80/4 is planned again (sticky until approved).
       expect(report.counts).toEqual({ update: { succeeded: 1 }, delete: { held: 1 } });
@@ -260,12 +260,12 @@ describe('through the HTTP API and /metrics', () => {
 
   test("the worker's delete gate: the replacement's phone dropped by CHeKT keeps the old mobile (held)", async () => {
     // The earlier held delete on 80/4 is withdrawn in the CRM, so this run deletes one contact only.
-    await h.app.db.contact.update({ where: { id: 'd1' }, data: { deletedAt: null } });
+    await h.app.db.contact.updateMany({ where: { id: 'd1' }, data: { deletedAt: null } });
     await h.app.db.site.create({ data: { id: 'e', chektDealerId: '80', chektSiteId: '5', name: 'e' } });
     h.sandbox.addSite('80', '5');
     await h.app.db.contact.create({ data: { id: 'e1', siteId: 'e', firstName: 'Old', lastName: 'Mobile', phoneNumber: '+49 151 23456789' } });
     expect((await changeTick()).counts).toEqual({ create: { succeeded: 1 } });
-    await h.app.db.contact.update({ where: { id: 'e1' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.updateMany({ where: { id: 'e1' }, data: { deletedAt: new Date() } });
     await h.app.db.contact.create({ data: { id: 'e2', siteId: 'e', firstName: 'New', lastName: 'Mobile', phoneNumber: '+49 151 98765432' } });
     h.sandbox.setFaults({ dropPhone: true });
     let report;

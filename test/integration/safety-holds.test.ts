@@ -151,7 +151,7 @@ describe('add before remove', () => {
   });
 
   test('a contact that moves to another site is created there before it is removed from the old one', async () => {
-    await h.app.db.contact.update({ where: { id: 'from-1' }, data: { siteId: 'to' } });
+    await h.app.db.contact.updateMany({ where: { id: 'from-1' }, data: { siteId: 'to' } });
     h.sandbox.resetStats();
     const report = await changeTick();
     // The held delete of site 1/4 (previous test) is planned again and stays held on every tick.

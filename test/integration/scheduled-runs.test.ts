@@ -62,7 +62,7 @@ describe('job schedulers in Redis', () => {
     expect(down.body).toMatchObject({ status: 'not_ready', checks: { schedulers: 'missing', listener: 'ok' }, error: { code: 'not_ready', message: 'schedulers: missing' } });
 
     // A change while the schedulers are gone, then a reconnect: the recovery check runs, not the hour-long timer.
-    await h.app.db.contact.update({ where: { id: 'p1' }, data: { lastName: 'Back' } });
+    await h.app.db.contact.updateMany({ where: { id: 'p1' }, data: { lastName: 'Back' } });
     h.app.redis.disconnect(true);
     await pollUntil('/readyz ready again', async () => (await readyz()).status === 200, { timeoutMs: 15_000, intervalMs: 200 });
     expect(await h.app.controlQueue.getJobScheduler(TICK_SCHEDULER_ID)).toMatchObject({ every: 3_600_000 });

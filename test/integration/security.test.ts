@@ -96,8 +96,8 @@ async function fullSync(h: Harness): Promise<void> {
   const first = await sync();
   h.sandbox.setFaults({ rejectExternalContactIds: [] });
   expect(first.counts).toMatchObject({ create: { succeeded: 3, failed: 1 } });
-  await h.app.db.contact.update({ where: { id: 'sec-1' }, data: { ...EDIT, updatedAt: new Date() } });
-  await h.app.db.contact.update({ where: { id: 'sec-2' }, data: { deletedAt: new Date() } });
+  await h.app.db.contact.updateMany({ where: { id: 'sec-1' }, data: { ...EDIT, updatedAt: new Date() } });
+  await h.app.db.contact.updateMany({ where: { id: 'sec-2' }, data: { deletedAt: new Date() } });
   const second = await sync();
   expect(second.counts).toMatchObject({ update: { succeeded: 1 }, delete: { succeeded: 1 } });
 }

@@ -122,7 +122,7 @@ describe('sync into CHeKT', () => {
   });
 
   test('an edited CRM contact is updated with one PUT', async () => {
-    await h.app.db.contact.update({ where: { id: 'a2' }, data: { phoneNumber: '201.555.0199', email: 'BOB@example.com', updatedAt: new Date() } });
+    await h.app.db.contact.updateMany({ where: { id: 'a2' }, data: { phoneNumber: '201.555.0199', email: 'BOB@example.com', updatedAt: new Date() } });
     h.sandbox.resetStats();
     const report = await sync();
     expect(report.counts).toEqual({ update: { succeeded: 1 } });
@@ -132,8 +132,8 @@ describe('sync into CHeKT', () => {
   });
 
   test('a soft-deleted and a hard-deleted CRM contact are deleted in CHeKT; the unmanaged one stays', async () => {
-    await h.app.db.contact.update({ where: { id: 'a2' }, data: { deletedAt: new Date() } });
-    await h.app.db.contact.delete({ where: { id: 'b2' } });
+    await h.app.db.contact.updateMany({ where: { id: 'a2' }, data: { deletedAt: new Date() } });
+    await h.app.db.contact.deleteMany({ where: { id: 'b2' } });
     h.sandbox.resetStats();
     const report = await sync();
     expect(report.counts).toEqual({ delete: { succeeded: 2 } });

@@ -106,7 +106,7 @@ describe('the service and the CLI', () => {
 
     mode = 'text';
     h.sandbox.expireAllTokens();
-    await h.app.db.contact.update({ where: { id: 'e1' }, data: { lastName: 'Echoed' } });
+    await h.app.db.contact.updateMany({ where: { id: 'e1' }, data: { lastName: 'Echoed' } });
     await startRun(h.app.planDeps, { mode: 'changes', trigger: 'schedule', dryRun: false });
     // A token 500 is transient: the operation keeps retrying (docs/RETRIES.md) and its last error is the job's
     // failed reason in Redis (shown by bull-board), not a failure in PostgreSQL.

@@ -53,7 +53,7 @@ export function editCount(e: DemoEdits): number {
 /** Writes the edits to the CRM: one statement per update, one for the soft deletes, one for the additions. */
 export async function applyEdits(db: PrismaClient, e: DemoEdits, now: Date): Promise<void> {
   for (const c of e.updates) {
-    await db.contact.update({ where: { id: c.id }, data: { firstName: c.firstName, lastName: c.lastName, phoneNumber: c.phoneNumber, email: c.email, updatedAt: now } });
+    await db.contact.updateMany({ where: { id: c.id }, data: { firstName: c.firstName, lastName: c.lastName, phoneNumber: c.phoneNumber, email: c.email, updatedAt: now } });
   }
   await db.contact.updateMany({ where: { id: { in: e.softDeletes } }, data: { deletedAt: now, updatedAt: now } });
   await db.contact.createMany({ data: e.additions });

@@ -181,7 +181,7 @@ async function step(
 async function applyEdits(app: App, edits: ReturnType<typeof generateDemoEdits>): Promise<void> {
   const now = new Date();
   for (const c of edits.updates) {
-    await app.db.contact.update({ where: { id: c.id }, data: { ...fields(c), updatedAt: now } });
+    await app.db.contact.updateMany({ where: { id: c.id }, data: { ...fields(c), updatedAt: now } });
   }
   await app.db.contact.updateMany({ where: { id: { in: edits.softDeletes } }, data: { deletedAt: now, updatedAt: now } });
   await app.db.contact.createMany({ data: edits.additions });

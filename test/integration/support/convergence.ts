@@ -97,7 +97,7 @@ export async function editSample(db: PrismaClient, options: { seed: number; edit
     deleted.push(r);
   }
   for (const [n, r] of edited.entries()) {
-    await db.contact.update({
+    await db.contact.updateMany({
       where: { id: r.id },
       data: {
         lastName: `  Edited\u00A0${n}  `,

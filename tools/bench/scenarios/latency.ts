@@ -47,7 +47,7 @@ export async function runLatencyScenario(ctx: BenchContext, envs: PairedEnvs, se
     env.sandbox.resetStats();
     const commits: Commit[] = [];
     for (const c of targets) {
-      await env.db.contact.update({ where: { id: c.id }, data: { lastName: `${c.lastName} Bench` } });
+      await env.db.contact.updateMany({ where: { id: c.id }, data: { lastName: `${c.lastName} Bench` } });
       commits.push({ path: c.path(env.sandbox), at: Date.now() });
       await sleep(setup.spacingMs);
     }
