@@ -115,6 +115,12 @@ export function checkSites(rows: Iterable<RawSiteRow>, syncEnabledPresent: boole
   return { byId, unusable, conflicted, problems };
 }
 
+/** The usable sites among `crmSiteIds` (null = every usable site), in that order; `enabledOnly` keeps those with `sync_enabled`. */
+export function sitesIn(checked: CheckedSites, crmSiteIds: readonly string[] | null, enabledOnly = false): CrmSite[] {
+  const all = crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((s): s is CrmSite => !!s);
+  return enabledOnly ? all.filter((s) => s.syncEnabled) : all;
+}
+
 /** A contact's key as the contract reads it, and its row fingerprint (source/crm/sql.ts). */
 export interface ContactKeyRow {
   readonly site_id: string | null;

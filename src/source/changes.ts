@@ -1,15 +1,15 @@
 import { Prisma } from '../generated/prisma/client.js';
 import type { ChangedRow } from '../domain/changes.js';
-import { contactKey, toCrmContact, type CrmSite } from '../domain/crmRows.js';
+import { contactKey, toCrmContact } from '../domain/crmRows.js';
 import type { PlanSite } from '../domain/plan.js';
 import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
 import { SourceDiffer, type LedgerDiffRow } from '../domain/sourceDiff.js';
 import type { ChangeScope, ChangeSet, SiteCounts } from '../sync/ports/planner.js';
 import { DELETE_FAILED } from '../sync/ports/operations.js';
-import { loadSites } from './crm.js';
+import { loadSites, usableSites } from './crm.js';
 import type { CrmSource } from './crm/database.js';
 import { countLiveContacts, readContactRows, streamContactKeys } from './crm/reads.js';
-import type { RunSql } from './db.js';
+import { siteRefsTable, type RunSql } from './db.js';
 
 /**
  * Local change detection (docs/ARCHITECTURE.md#layout-and-flow, "Change tick"): the CRM against the service's
@@ -40,10 +40,7 @@ export const LEDGER_PAGE_ROWS = 10_000;
  */
 export async function readLedgerForDiff(sql: RunSql, sites: readonly SiteRef[] | null, cooldownSeconds: number, onRows: (rows: LedgerDiffRow[]) => void): Promise<void> {
   if (sites !== null && sites.length === 0) return;
-  const only =
-    sites === null
-      ? Prisma.empty
-      : Prisma.sql`JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
+  const only = sites === null ? Prisma.empty : Prisma.sql`JOIN ${siteRefsTable(sites)} ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
   let after: [string, string, string] | null = null;
   for (;;) {
     const from: Prisma.Sql = after === null ? Prisma.sql`true` : Prisma.sql`(l.chekt_dealer_id, l.chekt_site_id, l.external_contact_id) > (${after[0]}, ${after[1]}, ${after[2]})`;
@@ -117,24 +114,15 @@ export async function readChanges(crm: CrmSource, sql: RunSql, scope: ChangeScop
   });
 }
 
-/** The CHeKT sites of the given CRM sites that are usable (unusable ones are reported by the reads that plan them). */
-async function sitesOf(crm: CrmSource, crmSiteIds: readonly string[] | null, enabledOnly: boolean): Promise<CrmSite[]> {
-  const checked = await loadSites(crm, crm, await crm.shape(), crmSiteIds);
-  const all = crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((s): s is CrmSite => !!s);
-  return enabledOnly ? all.filter((s) => s.syncEnabled) : all;
-}
-
-const refArrays = (sites: readonly SiteRef[]) => Prisma.sql`unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s)`;
-
 /**
  * Contacts this service manages in CHeKT (ledger rows with a `contact_id`) on the given CRM sites, or on every
  * enabled site when `crmSiteIds` is null.
  */
 export async function countManaged(crm: CrmSource, sql: RunSql, crmSiteIds: readonly string[] | null): Promise<number> {
-  const sites = await sitesOf(crm, crmSiteIds, true);
+  const sites = await usableSites(crm, crmSiteIds, true);
   if (sites.length === 0) return 0;
   const rows = await sql<{ n: string }>(Prisma.sql`
-    SELECT count(*) AS n FROM sync_ledger l JOIN ${refArrays(sites)} ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s
+    SELECT count(*) AS n FROM sync_ledger l JOIN ${siteRefsTable(sites)} ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s
      WHERE l.chekt_contact_id IS NOT NULL`);
   return Number(rows[0]?.n ?? 0);
 }
@@ -145,7 +133,7 @@ export async function countManaged(crm: CrmSource, sql: RunSql, crmSiteIds: read
  * time, each planned by its own notification) still add up against the share rule.
  */
 export async function readSiteCounts(crm: CrmSource, sql: RunSql, crmSiteIds: readonly string[], windowSeconds = 0): Promise<Map<SiteKey, SiteCounts>> {
-  const sites = await sitesOf(crm, crmSiteIds, false);
+  const sites = await usableSites(crm, crmSiteIds);
   if (sites.length === 0) return new Map();
   const [live, rows] = await Promise.all([
     countLiveContacts(
@@ -162,7 +150,7 @@ export async function readSiteCounts(crm: CrmSource, sql: RunSql, crmSiteIds: re
                WHERE l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s AND l.chekt_contact_id IS NULL
                  AND l.last_kind = 'delete' AND l.last_outcome = 'succeeded' AND NOT COALESCE(r.approve_deletes, false)
                  AND l.synced_at > clock_timestamp() - make_interval(secs => ${windowSeconds})) AS recent
-        FROM ${refArrays(sites)}`),
+        FROM ${siteRefsTable(sites)}`),
   ]);
   const state = new Map(rows.map((r) => [siteKey(r.d, r.s), r]));
   return new Map(
@@ -179,10 +167,10 @@ export async function readSiteCounts(crm: CrmSource, sql: RunSql, crmSiteIds: re
  */
 export async function readUnseenSites(crm: CrmSource, sql: RunSql, crmSiteIds: readonly string[]): Promise<PlanSite[]> {
   if (crmSiteIds.length === 0) return [];
-  const sites = await sitesOf(crm, crmSiteIds, false);
+  const sites = await usableSites(crm, crmSiteIds);
   if (sites.length === 0) return [];
   const seen = await sql<{ d: string; s: string }>(Prisma.sql`
-    SELECT t.d, t.s FROM ${refArrays(sites)} WHERE EXISTS (SELECT 1 FROM sync_ledger l WHERE l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s)`);
+    SELECT t.d, t.s FROM ${siteRefsTable(sites)} WHERE EXISTS (SELECT 1 FROM sync_ledger l WHERE l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s)`);
   const known = new Set(seen.map((r) => siteKey(r.d, r.s)));
   return sites.filter((s) => !known.has(siteKey(s))).map((s) => ({ crmSiteId: s.crmSiteId, dealerId: s.dealerId, siteId: s.siteId }));
 }

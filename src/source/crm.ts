@@ -1,5 +1,5 @@
 import type { NormalizeRules } from '../domain/contact.js';
-import { checkContactKeys, checkSites, contactKey, toCrmContact, type CheckedSites, type CrmSite, type SourceProblem } from '../domain/crmRows.js';
+import { checkContactKeys, checkSites, contactKey, sitesIn, toCrmContact, type CheckedSites, type CrmSite, type SourceProblem } from '../domain/crmRows.js';
 import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
 import type { SiteContacts, SiteSelection } from '../sync/ports/planner.js';
 import type { CrmSource } from './crm/database.js';
@@ -26,7 +26,7 @@ export async function selectSites(crm: CrmSource, refs: readonly SiteRef[] = [])
   const shape = await crm.shape();
   if (refs.length === 0) {
     const checked = await loadSites(crm, crm, shape, null);
-    const sites = [...checked.byId.values()].filter((s) => s.syncEnabled).sort((a, b) => cmp(a.dealerId, b.dealerId) || cmp(a.siteId, b.siteId));
+    const sites = sitesIn(checked, null, true).sort((a, b) => cmp(a.dealerId, b.dealerId) || cmp(a.siteId, b.siteId));
     return { sites, rejected: [], problems: checked.problems };
   }
   const rows = await readSiteRowsByRef(crm, crm.relations, shape, refs);
@@ -50,11 +50,18 @@ export async function selectSites(crm: CrmSource, refs: readonly SiteRef[] = [])
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * The usable CRM sites with these CRM site ids (null = every usable site); `enabledOnly` keeps those with
+ * `sync_enabled`. Unusable ones are left out here; the reads that plan them report them.
+ */
+export async function usableSites(crm: CrmSource, crmSiteIds: readonly string[] | null, enabledOnly = false): Promise<CrmSite[]> {
+  if (crmSiteIds !== null && crmSiteIds.length === 0) return [];
+  return sitesIn(await loadSites(crm, crm, await crm.shape(), crmSiteIds), crmSiteIds, enabledOnly);
+}
+
 /** The usable CRM sites with these CRM site ids (any `sync_enabled`). */
 export async function selectSitesById(crm: CrmSource, crmSiteIds: readonly string[]): Promise<CrmSite[]> {
-  if (crmSiteIds.length === 0) return [];
-  const checked = await loadSites(crm, crm, await crm.shape(), crmSiteIds);
-  return crmSiteIds.map((id) => checked.byId.get(id)).filter((s): s is CrmSite => !!s);
+  return usableSites(crm, crmSiteIds);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { connectionConfig } from './pgConnection.js';
-import { PrismaClient, type Prisma } from '../generated/prisma/client.js';
+import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient } from '../generated/prisma/client.js';
 
@@ -13,6 +13,14 @@ export type { PrismaClient } from '../generated/prisma/client.js';
  * read counts with `Number()`.
  */
 export type RunSql = <T = Record<string, unknown>>(statement: Prisma.Sql) => Promise<T[]>;
+
+/**
+ * SQL of CHeKT sites as a table `t(d, s)` (dealer id, site id) for a join: `unnest` of two text arrays, one
+ * parameter each whatever the number of sites.
+ */
+export function siteRefsTable(sites: ReadonlyArray<{ readonly dealerId: string; readonly siteId: string }>): Prisma.Sql {
+  return Prisma.sql`unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s)`;
+}
 
 /** {@link RunSql} through Prisma's client (`$queryRaw`). */
 export function viaPrisma(db: Pick<PrismaClient, '$queryRaw'>): RunSql {

@@ -2,11 +2,11 @@ import type { CrmContact, NormalizeRules } from '../domain/contact.js';
 import { prepareContact } from '../domain/contact.js';
 import { classifyPhone, contactReach, isSmsCapable, siteReach, type CountedContact, type SiteReachRow } from '../domain/reach.js';
 import { Prisma } from '../generated/prisma/client.js';
-import { toCrmContact, type CrmSite } from '../domain/crmRows.js';
-import { loadSites } from './crm.js';
+import { checkContactKeys, contactKey, sitesIn, toCrmContact } from '../domain/crmRows.js';
+import { loadSites, usableSites } from './crm.js';
 import type { CrmSource } from './crm/database.js';
 import { readLiveContactRows } from './crm/reads.js';
-import type { PrismaClient, RunSql } from './db.js';
+import { siteRefsTable, type PrismaClient, type RunSql } from './db.js';
 import { siteKey, type SiteRef } from '../domain/site.js';
 
 /**
@@ -52,21 +52,20 @@ export async function readSiteReach(conn: ReachConnections, rules: NormalizeRule
   const { crm, sql } = conn;
   const { sites, contacts } = await crm.snapshot(async (snap) => {
     const checked = await loadSites(crm, snap, snap.shape, crmSiteIds);
-    const enabled = (crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((x): x is CrmSite => !!x)).filter((x) => x.syncEnabled);
+    const enabled = sitesIn(checked, crmSiteIds, true);
     const rows = await readLiveContactRows(snap, crm.relations, snap.shape, crmSiteIds === null ? null : enabled.map((x) => x.crmSiteId), rules);
-    return { sites: enabled, contacts: rows };
+    // A key held twice is not synced (domain/crmRows.ts): it does not count towards the site's reach.
+    const { duplicates } = checkContactKeys(rows, checked);
+    return { sites: enabled, contacts: rows.filter((r) => r.id && !duplicates.has(contactKey(r.site_id, r.id))) };
   });
   sites.sort((a, b) => cmp(a.dealerId, b.dealerId) || cmp(a.siteId, b.siteId));
   const ledger = await readEchoChecks(sql, crmSiteIds === null ? null : sites);
   const bySite = new Map<string, { crmSiteId: string; key: string; contacts: CountedContact[] }>();
   for (const site of sites) bySite.set(site.crmSiteId, { crmSiteId: site.crmSiteId, key: siteKey(site), contacts: [] });
-  const seen = new Map<string, number>();
-  for (const r of contacts) if (r.id && r.site_id) seen.set(`${r.site_id}\u0000${r.id}`, (seen.get(`${r.site_id}\u0000${r.id}`) ?? 0) + 1);
   let n = 0;
   for (const r of contacts) {
     const entry = bySite.get(r.site_id);
-    // A key held twice is not synced (domain/crmRows.ts): it does not count towards the site's reach.
-    if (!entry || !r.id || seen.get(`${r.site_id}\u0000${r.id}`) !== 1) continue;
+    if (!entry) continue;
     const l = ledger.get(`${entry.key}\u0000${r.id}`);
     const problem = rewritten?.(entry.key, r.id) ? null : (l?.problem ?? null);
     const crmContact = toCrmContact(r);
@@ -90,10 +89,7 @@ const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** The ledger's echo checks and phones last sent, by site key and `external_contact_id` (null = every site). */
 async function readEchoChecks(sql: RunSql, sites: readonly SiteRef[] | null): Promise<Map<string, { problem: string | null; phone: string | null }>> {
   if (sites !== null && sites.length === 0) return new Map();
-  const only =
-    sites === null
-      ? Prisma.empty
-      : Prisma.sql`JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
+  const only = sites === null ? Prisma.empty : Prisma.sql`JOIN ${siteRefsTable(sites)} ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s`;
   const rows = await sql<{ d: string; s: string; e: string; problem: string | null; phone: string | null }>(Prisma.sql`
     SELECT l.chekt_dealer_id AS d, l.chekt_site_id AS s, l.external_contact_id AS e, l.reach_problem AS problem, l.last_sent->>'phone_number' AS phone
       FROM sync_ledger l ${only}
@@ -170,13 +166,12 @@ export async function countSmsCapableSent(
  */
 export async function readSentReach(conn: ReachConnections, rules: NormalizeRules, crmSiteIds: readonly string[] | null): Promise<Map<string, { managed: number; smsCapable: number }>> {
   if (crmSiteIds !== null && crmSiteIds.length === 0) return new Map();
-  const checked = await loadSites(conn.crm, conn.crm, await conn.crm.shape(), crmSiteIds);
-  const sites = (crmSiteIds === null ? [...checked.byId.values()] : crmSiteIds.map((id) => checked.byId.get(id)).filter((x): x is CrmSite => !!x)).filter((x) => x.syncEnabled);
+  const sites = await usableSites(conn.crm, crmSiteIds, true);
   if (sites.length === 0) return new Map();
   const rows = await conn.sql<{ dealer: string; site: string; phone: string | null; problem: string | null }>(Prisma.sql`
     SELECT l.chekt_dealer_id AS dealer, l.chekt_site_id AS site, l.last_sent->>'phone_number' AS phone, l.reach_problem AS problem
       FROM sync_ledger l
-      JOIN unnest(${sites.map((s) => s.dealerId)}::text[], ${sites.map((s) => s.siteId)}::text[]) AS t(d, s) ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s
+      JOIN ${siteRefsTable(sites)} ON l.chekt_dealer_id = t.d AND l.chekt_site_id = t.s
      WHERE l.chekt_contact_id IS NOT NULL`);
   const out = new Map<string, { managed: number; smsCapable: number }>();
   for (const r of rows) {
