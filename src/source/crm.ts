@@ -1,6 +1,6 @@
-import type { NormalizeRules } from '../domain/contact.js';
-import { checkContactKeys, checkSites, contactKey, sitesIn, toCrmContact, type CheckedSites, type CrmSite, type SourceProblem } from '../domain/crmRows.js';
-import { siteKey, type SiteKey, type SiteRef } from '../domain/site.js';
+import type { CrmContact, NormalizeRules } from '../domain/contact.js';
+import { checkContactKeys, checkSites, contactKey, sitesIn, toCrmContact, type CheckedSites, type CrmSite } from '../domain/crmRows.js';
+import { siteKey, type SiteRef } from '../domain/site.js';
 import type { SiteContacts, SiteSelection } from '../sync/ports/planner.js';
 import type { CrmSource } from './crm/database.js';
 import type { CrmShape, Queryable } from './crm/inspect.js';
@@ -69,29 +69,26 @@ export async function selectSitesById(crm: CrmSource, crmSiteIds: readonly strin
  * maybe empty. A (`site_id`, `id`) pair seen twice is left out of `contacts` and listed in `withheld` (neither
  * synced nor deleted) with a problem.
  */
-export async function readSiteContacts(crm: CrmSource, crmSiteIds: readonly string[], rules: NormalizeRules): Promise<SiteContacts> {
-  const out: SiteContacts = { contacts: new Map(crmSiteIds.map((id) => [id, []])), fingerprints: new Map(crmSiteIds.map((id) => [id, new Map()])), withheld: new Map(), problems: [] };
-  if (crmSiteIds.length === 0) return out;
+export async function readSiteContacts(crm: CrmSource, sites: readonly CrmSite[], rules: NormalizeRules): Promise<SiteContacts> {
+  const crmSiteIds = sites.map((s) => s.crmSiteId);
+  const contacts = new Map(crmSiteIds.map((id): [string, CrmContact[]] => [id, []]));
+  const fingerprints = new Map(crmSiteIds.map((id): [string, Map<string, string>] => [id, new Map()]));
+  const withheld = new Map<string, Set<string>>();
+  if (crmSiteIds.length === 0) return { contacts, fingerprints, withheld, problems: [] };
   const rows = await crm.snapshot((snap) => readLiveContactRows(snap, crm.relations, snap.shape, crmSiteIds, rules));
-  const sites: CheckedSites = { byId: new Map(crmSiteIds.map((id) => [id, { crmSiteId: id } as CrmSite])), unusable: new Set<string>(), conflicted: new Set<SiteKey>(), problems: [] };
-  const keys = checkContactKeys(
-    rows.map((r) => ({ site_id: r.site_id, id: r.id, fp: r.fp })),
-    sites,
-  );
+  const keys = checkContactKeys(rows, { byId: new Map(sites.map((s) => [s.crmSiteId, s])), unusable: new Set(), conflicted: new Set(), problems: [] });
   for (const r of rows) {
     if (!r.id || !r.site_id) continue;
     const key = contactKey(r.site_id, r.id);
     if (keys.duplicates.has(key)) {
-      const w = out.withheld.get(r.site_id) ?? new Set<string>();
-      out.withheld.set(r.site_id, w.add(r.id));
+      withheld.set(r.site_id, (withheld.get(r.site_id) ?? new Set<string>()).add(r.id));
       continue;
     }
     if (!keys.live.has(key)) continue;
-    out.contacts.get(r.site_id)?.push(toCrmContact(r));
-    out.fingerprints.get(r.site_id)?.set(r.id, r.fp);
+    contacts.get(r.site_id)?.push(toCrmContact(r));
+    fingerprints.get(r.site_id)?.set(r.id, r.fp);
   }
-  (out.problems as SourceProblem[]).push(...keys.problems);
-  return out;
+  return { contacts, fingerprints, withheld, problems: keys.problems };
 }
 
 /**

@@ -28,7 +28,7 @@ export function createPlannerStore({ db, sql, crm }: PlannerConnections): Planne
       clock: () => crm.clock(),
       selectSites: (refs) => selectSites(crm, refs),
       selectSitesById: (ids) => selectSitesById(crm, ids),
-      readSiteContacts: (ids, rules) => readSiteContacts(crm, ids, rules),
+      readSiteContacts: (sites, rules) => readSiteContacts(crm, sites, rules),
       findKnownContactIds: (ids, crmSiteId) => findKnownContactIds(crm, ids, crmSiteId),
     },
     changes: {

@@ -25,8 +25,7 @@ export async function reconcileSites(deps: PlannerDeps, req: Pick<PlanScope, 'si
   const sourceProblems = [...selection.problems];
   for (let i = 0; i < selection.sites.length; i += 200) {
     const batch = selection.sites.slice(i, i + 200);
-    const ids = batch.map((s) => s.crmSiteId);
-    const [read, ledger] = await Promise.all([crm.readSiteContacts(ids, deps.rules), ledgerStore.read(batch)]);
+    const [read, ledger] = await Promise.all([crm.readSiteContacts(batch, deps.rules), ledgerStore.read(batch)]);
     sourceProblems.push(...read.problems);
     const planned = await pMap(
       batch,

@@ -12,11 +12,7 @@ import { siteKey } from '../../src/domain/site.js';
  */
 export async function verifyEnv(env: BenchEnv): Promise<Mismatch[]> {
   const { sites } = await selectSites(env.crm);
-  const live = await readSiteContacts(
-    env.crm,
-    sites.map((s) => s.crmSiteId),
-    DEFAULT_RULES,
-  );
+  const live = await readSiteContacts(env.crm, sites, DEFAULT_RULES);
   const state = sites.map((s) => ({
     ref: siteKey(s),
     desired: live.contacts.get(s.crmSiteId) ?? [],

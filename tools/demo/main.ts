@@ -193,11 +193,7 @@ function fields(c: DemoContact) {
 
 async function verify(app: App, sandbox: Sandbox) {
   const { sites } = await selectSites(app.crm);
-  const live = await readSiteContacts(
-    app.crm,
-    sites.map((s) => s.crmSiteId),
-    app.planDeps.rules,
-  );
+  const live = await readSiteContacts(app.crm, sites, app.planDeps.rules);
   const state = sites.map((s) => ({
     ref: siteKey(s),
     desired: live.contacts.get(s.crmSiteId) ?? [],

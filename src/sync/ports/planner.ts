@@ -74,7 +74,7 @@ export interface CrmReads {
   /** The CRM sites with these CRM site ids (any `sync_enabled`). */
   selectSitesById(crmSiteIds: readonly string[]): Promise<CrmSite[]>;
   /** Live contacts of the given CRM sites with their fingerprints, in one snapshot. */
-  readSiteContacts(crmSiteIds: readonly string[], rules: NormalizeRules): Promise<SiteContacts>;
+  readSiteContacts(sites: readonly CrmSite[], rules: NormalizeRules): Promise<SiteContacts>;
   /** Which of `ids` are contacts (live or soft-deleted) of the CRM site `crmSiteId`. */
   findKnownContactIds(ids: readonly string[], crmSiteId: string): Promise<Set<string>>;
 }

@@ -39,9 +39,9 @@ export function fakeStore(w: FakeWorld): PlannerStore {
         return { sites, rejected, problems: [] };
       },
       selectSitesById: (ids: readonly string[]) => w.sites.filter((s) => ids.includes(s.crmSiteId)),
-      readSiteContacts: (ids: readonly string[]) => ({
-        contacts: new Map(ids.map((id) => [id, w.live(id)])),
-        fingerprints: new Map(ids.map((id) => [id, new Map(w.live(id).map((c) => [c.id, fingerprintOf(c)]))])),
+      readSiteContacts: (sites: readonly CrmSite[]) => ({
+        contacts: new Map(sites.map(({ crmSiteId: id }) => [id, w.live(id)])),
+        fingerprints: new Map(sites.map(({ crmSiteId: id }) => [id, new Map(w.live(id).map((c) => [c.id, fingerprintOf(c)]))])),
         withheld: new Map(),
         problems: [],
       }),
