@@ -51,7 +51,7 @@ export async function checkConnections(
   const seedProblem = typeof target === 'string' ? undefined : probeClusterSeed(target);
   const seedFailed = new Promise<never>((_, reject) => void seedProblem?.then((p) => p && reject(new Error(p))));
   const [pg, redis, crm] = await Promise.allSettled([
-    within(timeoutMs, db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('sync_runs')::text AS t`),
+    checkStateDatabase(db, config.databaseUrl, timeoutMs),
     // SELECT again: ioredis reports a bad database index (redis://…/99) only as an event, and PING still answers.
     // A cluster has database 0 only (no SELECT).
     within(timeoutMs, Promise.race([client.ping().then(() => (client instanceof Redis ? client.select(client.options.db ?? 0) : 'OK')), seedFailed])),
@@ -59,8 +59,7 @@ export async function checkConnections(
     deps.crm ? within(timeoutMs, checkCrmContract(deps.crm, deps.logger ?? { warn: () => undefined }, { serviceRole: config.crm.databaseUrl === config.databaseUrl })) : undefined,
   ]);
   const problems: string[] = [];
-  if (pg.status === 'rejected') problems.push(`DATABASE_URL: cannot reach PostgreSQL at ${redact(config.databaseUrl)}: ${describeDatabaseError(pg.reason)}`);
-  else if (!pg.value[0]?.t) problems.push(`DATABASE_URL: ${redact(config.databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`);
+  if (pg.status === 'fulfilled' && pg.value) problems.push(pg.value);
   if (crm.status === 'rejected') {
     // CRM_DATABASE_URL defaults to DATABASE_URL: the same server refusing is said once, and in an unmigrated
     // database (where the built-in sites and contacts tables are missing too) the migration comes first.
@@ -108,6 +107,20 @@ export function describeDatabaseError(err: unknown, variable = 'DATABASE_URL'): 
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'unknown host (DNS cannot resolve it)';
   if (code === 'ETIMEDOUT' || /connection timeout|no answer within/i.test(message)) return /no answer within/.test(message) ? message : 'connection timed out (a firewall, or the wrong host)';
   return reason(message.replace(/Raw query failed\. Code: `[^`]*`\. Message: `([^`]*)`/, '$1'));
+}
+
+/**
+ * Null when PostgreSQL answers within `timeoutMs` and holds this service's tables (looked up on the session's
+ * search_path, so in `DATABASE_SCHEMA`); else the problem, naming `DATABASE_URL` and its target without the
+ * password. Never throws.
+ */
+export async function checkStateDatabase(db: Pick<PrismaClient, '$queryRaw'>, databaseUrl: string, timeoutMs = 10_000): Promise<string | null> {
+  try {
+    const rows = await within(timeoutMs, db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('sync_runs')::text AS t`);
+    return rows[0]?.t ? null : `DATABASE_URL: ${redact(databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`;
+  } catch (err) {
+    return `DATABASE_URL: cannot reach PostgreSQL at ${redact(databaseUrl)}: ${describeDatabaseError(err)}`;
+  }
 }
 
 function within<T>(ms: number, p: Promise<T>): Promise<T> {

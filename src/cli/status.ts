@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadBehindSeconds, loadEnvFile, loadPhoneRules, loadStoreConfig, type StoreConfig } from '../config.js';
-import { describeDatabaseError, redact } from '../preflight.js';
-import type { PrismaClient } from '../source/db.js';
+import { checkStateDatabase, describeDatabaseError, redact } from '../preflight.js';
 import { openConnections } from '../source/connections.js';
 import { assessHealth, siteHealthFacts, type Health } from '../domain/health.js';
 import { readStatusReport } from '../source/readModel/overview.js';
@@ -72,7 +71,7 @@ async function main(): Promise<number> {
   const conn = openConnections({ databaseUrl, schema: store.databaseSchema, crm: store.crm, poolSize: 4, connectionTimeoutMs: CONNECT_TIMEOUT_MS });
   const db = conn.db;
   try {
-    const problem = await checkDatabase(db, databaseUrl);
+    const problem = await checkStateDatabase(db, databaseUrl, CONNECT_TIMEOUT_MS);
     if (problem) {
       console.error(problem);
       return 2;
@@ -101,22 +100,6 @@ async function main(): Promise<number> {
 /** The first line of the report: "Health: OK", or "Health: NEEDS AN OPERATOR" and one line per problem. */
 function formatHealth(h: Health): string {
   return h.healthy ? 'Health: OK' : ['Health: NEEDS AN OPERATOR (exit 1)', ...h.problems.map((p) => `  - ${p}`)].join('\n');
-}
-
-/** Null when PostgreSQL answers and holds this service's tables; else the message naming `DATABASE_URL`. */
-async function checkDatabase(db: PrismaClient, databaseUrl: string): Promise<string | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
-  });
-  try {
-    const rows = await Promise.race([db.$queryRaw<Array<{ t: string | null }>>`SELECT to_regclass('public.sync_runs')::text AS t`, timeout]);
-    return rows[0]?.t ? null : `DATABASE_URL: ${redact(databaseUrl)} has no chekt-contact-sync tables; run \`npm run db:migrate\` first`;
-  } catch (err) {
-    return `DATABASE_URL: cannot reach PostgreSQL at ${redact(databaseUrl)}: ${describeDatabaseError(err)}`;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 process.exitCode = await main();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { runSync } from '../../src/cli/runSync.js';
 import { loadCrmExample, type CrmExample } from './support/crm-example.js';
 import { withClient } from './support/database.js';
-import { createHarness, type Harness } from './support/harness.js';
+import { createHarness, testEnv, type Harness } from './support/harness.js';
 import { run } from './support/spawn.js';
 
 /**
@@ -66,5 +66,15 @@ describe('the service state in a schema of its own inside the CRM database', () 
         .map((c) => c.external_contact_id)
         .sort(),
     ).toEqual(['2', '6', '8']);
+  });
+
+  test('status and sync find the service tables on DATABASE_SCHEMA, not in public', async () => {
+    const env = { DATABASE_URL: cs.adminUrl, DATABASE_SCHEMA: SCHEMA, CRM_DATABASE_URL: cs.readerUrl, CRM_SITES_SOURCE: 'crm_contract.sites', CRM_CONTACTS_SOURCE: 'crm_contract.contacts' };
+    const status = await run('src/cli/status.ts', ['--json'], env, 60_000);
+    expect(status.stderr).toBe('');
+    expect(JSON.parse(status.stdout)).toMatchObject({ health: { healthy: true } });
+    const sync = await run('src/cli/sync.ts', ['--dry-run'], testEnv(h.sandbox, cs.adminUrl, h.prefix, { ...env, LOG_LEVEL: 'warn' }), 60_000);
+    expect(sync.stderr).not.toMatch(/has no chekt-contact-sync tables/);
+    expect(sync.code).toBe(0);
   });
 });

@@ -42,6 +42,10 @@ describe('contractProblems', () => {
     expect(contractProblems(inspection())).toEqual([]);
   });
 
+  it('both relations in one schema without USAGE: the problem is said once', () => {
+    expect(reasons(inspection({ schemaUsage: false }, { schemaUsage: false }))).toEqual([['fatal', 'role crm_reader has no USAGE on schema crm_contract']]);
+  });
+
   it('optional columns may be absent; a required one names the relation, the column and the expected type', () => {
     expect(contractProblems(inspection({ columns: { sync_enabled: null, updated_at: null } }, { columns: { deleted_at: null, updated_at: null } }))).toEqual([]);
     expect(contractProblems(inspection({}, { columns: { phone_number: null } }))).toEqual([
