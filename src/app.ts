@@ -39,7 +39,13 @@ export function createApp(options: CreateAppOptions): App {
     schema: config.databaseSchema,
   });
   // As many CRM connections as the service's pool: every operation re-reads its CRM rows while it reads the ledger.
-  const crm = createCrmSource({ databaseUrl: config.crm.databaseUrl, relations: config.crm, statementTimeoutMs: config.dbStatementTimeoutMs, poolSize: 10 });
+  const crm = createCrmSource({
+    databaseUrl: config.crm.databaseUrl,
+    relations: config.crm,
+    statementTimeoutMs: config.dbStatementTimeoutMs,
+    poolSize: 10,
+    preparedStatements: config.dbPreparedStatements,
+  });
   const redis = createRedis(redisTarget, { blocking: false, logger });
   // Aborted by stop(): from then on no CHeKT request starts, and jobs waiting on CHeKT give their slot back.
   // Every waiting CHeKT call listens on it: WORKER_CONCURRENCY and more at once is expected (Node warns past 10).

@@ -231,7 +231,8 @@ export interface Config {
   /** PostgreSQL `statement_timeout` of the service's sessions, in ms (default 30,000; 0 = none). */
   readonly dbStatementTimeoutMs: number;
   /**
-   * Repeated statements are prepared once per connection (`DB_PREPARED_STATEMENTS`, default true; source/db.ts).
+   * Repeated statements are prepared once per connection, on the service's pool and the CRM's (`DB_PREPARED_STATEMENTS`,
+   * default true; source/statementNames.ts).
    * False for a transaction-mode pooler that cannot carry them (PgBouncer before 1.21). docs/DEPLOYMENT.md.
    */
   readonly dbPreparedStatements: boolean;

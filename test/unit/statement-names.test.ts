@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { statementNames } from '../../src/source/db.js';
+import { statementNames } from '../../src/source/statementNames.js';
 
 /** Names of prepared statements (src/source/db.ts): only repeated texts are prepared, within limits. */
 describe('statementNames', () => {

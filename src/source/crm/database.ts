@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { connectionConfig } from '../pgConnection.js';
+import { statementNames } from '../statementNames.js';
 import { contractProblems, inspectCrm, shapeOf, type CrmInspection, type CrmShape, type Queryable } from './inspect.js';
 import type { CrmRelations } from './sql.js';
 
@@ -39,6 +40,14 @@ export interface CrmSourceOptions {
   readonly connectionTimeoutMs?: number;
   /** PostgreSQL `statement_timeout` of every CRM session, in ms (0 = none, the default). */
   readonly statementTimeoutMs?: number;
+  /**
+   * Prepare the statements {@link CrmSource.query} repeats once per connection (../statementNames.ts; config
+   * `DB_PREPARED_STATEMENTS`): the worker's read of an operation's rows is one per operation, and parsing and
+   * planning it was most of its PostgreSQL time. Every column is read `::text`, so a view replaced under a
+   * prepared statement cannot change its result type; a statement that fails discards its connection (pg-pool).
+   * Default false.
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** The CRM's pool and its relations. */
@@ -128,9 +137,10 @@ export function createCrmSource(options: CrmSourceOptions): CrmSource {
   pool.on('error', () => {});
   let cached: Promise<CrmShape> | null = null;
   const relations = options.relations;
+  const name = options.preparedStatements ? statementNames() : () => '';
   const query: Queryable['query'] = async (text, values) => {
     try {
-      return await pool.query(text, values);
+      return await pool.query({ name: name({ sql: text }), text, ...(values ? { values } : {}) });
     } catch (err) {
       if (SHAPE_ERRORS.has((err as { code?: string }).code ?? '')) cached = null;
       throw readError(err, relations);
