@@ -10,6 +10,7 @@ import { ChektCancelledError, ChektNetworkError, ChektRateLimitedError, ChektRes
 import { isFetchFailure, networkCode, parseRetryAfter, safeJsonExact } from './http.js';
 import { RateLimitPausedError, type RateLimiter } from './rateLimiter.js';
 import { chektContactListSchema, chektContactSchema } from './schemas.js';
+import { createHttpTransport } from './transport.js';
 import type { TokenProvider } from './token.js';
 import type { ChektContactsApi } from './types.js';
 import type { ChektContact, CreateContactBody, UpdateContactBody } from '../domain/chektContact.js';
@@ -137,9 +138,8 @@ interface Exchange {
 export function createChektClient(options: ChektClientOptions): ChektClient {
   const { tokens, rateLimiter, timeoutMs, maxRetryAfterMs, maxRateLimitedRetries, logger, onCall, beforeSend, signal } = options;
   const baseUrl = options.apiUrl.replace(/\/+$/, '');
-  // ky's own timeout is off: the AbortSignal.timeout of each request (below) bounds the whole exchange, headers
-  // and body, so ky's second timer and promise per call would only duplicate it.
-  const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: false });
+  // ky's own timeout is off: the transport's timer bounds the whole exchange, headers and body (./transport.ts).
+  const http = ky.create({ retry: 0, throwHttpErrors: false, timeout: false, fetch: createHttpTransport({ timeoutMs }) });
   const counters = { requests: 0, authRetries: 0, rateLimitedRetries: 0 };
 
   const contactsPath = (site: SiteRef) => `/partner/v1/dealers/${encodeURIComponent(site.dealerId)}/sites/${encodeURIComponent(site.siteId)}/contacts`;
@@ -215,8 +215,6 @@ export function createChektClient(options: ChektClientOptions): ChektClient {
         method: spec.method,
         headers,
         ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
-        // Bounds the headers and reading the body (ky's `timeout` would stop at the headers).
-        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       const text = await res.text();
