@@ -1,12 +1,13 @@
+import DataLoader from 'dataloader';
 import type { NormalizeRules } from '../domain/contact.js';
 import { siteKey, type SiteRef } from '../domain/site.js';
 import type { Prisma } from '../generated/prisma/client.js';
-import type { LockedSite, OperationStore } from '../sync/ports/operations.js';
+import type { LockedSite, OperationContext, OperationStore } from '../sync/ports/operations.js';
 import type { CrmSource } from './crm/database.js';
 import { viaPrisma, type PrismaClient, type RunSql } from './db.js';
 import { addHold } from './holds.js';
 import { writeLedger } from './ledger.js';
-import { readDeleteGate, readOperationContext } from './operationContext.js';
+import { readDeleteGate, readOperationContexts, type OperationKey } from './operationContext.js';
 import { readSentSmsForDelete } from './reach.js';
 import { completeRunsIfDone, finishOperation } from './runs.js';
 
@@ -33,8 +34,9 @@ export interface OperationStoreOptions {
 export function createOperationStore(options: OperationStoreOptions): OperationStore {
   const { db, rules } = options;
   const sql = options.sql ?? viaPrisma(db);
+  const contexts = contextReader((ops) => readOperationContexts(options.crm, sql, ops, rules));
   return {
-    readContext: (op) => readOperationContext(options.crm, sql, op, rules),
+    readContext: (op) => contexts.load(op),
     settle: (settlement) => finishOperation(sql, settlement),
     completeRuns: (runIds, now) => completeRunsIfDone(db, runIds, now),
     withSiteLock: (site, fn) =>
@@ -56,4 +58,29 @@ function lockedSite(tx: Prisma.TransactionClient, site: SiteRef, rules: Normaliz
     addHold: (hold, runId, now) => addHold(tx, hold, runId, now),
     writeLedger: (write) => writeLedger(tx, write),
   };
+}
+
+/** Most operations whose contexts are read in one pair of statements. */
+export const CONTEXT_BATCH_MAX = 64;
+
+/**
+ * Gathers the context reads of the operations that start in one turn of the event loop into one pair of
+ * statements (dataloader, flushed by `setImmediate`, no cache: every read goes to the databases). An idle worker
+ * reads alone, at once; a busy one reads several operations per round trip, which took about half of the worker's
+ * statements in the unthrottled drain (docs/BENCHMARKS.md "Reads gathered per turn"). When a gathered read fails,
+ * each operation is read again alone, so one key whose row the CRM cannot produce (a view that divides by zero
+ * on it) fails only its own operation.
+ */
+function contextReader(readMany: (ops: readonly OperationKey[]) => Promise<OperationContext[]>): DataLoader<OperationKey, OperationContext> {
+  return new DataLoader<OperationKey, OperationContext>(
+    async (ops) => {
+      try {
+        return await readMany(ops);
+      } catch (err) {
+        if (ops.length === 1) return [err instanceof Error ? err : new Error(String(err))];
+        return Promise.all(ops.map((op) => readMany([op]).then((r) => r[0]!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+      }
+    },
+    { cache: false, maxBatchSize: CONTEXT_BATCH_MAX, batchScheduleFn: (flush) => setImmediate(flush) },
+  );
 }

@@ -30,7 +30,8 @@ const prepared = async (crm: CrmSource) =>
     .map((r) => r.name);
 
 async function readOne(crm: CrmSource) {
-  return readOperationRows(crm, crm.relations, await crm.shape(), { crmSiteId: '7', externalContactId: '70' }, DEFAULT_RULES);
+  const [rows] = await readOperationRows(crm, crm.relations, await crm.shape(), [{ crmSiteId: '7', externalContactId: '70' }], DEFAULT_RULES);
+  return rows!;
 }
 
 beforeAll(async () => {

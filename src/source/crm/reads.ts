@@ -115,36 +115,48 @@ export async function countLiveContacts(q: Queryable, rel: CrmRelations, shape: 
   return new Map(rows.map((r) => [r.site_id, Number(r.n)]));
 }
 
+/** The CRM rows of one operation's key: what {@link readOperationRows} returns per key. */
+export interface OperationRows {
+  /** The CRM's clock when the statement started (`statement_timestamp()`), no later than the data it read. */
+  readonly readAt: Date;
+  /** Every row of the (`site_id`, `id`) key, live or not, with fingerprints: two rows are a duplicate key. */
+  readonly contacts: ContactRowWithFp[];
+  /** Every row of the CRM site. */
+  readonly sites: RawSiteRow[];
+}
+
 /**
- * One operation's CRM rows (the worker's re-read, source/operationContext.ts): every row of the contact key,
- * live or not (two rows: a duplicate key), with fingerprints, every row of the CRM site, and the CRM's clock.
+ * The CRM rows of several operations' keys in one statement (the worker's re-read, source/operationContext.ts),
+ * one {@link OperationRows} per key, in the order of `keys`. One statement text for any number of keys (arrays),
+ * so it is prepared once per connection.
  */
 export async function readOperationRows(
   q: Queryable,
   rel: CrmRelations,
   shape: CrmShape,
-  key: { crmSiteId: string; externalContactId: string },
+  keys: ReadonlyArray<{ crmSiteId: string; externalContactId: string }>,
   rules: NormalizeRules,
-): Promise<{ readAt: Date; contacts: ContactRowWithFp[]; sites: RawSiteRow[] }> {
+): Promise<OperationRows[]> {
   const { rows } = await q.query<Record<string, unknown>>(
-    `SELECT clock_timestamp() AS read_at, x.*
-       FROM (SELECT 1) AS one
+    `SELECT statement_timestamp() AS read_at, k.i::int AS i, x.*
+       FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(site_id, id, i)
        LEFT JOIN LATERAL (
          SELECT 'c' AS what, ${contactColumns(shape)}, ${fingerprintSql(1)} AS fp, NULL::text AS chekt_dealer_id, NULL::text AS chekt_site_id, NULL::text AS name, NULL::text AS sync_enabled
-           FROM ${rel.contacts.sql} c WHERE c.site_id::text = $2 AND c.id::text = $3
+           FROM ${rel.contacts.sql} c WHERE c.site_id::text = k.site_id AND c.id::text = k.id
          UNION ALL
          SELECT 's', s.id::text, NULL, NULL, NULL, NULL, NULL, NULL, NULL, s.chekt_dealer_id::text, s.chekt_site_id::text, s.name::text,
                 ${shape.sites.has('sync_enabled') ? 's.sync_enabled::text' : 'NULL::text'}
-           FROM ${rel.sites.sql} s WHERE s.id::text = $2
+           FROM ${rel.sites.sql} s WHERE s.id::text = k.site_id
        ) AS x ON true`,
-    [rulesKey(rules), key.crmSiteId, key.externalContactId],
+    [rulesKey(rules), keys.map((k) => k.crmSiteId), keys.map((k) => k.externalContactId)],
   );
-  const contacts: ContactRowWithFp[] = [];
-  const sites: RawSiteRow[] = [];
+  const out = keys.map((): { readAt: Date; contacts: ContactRowWithFp[]; sites: RawSiteRow[] } => ({ readAt: new Date(0), contacts: [], sites: [] }));
   for (const r of rows) {
-    if (r.what === 'c') contacts.push(r as unknown as ContactRowWithFp);
+    const one = out[(r.i as number) - 1]!;
+    one.readAt = r.read_at as Date;
+    if (r.what === 'c') one.contacts.push(r as unknown as ContactRowWithFp);
     else if (r.what === 's')
-      sites.push({
+      one.sites.push({
         id: r.id as string,
         chekt_dealer_id: r.chekt_dealer_id as string | null,
         chekt_site_id: r.chekt_site_id as string | null,
@@ -152,5 +164,5 @@ export async function readOperationRows(
         sync_enabled: r.sync_enabled as string | null,
       });
   }
-  return { readAt: rows[0]!.read_at as Date, contacts, sites };
+  return out;
 }
