@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
  *
  * Why our own: the built-in fetch was the largest single share of a worker's CPU per operation (about 0.5 ms of
  * about 2.2 ms: its web streams, `Request`/`Response` machinery and abort signals; docs/BENCHMARKS.md "The HTTP
- * transport"). ky stays the client (the user's choice): it still builds the `Request`, and gets a standard
+ * transport, the CRM's prepared statements and reads gathered per turn"). ky stays the client (the user's choice): it still builds the `Request`, and gets a standard
  * `Response` back. What this does differently from fetch, on purpose:
  * - **one timer bounds the whole exchange**, headers and body, so no `AbortSignal.timeout` per call; past it the
  *   exchange fails with a `TimeoutError` (the name `AbortSignal.timeout` gives, chekt/client.ts maps it);

@@ -66,8 +66,9 @@ export const CONTEXT_BATCH_MAX = 64;
 /**
  * Gathers the context reads of the operations that start in one turn of the event loop into one pair of
  * statements (dataloader, flushed by `setImmediate`, no cache: every read goes to the databases). An idle worker
- * reads alone, at once; a busy one reads several operations per round trip, which took about half of the worker's
- * statements in the unthrottled drain (docs/BENCHMARKS.md "Reads gathered per turn"). When a gathered read fails,
+ * reads alone, at once; a busy one reads several operations per round trip: about two per statement in the
+ * unthrottled drain at concurrency 8 (docs/BENCHMARKS.md "The HTTP transport, the CRM's prepared statements and
+ * reads gathered per turn"). When a gathered read fails,
  * each operation is read again alone, so one key whose row the CRM cannot produce (a view that divides by zero
  * on it) fails only its own operation.
  */
