@@ -46,6 +46,8 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('part');
         // The rest never comes: the timer must end the exchange.
+      } else if (path === '/late') {
+        setTimeout(() => res.writeHead(200).end('late'), 300);
       } else if (path === '/cut') {
         res.writeHead(200, { 'content-length': '100' });
         res.write('only a part');
@@ -128,6 +130,17 @@ describe('CHeKT HTTP transport under ky', () => {
     for (let i = 0; i < 5; i++) await (await c(`${base}/echo`, { method: 'POST', body: String(i) })).text();
     const used = new Set(seen.slice(before).map((s) => s.socket));
     expect(used.size).toBe(1);
+  });
+
+  test('a response slower than the idle-connection timeout still arrives; an idle connection is then replaced', async () => {
+    const c = ky.create({ retry: 0, throwHttpErrors: false, timeout: false, fetch: createHttpTransport({ timeoutMs: 2_000, idleSocketMs: 100 }) });
+    const before = seen.length;
+    const late = await c(`${base}/late`, { method: 'POST', body: 'x' });
+    expect([late.status, await late.text()]).toEqual([200, 'late']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await c(`${base}/echo`)).status).toBe(201);
+    const [first, second] = seen.slice(before).map((s) => s.socket);
+    expect(second).not.toBe(first);
   });
 
   test('an aborted signal stops the exchange with its reason', async () => {
