@@ -79,7 +79,14 @@ function contextReader(readMany: (ops: readonly OperationKey[]) => Promise<Opera
         return await readMany(ops);
       } catch (err) {
         if (ops.length === 1) return [err instanceof Error ? err : new Error(String(err))];
-        return Promise.all(ops.map((op) => readMany([op]).then((r) => r[0]!, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+        return Promise.all(
+          ops.map((op) =>
+            readMany([op]).then(
+              (r) => r[0]!,
+              (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+            ),
+          ),
+        );
       }
     },
     { cache: false, maxBatchSize: CONTEXT_BATCH_MAX, batchScheduleFn: (flush) => setImmediate(flush) },

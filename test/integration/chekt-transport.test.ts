@@ -104,7 +104,9 @@ describe('CHeKT HTTP transport under ky', () => {
 
   test('the timeout bounds the body too, and fails as a TimeoutError', async () => {
     const started = Date.now();
-    const err = await client(300)(`${base}/slow-body`).then(async (r) => r.text()).catch((e: unknown) => e);
+    const err = await client(300)(`${base}/slow-body`)
+      .then(async (r) => r.text())
+      .catch((e: unknown) => e);
     expect((err as Error).name).toBe('TimeoutError');
     expect((err as Error).message).toContain('300 ms');
     expect(Date.now() - started).toBeLessThan(2_000);

@@ -25,9 +25,7 @@ function open(preparedStatements: boolean): CrmSource {
 
 /** Names of the connection's prepared statements that read an operation's rows. */
 const prepared = async (crm: CrmSource) =>
-  (await crm.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements ORDER BY name')).rows
-    .filter((r) => r.statement.includes('AS read_at'))
-    .map((r) => r.name);
+  (await crm.query<{ name: string; statement: string }>('SELECT name, statement FROM pg_prepared_statements ORDER BY name')).rows.filter((r) => r.statement.includes('AS read_at')).map((r) => r.name);
 
 async function readOne(crm: CrmSource) {
   const [rows] = await readOperationRows(crm, crm.relations, await crm.shape(), [{ crmSiteId: '7', externalContactId: '70' }], DEFAULT_RULES);
@@ -73,12 +71,16 @@ describe('CRM prepared statements', () => {
     await readOne(crm);
     expect(await prepared(crm)).toHaveLength(1);
     await withClient(url, (c) =>
-      c.query(`CREATE OR REPLACE VIEW crm.contacts_v AS SELECT id, site_id, first AS first_name, last AS last_name, phone AS phone_number, NULL::text AS email FROM crm.person;
-               ALTER TABLE crm.person ALTER COLUMN id TYPE bigint`).catch(async () => {
-        // A column a view depends on cannot change type in place: drop and recreate the view around it.
-        await c.query(`DROP VIEW crm.contacts_v; ALTER TABLE crm.person ALTER COLUMN id TYPE bigint;
+      c
+        .query(
+          `CREATE OR REPLACE VIEW crm.contacts_v AS SELECT id, site_id, first AS first_name, last AS last_name, phone AS phone_number, NULL::text AS email FROM crm.person;
+               ALTER TABLE crm.person ALTER COLUMN id TYPE bigint`,
+        )
+        .catch(async () => {
+          // A column a view depends on cannot change type in place: drop and recreate the view around it.
+          await c.query(`DROP VIEW crm.contacts_v; ALTER TABLE crm.person ALTER COLUMN id TYPE bigint;
           CREATE VIEW crm.contacts_v AS SELECT id, site_id, first AS first_name, last AS last_name, phone AS phone_number, NULL::text AS email FROM crm.person`);
-      }),
+        }),
     );
     const after = await readOne(crm);
     expect(after.contacts.map((c) => c.id)).toEqual(['70']);

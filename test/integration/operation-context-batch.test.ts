@@ -20,8 +20,7 @@ const sources: CrmSource[] = [];
 const SITE = { dealerId: '8', siteId: '1', crmSiteId: 's1' };
 
 /** What the store reads an operation by (the rest of a queued operation does not matter here). */
-const op = (externalContactId: string, site = SITE): OperationInHand =>
-  ({ ...site, externalContactId, opKey: opKey(site.dealerId, site.siteId, externalContactId) }) as unknown as OperationInHand;
+const op = (externalContactId: string, site = SITE): OperationInHand => ({ ...site, externalContactId, opKey: opKey(site.dealerId, site.siteId, externalContactId) }) as unknown as OperationInHand;
 
 /** A store whose two connections count their statements. */
 function countingStore(crm: CrmSource): { store: OperationStore; counts: { crm: number; state: number } } {
