@@ -71,7 +71,7 @@ export function createHttpTransport(options: HttpTransportOptions): FetchFunctio
             const responseHeaders = new Headers();
             for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) responseHeaders.append(res.rawHeaders[i]!, res.rawHeaders[i + 1]!);
             done();
-            resolve(new Response(payload, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
+            resolve(toResponse(payload, status, res.statusMessage ?? '', responseHeaders));
           } catch (e) {
             fail(e);
           }
@@ -81,6 +81,8 @@ export function createHttpTransport(options: HttpTransportOptions): FetchFunctio
         const e = new Error(`no complete response within ${timeoutMs} ms`);
         e.name = 'TimeoutError';
         req.destroy(e);
+        // A request whose socket is already gone (an unrequested 101 detaches it) emits nothing on destroy.
+        fail(e);
       }, timeoutMs);
       const onAbort = () => req.destroy(signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -93,27 +95,62 @@ export function createHttpTransport(options: HttpTransportOptions): FetchFunctio
         reject(e);
       }
       req.on('error', fail);
+      // A 101 to a plain request: fetch fails it ('bad upgrade'); unlistened, Node detaches the socket silently.
+      req.on('upgrade', (_res, socket) => {
+        socket.destroy();
+        fail(Object.assign(new Error('unexpected 101 Switching Protocols (bad upgrade)'), { code: 'UND_ERR_SOCKET' }));
+      });
       req.end(body);
     });
   };
 }
 
-/** Decodes a body sent with `Content-Encoding` gzip, deflate or br; any other body is returned as it is. */
+/** The reason-phrase production (RFC 9110 §4: HTAB, SP, VCHAR, obs-text); the Response constructor refuses others. */
+const REASON_PHRASE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/**
+ * The `Response` fetch would have given. The constructor refuses what an HTTP/1.1 parser accepts and fetch
+ * returns: a status outside 200..599 (e.g. 600, or a final 101) and a reason phrase with a control character.
+ * Thrown, those became a bare RangeError (retried for ever as an unknown error) or a TypeError (read as a network
+ * failure, so a create CHeKT applied would be sent again). The status is kept as sent; the phrase is dropped.
+ */
+function toResponse(payload: Buffer | null, status: number, statusText: string, headers: Headers): Response {
+  const text = REASON_PHRASE.test(statusText) ? statusText : '';
+  if (status >= 200 && status <= 599) return new Response(payload, { status, statusText: text, headers });
+  const response = new Response(payload, { status: 200, statusText: text, headers });
+  Object.defineProperties(response, { status: { value: status }, ok: { value: false } });
+  return response;
+}
+
+/** zlib's lenient end, as fetch (undici) decodes: an empty or truncated body gives what it holds, not an error. */
+const LENIENT = { flush: zlib.constants.Z_SYNC_FLUSH, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+const LENIENT_BR = { flush: zlib.constants.BROTLI_OPERATION_FLUSH, finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH };
+
+/**
+ * Decodes a body sent with `Content-Encoding` gzip, deflate or br, several codings in the reverse of their order
+ * (as fetch does); a body with any other coding is returned as it is.
+ */
 function decode(body: Buffer, encoding: string | undefined): Buffer {
-  switch (encoding?.trim().toLowerCase()) {
-    case 'gzip':
-    case 'x-gzip':
-      return zlib.gunzipSync(body);
-    case 'deflate':
-      // "deflate" is zlib-wrapped by the standard (RFC 9110 §8.4.1.2); some servers send it raw.
-      try {
-        return zlib.inflateSync(body);
-      } catch {
-        return zlib.inflateRawSync(body);
-      }
-    case 'br':
-      return zlib.brotliDecompressSync(body);
-    default:
-      return body;
+  const codings = (encoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  if (!codings.every((c) => ['gzip', 'x-gzip', 'deflate', 'br'].includes(c))) return body;
+  let out = body;
+  for (const coding of codings.reverse()) {
+    switch (coding) {
+      case 'gzip':
+      case 'x-gzip':
+        out = zlib.gunzipSync(out, LENIENT);
+        break;
+      case 'deflate':
+        // "deflate" is zlib-wrapped by the standard (RFC 9110 §8.4.1.2); some servers send it raw.
+        try {
+          out = zlib.inflateSync(out, LENIENT);
+        } catch {
+          out = zlib.inflateRawSync(out, LENIENT);
+        }
+        break;
+      default:
+        out = zlib.brotliDecompressSync(out, LENIENT_BR);
+    }
   }
+  return out;
 }
