@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import net from 'node:net';
-import zlib from 'node:zlib';
 import ky from 'ky';
 import { createChektClient } from '../../src/chekt/client.js';
 import { ChektError, ChektResponseError } from '../../src/chekt/errors/index.js';
