@@ -131,7 +131,10 @@ const LENIENT_BR = { flush: zlib.constants.BROTLI_OPERATION_FLUSH, finishFlush: 
  * (as fetch does); a body with any other coding is returned as it is.
  */
 function decode(body: Buffer, encoding: string | undefined): Buffer {
-  const codings = (encoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  const codings = (encoding ?? '')
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity');
   if (!codings.every((c) => ['gzip', 'x-gzip', 'deflate', 'br'].includes(c))) return body;
   let out = body;
   for (const coding of codings.reverse()) {

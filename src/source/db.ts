@@ -71,6 +71,10 @@ export function createDatabase(options: DatabaseOptions): Database {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
     options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}${searchPathOption(options.schema)}`,
   });
+  // An idle client's error (PostgreSQL restarted, the backend terminated) must not crash the process: Prisma's
+  // adapter listens only once Prisma first connects, and `sql` may use the pool before that. The next statement
+  // reconnects.
+  pool.on('error', () => {});
   // One name per text for both users of the pool: a name must mean the same statement on every connection.
   const name = options.preparedStatements ? statementNames() : () => '';
   const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(options.schema ? { schema: options.schema } : {}), ...(options.preparedStatements ? { statementNameGenerator: name } : {}) });

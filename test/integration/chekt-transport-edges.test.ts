@@ -87,13 +87,17 @@ describe('transport: answers fetch handled', () => {
   });
 
   test('a status past 599 is a ChektResponseError (not retryable), as with fetch, not a bare RangeError', async () => {
-    const err = await client('s600').createContact(site, body).catch((e: unknown) => e);
+    const err = await client('s600')
+      .createContact(site, body)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChektError);
     expect(err).toBeInstanceOf(ChektResponseError);
   });
 
   test('a final 101 without Upgrade is a ChektError', async () => {
-    const err = await client('s101plain').deleteContact(site, '5').catch((e: unknown) => e);
+    const err = await client('s101plain')
+      .deleteContact(site, '5')
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ChektError);
   });
 
@@ -105,5 +109,4 @@ describe('transport: answers fetch handled', () => {
   test('a 200 with an empty gzip-labelled body is a success (fetch decodes it as empty)', async () => {
     await expect(client('deletedEmptyGzip').deleteContact(site, '5')).resolves.toBeUndefined();
   });
-
 });

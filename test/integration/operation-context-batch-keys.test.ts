@@ -47,7 +47,7 @@ beforeAll(async () => {
   });
   pool = new pg.Pool({ connectionString: h.databaseUrl, max: 3 });
   const name = statementNames();
-  direct = async <T,>(statement: { text: string; values: unknown[] }) => (await pool.query({ name: name({ sql: statement.text }), text: statement.text, values: statement.values })).rows as T[];
+  direct = async <T>(statement: { text: string; values: unknown[] }) => (await pool.query({ name: name({ sql: statement.text }), text: statement.text, values: statement.values })).rows as T[];
 }, 60_000);
 
 afterAll(async () => {
@@ -63,13 +63,7 @@ describe.each([
 ])('gathered reads with odd keys (%s)', (_name, runner) => {
   test('each of 80+ operations, odd ids and a repeated key included, gets its own context, equal to the one read alone', async () => {
     const store: OperationStore = createOperationStore({ db: h.app.db, sql: runner(), crm: h.app.crm, rules: h.app.planDeps.rules });
-    const ops = [
-      ...SITES.flatMap((s) => ODD.map((id) => op(id, s))),
-      ...PLAIN.map((id) => op(id, SITES[0]!)),
-      op('a,b', SITES[0]!),
-      op('missing', SITES[1]!),
-      ...PLAIN.map((id) => op(id, SITES[1]!)),
-    ];
+    const ops = [...SITES.flatMap((s) => ODD.map((id) => op(id, s))), ...PLAIN.map((id) => op(id, SITES[0]!)), op('a,b', SITES[0]!), op('missing', SITES[1]!), ...PLAIN.map((id) => op(id, SITES[1]!))];
     expect(ops.length).toBeGreaterThan(64);
     const together = await Promise.all(ops.map((o) => store.readContext(o)));
     for (const [i, o] of ops.entries()) {
