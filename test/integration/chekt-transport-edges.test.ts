@@ -8,7 +8,7 @@ import { createHttpTransport } from '../../src/chekt/transport.js';
 import { createLogger } from '../../src/logger.js';
 
 /**
- * Attempts to break the node:http transport (src/chekt/transport.ts) with answers a raw TCP server sends byte by
+ * The node:http transport (src/chekt/transport.ts) against answers a raw TCP server sends byte by
  * byte, compared with what Node's built-in fetch (the transport before) gave the client.
  */
 

@@ -9,7 +9,7 @@ import { withClient } from './support/database.js';
 import { createHarness, seedCrm, type Harness } from './support/harness.js';
 
 /**
- * Attempts to break the gathered context reads (source/operationStore.ts, operationContext.ts, crm/reads.ts
+ * The gathered context reads (source/operationStore.ts, operationContext.ts, crm/reads.ts
  * readOperationRows): keys with characters an array literal must escape, NULL-ish strings, unicode, very long ids,
  * the same key twice, more than one batch (64), on both statement runners. Each gathered context must equal the
  * one read alone and carry its own ledger row.
