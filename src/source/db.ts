@@ -1,6 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import { connectionConfig } from './pgConnection.js';
+import { createPool } from './pgConnection.js';
 import { statementNames } from './statementNames.js';
 import { Prisma, PrismaClient } from '../generated/prisma/client.js';
 
@@ -65,16 +64,13 @@ export interface Database {
  * after `connectionTimeoutMs` instead of waiting forever.
  */
 export function createDatabase(options: DatabaseOptions): Database {
-  const pool = new pg.Pool({
-    ...connectionConfig(options.databaseUrl),
+  const pool = createPool({
+    databaseUrl: options.databaseUrl,
     max: options.poolSize ?? 10,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
-    options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}${searchPathOption(options.schema)}`,
+    connectionTimeoutMs: options.connectionTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
+    extraOptions: searchPathOption(options.schema),
   });
-  // An idle client's error (PostgreSQL restarted, the backend terminated) must not crash the process: Prisma's
-  // adapter listens only once Prisma first connects, and `sql` may use the pool before that. The next statement
-  // reconnects.
-  pool.on('error', () => {});
   // One name per text for both users of the pool: a name must mean the same statement on every connection.
   const name = options.preparedStatements ? statementNames() : () => '';
   const adapter = new PrismaPg(pool, { disposeExternalPool: true, ...(options.schema ? { schema: options.schema } : {}), ...(options.preparedStatements ? { statementNameGenerator: name } : {}) });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import pg from 'pg';
 import { parseIntoClientConfig } from 'pg-connection-string';
 import pgpass from 'pgpass';
 
@@ -27,4 +27,36 @@ export function connectionConfig(url: string): pg.ClientConfig {
         );
       }),
   };
+}
+
+/** Settings of {@link createPool}. Times are in ms. */
+export interface PoolOptions {
+  readonly databaseUrl: string;
+  /** Connections in the pool. */
+  readonly max: number;
+  /** Longest wait for a connection. Default 10,000. */
+  readonly connectionTimeoutMs?: number | undefined;
+  /** PostgreSQL `statement_timeout` of every session (0 or absent: none). */
+  readonly statementTimeoutMs?: number | undefined;
+  /** More libpq `options` for every session (e.g. ` -c search_path=…`, with its leading space). Default none. */
+  readonly extraOptions?: string;
+}
+
+/**
+ * A node-postgres pool over {@link connectionConfig}, for the service's database and the CRM's: every session in
+ * UTC (adapter-pg shifts timestamptz values otherwise, docs/PLATFORM.md#postgresql-driver), with the statement
+ * timeout, giving up on a connection after `connectionTimeoutMs`. An idle client's error (PostgreSQL restarted, its
+ * backend terminated) must not crash the process, whoever uses the pool first: the pool listens for it, and the
+ * next statement reconnects.
+ */
+export function createPool(options: PoolOptions): pg.Pool {
+  const timeout = options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : '';
+  const pool = new pg.Pool({
+    ...connectionConfig(options.databaseUrl),
+    max: options.max,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+    options: `-c TimeZone=UTC${timeout}${options.extraOptions ?? ''}`,
+  });
+  pool.on('error', () => {});
+  return pool;
 }

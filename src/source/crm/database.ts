@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { connectionConfig } from '../pgConnection.js';
+import { createPool } from '../pgConnection.js';
 import { statementNames } from '../statementNames.js';
 import { contractProblems, inspectCrm, shapeOf, type CrmInspection, type CrmShape, type Queryable } from './inspect.js';
 import type { CrmRelations } from './sql.js';
@@ -127,14 +126,12 @@ const SHAPE_ERRORS = new Set(['42703', '42P01']);
 
 /** Opens the CRM pool (lazily: nothing connects until the first read). */
 export function createCrmSource(options: CrmSourceOptions): CrmSource {
-  const pool = new pg.Pool({
-    ...connectionConfig(options.databaseUrl),
+  const pool = createPool({
+    databaseUrl: options.databaseUrl,
     max: options.poolSize ?? 4,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
-    options: `-c TimeZone=UTC${options.statementTimeoutMs ? ` -c statement_timeout=${options.statementTimeoutMs}` : ''}`,
+    connectionTimeoutMs: options.connectionTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
   });
-  // An idle client's error (the server restarted) must not crash the process; the next read reconnects.
-  pool.on('error', () => {});
   let cached: Promise<CrmShape> | null = null;
   const relations = options.relations;
   const name = options.preparedStatements ? statementNames() : () => '';
