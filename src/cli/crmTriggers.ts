@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { usageError } from './commandLine.js';
 import pg from 'pg';
 import { connectionConfig } from '../source/pgConnection.js';
 import { ConfigError, loadCrmAdminUrl, loadEnvFile } from '../config.js';
@@ -63,8 +64,7 @@ async function main(): Promise<number> {
     if (args['admin-url'] !== undefined && !args.apply) throw new Error('--admin-url is used with --apply only');
     plan = planTriggers(tables, schema);
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(err, USAGE);
   }
   if (!args.apply) {
     process.stdout.write(renderTriggerScript(plan));

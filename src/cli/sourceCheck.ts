@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { readCommandLine } from './commandLine.js';
 import { ConfigError, loadEnvFile, loadPhoneRules, loadStoreConfig, type StoreConfig } from '../config.js';
 import { describeCrmFailure, redact } from '../preflight.js';
 import { createCrmSource } from '../source/crm/database.js';
@@ -32,26 +33,21 @@ reached, or a relation, column or privilege missing.`;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<number> {
-  let args;
-  let previewSites = 10;
-  try {
-    args = parseArgs({
+  const args = readCommandLine(USAGE, () => {
+    const values = parseArgs({
       options: { json: { type: 'boolean', default: false }, preview: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
       allowPositionals: false,
       strict: true,
     }).values;
-    if (args.preview !== undefined) {
-      if (!/^\d+$/.test(args.preview.trim()) || Number(args.preview) > 10_000) throw new Error(`invalid --preview "${args.preview}": expected a number of sites from 0 to 10000`);
-      previewSites = Number(args.preview);
+    let previewSites = 10;
+    if (values.preview !== undefined) {
+      if (!/^\d+$/.test(values.preview.trim()) || Number(values.preview) > 10_000) throw new Error(`invalid --preview "${values.preview}": expected a number of sites from 0 to 10000`);
+      previewSites = Number(values.preview);
     }
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    return { ...values, previewSites };
+  });
+  if (typeof args === 'number') return args;
+  const { previewSites } = args;
   let store: StoreConfig;
   let rules;
   try {

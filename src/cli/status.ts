@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { readCommandLine } from './commandLine.js';
 import { ConfigError, loadBehindSeconds, loadEnvFile, loadPhoneRules, loadStoreConfig, type StoreConfig } from '../config.js';
 import { checkStateDatabase, describeDatabaseError, redact } from '../preflight.js';
 import { openConnections } from '../source/connections.js';
@@ -37,23 +38,16 @@ configuration or database.`;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 async function main(): Promise<number> {
-  let args;
-  let site;
-  try {
-    args = parseArgs({
+  const args = readCommandLine(USAGE, () => {
+    const values = parseArgs({
       options: { site: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
       allowPositionals: false,
       strict: true,
     }).values;
-    site = args.site === undefined ? undefined : parseSiteKey(args.site);
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+    return { ...values, site: values.site === undefined ? undefined : parseSiteKey(values.site) };
+  });
+  if (typeof args === 'number') return args;
+  const { site } = args;
   let store: StoreConfig;
   let behindSeconds: number;
   let rules;

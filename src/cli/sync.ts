@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { readCommandLine, usageError } from './commandLine.js';
 import { hostname, userInfo } from 'node:os';
 import { createApp, type App } from '../app.js';
 import { finishAudit, startAudit } from '../source/audit.js';
@@ -40,28 +41,23 @@ Exit codes: 0 all succeeded, 1 something failed or deletes are held, 2 bad usage
 Configuration comes from the environment; see .env.example.`;
 
 async function main(): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      options: {
-        site: { type: 'string', multiple: true },
-        'dry-run': { type: 'boolean', default: false },
-        'approve-deletes': { type: 'boolean', default: false },
-        json: { type: 'boolean', default: false },
-        timeout: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      allowPositionals: false,
-      strict: true,
-    }).values;
-  } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const args = readCommandLine(
+    USAGE,
+    () =>
+      parseArgs({
+        options: {
+          site: { type: 'string', multiple: true },
+          'dry-run': { type: 'boolean', default: false },
+          'approve-deletes': { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+          timeout: { type: 'string' },
+          help: { type: 'boolean', short: 'h', default: false },
+        },
+        allowPositionals: false,
+        strict: true,
+      }).values,
+  );
+  if (typeof args === 'number') return args;
   let sites: SiteRef[];
   let timeoutMs: number | undefined;
   try {
@@ -73,8 +69,7 @@ async function main(): Promise<number> {
       timeoutMs = s * 1000;
     }
   } catch (err) {
-    console.error(`${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(err, USAGE);
   }
   let config;
   try {
